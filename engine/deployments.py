@@ -1,0 +1,107 @@
+"""Deploying diagrams as immutable, numbered versions, and turning a version into runnable specs."""
+
+import hashlib
+from collections import OrderedDict
+from threading import Lock
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+import workflows
+from engine import diagrams, permissions
+from engine.db import db
+from engine.diagrams import NS, Problem
+from engine.errors import Conflict, InvalidDiagram, NotFound
+from engine.models import ProcessModel, ProcessVersion, User
+
+
+def _as_text(xml: bytes | str) -> str:
+    return xml.decode("utf-8") if isinstance(xml, bytes) else xml
+
+
+def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = ()) -> list[Problem]:
+    """The deploy-time check, without deploying."""
+    return diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS)
+
+
+def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), comment: str = ""):
+    """Make each executable process of the diagram the next version of its model; all or nothing."""
+    permissions.require(actor, "deploy")
+    problems = validate(bpmn_xml, dmn_xmls)
+    if problems:
+        raise InvalidDiagram(f"the diagram has {len(problems)} problem(s); nothing was deployed",
+                             [p.to_dict() for p in problems])
+    root = diagrams.read_xml(bpmn_xml)
+    versions = [_add_version(actor, root, process, bpmn_xml, dmn_xmls, comment)
+                for process in diagrams.executable_processes(root)]
+    try:
+        db.session.commit()
+    except IntegrityError as err:
+        db.session.rollback()
+        raise Conflict("another deployment of this process finished first; deploy again") from err
+    return versions
+
+
+def _add_version(actor, root, process, bpmn_xml, dmn_xmls, comment) -> ProcessVersion:
+    key = process.get("id")
+    channel = diagrams.process_properties(process)["channel"]
+    name = process.get("name") or key
+    model = db.session.scalar(select(ProcessModel).where(ProcessModel.key == key))
+    if model is None:
+        model = ProcessModel(key=key, name=name, channel=channel)
+        db.session.add(model)
+        db.session.flush()
+    model.name, model.channel = name, channel
+    number = (db.session.scalar(select(func.max(ProcessVersion.version))
+                                .where(ProcessVersion.model_id == model.id)) or 0) + 1
+    version = ProcessVersion(model=model, version=number, bpmn_xml=_as_text(bpmn_xml),
+                             dmn_xml=[_as_text(d) for d in dmn_xmls], forms=_forms_of(root),
+                             comment=comment, deployed_by=actor)
+    db.session.add(version)
+    return version
+
+
+def _forms_of(root) -> dict:
+    """Snapshot the schemas the diagram refers to, so that the version stays as it was deployed."""
+    keys = {p.get("value") for p in root.iterfind(".//spiffworkflow:property[@name='form']", NS)}
+    return {key: workflows.FORMS[key] for key in sorted(keys) if key in workflows.FORMS}
+
+
+def models() -> list[ProcessModel]:
+    return list(db.session.scalars(select(ProcessModel).order_by(ProcessModel.key)))
+
+
+def latest_version(key: str) -> ProcessVersion:
+    version = db.session.scalar(
+        select(ProcessVersion).join(ProcessModel).where(ProcessModel.key == key)
+        .order_by(ProcessVersion.version.desc()).limit(1))
+    if version is None:
+        raise NotFound(f"no process model {key!r} is deployed")
+    return version
+
+
+class SpecCache:
+    """Parsed specs per version content. Versions never change, so an entry never goes stale."""
+
+    def __init__(self, size: int = 128):
+        self._entries: OrderedDict = OrderedDict()
+        self._size = size
+        self._lock = Lock()
+
+    def get(self, version: ProcessVersion):
+        digest = hashlib.sha256("\0".join([version.bpmn_xml, *version.dmn_xml]).encode()).hexdigest()
+        key = (version.model.key, digest)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        parser = diagrams.build_parser(version.bpmn_xml, version.dmn_xml)
+        specs = parser.get_spec(version.model.key), parser.get_subprocess_specs(version.model.key)
+        with self._lock:
+            self._entries[key] = specs
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return specs
+
+
+specs = SpecCache()

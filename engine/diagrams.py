@@ -1,0 +1,270 @@
+"""Reading and checking BPMN/DMN diagrams before anything runs them.
+
+``check`` returns every problem found, each located by element id and line, so that a supervisor
+can fix a diagram in one go; ``build_parser`` turns a diagram that passed into SpiffWorkflow specs.
+XML is parsed without DTDs, entities or network access: a diagram is untrusted input.
+"""
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from engine import sandbox
+from engine.models import CHANNELS, ROLES
+
+MAX_BYTES = 5 * 1024 * 1024
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+    "dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/",
+}
+HUMAN_TASKS = ("userTask", "manualTask")
+SLA_DURATIONS = ("sla.response", "sla.resolution")
+
+_DURATION = r"P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+([.,]\d+)?S)?)?"
+_DATETIME = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?"
+ISO_DURATION = re.compile(rf"^{_DURATION}$")
+BARE_TIMER = re.compile(rf"^(R\d*/({_DATETIME}/)?{_DURATION}(/{_DATETIME})?|{_DURATION}|{_DATETIME})$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    element_id: str | None
+    message: str
+    line: int | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class DiagramRejected(Exception):
+    """The bytes are not a diagram KeyDesk will read (not UTF-8, too big, DTDs, broken XML)."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def read_xml(data: bytes | str, what: str = "diagram") -> etree._Element:
+    """Parse untrusted XML: UTF-8 only, bounded size, no DOCTYPE (so no entity tricks), no network."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > MAX_BYTES:
+        raise DiagramRejected(Problem(None, f"the {what} is larger than {MAX_BYTES // 1024 // 1024} MB", None))
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DiagramRejected(Problem(None, f"the {what} is not UTF-8 text (byte {err.start})", None)) from err
+    if re.search(rb"<!DOCTYPE|<!ENTITY", raw[:65536], re.IGNORECASE):
+        raise DiagramRejected(Problem(None, f"the {what} has a DOCTYPE or ENTITY declaration: not allowed", None))
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
+    )
+    try:
+        root = etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError as err:
+        raise DiagramRejected(Problem(None, f"the {what} is not well-formed XML: {err.msg}", err.lineno)) from err
+    if root.getroottree().docinfo.doctype:
+        raise DiagramRejected(Problem(None, f"the {what} has a DOCTYPE declaration: not allowed", None))
+    return root
+
+
+def quote_bare_timers(root: etree._Element) -> None:
+    """Modellers write ``PT10M``; SpiffWorkflow evaluates timer values as Python. Quote ISO literals."""
+    for node in root.iterfind(".//bpmn:timerEventDefinition/*", NS):
+        text = (node.text or "").strip()
+        if BARE_TIMER.match(text):
+            node.text = repr(text)
+
+
+def build_parser(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = ()) -> SpiffBpmnParser:
+    """A SpiffWorkflow parser loaded with the diagram (timers normalised) and its decision tables."""
+    root = read_xml(bpmn_xml)
+    quote_bare_timers(root)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    for dmn in dmn_xmls:
+        parser.add_dmn_xml(read_xml(dmn, "decision table"))
+    parser.add_bpmn_xml(root)
+    return parser
+
+
+def process_properties(node: etree._Element) -> dict[str, str]:
+    """The spiffworkflow:property name/value pairs directly on an element (a process or a task)."""
+    props = node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
+    return {p.get("name"): p.get("value", "") for p in props}
+
+
+def executable_processes(root: etree._Element) -> list[etree._Element]:
+    return [p for p in root.iterfind(".//bpmn:process", NS) if p.get("isExecutable") == "true"]
+
+
+def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: dict | None = None) -> list[Problem]:
+    """Every problem KeyDesk can find in a diagram without running it; an empty list means deployable."""
+    dmn_xmls = list(dmn_xmls)
+    try:
+        root = read_xml(bpmn_xml)
+        for dmn in dmn_xmls:
+            read_xml(dmn, "decision table")
+    except DiagramRejected as err:
+        return [err.problem]
+    problems = _schema_problems(root)
+    if problems:
+        return problems
+    problems = _keydesk_problems(root, forms or {})
+    reported = {p.element_id for p in problems}
+    problems += [p for p in _spiff_problems(bpmn_xml, dmn_xmls, root) if p.element_id not in reported]
+    return list(dict.fromkeys(problems))
+
+
+def _schema_problems(root: etree._Element) -> list[Problem]:
+    """All BPMN XSD violations at once (SpiffWorkflow's own check stops at the first)."""
+    VALIDATOR.preprocess(root)
+    schema = VALIDATOR.validator
+    if schema.validate(root):
+        return []
+    problems = []
+    for entry in schema.error_log:
+        node = next((el for el in root.iter() if el.sourceline == entry.line), None)
+        problems.append(Problem(_element_id(node), f"not valid BPMN: {entry.message}", entry.line))
+    return problems
+
+
+def _spiff_problems(bpmn_xml, dmn_xmls, root) -> list[Problem]:
+    """What SpiffWorkflow's parser refuses, for each executable process."""
+    try:
+        parser = build_parser(bpmn_xml, dmn_xmls)
+        for process in executable_processes(root):
+            parser.get_spec(process.get("id"))
+            parser.get_subprocess_specs(process.get("id"))
+    except ValidationException as err:
+        return [Problem(err.id or None, _spiff_message(err), err.line_number or _line_of(root, err.id))]
+    except DiagramRejected as err:
+        return [err.problem]
+    except Exception as err:  # SpiffWorkflow raises assorted errors on malformed input
+        return [Problem(None, f"the diagram cannot be read: {err}", None)]
+    return []
+
+
+def _keydesk_problems(root: etree._Element, forms: dict) -> list[Problem]:
+    processes = executable_processes(root)
+    if not processes:
+        return [Problem(None, "the diagram has no executable process (isExecutable=\"true\")", None)]
+    problems = []
+    for process in processes:
+        problems += _process_problems(process)
+        problems += _lane_problems(process)
+        problems += _human_task_problems(process, forms)
+        problems += _gateway_problems(process)
+    problems += _code_problems(root)
+    return problems
+
+
+def _process_problems(process) -> list[Problem]:
+    channel = process_properties(process).get("channel")
+    if channel not in CHANNELS:
+        return [Problem(process.get("id"), f"the process needs a property 'channel' with one of "
+                        f"{', '.join(CHANNELS)} (found {channel!r})", process.sourceline)]
+    return []
+
+
+def _lane_problems(process) -> list[Problem]:
+    problems = []
+    for lane in process.iterfind(".//bpmn:lane", NS):
+        if lane.get("name") not in ROLES:
+            problems.append(Problem(lane.get("id"), f"lane name {lane.get('name')!r} is not a KeyDesk role: "
+                                    f"name the lane after one of {', '.join(ROLES)}", lane.sourceline))
+    return problems
+
+
+def lane_of(process, node) -> str | None:
+    """The lane holding the element, or the subprocess around it (lanes list only top-level elements)."""
+    while node is not None and node is not process:
+        refs = process.xpath(".//bpmn:lane[bpmn:flowNodeRef=$id]", namespaces=NS, id=node.get("id"))
+        if refs:
+            return refs[-1].get("name")
+        node = node.getparent()
+    return None
+
+
+def _human_task_problems(process, forms: dict) -> list[Problem]:
+    problems = []
+    for tag in HUMAN_TASKS:
+        for task in process.iterfind(f".//bpmn:{tag}", NS):
+            tid, line = task.get("id"), task.sourceline
+            if lane_of(process, task) is None:
+                problems.append(Problem(tid, "this task is in no lane: put it in the lane of the role "
+                                        "that works it", line))
+            props = process_properties(task)
+            if "form" in props and props["form"] not in forms:
+                problems.append(Problem(tid, f"unknown form {props['form']!r}", line))
+            for name in SLA_DURATIONS:
+                if name in props and not ISO_DURATION.match(props[name]):
+                    problems.append(Problem(tid, f"{name} must be an ISO 8601 duration such as PT4H, "
+                                            f"not {props[name]!r}", line))
+    return problems
+
+
+def _gateway_problems(process) -> list[Problem]:
+    problems = []
+    for tag in ("exclusiveGateway", "inclusiveGateway"):
+        for gateway in process.iterfind(f".//bpmn:{tag}", NS):
+            flows = process.xpath(".//bpmn:sequenceFlow[@sourceRef=$id]", namespaces=NS, id=gateway.get("id"))
+            if len(flows) < 2:
+                continue
+            for flow in flows:
+                has_condition = flow.find("bpmn:conditionExpression", NS) is not None
+                if not has_condition and flow.get("id") != gateway.get("default"):
+                    kind = "exclusive" if tag == "exclusiveGateway" else "inclusive"
+                    problems.append(Problem(flow.get("id"), f"this {kind} gateway "
+                                            f"({gateway.get('name') or gateway.get('id')}) has an outgoing flow "
+                                            "without a condition: add a condition or make it the default flow",
+                                            flow.sourceline))
+    return problems
+
+
+CODE_PATHS = (
+    (".//bpmn:conditionExpression", "eval"),
+    (".//bpmn:script", "exec"),
+    (".//spiffworkflow:preScript", "exec"),
+    (".//spiffworkflow:postScript", "exec"),
+    (".//bpmn:timerEventDefinition/*", "eval"),
+    (".//bpmn:loopCardinality", "eval"),
+    (".//bpmn:completionCondition", "eval"),
+)
+
+
+def _code_problems(root) -> list[Problem]:
+    """Every snippet SpiffWorkflow will evaluate, checked against the sandbox's rules."""
+    quote_bare_timers(root)
+    problems = []
+    for path, mode in CODE_PATHS:
+        for node in root.iterfind(path, NS):
+            source = (node.text or "").strip()
+            if not source:
+                continue
+            for found in sandbox.check(source, mode):
+                line = node.sourceline + (found.line or 1) - 1 if node.sourceline else None
+                problems.append(Problem(_element_id(node), found.message, line))
+    return problems
+
+
+def _element_id(node) -> str | None:
+    """The id of the node or of its nearest ancestor that has one."""
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
+def _line_of(root, element_id: str | None) -> int | None:
+    found = root.xpath("//*[@id=$id]", id=element_id) if element_id else []
+    return found[0].sourceline if found else None
+
+
+def _spiff_message(err: ValidationException) -> str:
+    notes = "; ".join(getattr(err, "notes", []) or [])
+    return f"{err.args[0]}{' (' + notes + ')' if notes else ''}"

@@ -1,0 +1,41 @@
+"""The task inbox: a query on the human task table that never loads a workflow."""
+
+from sqlalchemy import or_, select
+
+from engine.db import db
+from engine.errors import InvalidInput
+from engine.models import CHANNELS, TASK_STATES, TICKET_STATES, HumanTask, Ticket, User
+
+ACTIVE = ("open", "claimed")
+
+
+def tasks_for(user: User, role: str | None = None, mine: bool = False, state: str | None = None,
+              limit: int = 100, offset: int = 0) -> list[HumanTask]:
+    """Tasks of the user's roles plus those assigned to the user, soonest due first."""
+    _check_choice("state", state, TASK_STATES)
+    states = (state,) if state else ACTIVE
+    visible = or_(HumanTask.assignee_id == user.id, HumanTask.role.in_(user.role_names))
+    query = select(HumanTask).where(visible, HumanTask.state.in_(states))
+    if role:
+        query = query.where(HumanTask.role == role)
+    if mine:
+        query = query.where(HumanTask.assignee_id == user.id)
+    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
+    return list(db.session.scalars(query.limit(limit).offset(offset)))
+
+
+def tickets(status: str | None = None, channel: str | None = None, limit: int = 100, offset: int = 0) -> list[Ticket]:
+    """Tickets, newest first, optionally of one status and channel."""
+    _check_choice("status", status, TICKET_STATES)
+    _check_choice("channel", channel, tuple(CHANNELS))
+    query = select(Ticket)
+    if status:
+        query = query.where(Ticket.status == status)
+    if channel:
+        query = query.where(Ticket.channel == channel)
+    return list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(limit).offset(offset)))
+
+
+def _check_choice(field: str, value: str | None, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise InvalidInput(f"{field} must be one of {', '.join(choices)}", [{"field": field, "message": "unknown"}])

@@ -1,0 +1,243 @@
+"""The tables: who works here, what is deployed, and every ticket with its tasks and history.
+
+Human tasks and the audit trail live in their own indexed tables so that the inbox and the
+history never need to load a workflow's serialized state.
+"""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from engine import clock
+from engine.db import db
+
+ROLES = ("agent", "manager", "tech", "supervisor", "admin")
+CHANNELS = {"green": "G", "yellow": "Y", "red": "R"}
+PRIORITIES = ("low", "normal", "high", "urgent")
+TICKET_STATES = ("open", "closed", "cancelled")
+TASK_STATES = ("open", "claimed", "completed", "cancelled")
+TIERS = ("A+", "A", "B", "C")
+CREDIT_LEVELS = ("red", "grey", "black")
+
+
+def _now():
+    """Column default that follows engine.clock, also when a test replaces clock.now."""
+    return clock.now()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    email: Mapped[str | None] = mapped_column(String(256))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    roles: Mapped[list["UserRole"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.active
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_names.intersection(roles))
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored, so a leaked database leaks no tokens."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    revoked_at: Mapped[datetime | None]
+    user: Mapped[User] = relationship()
+
+
+class Customer(db.Model):
+    """A key account: a group customer or a high-end individual. Never deleted."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(256), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # group | individual
+    tier: Mapped[str] = mapped_column(String(4))
+    member_card: Mapped[str | None] = mapped_column(String(16))  # diamond | emerald | sapphire
+    credit_level: Mapped[str] = mapped_column(String(8), default="red")
+    phone: Mapped[str | None] = mapped_column(String(32))
+    account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    account_manager: Mapped[User | None] = relationship()
+
+
+class ProcessModel(db.Model):
+    """A process by its BPMN process id; what runs is always one of its versions."""
+
+    __tablename__ = "process_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    channel: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    versions: Mapped[list["ProcessVersion"]] = relationship(
+        back_populates="model", order_by="ProcessVersion.version"
+    )
+
+
+class ProcessVersion(db.Model):
+    """One deployed, immutable version: the diagram as uploaded plus the form schemas it referred to."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("model_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("process_models.id"))
+    version: Mapped[int]
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    dmn_xml: Mapped[list] = mapped_column(default=list)
+    forms: Mapped[dict] = mapped_column(default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deployed_at: Mapped[datetime] = mapped_column(default=_now)
+    model: Mapped[ProcessModel] = relationship(back_populates="versions")
+    deployed_by: Mapped[User | None] = relationship()
+
+
+class Ticket(db.Model):
+    """A running (or finished) process instance plus what the desk needs to know about it."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_channel", "status", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    title: Mapped[str] = mapped_column(String(256))
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    creator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+    closed_at: Mapped[datetime | None]
+    data: Mapped[dict] = mapped_column(default=dict)
+    workflow_state: Mapped[str] = mapped_column(Text, default="")
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    # Every write checks and bumps lock_version: of two concurrent steps on one ticket, one loses.
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    process_version: Mapped[ProcessVersion] = relationship()
+    customer: Mapped[Customer | None] = relationship()
+    creator: Mapped[User] = relationship()
+    tasks: Mapped[list["HumanTask"]] = relationship(back_populates="ticket", order_by="HumanTask.id")
+
+
+class HumanTask(db.Model):
+    """A user or manual task that is (or was) waiting for a person. The inbox queries this table."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_human_tasks_queue", "state", "role", "due_at"),
+        Index("ix_human_tasks_assignee", "assignee_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    element_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(32))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    form_key: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    due_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="tasks")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+
+class TicketEvent(db.Model):
+    """One line of a ticket's history. Append-only: rows are never changed or deleted."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=_now)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id"))
+    data: Mapped[dict] = mapped_column(default=dict)
+
+    ticket: Mapped[Ticket] = relationship()
+    task: Mapped[HumanTask | None] = relationship()
+    actor: Mapped[User | None] = relationship()
+
+
+class TicketCounter(db.Model):
+    """The last number handed out per channel and year (R-2026-000042)."""
+
+    __tablename__ = "ticket_counters"
+
+    channel: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class SchedulerHeartbeat(db.Model):
+    """When each scheduler worker last ran its periodic job; /healthz reads it."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    worker: Mapped[str] = mapped_column(String(128), primary_key=True)
+    beat_at: Mapped[datetime]
+
+
+class ImmutableRecordError(RuntimeError):
+    """Something tried to delete history or customer data, or to change a deployed version."""
+
+
+NEVER_DELETED = (Customer, Ticket, TicketEvent, HumanTask, ProcessModel, ProcessVersion, User)
+NEVER_CHANGED = (TicketEvent, ProcessVersion)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_history_rewrites(session: Session, _context, _instances) -> None:
+    """The last line of defence behind the rule that no history and no customer is ever deleted."""
+    for obj in session.deleted:
+        if isinstance(obj, NEVER_DELETED):
+            raise ImmutableRecordError(f"{type(obj).__name__} rows are never deleted")
+    for obj in session.dirty:
+        if isinstance(obj, NEVER_CHANGED) and session.is_modified(obj):
+            raise ImmutableRecordError(f"{type(obj).__name__} rows are never changed")

@@ -1,0 +1,17 @@
+"""Which roles may do what. Checked in the engine, so every caller (API, web, CLI) gets the same rules."""
+
+from engine.errors import Forbidden
+from engine.models import User
+
+# admin keeps the desk running and may do everything a supervisor may.
+PERMISSIONS = {
+    "deploy": ("supervisor", "admin"),
+    "assign": ("supervisor", "admin"),
+    "cancel": ("supervisor", "admin"),
+}
+
+
+def require(actor: User, action: str) -> None:
+    roles = PERMISSIONS[action]
+    if not actor.has_role(*roles):
+        raise Forbidden(f"{action} needs the role {' or '.join(roles)}")

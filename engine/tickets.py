@@ -1,0 +1,263 @@
+"""Ticket and task operations. Each one is a single transaction with its history lines.
+
+A step either commits whole (workflow state, task rows, history) or leaves nothing behind. Two
+steps racing on one ticket are told apart by the ticket's lock_version: the slower one gets a
+Conflict and changes nothing.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit, clock, deployments, forms, permissions, runtime
+from engine.db import db
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.models import CHANNELS, PRIORITIES, Customer, HumanTask, Ticket, TicketCounter, TicketEvent, User
+
+ACTIVE = ("open", "claimed")
+
+
+@contextmanager
+def step() -> Iterator[None]:
+    """One engine step: commit everything at the end, or roll everything back."""
+    try:
+        yield
+        db.session.commit()
+    except StaleDataError as err:
+        db.session.rollback()
+        raise Conflict("someone else changed this ticket at the same moment; reload it and try again") from err
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def start_ticket(actor: User, process: str, title: str, customer_id: int | None = None,
+                 priority: str = "normal", data: dict | None = None) -> Ticket:
+    """Open a ticket on the newest version of ``process`` and run it up to its first human tasks."""
+    with step():
+        version = deployments.latest_version(process)
+        _check_ticket_fields(title, priority, customer_id)
+        start_data = forms.validate(version.forms.get(_start_form(version)), data or {})
+        channel = version.model.channel
+        ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
+                        customer_id=customer_id, title=title.strip(), priority=priority, creator=actor,
+                        data=start_data, created_at=clock.now(), updated_at=clock.now())
+        db.session.add(ticket)
+        audit.record(ticket, actor, "created", process=process, version=version.version, data=start_data)
+        workflow = runtime.new_workflow(version)
+        workflow.task_tree.data.update(start_data)
+        runtime.advance(workflow)
+        _sync(ticket, workflow, actor)
+    return ticket
+
+
+def claim(actor: User, task_id: int) -> HumanTask:
+    with step():
+        task = get_task(task_id)
+        _require_active(task)
+        _require_role(actor, task)
+        if task.assignee_id not in (None, actor.id):
+            raise Conflict(f"task {task.id} is already claimed by {task.assignee.username}")
+        _take(task, actor)
+        audit.record(task.ticket, actor, "claimed", task)
+        _touch(task.ticket)
+    return task
+
+
+def unclaim(actor: User, task_id: int) -> HumanTask:
+    with step():
+        task = get_task(task_id)
+        _require_active(task)
+        if task.assignee_id != actor.id and not actor.has_role(*permissions.PERMISSIONS["assign"]):
+            raise Forbidden(f"task {task.id} is not yours to give back")
+        task.assignee, task.state, task.claimed_at = None, "open", None
+        audit.record(task.ticket, actor, "unclaimed", task)
+        _touch(task.ticket)
+    return task
+
+
+def assign(actor: User, task_id: int, username: str) -> HumanTask:
+    """A supervisor hands a task to a person who has the task's role."""
+    with step():
+        permissions.require(actor, "assign")
+        task = get_task(task_id)
+        _require_active(task)
+        assignee = db.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+        if assignee is None:
+            raise InvalidInput(f"no active user {username!r}", [{"field": "username", "message": "unknown user"}])
+        if not assignee.has_role(task.role):
+            raise InvalidInput(f"{username} does not have the role {task.role!r} this task needs",
+                               [{"field": "username", "message": f"lacks role {task.role}"}])
+        previous = task.assignee.username if task.assignee else None
+        _take(task, assignee)
+        audit.record(task.ticket, actor, "assigned", task, assignee=username, previous=previous)
+        _touch(task.ticket)
+    return task
+
+
+def complete(actor: User, task_id: int, data: dict) -> HumanTask:
+    """Complete a task with its form data; an unclaimed task is claimed by whoever completes it."""
+    with step():
+        task = get_task(task_id)
+        _require_active(task)
+        _require_role(actor, task)
+        if task.assignee_id not in (None, actor.id):
+            raise Conflict(f"task {task.id} is claimed by {task.assignee.username}")
+        ticket = task.ticket
+        values = forms.validate(ticket.process_version.forms.get(task.form_key), data)
+        workflow = runtime.load(ticket)
+        spiff_task = runtime.find_task(workflow, task.spiff_task_id)
+        if spiff_task is None or spiff_task not in runtime.ready_human_tasks(workflow):
+            raise Conflict(f"task {task.id} is no longer waiting in the process")
+        runtime.run_task(workflow, spiff_task, values)
+        if task.assignee is None:
+            _take(task, actor)
+        task.state, task.completed_at, task.completed_by_id = "completed", clock.now(), actor.id
+        ticket.data = {**ticket.data, **values}
+        audit.record(ticket, actor, "completed", task, data=values)
+        _sync(ticket, workflow, actor)
+    return task
+
+
+def cancel(actor: User, ticket_id: int, reason: str) -> Ticket:
+    """A supervisor stops a ticket; its open tasks are cancelled, its history stays."""
+    with step():
+        permissions.require(actor, "cancel")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInput("a cancellation needs a reason", [{"field": "reason", "message": "required"}])
+        ticket = get_ticket(ticket_id)
+        if ticket.status != "open":
+            raise Conflict(f"ticket {ticket.number} is already {ticket.status}")
+        workflow = runtime.load(ticket)
+        workflow.cancel()
+        for task in ticket.tasks:
+            if task.state in ACTIVE:
+                task.state = "cancelled"
+        ticket.status, ticket.closed_at = "cancelled", clock.now()
+        audit.record(ticket, actor, "cancelled", reason=reason.strip())
+        runtime.save(ticket, workflow)
+        _touch(ticket)
+    return ticket
+
+
+def comment(actor: User, ticket_id: int, body: str) -> None:
+    with step():
+        if not isinstance(body, str) or not body.strip():
+            raise InvalidInput("a comment cannot be empty", [{"field": "body", "message": "required"}])
+        ticket = get_ticket(ticket_id)
+        audit.record(ticket, actor, "comment", body=body.strip())
+        _touch(ticket)
+
+
+def get_ticket(ticket_id: int) -> Ticket:
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return ticket
+
+
+def history(ticket: Ticket) -> list[TicketEvent]:
+    return list(db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                   .order_by(TicketEvent.id)))
+
+
+def get_task(task_id: int) -> HumanTask:
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    return task
+
+
+def _require_active(task: HumanTask) -> None:
+    if task.state not in ACTIVE:
+        raise Conflict(f"task {task.id} is already {task.state}")
+
+
+def _require_role(actor: User, task: HumanTask) -> None:
+    if not actor.has_role(task.role) and task.assignee_id != actor.id:
+        raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have")
+
+
+def _take(task: HumanTask, user: User) -> None:
+    task.assignee, task.state, task.claimed_at = user, "claimed", clock.now()
+
+
+def _touch(ticket: Ticket) -> None:
+    """Bump updated_at (and with it lock_version): any change to a ticket's tasks races on the ticket."""
+    ticket.updated_at = clock.now()
+
+
+def _check_ticket_fields(title: object, priority: object, customer_id: object) -> None:
+    problems = []
+    if not isinstance(title, str) or not title.strip():
+        problems.append({"field": "title", "message": "required"})
+    if priority not in PRIORITIES:
+        problems.append({"field": "priority", "message": f"one of {', '.join(PRIORITIES)}"})
+    if customer_id is not None and (not isinstance(customer_id, int) or db.session.get(Customer, customer_id) is None):
+        problems.append({"field": "customer_id", "message": f"no customer {customer_id!r}"})
+    if problems:
+        raise InvalidInput(f"wrong ticket fields: {', '.join(p['field'] for p in problems)}", problems)
+
+
+def _start_form(version) -> str | None:
+    spec, _ = deployments.specs.get(version)
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent" and getattr(task_spec, "extensions", None):
+            return task_spec.extensions.get("properties", {}).get("form")
+    return None
+
+
+def _next_number(channel: str) -> str:
+    """R-2026-000042: a gap-free-ish counter per channel and year, safe under concurrent inserts."""
+    year = clock.now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(TicketCounter).values(channel=channel, year=year, value=1)
+                 .on_conflict_do_update(index_elements=["channel", "year"],
+                                        set_={"value": TicketCounter.value + 1})
+                 .returning(TicketCounter.value))
+    value = db.session.execute(statement).scalar_one()
+    return f"{CHANNELS[channel]}-{year}-{value:06d}"
+
+
+def _sync(ticket: Ticket, workflow, actor: User) -> None:
+    """Make the task table match what the workflow now waits for, close a finished ticket, save state."""
+    ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
+    known = {task.spiff_task_id for task in ticket.tasks}
+    for task in ticket.tasks:
+        if task.state in ACTIVE and task.spiff_task_id not in ready:
+            task.state = "cancelled"
+            audit.record(ticket, actor, "task_cancelled", task)
+    for spiff_id, spiff_task in ready.items():
+        if spiff_id not in known:
+            task = _new_task(ticket, spiff_task)
+            audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role)
+    if workflow.is_completed() and ticket.status == "open":
+        ticket.status, ticket.closed_at = "closed", clock.now()
+        audit.record(ticket, actor, "closed")
+    runtime.save(ticket, workflow)
+    _touch(ticket)
+
+
+def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
+    spec, props, now = spiff_task.task_spec, runtime.properties(spiff_task), clock.now()
+    task = HumanTask(ticket=ticket, spiff_task_id=str(spiff_task.id), element_id=spec.bpmn_id,
+                     name=spec.bpmn_name or spec.bpmn_id, role=runtime.role_of(spiff_task) or "supervisor",
+                     priority=ticket.priority, form_key=props.get("form"), created_at=now,
+                     due_at=_due(now, props.get("sla.resolution")))
+    db.session.add(task)
+    return task
+
+
+def _due(start: datetime, duration: str | None) -> datetime | None:
+    """Plain elapsed-time due date; business calendars and SLA policies refine this later."""
+    if not duration:
+        return None
+    parsed = TimerEventDefinition.parse_iso_duration(duration)
+    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start) if parsed else start + timedelta()

@@ -1,0 +1,99 @@
+"""KeyDesk's entry point: `python run.py` serves the web app and the scheduler on http://127.0.0.1:5000."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from flask_migrate import upgrade
+from sqlalchemy import inspect
+
+from engine import deployments, scheduler, users
+from engine.db import db
+from engine.errors import EngineError
+from web import create_app
+
+
+def init_db(app) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    with app.app_context():
+        upgrade()
+
+
+def load_demo(app) -> None:
+    from engine import demo
+
+    with app.app_context():
+        for line in demo.load():
+            print(f"added {line}")
+
+
+def serve(app, host: str, port: int) -> None:
+    with app.app_context():
+        first_start = not inspect(db.engine).has_table("users")
+    init_db(app)
+    if first_start:
+        load_demo(app)
+    scheduler.start(app)
+    print(f"KeyDesk on http://{host}:{port}  (demo users: agent, manager, tech, supervisor, admin; password demo)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def deploy(app, files: list[str], comment: str) -> int:
+    with app.app_context():
+        admin = users.by_username("admin")
+        for name in files:
+            try:
+                versions = deployments.deploy(admin, Path(name).read_bytes(), comment=comment)
+            except EngineError as err:
+                print(f"{name}: {err.message}", file=sys.stderr)
+                for problem in err.details or []:
+                    print(f"  line {problem['line']}, {problem['element_id']}: {problem['message']}", file=sys.stderr)
+                return 1
+            for v in versions:
+                print(f"{name}: deployed {v.model.key} version {v.version}")
+    return 0
+
+
+def token(app, username: str) -> int:
+    with app.app_context():
+        try:
+            print(users.issue_token(users.by_username(username)))
+        except EngineError as err:
+            print(err.message, file=sys.stderr)
+            return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run.py", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("serve", help="serve the web app and the scheduler (the default)")
+    commands.add_parser("init-db", help="create or upgrade the database schema")
+    commands.add_parser("demo", help="load the demo users, customers and shipped processes")
+    deploy_cmd = commands.add_parser("deploy", help="deploy BPMN files as new process versions")
+    deploy_cmd.add_argument("files", nargs="+", metavar="FILE")
+    deploy_cmd.add_argument("--comment", default="deployed from the command line")
+    token_cmd = commands.add_parser("token", help="print a new API token for a user")
+    token_cmd.add_argument("username")
+    args = parser.parse_args(argv)
+
+    app = create_app()
+    match args.command:
+        case None | "serve":
+            serve(app, args.host, args.port)
+        case "init-db":
+            init_db(app)
+        case "demo":
+            init_db(app)
+            load_demo(app)
+        case "deploy":
+            return deploy(app, args.files, args.comment)
+        case "token":
+            return token(app, args.username)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Shared fixtures: an app on a fresh database (SQLite, or PostgreSQL where marked), demo data, tokens, a clock."""
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine import clock, demo, users
+from engine.db import db
+from web import create_app
+
+PG_URL = os.environ.get("KEYDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/keydesk_test")
+
+
+def postgres_url() -> str:
+    """The test database on the local PostgreSQL, created if missing; skips the test when unreachable."""
+    url = make_url(PG_URL)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}):
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    except Exception as err:  # any failure to reach the server means: no PostgreSQL here
+        pytest.skip(f"PostgreSQL not reachable at {url.render_as_string(hide_password=True)}: {err.__class__.__name__}")
+    finally:
+        admin.dispose()
+    return PG_URL
+
+
+def make_app(tmp_path, backend: str):
+    uri = f"sqlite:///{tmp_path / 'test.db'}" if backend == "sqlite" else postgres_url()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": uri, "TESTING": True})
+    with app.app_context():
+        if backend == "postgres":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        db.create_all()
+        demo.load()
+    return app
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(tmp_path, backend, monkeypatch):
+    monkeypatch.setenv("KEYDESK_INSTANCE", str(tmp_path / "instance"))
+    app = make_app(tmp_path, backend)
+    ctx = app.app_context()
+    ctx.push()
+    yield app
+    db.session.remove()
+    ctx.pop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def user(app):
+    """The demo user of that name."""
+    return users.by_username
+
+
+@pytest.fixture
+def token(app):
+    """A fresh API token for a demo user."""
+    def issue(username: str) -> str:
+        return users.issue_token(users.by_username(username))
+
+    return issue
+
+
+@pytest.fixture
+def api(client, token):
+    """Call the API as a demo user: api("post", "/tickets", "agent", json={...})."""
+    tokens: dict[str, str] = {}
+
+    def call(method: str, path: str, username: str | None = None, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if username:
+            tokens.setdefault(username, token(username))
+            headers["Authorization"] = f"Bearer {tokens[username]}"
+        return client.open(f"/api/v1{path}", method=method.upper(), headers=headers, **kwargs)
+
+    return call
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    fake = FakeClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+    monkeypatch.setattr(clock, "now", fake.now)
+    return fake

@@ -1,0 +1,228 @@
+"""Engine operations on the red-channel fault process: every path, every rule, every error changes nothing."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import runtime, tickets, users
+from engine.db import db
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.models import Customer, HumanTask, ImmutableRecordError, Ticket, TicketEvent
+
+REPORT = {"service": "leased_line", "description": "Link down at the port office"}
+ACCEPT = {"fault_level": 1, "impact": "All branches offline", "customer_answered": True}
+REPAIRED = {"cause": "Fibre cut", "action": "Spliced the fibre", "restored": True}
+NOT_REPAIRED = {"cause": "Fibre cut", "action": "Crew on the way", "restored": False}
+SATISFIED = {"satisfaction": "satisfied", "compensation_due": False}
+COMPENSATE = {"satisfaction": "neutral", "compensation_due": True, "notes": "Four hours down"}
+COMPENSATION = {"amount": 500, "method": "bill_credit"}
+
+
+def staff(name: str):
+    return users.by_username(name)
+
+
+def open_fault(**kwargs) -> Ticket:
+    return tickets.start_ticket(staff("agent"), "red_fault", "Leased line down", data=REPORT, **kwargs)
+
+
+def open_task(ticket: Ticket) -> HumanTask:
+    task, = [t for t in ticket.tasks if t.state in ("open", "claimed")]
+    return task
+
+
+def work(ticket: Ticket, username: str, data: dict) -> HumanTask:
+    return tickets.complete(staff(username), open_task(ticket).id, data)
+
+
+def snapshot(ticket_id: int) -> tuple:
+    """Everything a failed step must leave as it was."""
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, ticket_id)
+    tasks = [(t.id, t.state, t.assignee_id) for t in ticket.tasks]
+    events = db.session.scalar(select(func.count()).where(TicketEvent.ticket_id == ticket_id))
+    return ticket.status, ticket.lock_version, ticket.workflow_state, ticket.data, tasks, events
+
+
+def test_a_new_fault_gets_a_red_number_and_waits_for_an_agent(app, fake_clock):
+    ticket = open_fault(customer_id=1, priority="urgent")
+    assert ticket.number == "R-2026-000001"
+    assert (ticket.channel, ticket.status, ticket.priority) == ("red", "open", "urgent")
+    task = open_task(ticket)
+    assert (task.element_id, task.role, task.state, task.form_key) == ("accept_fault", "agent", "open",
+                                                                      "red_fault.accept")
+    assert task.due_at == fake_clock.now() + timedelta(minutes=10)
+    assert [e.kind for e in tickets.history(ticket)] == ["created", "task_created"]
+    assert open_fault().number == "R-2026-000002"
+
+
+def test_ticket_numbers_follow_the_desk_year(app, fake_clock):
+    fake_clock.current = fake_clock.current.replace(year=2026, month=12, day=31, hour=16, minute=30)
+    assert open_fault().number == "R-2027-000001"  # already 2027 in Asia/Shanghai
+
+
+def test_the_fault_restored_first_time_closes_after_the_revisit(app):
+    ticket = open_fault()
+    work(ticket, "agent", ACCEPT)
+    assert open_task(ticket).element_id == "repair_fault" and open_task(ticket).role == "tech"
+    work(ticket, "tech", REPAIRED)
+    assert (open_task(ticket).element_id, open_task(ticket).role) == ("revisit_customer", "manager")
+    work(ticket, "manager", SATISFIED)
+    assert ticket.status == "closed" and ticket.closed_at is not None
+    assert [t.element_id for t in ticket.tasks] == ["accept_fault", "repair_fault", "revisit_customer"]
+    assert all(t.state == "completed" for t in ticket.tasks)
+    assert tickets.history(ticket)[-1].kind == "closed"
+
+
+def test_an_unrestored_fault_goes_back_to_repair_and_a_compensation_is_carried_out(app):
+    ticket = open_fault()
+    work(ticket, "agent", ACCEPT)
+    work(ticket, "tech", NOT_REPAIRED)
+    assert open_task(ticket).element_id == "repair_fault"
+    work(ticket, "tech", REPAIRED)
+    work(ticket, "manager", COMPENSATE)
+    assert open_task(ticket).element_id == "compensate_customer"
+    work(ticket, "manager", COMPENSATION)
+    assert ticket.status == "closed"
+    assert [t.element_id for t in ticket.tasks] == [
+        "accept_fault", "repair_fault", "repair_fault", "revisit_customer", "compensate_customer"]
+    completed = [e for e in tickets.history(ticket) if e.kind == "completed"]
+    assert completed[-1].data == {"data": COMPENSATION} and completed[-1].actor.username == "manager"
+
+
+def test_the_script_task_ran_in_the_process(app):
+    ticket = open_fault()
+    work(ticket, "agent", ACCEPT)
+    workflow = runtime.load(ticket)
+    assert runtime.ready_human_tasks(workflow)[0].data["tracking"] == "tight"
+
+
+def test_claim_rules(app):
+    ticket = open_fault()
+    task = open_task(ticket)
+    with pytest.raises(Forbidden, match="role 'agent'"):
+        tickets.claim(staff("tech"), task.id)
+    tickets.claim(staff("agent"), task.id)
+    assert (task.state, task.assignee.username) == ("claimed", "agent")
+    users.create_user("agent2", "pw", ["agent"])
+    db.session.commit()
+    with pytest.raises(Conflict, match="already claimed by agent"):
+        tickets.claim(staff("agent2"), task.id)
+    with pytest.raises(Conflict, match="claimed by agent"):
+        tickets.complete(staff("agent2"), task.id, ACCEPT)
+    with pytest.raises(Forbidden):
+        tickets.unclaim(staff("agent2"), task.id)
+    tickets.unclaim(staff("agent"), task.id)
+    assert (task.state, task.assignee) == ("open", None)
+    kinds = [e.kind for e in tickets.history(ticket)]
+    assert kinds[-2:] == ["claimed", "unclaimed"]
+
+
+def test_assign_is_for_supervisors_and_only_to_people_with_the_role(app):
+    task = open_task(open_fault())
+    with pytest.raises(Forbidden, match="assign needs"):
+        tickets.assign(staff("agent"), task.id, "agent")
+    with pytest.raises(InvalidInput, match="does not have the role"):
+        tickets.assign(staff("supervisor"), task.id, "tech")
+    with pytest.raises(InvalidInput, match="no active user"):
+        tickets.assign(staff("supervisor"), task.id, "nobody")
+    tickets.assign(staff("supervisor"), task.id, "agent")
+    assert (task.state, task.assignee.username) == ("claimed", "agent")
+    assert tickets.history(task.ticket)[-1].data == {"assignee": "agent", "previous": None}
+
+
+def test_a_wrong_form_value_names_the_field_and_changes_nothing(app):
+    ticket = open_fault()
+    before = snapshot(ticket.id)
+    task_id = open_task(ticket).id
+    with pytest.raises(InvalidInput) as caught:
+        tickets.complete(staff("agent"), task_id, {"fault_level": 3, "impact": "x", "extra": 1})
+    fields = {d["field"] for d in caught.value.details}
+    assert fields == {"fault_level", "customer_answered", "extra"}
+    assert snapshot(ticket.id) == before
+
+
+def test_a_bad_start_form_creates_no_ticket(app):
+    with pytest.raises(InvalidInput) as caught:
+        tickets.start_ticket(staff("agent"), "red_fault", "x", data={"service": "carrier pigeon"})
+    assert {d["field"] for d in caught.value.details} == {"service", "description"}
+    with pytest.raises(InvalidInput, match="title, priority, customer_id"):
+        tickets.start_ticket(staff("agent"), "red_fault", " ", priority="asap", customer_id=999, data=REPORT)
+    with pytest.raises(NotFound, match="no process model 'nope'"):
+        tickets.start_ticket(staff("agent"), "nope", "x")
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+    assert open_fault().number.endswith("000001")  # no number was used up
+
+
+def test_a_finished_task_cannot_be_completed_again(app):
+    ticket = open_fault()
+    task = work(ticket, "agent", ACCEPT)
+    before = snapshot(ticket.id)
+    with pytest.raises(Conflict, match="already completed"):
+        tickets.complete(staff("agent"), task.id, ACCEPT)
+    assert snapshot(ticket.id) == before
+
+
+def test_cancel_needs_a_supervisor_and_a_reason_and_keeps_the_history(app):
+    ticket = open_fault()
+    with pytest.raises(Forbidden):
+        tickets.cancel(staff("agent"), ticket.id, "duplicate")
+    with pytest.raises(InvalidInput, match="needs a reason"):
+        tickets.cancel(staff("supervisor"), ticket.id, "  ")
+    tickets.cancel(staff("supervisor"), ticket.id, "Duplicate of R-2026-000007")
+    assert ticket.status == "cancelled" and open_task_states(ticket) == ["cancelled"]
+    assert tickets.history(ticket)[-1].data == {"reason": "Duplicate of R-2026-000007"}
+    with pytest.raises(Conflict, match="already cancelled"):
+        tickets.cancel(staff("supervisor"), ticket.id, "again")
+    with pytest.raises(NotFound):
+        tickets.cancel(staff("supervisor"), 999, "x")
+
+
+def open_task_states(ticket: Ticket) -> list[str]:
+    return [t.state for t in ticket.tasks]
+
+
+def test_comments_go_into_the_history(app):
+    ticket = open_fault()
+    tickets.comment(staff("tech"), ticket.id, "Crew dispatched")
+    entry = tickets.history(ticket)[-1]
+    assert (entry.kind, entry.actor.username, entry.data) == ("comment", "tech", {"body": "Crew dispatched"})
+    with pytest.raises(InvalidInput):
+        tickets.comment(staff("tech"), ticket.id, "")
+
+
+def test_a_crash_in_the_middle_of_a_step_leaves_the_ticket_as_it_was(app, monkeypatch):
+    ticket = open_fault()
+    before = snapshot(ticket.id)
+    task_id = open_task(ticket).id
+
+    def crash(*_args):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(runtime, "save", crash)  # after the workflow moved and new task rows were added
+    with pytest.raises(RuntimeError, match="power cut"):
+        tickets.complete(staff("agent"), task_id, ACCEPT)
+    assert snapshot(ticket.id) == before
+    monkeypatch.undo()
+    db.session.expire_all()
+    tickets.complete(staff("agent"), task_id, ACCEPT)  # and the step works once the fault is gone
+    assert open_task(db.session.get(Ticket, ticket.id)).element_id == "repair_fault"
+
+
+def test_history_and_customers_are_never_deleted_or_rewritten(app):
+    ticket = open_fault()
+    entry = tickets.history(ticket)[0]
+    entry.data = {"forged": True}
+    with pytest.raises(ImmutableRecordError, match="never changed"):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(TicketEvent, entry.id))
+    with pytest.raises(ImmutableRecordError, match="never deleted"):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(Customer, 1))
+    with pytest.raises(ImmutableRecordError, match="never deleted"):
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.get(Customer, 1) is not None

@@ -1,0 +1,78 @@
+"""The REST API under /api/v1: bearer-token auth, JSON errors, OpenAPI 3.
+
+The API takes only bearer tokens, never the session cookie, so a forged cross-site request
+carries no credentials and needs no CSRF token.
+"""
+
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from engine import users
+from engine.db import db
+from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422}
+PUBLIC = {"api.openapi"}
+
+
+def error(status: int, code: str, message: str, details=None):
+    body = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return jsonify(error=body), status
+
+
+@blueprint.before_request
+def authenticate():
+    if request.endpoint in PUBLIC:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    user = users.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if user is None:
+        return error(401, "unauthorized", "send a valid API token as 'Authorization: Bearer TOKEN'")
+    g.actor = user
+    return None
+
+
+@blueprint.errorhandler(EngineError)
+def engine_error(err: EngineError):
+    status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 422)
+    return error(status, err.code, err.message, err.details)
+
+
+@blueprint.app_errorhandler(HTTPException)
+def http_error(err: HTTPException):
+    """Routing errors (unknown path, wrong method, body too large) as JSON under /api, as HTML elsewhere."""
+    if not request.path.startswith(blueprint.url_prefix):
+        return err
+    return error(err.code or 500, err.name.lower().replace(" ", "_"), err.description or err.name)
+
+
+@blueprint.errorhandler(Exception)
+def unexpected(err: Exception):
+    db.session.rollback()
+    current_app.logger.exception("unhandled error in %s %s", request.method, request.path)
+    return error(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 422 that says the body is not one."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object", [{"field": None, "message": "not JSON"}])
+    return body
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}",
+                           [{"field": name, "message": "out of range"}])
+    return int(raw)
+
+
+from web.api import openapi, process_models, tasks, tickets  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,57 @@
+"""GET /api/v1/openapi.json: the OpenAPI 3 description, built from the views' docstrings by apispec."""
+
+from functools import cache
+
+from apispec import APISpec
+from apispec.yaml_utils import load_operations_from_docstring
+from flask import current_app
+
+from web.api import blueprint
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "details": {"description": "per-field or per-element problems"}}}},
+}
+TASK = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "name": {"type": "string"}, "element_id": {"type": "string"},
+    "role": {"type": "string"}, "assignee": {"type": "string", "nullable": True},
+    "state": {"type": "string", "enum": ["open", "claimed", "completed", "cancelled"]},
+    "priority": {"type": "string"}, "due_at": {"type": "string", "format": "date-time", "nullable": True},
+    "form": {"type": "object", "nullable": True, "description": "JSON Schema of the task's form"}}}
+TICKET = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "number": {"type": "string", "example": "R-2026-000042"},
+    "channel": {"type": "string", "enum": ["green", "yellow", "red"]}, "title": {"type": "string"},
+    "status": {"type": "string", "enum": ["open", "closed", "cancelled"]}, "priority": {"type": "string"},
+    "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+    "history": {"type": "array", "items": {"type": "object"}}}}
+
+
+@cache
+def _spec_for(app_name: str) -> dict:
+    spec = APISpec(title="KeyDesk API", version="1", openapi_version="3.0.3",
+                   info={"description": "Tickets, tasks and process models of the KeyDesk service desk."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", ERROR)
+    spec.components.schema("Task", TASK)
+    spec.components.schema("Ticket", TICKET)
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    spec.components.response("Error", {"description": "an error", "content": error_body})
+    for rule in current_app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or rule.endpoint == "api.openapi":
+            continue
+        view = current_app.view_functions[rule.endpoint]
+        operations = load_operations_from_docstring(view.__doc__ or "")
+        path = str(rule).removeprefix(blueprint.url_prefix).replace("<int:", "{").replace(">", "}")
+        spec.path(path=path, operations=operations)
+    body = spec.to_dict()
+    body["security"] = [{"bearer": []}]
+    body["servers"] = [{"url": blueprint.url_prefix}]
+    return body
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    return _spec_for(current_app.name)

@@ -1,0 +1,59 @@
+"""Rows to JSON-ready dicts, in one place so that every endpoint shows a ticket or task the same way."""
+
+from datetime import datetime
+
+from engine import tickets
+from engine.models import HumanTask, ProcessModel, ProcessVersion, Ticket, TicketEvent, User
+
+
+def when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def username(user: User | None) -> str | None:
+    return user.username if user else None
+
+
+def version(v: ProcessVersion) -> dict:
+    return {"key": v.model.key, "version": v.version, "name": v.model.name, "channel": v.model.channel,
+            "comment": v.comment, "deployed_by": username(v.deployed_by), "deployed_at": when(v.deployed_at)}
+
+
+def model(m: ProcessModel) -> dict:
+    latest = m.versions[-1] if m.versions else None
+    return {"key": m.key, "name": m.name, "channel": m.channel,
+            "latest_version": latest.version if latest else None,
+            "versions": [version(v) for v in m.versions]}
+
+
+def task(t: HumanTask, with_form: bool = False) -> dict:
+    body = {
+        "id": t.id, "name": t.name, "element_id": t.element_id, "role": t.role,
+        "assignee": username(t.assignee), "state": t.state, "priority": t.priority, "form_key": t.form_key,
+        "created_at": when(t.created_at), "due_at": when(t.due_at), "claimed_at": when(t.claimed_at),
+        "completed_at": when(t.completed_at),
+        "ticket": {"id": t.ticket.id, "number": t.ticket.number, "title": t.ticket.title,
+                   "channel": t.ticket.channel},
+    }
+    if with_form:
+        body["form"] = t.ticket.process_version.forms.get(t.form_key) if t.form_key else None
+    return body
+
+
+def event(e: TicketEvent) -> dict:
+    return {"id": e.id, "at": when(e.at), "actor": username(e.actor), "kind": e.kind, "task_id": e.task_id,
+            "data": e.data}
+
+
+def ticket(t: Ticket, full: bool = False) -> dict:
+    body = {
+        "id": t.id, "number": t.number, "channel": t.channel, "title": t.title, "priority": t.priority,
+        "status": t.status, "customer_id": t.customer_id, "creator": username(t.creator),
+        "process": {"key": t.process_version.model.key, "version": t.process_version.version},
+        "created_at": when(t.created_at), "updated_at": when(t.updated_at), "closed_at": when(t.closed_at),
+        "data": t.data,
+    }
+    if full:
+        body["tasks"] = [task(x) for x in t.tasks if x.state in ("open", "claimed")]
+        body["history"] = [event(e) for e in tickets.history(t)]
+    return body
