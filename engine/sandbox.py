@@ -10,10 +10,14 @@ and bounds the work: every loop iteration counts against a step budget and a dea
 operations that build a big value in one C call (``*``, ``**``, ``<<``, ``+``, ``%``, padding,
 replace, join, extend) are sized before they run.
 
+What a script leaves in task data, and what an expression returns, is plain data of bounded size
+when written out, so that saving a ticket cannot blow up.
+
 Deliberately not covered: one long C call is not interrupted (the deadline is checked between
-iterations); values grown by other means (f-string or ``[*a, *a]`` concatenation, slice assignment,
-``str()`` of self-nested lists) are not sized. A hard CPU/memory cap needs a worker process with
-rlimits. Functions passed in run unrestricted: they must take and return plain data.
+iterations); values grown by other means (f-string or ``[*a, *a]`` concatenation, slice assignment)
+are not sized, nor is rendering big shared data with ``str()`` or an f-string (``str([s] * 10**6)``).
+A hard CPU/memory cap needs a worker process with rlimits. Functions passed in run unrestricted:
+they must take and return plain data.
 """
 
 import ast
@@ -37,7 +41,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-FILENAME = "<string>"  # SpiffWorkflow reads a script's error line from the frames of this file
+_FILENAME = "<string>"  # SpiffWorkflow reads a script's error line from the frames of this file
 MAX_SIZE = 10_000_000  # items or characters that sized operations may build in one run
 MAX_INT_BITS = 10_000  # about 3000 decimal digits
 MAX_ROUND_DIGITS = 100
@@ -104,6 +108,9 @@ class _Policy(RestrictingNodeTransformer):
         # keep the node rather than RestrictedPython's text, so that `_compile` can quote the line
         self.errors.append((node, info[0].lower() + info[1:].rstrip(".")))
 
+    def not_allowed(self, node):
+        self.error(node, f"'{type(node).__name__}' is not allowed in diagram code")
+
     def visit(self, node):
         refused = _REFUSED_NODES.get(type(node))
         if refused:
@@ -158,8 +165,8 @@ _COMPILERS = {"eval": compile_restricted_eval, "exec": compile_restricted_exec}
 def _compile(source: str, mode: str) -> tuple[CodeType | None, tuple[Problem, ...]]:
     """Parse, check and compile one snippet; cached because the same condition runs thousands of times."""
     try:
-        tree = ast.parse(source, FILENAME, mode)
-        result = _COMPILERS[mode](tree, FILENAME, policy=_Policy)
+        tree = ast.parse(source, _FILENAME, mode)
+        result = _COMPILERS[mode](tree, _FILENAME, policy=_Policy)
     except SyntaxError as err:
         return None, (_located(source, err.lineno or None, f"syntax error ({err.msg})"),)
     except (RecursionError, MemoryError):
@@ -180,7 +187,7 @@ def _located(source: str, line: int | None, message: str) -> Problem:
     return Problem(line, f"{message}: '{text if len(text) <= 80 else text[:77] + '...'}'")
 
 
-def _compiled(source, mode: str) -> tuple[CodeType | None, tuple[Problem, ...]]:
+def _checked(source, mode: str) -> tuple[CodeType | None, tuple[Problem, ...]]:
     if not isinstance(source, str):
         return None, (Problem(None, f"code must be text, not {type(source).__name__}"),)
     return _compile(source.lstrip(" \t") if mode == "eval" else source, mode)  # as eval() strips them
@@ -190,7 +197,7 @@ def check(source: str, mode: str) -> list[Problem]:
     """Every rule the snippet breaks, each with its line; [] when it may run. Bad code never raises."""
     if mode not in _COMPILERS:
         raise ValueError(f"mode must be 'eval' or 'exec', not {mode!r}")
-    return list(_compiled(source, mode)[1])
+    return list(_checked(source, mode)[1])
 
 
 # --- run time: the guards RestrictedPython's rewritten code calls ---
@@ -199,7 +206,7 @@ def check(source: str, mode: str) -> list[Problem]:
 def _violation(message: str) -> SandboxViolation:
     """A violation located at the line of diagram code that is running."""
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename != FILENAME:
+    while frame is not None and frame.f_code.co_filename != _FILENAME:
         frame = frame.f_back
     return SandboxViolation(Problem(frame.f_lineno if frame else None, message))
 
@@ -432,6 +439,44 @@ def _unstorable(value) -> str | None:
     return None
 
 
+def _written_size(value) -> int:
+    """About how many characters `value` takes written out in full, as JSON or str() writes it.
+
+    Shared parts count each time they appear, yet each is measured once: `[[0] * 1000] * 1000` is
+    measured in 2000 steps, not a million.
+    """
+    memo = {}
+
+    def size(item) -> int:
+        kind = type(item)
+        if kind is str:
+            return len(item) + 2
+        if kind not in _STORABLE_CONTAINERS:
+            return item.bit_length() // 3 + 2 if kind is int else 40
+        known = memo.get(id(item), _MISSING)
+        if known is None:  # met again while being measured: it contains itself, JSON cannot write it
+            raise RecursionError
+        if known is _MISSING:
+            memo[id(item)] = None
+            parts = [*item, *item.values()] if kind is dict else item
+            known = memo[id(item)] = 2 + sum(size(part) + 2 for part in parts)
+        return known
+
+    return size(value)
+
+
+def _check_written_size(value, what: str) -> None:
+    """Refuse a value that would be too big once written out (into task data, or by the serializer)."""
+    try:
+        size = _written_size(value)
+    except RecursionError:
+        problem = Problem(None, f"{what} cannot be kept: it is nested too deeply or contains itself")
+        raise SandboxViolation(problem) from None
+    if size > MAX_SIZE:
+        raise SandboxViolation(Problem(None, f"size limit exceeded: {what} would be about {size:,} "
+                                             f"characters written out, more than {MAX_SIZE:,}"))
+
+
 def _store(scope: dict, context: dict, hidden) -> None:
     """Write a script's results back into task data: plain data only, never functions or helpers."""
     changed = {name: value for name, value in scope.items()
@@ -441,6 +486,7 @@ def _store(scope: dict, context: dict, hidden) -> None:
         if what := _unstorable(value):
             raise SandboxViolation(Problem(None, f"'{name}' cannot be kept in task data: it holds a {what} "
                                                  "(keep text, numbers, lists, dicts, datetime, timedelta)"))
+        _check_written_size(value, f"'{name}'")
     for name in [name for name in context if not name.startswith("_")]:
         if name not in scope or callable(scope[name]):  # deleted, or replaced by a function
             del context[name]
@@ -460,7 +506,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         self.max_seconds = max_seconds
 
     def evaluate(self, expression, context, external_context=None):
-        return self._run(expression, "eval", self._scope(context, external_context))
+        result = self._run(expression, "eval", self._scope(context, external_context))
+        _check_written_size(result, "the result")  # DMN outputs and the like end up in task data
+        return result
 
     def execute(self, script, context, external_context=None):
         external_context = external_context or {}
@@ -482,7 +530,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return scope
 
     def _run(self, source, mode: str, scope: dict):
-        code, problems = _compiled(source, mode)
+        code, problems = _checked(source, mode)
         if problems:
             raise SandboxViolation(problems[0])
         scope["__builtins__"] = _Run(self.max_steps, self.max_seconds).builtins()

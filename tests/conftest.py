@@ -1,5 +1,6 @@
 """Shared fixtures: an app on a fresh database (SQLite, or PostgreSQL where marked), demo data, tokens, a clock."""
 
+import functools
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -39,6 +40,14 @@ def make_app(tmp_path, backend: str):
         db.create_all()
         demo.load()
     return app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hash_each_password_once():
+    """Scrypt is slow on purpose; the demo users' real hash is computed once per test session, not per test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(users, "generate_password_hash", functools.cache(users.generate_password_hash))
+        yield
 
 
 @pytest.fixture(params=["sqlite"])

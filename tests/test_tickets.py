@@ -1,5 +1,6 @@
 """Engine operations on the red-channel fault process: every path, every rule, every error changes nothing."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -7,8 +8,9 @@ from sqlalchemy import func, select
 
 from engine import runtime, tickets, users
 from engine.db import db
-from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.models import Customer, HumanTask, ImmutableRecordError, Ticket, TicketEvent
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
+from engine.models import Customer, HumanTask, ImmutableRecordError, ProcessModel, ProcessVersion, Ticket, TicketEvent
+from tests.bpmn_samples import simple
 
 REPORT = {"service": "leased_line", "description": "Link down at the port office"}
 ACCEPT = {"fault_level": 1, "impact": "All branches offline", "customer_answered": True}
@@ -226,3 +228,63 @@ def test_history_and_customers_are_never_deleted_or_rewritten(app):
         db.session.commit()
     db.session.rollback()
     assert db.session.get(Customer, 1) is not None
+
+
+def test_two_people_completing_the_same_task_exactly_one_wins(app, monkeypatch):
+    ticket = open_fault()
+    task_id = open_task(ticket).id
+    users.create_user("agent2", "pw", ["agent"])
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    original = runtime.run_task
+
+    def run_together(*args):
+        barrier.wait(timeout=10)  # both have loaded the same state before either writes
+        return original(*args)
+
+    monkeypatch.setattr(runtime, "run_task", run_together)
+    outcomes = {}
+
+    def attempt(username: str) -> None:
+        with app.app_context():
+            try:
+                tickets.complete(users.by_username(username), task_id, ACCEPT)
+                outcomes[username] = "won"
+            except Conflict:
+                outcomes[username] = "conflict"
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(name,)) for name in ("agent", "agent2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes.values()) == ["conflict", "won"]
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, ticket.id)
+    assert [t.element_id for t in ticket.tasks] == ["accept_fault", "repair_fault"]
+    assert [e.kind for e in tickets.history(ticket)].count("completed") == 1
+
+
+def smuggle(xml: bytes, key: str) -> None:
+    """Store a version without the deploy-time check, as if an older KeyDesk had let it in."""
+    model = ProcessModel(key=key, name=key, channel="yellow")
+    db.session.add(ProcessVersion(model=model, version=1, bpmn_xml=xml.decode(), forms={}))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("script", [
+    "__import__('os').system('touch {marker}')",
+    "open('{marker}', 'w').write('pwned')",
+    "x = [c for c in ().__class__.__base__.__subclasses__()]",
+    "for i in range(10 ** 9):\n    x = i",
+])
+def test_diagram_code_that_got_past_deploy_is_stopped_at_run_time(app, tmp_path, script):
+    marker = tmp_path / "pwned"
+    smuggle(simple(key="smuggled", script=script.replace("{marker}", str(marker))), "smuggled")
+    with pytest.raises(ProcessError) as caught:
+        tickets.start_ticket(staff("agent"), "smuggled", "try")
+    assert caught.value.details["element_id"] == "script"
+    assert not marker.exists()
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0

@@ -27,9 +27,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         TIMEZONE=os.environ.get("KEYDESK_TIMEZONE", "Asia/Shanghai"),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         SCHEDULER_STALE_SECONDS=60,
-        JSON_SORT_KEYS=False,
     )
     app.config.update(overrides or {})
+    app.json.sort_keys = False
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)

@@ -1,0 +1,302 @@
+"""How many red-channel fault tickets KeyDesk can carry from start to close per second, and where the time goes.
+
+One *lifecycle* is the longest path through ``bpmn/red_fault.bpmn``:
+
+    start the ticket -> accept -> repair (not restored) -> repair (restored)
+    -> revisit (compensation due) -> carry out compensation -> closed
+
+It is run three ways, each on its own, one after the other, in this process:
+
+raw     SpiffWorkflow alone, in memory: the diagram is parsed once (with ``engine.diagrams.build_parser``, so
+        timers are quoted as in production), then each lifecycle builds a ``BpmnWorkflow`` and completes each
+        READY manual task with ``task.data.update`` + ``task.run()`` + ``workflow.do_engine_steps()``.
+        No database, no serialization, no form checks. This is the floor.
+engine  ``engine.tickets.start_ticket`` / ``engine.tickets.complete`` in an app context, on a fresh database.
+        Each step validates the form, loads the workflow from its JSON, runs it, saves it back, syncs the task
+        table and writes history, in one transaction. The next task is found through ``ticket.tasks``.
+http    The same lifecycle through Flask's test client with Bearer tokens, on another fresh database of the same
+        kind: ``POST /tickets``, then per step ``GET /tickets/{id}`` (to find the open task, as a client would)
+        and ``POST /tasks/{id}/complete``. Adds routing, token lookup, JSON in and out (no sockets).
+
+Reading the figures
+    lifecycles/s    N lifecycles divided by the wall time of the N (warm-up lifecycles are not counted).
+    ms/lifecycle    the inverse; "x raw" is ms/lifecycle divided by raw's: the price of persistence (engine) and
+                    of persistence plus the web layer (http) over bare SpiffWorkflow.
+    state/ticket    the average length of ``tickets.workflow_state`` (ASCII JSON, so characters = bytes) at the end.
+    peak RSS        the process's peak resident memory so far (getrusage), read after each phase; it only grows.
+    per step        median and 95th percentile of one step's latency in ms. engine: the ``tickets.*`` call alone.
+                    http: the request(s) of that step (start: 1 POST; the others: 1 GET + 1 POST). raw: one step.
+
+The figures move with the machine, the disk (SQLite fsyncs on every commit) and whatever else runs there: compare
+runs on the same machine, not against a fixed number. Nothing is asserted on time; the run only stops if a
+lifecycle does not take the expected path.
+
+    .venv/bin/python bench/engine.py                      # temporary SQLite files, default N
+    .venv/bin/python bench/engine.py --lifecycles 500
+    .venv/bin/python bench/engine.py --database postgresql+psycopg://postgres@127.0.0.1:5432/keydesk_bench
+    .venv/bin/python bench/engine.py --profile            # also cProfile the engine phase (top cumulative costs)
+
+A given database is wiped: SQLite tables are dropped and recreated, PostgreSQL's public schema is dropped and
+recreated (the PostgreSQL database itself is created when missing).
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, Python puts bench/ first on the path, where this file would shadow the `engine` package.
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
+elif str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import os  # noqa: E402
+import pstats  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from engine import demo, diagrams, runtime, tickets, users  # noqa: E402
+from engine.db import db  # noqa: E402
+from engine.models import Ticket  # noqa: E402
+from web import create_app  # noqa: E402
+
+DEFAULT_LIFECYCLES = 300
+WARMUP = 3
+BPMN = ROOT / "bpmn" / "red_fault.bpmn"
+
+# The form data of each step (the same values as tests/test_tickets.py).
+REPORT = {"service": "leased_line", "description": "Link down at the port office"}
+LIFECYCLE = [  # (the task the process must be waiting in, who completes it, the form they send)
+    ("accept_fault", "agent", {"fault_level": 1, "impact": "All branches offline", "customer_answered": True}),
+    ("repair_fault", "tech", {"cause": "Fibre cut", "action": "Crew on the way", "restored": False}),
+    ("repair_fault", "tech", {"cause": "Fibre cut", "action": "Spliced the fibre", "restored": True}),
+    ("revisit_customer", "manager", {"satisfaction": "neutral", "compensation_due": True, "notes": "Four hours down"}),
+    ("compensate_customer", "manager", {"amount": 500, "method": "bill_credit"}),
+]
+STEPS = ["start", "accept", "repair (not restored)", "repair (restored)", "revisit (compensation due)",
+         "compensation"]
+
+
+class WrongPath(RuntimeError):
+    """A lifecycle did not go where the diagram should have sent it: the figures would mean nothing."""
+
+
+def expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise WrongPath(what)
+
+
+# --- 1. raw SpiffWorkflow ------------------------------------------------------------------------------------------
+
+def raw_specs():
+    parser = diagrams.build_parser(BPMN.read_bytes())
+    return parser.get_spec("red_fault"), parser.get_subprocess_specs("red_fault")
+
+
+def raw_lifecycle(specs, laps: list[float]) -> None:
+    spec, subprocess_specs = specs
+    started = time.perf_counter()
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=runtime.script_engine)
+    workflow.task_tree.data.update(REPORT)
+    workflow.do_engine_steps()
+    laps.append(time.perf_counter() - started)
+    for element, _who, data in LIFECYCLE:
+        started = time.perf_counter()
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+        expect([t.task_spec.bpmn_id for t in ready] == [element], f"raw: expected {element}, found {ready}")
+        ready[0].data.update(data)
+        ready[0].run()
+        workflow.do_engine_steps()
+        laps.append(time.perf_counter() - started)
+    expect(workflow.is_completed(), "raw: the workflow did not finish")
+
+
+# --- 2. engine API -------------------------------------------------------------------------------------------------
+
+def open_task(ticket: Ticket):
+    active = [t for t in ticket.tasks if t.state in ("open", "claimed")]
+    expect(len(active) == 1, f"engine: ticket {ticket.number} has {len(active)} open tasks")
+    return active[0]
+
+
+def engine_lifecycle(app, laps: list[float]) -> None:
+    with app.app_context():  # a fresh session per lifecycle, as a request would have
+        staff = {name: users.by_username(name) for name in ("agent", "tech", "manager")}
+        started = time.perf_counter()
+        ticket = tickets.start_ticket(staff["agent"], "red_fault", "Leased line down", customer_id=1,
+                                      priority="high", data=REPORT)
+        laps.append(time.perf_counter() - started)
+        for element, who, data in LIFECYCLE:
+            task = open_task(ticket)
+            expect(task.element_id == element, f"engine: expected {element}, found {task.element_id}")
+            started = time.perf_counter()
+            tickets.complete(staff[who], task.id, data)
+            laps.append(time.perf_counter() - started)
+        expect(ticket.status == "closed", f"engine: ticket {ticket.number} is {ticket.status}, not closed")
+
+
+# --- 3. HTTP API ---------------------------------------------------------------------------------------------------
+
+def http_lifecycle(client, headers: dict[str, dict], laps: list[float]) -> None:
+    def call(method: str, path: str, who: str, expected: int, **kwargs) -> dict:
+        response = client.open(f"/api/v1{path}", method=method, headers=headers[who], **kwargs)
+        expect(response.status_code == expected, f"http: {method} {path} gave {response.status_code}: "
+                                                 f"{response.get_data(as_text=True)[:300]}")
+        return response.get_json()
+
+    started = time.perf_counter()
+    ticket = call("POST", "/tickets", "agent", 201, json={"process": "red_fault", "title": "Leased line down",
+                                                          "customer_id": 1, "priority": "high", "data": REPORT})
+    laps.append(time.perf_counter() - started)
+    for element, who, data in LIFECYCLE:
+        started = time.perf_counter()
+        task, = call("GET", f"/tickets/{ticket['id']}", who, 200)["tasks"]
+        expect(task["element_id"] == element, f"http: expected {element}, found {task['element_id']}")
+        call("POST", f"/tasks/{task['id']}/complete", who, 200, json={"data": data})
+        laps.append(time.perf_counter() - started)
+    final = call("GET", f"/tickets/{ticket['id']}", "agent", 200)
+    expect(final["status"] == "closed", f"http: ticket {final['number']} is {final['status']}, not closed")
+
+
+# --- databases -----------------------------------------------------------------------------------------------------
+
+def fresh_app(url: str):
+    """An app on an empty database with the demo users, customers and the red_fault process deployed."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        server.dispose()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        if parsed.get_backend_name() == "postgresql":
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        else:
+            db.drop_all()
+        db.create_all()
+        demo.load()
+    return app
+
+
+def state_size(app) -> float:
+    with app.app_context():
+        return db.session.scalar(select(func.avg(func.length(Ticket.workflow_state)))) or 0.0
+
+
+def close(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+# --- measuring and printing ----------------------------------------------------------------------------------------
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def run(name: str, lifecycle, n: int) -> dict:
+    """WARMUP uncounted lifecycles, then n timed ones; per-step laps are kept for the timed ones only."""
+    for _ in range(WARMUP):
+        lifecycle([])
+    laps: list[float] = []
+    started = time.perf_counter()
+    for _ in range(n):
+        lifecycle(laps)
+    wall = time.perf_counter() - started
+    steps = [[laps[i] * 1000 for i in range(k, len(laps), len(STEPS))] for k in range(len(STEPS))]
+    print(f"  {name:<7} {n} lifecycles in {wall:.1f} s", file=sys.stderr, flush=True)
+    return {"name": name, "per_s": n / wall, "ms": wall * 1000 / n, "steps": steps, "rss": peak_rss_mb()}
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row: list[str]) -> str:  # first column left-aligned, figures right-aligned
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+
+    return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)])
+
+
+def report(results: list[dict], sizes: dict[str, float], database: str, n: int) -> None:
+    raw = results[0]
+    print(f"KeyDesk red_fault lifecycle benchmark - {n} lifecycles per path after {WARMUP} warm-up, "
+          f"database {database}")
+    print()
+    print(table(["path", "lifecycles/s", "ms/lifecycle", "x raw", "state/ticket", "peak RSS"], [
+        [r["name"], f"{r['per_s']:.1f}", f"{r['ms']:.2f}", f"{r['ms'] / raw['ms']:.1f}x",
+         f"{sizes[r['name']]:,.0f} B" if r["name"] in sizes else "-", f"{r['rss']:.0f} MB"] for r in results]))
+    print()
+    by_name = {r["name"]: r["steps"] for r in results}
+    print(table(["step (ms)", "engine p50", "engine p95", "raw p50", "http p50", "http p95"], [
+        [step, f"{statistics.median(by_name['engine'][i]):.2f}", f"{p95(by_name['engine'][i]):.2f}",
+         f"{statistics.median(by_name['raw'][i]):.3f}", f"{statistics.median(by_name['http'][i]):.2f}",
+         f"{p95(by_name['http'][i]):.2f}"] for i, step in enumerate(STEPS)]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lifecycles", type=int, default=DEFAULT_LIFECYCLES, metavar="N",
+                        help=f"timed lifecycles per path (default {DEFAULT_LIFECYCLES})")
+    parser.add_argument("--database", metavar="URL",
+                        help="SQLAlchemy URL to run on (wiped first); default: temporary SQLite files")
+    parser.add_argument("--profile", action="store_true", help="also cProfile the engine phase and print the top")
+    args = parser.parse_args(argv)
+    if args.lifecycles < 1:
+        parser.error("--lifecycles must be at least 1")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+    with tempfile.TemporaryDirectory(prefix="keydesk-bench-") as tmp:
+        os.environ.setdefault("KEYDESK_INSTANCE", str(Path(tmp) / "instance"))  # keep secret_key out of the repo
+        urls = {name: args.database or f"sqlite:///{Path(tmp) / name}.db" for name in ("engine", "http")}
+        shown = make_url(urls["engine"]).render_as_string(hide_password=True) if args.database else "SQLite (temp file)"
+        results, sizes = [], {}
+
+        specs = raw_specs()
+        results.append(run("raw", lambda laps: raw_lifecycle(specs, laps), args.lifecycles))
+
+        app = fresh_app(urls["engine"])
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        results.append(run("engine", lambda laps: engine_lifecycle(app, laps), args.lifecycles))
+        if profiler:
+            profiler.disable()
+        sizes["engine"] = state_size(app)
+        close(app)
+
+        app = fresh_app(urls["http"])
+        with app.app_context():  # tokens are made here; requests must not run inside this context
+            headers = {name: {"Authorization": f"Bearer {users.issue_token(users.by_username(name))}"}
+                       for name in ("agent", "tech", "manager")}
+        client = app.test_client()
+        results.append(run("http", lambda laps: http_lifecycle(client, headers, laps), args.lifecycles))
+        sizes["http"] = state_size(app)
+        close(app)
+
+    report(results, sizes, shown, args.lifecycles)
+    if profiler:
+        print(f"\ncProfile of the engine phase ({WARMUP + args.lifecycles} lifecycles), top 25 by cumulative time:")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

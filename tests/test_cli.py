@@ -1,0 +1,50 @@
+"""run.py: the sub-commands a new user and an operator meet."""
+
+import pytest
+
+import run
+from engine import users
+from engine.db import db
+from tests.bpmn_samples import RED_FAULT, simple
+from web import create_app
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEYDESK_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    return tmp_path
+
+
+def test_help_lists_the_sub_commands(capsys):
+    with pytest.raises(SystemExit) as done:
+        run.main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("serve", "init-db", "deploy", "token", "demo"):
+        assert command in out
+
+
+def test_demo_then_token_then_deploy(env, capsys):
+    assert run.main(["demo"]) == 0
+    assert "added user supervisor" in capsys.readouterr().out
+    assert run.main(["demo"]) == 0
+    assert "added" not in capsys.readouterr().out  # loading twice adds nothing
+
+    assert run.main(["token", "manager"]) == 0
+    token = capsys.readouterr().out.strip()
+    with create_app().app_context():
+        assert users.user_for_token(token).username == "manager"
+        db.engine.dispose()
+    assert run.main(["token", "nobody"]) == 1
+    assert "no user 'nobody'" in capsys.readouterr().err
+
+    good, bad = env / "red_fault.bpmn", env / "broken.bpmn"
+    good.write_bytes(RED_FAULT)
+    bad.write_bytes(simple(role="Helpdesk"))
+    assert run.main(["deploy", str(good)]) == 0
+    assert "deployed red_fault version 2" in capsys.readouterr().out
+    assert run.main(["deploy", str(bad)]) == 1
+    err = capsys.readouterr().err
+    lane_line = next(n for n, line in enumerate(bad.read_text().splitlines(), 1) if 'id="lane_1"' in line)
+    assert f"line {lane_line}, lane_1: lane name 'Helpdesk' is not a KeyDesk role" in err
