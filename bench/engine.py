@@ -70,7 +70,7 @@ from engine.db import db  # noqa: E402
 from engine.models import Ticket  # noqa: E402
 from web import create_app  # noqa: E402
 
-DEFAULT_LIFECYCLES = 300
+DEFAULT_LIFECYCLES = 200
 WARMUP = 3
 BPMN = ROOT / "bpmn" / "red_fault.bpmn"
 

@@ -5,6 +5,7 @@ can fix a diagram in one go; ``build_parser`` turns a diagram that passed into S
 XML is parsed without DTDs, entities or network access: a diagram is untrusted input.
 """
 
+import ast
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -106,14 +107,14 @@ def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: di
     dmn_xmls = list(dmn_xmls)
     try:
         root = read_xml(bpmn_xml)
-        for dmn in dmn_xmls:
-            read_xml(dmn, "decision table")
+        tables = [read_xml(dmn, "decision table") for dmn in dmn_xmls]
     except DiagramRejected as err:
         return [err.problem]
     problems = _schema_problems(root)
     if problems:
         return problems
     problems = _keydesk_problems(root, forms or {})
+    problems += [problem for table in tables for problem in _decision_problems(table)]
     reported = {p.element_id for p in problems}
     problems += [p for p in _spiff_problems(bpmn_xml, dmn_xmls, root) if p.element_id not in reported]
     return list(dict.fromkeys(problems))
@@ -249,6 +250,33 @@ def _code_problems(root) -> list[Problem]:
                 line = node.sourceline + (found.line or 1) - 1 if node.sourceline else None
                 problems.append(Problem(_element_id(node), found.message, line))
     return problems
+
+
+def _decision_problems(table) -> list[Problem]:
+    """DMN cells are Python to SpiffWorkflow too: input and output expressions, and each rule's tests."""
+    problems = []
+    for node in table.iter():
+        if not isinstance(node.tag, str) or not (node.text or "").strip() or etree.QName(node).localname != "text":
+            continue
+        kind, source = etree.QName(node.getparent()).localname, node.text.strip()
+        if kind == "inputEntry":
+            if source == "-":
+                continue
+            source = _as_dmn_test(source.replace("?", "dmninputexpr"))
+        problems += [Problem(_element_id(node), found.message, node.sourceline)
+                     for found in sandbox.check(source, "eval")]
+    return problems
+
+
+def _as_dmn_test(entry: str) -> str:
+    """The expression SpiffWorkflow's DMN engine evaluates for an input entry: `x > 5` or `x == ("A+")`."""
+    if "dmninputexpr" in entry:
+        return entry
+    try:
+        ast.parse(f"dmninputexpr {entry}", mode="eval")
+        return f"dmninputexpr {entry}"
+    except SyntaxError:
+        return f"dmninputexpr == ({entry})"
 
 
 def _element_id(node) -> str | None:

@@ -1,4 +1,4 @@
-"""The task inbox: a query on the human task table that never loads a workflow."""
+"""Read-only lists for the task inbox and the ticket list: indexed queries that never load a workflow."""
 
 from sqlalchemy import or_, select
 

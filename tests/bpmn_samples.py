@@ -21,11 +21,9 @@ TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
       </bpmn:lane>
     </bpmn:laneSet>
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="script"/>
-    <bpmn:scriptTask id="script" name="Compute"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
-      <bpmn:script>{script}</bpmn:script>
-    </bpmn:scriptTask>
-    <bpmn:sequenceFlow id="f2" sourceRef="script" targetRef="work"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="step"/>
+    {step}
+    <bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="work"/>
     <bpmn:userTask id="work" name="Do the work"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="end"/>
@@ -35,9 +33,24 @@ TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def simple(key: str = "simple", channel: str = "yellow", role: str = "agent", script: str = "x = 1") -> bytes:
-    """start → script task → user task (in the role's lane) → end."""
-    values = {"{key}": key, "{channel}": channel, "{role}": role, "{script}": escape(script)}
+SCRIPT_STEP = """<bpmn:scriptTask id="step" name="Compute">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:script>{script}</bpmn:script>
+    </bpmn:scriptTask>"""
+TIMER_STEP = """<bpmn:intermediateCatchEvent id="step" name="Wait">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>{duration}</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>"""
+DECISION_STEP = """<bpmn:businessRuleTask id="step" name="Classify">
+      <bpmn:extensionElements><spiffworkflow:calledDecisionId>{decision}</spiffworkflow:calledDecisionId>
+      </bpmn:extensionElements><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:businessRuleTask>"""
+
+
+def simple(key: str = "simple", channel: str = "yellow", role: str = "agent", script: str = "x = 1",
+           step: str | None = None) -> bytes:
+    """start → step (a script task unless given) → user task (in the role's lane) → end."""
+    step = step or SCRIPT_STEP.replace("{script}", escape(script))
+    values = {"{key}": key, "{channel}": channel, "{role}": role, "{step}": step}
     text = TEMPLATE
     for placeholder, value in values.items():
         text = text.replace(placeholder, value)

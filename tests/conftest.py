@@ -74,12 +74,6 @@ def client(app):
 
 
 @pytest.fixture
-def user(app):
-    """The demo user of that name."""
-    return users.by_username
-
-
-@pytest.fixture
 def token(app):
     """A fresh API token for a demo user."""
     def issue(username: str) -> str:

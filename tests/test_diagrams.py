@@ -101,7 +101,7 @@ def test_scripts_that_reach_for_the_host_are_refused_at_their_element(script):
     xml = simple(script=script)
     problems = check(xml)
     assert problems, script
-    assert {p.element_id for p in problems} == {"script"}
+    assert {p.element_id for p in problems} == {"step"}
     script_line = xml.decode().splitlines().index(
         next(line for line in xml.decode().splitlines() if "<bpmn:script>" in line)) + 1
     assert all(p.line >= script_line for p in problems)

@@ -194,6 +194,11 @@ def test_comments_go_into_the_history(app):
         tickets.comment(staff("tech"), ticket.id, "")
 
 
+BOTH_DATABASES = pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+
+
+@BOTH_DATABASES
 def test_a_crash_in_the_middle_of_a_step_leaves_the_ticket_as_it_was(app, monkeypatch):
     ticket = open_fault()
     before = snapshot(ticket.id)
@@ -230,6 +235,7 @@ def test_history_and_customers_are_never_deleted_or_rewritten(app):
     assert db.session.get(Customer, 1) is not None
 
 
+@BOTH_DATABASES
 def test_two_people_completing_the_same_task_exactly_one_wins(app, monkeypatch):
     ticket = open_fault()
     task_id = open_task(ticket).id
@@ -285,6 +291,6 @@ def test_diagram_code_that_got_past_deploy_is_stopped_at_run_time(app, tmp_path,
     smuggle(simple(key="smuggled", script=script.replace("{marker}", str(marker))), "smuggled")
     with pytest.raises(ProcessError) as caught:
         tickets.start_ticket(staff("agent"), "smuggled", "try")
-    assert caught.value.details["element_id"] == "script"
+    assert caught.value.details["element_id"] == "step"
     assert not marker.exists()
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
