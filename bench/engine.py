@@ -13,7 +13,8 @@ raw     SpiffWorkflow alone, in memory: the diagram is parsed once (with ``engin
         No database, no serialization, no form checks. This is the floor.
 engine  ``engine.tickets.start_ticket`` / ``engine.tickets.complete`` in an app context, on a fresh database.
         Each step validates the form, loads the workflow from its JSON, runs it, saves it back, syncs the task
-        table and writes history, in one transaction. The next task is found through ``ticket.tasks``.
+        table and writes history, in one transaction. Every step runs in its own app context (a fresh session,
+        as a request has); the actor and the open task are looked up there, outside the step's own timing.
 http    The same lifecycle through Flask's test client with Bearer tokens, on another fresh database of the same
         kind: ``POST /tickets``, then per step ``GET /tickets/{id}`` (to find the open task, as a client would)
         and ``POST /tasks/{id}/complete``. Adds routing, token lookup, JSON in and out (no sockets).
@@ -67,7 +68,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from engine import demo, diagrams, runtime, tickets, users  # noqa: E402
 from engine.db import db  # noqa: E402
-from engine.models import Ticket  # noqa: E402
+from engine.models import HumanTask, Ticket  # noqa: E402
 from web import create_app  # noqa: E402
 
 DEFAULT_LIFECYCLES = 200
@@ -123,26 +124,33 @@ def raw_lifecycle(specs, laps: list[float]) -> None:
 
 # --- 2. engine API -------------------------------------------------------------------------------------------------
 
-def open_task(ticket: Ticket):
-    active = [t for t in ticket.tasks if t.state in ("open", "claimed")]
-    expect(len(active) == 1, f"engine: ticket {ticket.number} has {len(active)} open tasks")
-    return active[0]
+def open_task(ticket_id: int) -> tuple[int, str]:
+    """The id and element of the ticket's one open task, read as plain columns so no ORM object stays cached."""
+    rows = db.session.execute(select(HumanTask.id, HumanTask.element_id).where(
+        HumanTask.ticket_id == ticket_id, HumanTask.state.in_(("open", "claimed")))).all()
+    expect(len(rows) == 1, f"engine: ticket {ticket_id} has {len(rows)} open tasks")
+    return rows[0].id, rows[0].element_id
 
 
 def engine_lifecycle(app, laps: list[float]) -> None:
-    with app.app_context():  # a fresh session per lifecycle, as a request would have
-        staff = {name: users.by_username(name) for name in ("agent", "tech", "manager")}
+    # Each step gets a fresh app context, hence a fresh session with nothing cached, as each HTTP request has.
+    with app.app_context():
+        agent = users.by_username("agent")
         started = time.perf_counter()
-        ticket = tickets.start_ticket(staff["agent"], "red_fault", "Leased line down", customer_id=1,
-                                      priority="high", data=REPORT)
+        ticket_id = tickets.start_ticket(agent, "red_fault", "Leased line down", customer_id=1,
+                                         priority="high", data=REPORT).id
         laps.append(time.perf_counter() - started)
-        for element, who, data in LIFECYCLE:
-            task = open_task(ticket)
-            expect(task.element_id == element, f"engine: expected {element}, found {task.element_id}")
+    for element, who, data in LIFECYCLE:
+        with app.app_context():
+            actor = users.by_username(who)
+            task_id, found = open_task(ticket_id)
+            expect(found == element, f"engine: expected {element}, found {found}")
             started = time.perf_counter()
-            tickets.complete(staff[who], task.id, data)
+            tickets.complete(actor, task_id, data)
             laps.append(time.perf_counter() - started)
-        expect(ticket.status == "closed", f"engine: ticket {ticket.number} is {ticket.status}, not closed")
+    with app.app_context():
+        status = tickets.get_ticket(ticket_id).status
+        expect(status == "closed", f"engine: ticket {ticket_id} is {status}, not closed")
 
 
 # --- 3. HTTP API ---------------------------------------------------------------------------------------------------
