@@ -60,11 +60,7 @@ def start_ticket(actor: User, process: str, title: str, customer_id: int | None 
 
 def claim(actor: User, task_id: int) -> HumanTask:
     with step():
-        task = get_task(task_id)
-        _require_active(task)
-        _require_role(actor, task)
-        if task.assignee_id not in (None, actor.id):
-            raise Conflict(f"task {task.id} is already claimed by {task.assignee.username}")
+        task = _workable_task(actor, task_id)
         _take(task, actor)
         audit.record(task.ticket, actor, "claimed", task)
         _touch(task.ticket)
@@ -105,11 +101,7 @@ def assign(actor: User, task_id: int, username: str) -> HumanTask:
 def complete(actor: User, task_id: int, data: dict) -> HumanTask:
     """Complete a task with its form data; an unclaimed task is claimed by whoever completes it."""
     with step():
-        task = get_task(task_id)
-        _require_active(task)
-        _require_role(actor, task)
-        if task.assignee_id not in (None, actor.id):
-            raise Conflict(f"task {task.id} is claimed by {task.assignee.username}")
+        task = _workable_task(actor, task_id)
         ticket = task.ticket
         values = forms.validate(ticket.process_version.forms.get(task.form_key), data)
         workflow = runtime.load(ticket)
@@ -180,9 +172,15 @@ def _require_active(task: HumanTask) -> None:
         raise Conflict(f"task {task.id} is already {task.state}")
 
 
-def _require_role(actor: User, task: HumanTask) -> None:
+def _workable_task(actor: User, task_id: int) -> HumanTask:
+    """The task, if the actor may work it now: still active, the actor's role, not someone else's."""
+    task = get_task(task_id)
+    _require_active(task)
     if not actor.has_role(task.role) and task.assignee_id != actor.id:
         raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have")
+    if task.assignee_id not in (None, actor.id):
+        raise Conflict(f"task {task.id} is claimed by {task.assignee.username}")
+    return task
 
 
 def _take(task: HumanTask, user: User) -> None:

@@ -109,7 +109,7 @@ def test_claim_rules(app):
     assert (task.state, task.assignee.username) == ("claimed", "agent")
     users.create_user("agent2", "pw", ["agent"])
     db.session.commit()
-    with pytest.raises(Conflict, match="already claimed by agent"):
+    with pytest.raises(Conflict, match="is claimed by agent"):
         tickets.claim(staff("agent2"), task.id)
     with pytest.raises(Conflict, match="claimed by agent"):
         tickets.complete(staff("agent2"), task.id, ACCEPT)
