@@ -20,7 +20,8 @@ http    The same lifecycle through Flask's test client with Bearer tokens, on an
         and ``POST /tasks/{id}/complete``. Adds routing, token lookup, JSON in and out (no sockets).
 
 Reading the figures
-    lifecycles/s    N lifecycles divided by the wall time of the N (warm-up lifecycles are not counted).
+    lifecycles/s    N lifecycles divided by the wall time of the N (warm-up lifecycles are not counted). That time
+                    holds all a lifecycle does: engine's look-ups of actor and task, http's GETs, app contexts.
     ms/lifecycle    the inverse; "x raw" is ms/lifecycle divided by raw's: the price of persistence (engine) and
                     of persistence plus the web layer (http) over bare SpiffWorkflow.
     state/ticket    the average length of ``tickets.workflow_state`` (ASCII JSON, so characters = bytes) at the end.
@@ -35,7 +36,7 @@ lifecycle does not take the expected path.
     .venv/bin/python bench/engine.py                      # temporary SQLite files, default N
     .venv/bin/python bench/engine.py --lifecycles 500
     .venv/bin/python bench/engine.py --database postgresql+psycopg://postgres@127.0.0.1:5432/keydesk_bench
-    .venv/bin/python bench/engine.py --profile            # also cProfile the engine phase (top cumulative costs)
+    .venv/bin/python bench/engine.py --profile            # also cProfile the engine phase (engine/, SpiffWorkflow)
 
 A given database is wiped: SQLite tables are dropped and recreated, PostgreSQL's public schema is dropped and
 recreated (the PostgreSQL database itself is created when missing).
@@ -55,6 +56,7 @@ import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import os  # noqa: E402
 import pstats  # noqa: E402
+import re  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
@@ -148,9 +150,6 @@ def engine_lifecycle(app, laps: list[float]) -> None:
             started = time.perf_counter()
             tickets.complete(actor, task_id, data)
             laps.append(time.perf_counter() - started)
-    with app.app_context():
-        status = tickets.get_ticket(ticket_id).status
-        expect(status == "closed", f"engine: ticket {ticket_id} is {status}, not closed")
 
 
 # --- 3. HTTP API ---------------------------------------------------------------------------------------------------
@@ -172,8 +171,6 @@ def http_lifecycle(client, headers: dict[str, dict], laps: list[float]) -> None:
         expect(task["element_id"] == element, f"http: expected {element}, found {task['element_id']}")
         call("POST", f"/tasks/{task['id']}/complete", who, 200, json={"data": data})
         laps.append(time.perf_counter() - started)
-    final = call("GET", f"/tickets/{ticket['id']}", "agent", 200)
-    expect(final["status"] == "closed", f"http: ticket {final['number']} is {final['status']}, not closed")
 
 
 # --- databases -----------------------------------------------------------------------------------------------------
@@ -199,15 +196,15 @@ def fresh_app(url: str):
     return app
 
 
-def state_size(app) -> float:
+def finish(app, name: str) -> float:
+    """Check that every ticket of the phase got closed; return the average workflow_state length; let go of the DB."""
     with app.app_context():
-        return db.session.scalar(select(func.avg(func.length(Ticket.workflow_state)))) or 0.0
-
-
-def close(app) -> None:
-    with app.app_context():
+        not_closed = db.session.scalar(select(func.count()).where(Ticket.status != "closed"))
+        expect(not_closed == 0, f"{name}: {not_closed} tickets did not close")
+        size = db.session.scalar(select(func.avg(func.length(Ticket.workflow_state))))
         db.session.remove()
         db.engine.dispose()
+    return float(size)
 
 
 # --- measuring and printing ----------------------------------------------------------------------------------------
@@ -287,8 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run("engine", lambda laps: engine_lifecycle(app, laps), args.lifecycles))
         if profiler:
             profiler.disable()
-        sizes["engine"] = state_size(app)
-        close(app)
+        sizes["engine"] = finish(app, "engine")
 
         app = fresh_app(urls["http"])
         with app.app_context():  # tokens are made here; requests must not run inside this context
@@ -296,13 +292,14 @@ def main(argv: list[str] | None = None) -> int:
                        for name in ("agent", "tech", "manager")}
         client = app.test_client()
         results.append(run("http", lambda laps: http_lifecycle(client, headers, laps), args.lifecycles))
-        sizes["http"] = state_size(app)
-        close(app)
+        sizes["http"] = finish(app, "http")
 
     report(results, sizes, shown, args.lifecycles)
     if profiler:
-        print(f"\ncProfile of the engine phase ({WARMUP + args.lifecycles} lifecycles), top 25 by cumulative time:")
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(25)
+        print(f"\ncProfile of the engine phase ({WARMUP + args.lifecycles} lifecycles): the 20 functions of engine/ and"
+              " SpiffWorkflow with the highest cumulative time (SQLAlchemy's own frames are left out of the list)")
+        only_ours = re.escape(str(ROOT / "engine")) + "/|SpiffWorkflow/"
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(only_ours, 20)
     return 0
 
 

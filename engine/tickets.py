@@ -26,9 +26,14 @@ ACTIVE = ("open", "claimed")
 
 @contextmanager
 def step() -> Iterator[None]:
-    """One engine step: commit everything at the end, or roll everything back."""
+    """One engine step: commit everything at the end, or roll everything back.
+
+    Nothing is flushed before the commit, so the ticket row is written once and its lock_version
+    moves by one per step.
+    """
     try:
-        yield
+        with db.session.no_autoflush:
+            yield
         db.session.commit()
     except StaleDataError as err:
         db.session.rollback()

@@ -66,7 +66,11 @@ def test_ticket_numbers_follow_the_desk_year(app, fake_clock):
 
 def test_the_fault_restored_first_time_closes_after_the_revisit(app):
     ticket = open_fault()
-    work(ticket, "agent", ACCEPT)
+    assert ticket.lock_version == 1
+    task_id = open_task(ticket).id
+    db.session.expire_all()  # as in a new request: nothing loaded yet
+    tickets.complete(staff("agent"), task_id, ACCEPT)
+    assert ticket.lock_version == 2  # one write of the ticket row per step
     assert open_task(ticket).element_id == "repair_fault" and open_task(ticket).role == "tech"
     work(ticket, "tech", REPAIRED)
     assert (open_task(ticket).element_id, open_task(ticket).role) == ("revisit_customer", "manager")
