@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -27,15 +28,28 @@ def load_demo(app) -> None:
             print(f"added {line}")
 
 
-def serve(app, host: str, port: int) -> None:
+def serve(app, host: str, port: int, with_scheduler: bool = True) -> None:
     with app.app_context():
         first_start = not inspect(db.engine).has_table("users")
     init_db(app)
     if first_start:
         load_demo(app)
-    scheduler.start(app)
+    if with_scheduler:
+        scheduler.start(app)
     print(f"KeyDesk on http://{host}:{port}  (demo users: agent, manager, tech, supervisor, admin; password demo)")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def worker(app) -> None:
+    """The scheduler alone: fires timers and SLA points. On PostgreSQL, run as many as you like."""
+    init_db(app)
+    running = scheduler.start(app)
+    print(f"KeyDesk worker {scheduler.WORKER} running; Ctrl-C stops it")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        running.shutdown()
 
 
 def deploy(app, files: list[str], comment: str) -> int:
@@ -72,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="serve the web app and the scheduler (the default)")
     serve_cmd.add_argument("--host", default=argparse.SUPPRESS)
     serve_cmd.add_argument("--port", type=int, default=argparse.SUPPRESS)
+    serve_cmd.add_argument("--no-scheduler", action="store_true", help="web only; run `worker` processes instead")
+    commands.add_parser("worker", help="run the scheduler alone (timers, SLA clocks)")
     commands.add_parser("init-db", help="create or upgrade the database schema")
     commands.add_parser("demo", help="load the demo users, customers and shipped processes")
     deploy_cmd = commands.add_parser("deploy", help="deploy BPMN files as new process versions")
@@ -84,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app()
     match args.command:
         case None | "serve":
-            serve(app, args.host, args.port)
+            serve(app, args.host, args.port, with_scheduler=not getattr(args, "no_scheduler", False))
+        case "worker":
+            worker(app)
         case "init-db":
             init_db(app)
         case "demo":

@@ -56,6 +56,7 @@ def _add_version(actor, root, process, bpmn_xml, dmn_xmls, comment) -> ProcessVe
                                 .where(ProcessVersion.model_id == model.id)) or 0) + 1
     version = ProcessVersion(model=model, version=number, bpmn_xml=_as_text(bpmn_xml),
                              dmn_xml=[_as_text(d) for d in dmn_xmls], forms=_forms_of(root),
+                             properties=diagrams.process_properties(process),
                              comment=comment, deployed_by=actor)
     db.session.add(version)
     return version

@@ -4,10 +4,10 @@ Human tasks and the audit trail live in their own indexed tables so that the inb
 history never need to load a workflow's serialized state.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine import clock
@@ -120,6 +120,7 @@ class ProcessVersion(db.Model):
     bpmn_xml: Mapped[str] = mapped_column(Text)
     dmn_xml: Mapped[list] = mapped_column(default=list)
     forms: Mapped[dict] = mapped_column(default=dict)
+    properties: Mapped[dict] = mapped_column(default=dict)  # the process element's spiffworkflow properties
     comment: Mapped[str] = mapped_column(Text, default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deployed_at: Mapped[datetime] = mapped_column(default=_now)
@@ -145,6 +146,7 @@ class Ticket(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now)
     closed_at: Mapped[datetime | None]
+    waiting_since: Mapped[datetime | None]  # waiting on the customer: SLA clocks are paused
     data: Mapped[dict] = mapped_column(default=dict)
     workflow_state: Mapped[str] = mapped_column(Text, default="")
     lock_version: Mapped[int] = mapped_column(default=1)
@@ -176,6 +178,7 @@ class HumanTask(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     state: Mapped[str] = mapped_column(String(16), default="open")
     priority: Mapped[str] = mapped_column(String(8), default="normal")
+    sla_state: Mapped[str | None] = mapped_column(String(12))  # None (on track) | warned | breached
     form_key: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=_now)
     due_at: Mapped[datetime | None]
@@ -215,6 +218,115 @@ class TicketCounter(db.Model):
     value: Mapped[int] = mapped_column(default=0)
 
 
+class Timer(db.Model):
+    """A moment the scheduler must act on: a BPMN timer of a ticket, or an SLA clock's next point.
+
+    The sweep claims armed rows that are due; firing flips the state in the same transaction as the
+    step it causes, so a timer fires exactly once.
+    """
+
+    __tablename__ = "timers"
+    __table_args__ = (
+        Index("ix_timers_armed_due", "due_at", postgresql_where=text("state = 'armed'"),
+              sqlite_where=text("state = 'armed'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # bpmn | sla
+    spiff_task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(128))
+    sla_clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clocks.id"))
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(12), default="armed")  # armed | fired | cancelled
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    fired_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship()
+    sla_clock: Mapped["SlaClock | None"] = relationship()
+
+
+class SlaClock(db.Model):
+    """One promise on a task or a ticket: response (until claimed) or resolution (until done)."""
+
+    __tablename__ = "sla_clocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # response | resolution
+    target_seconds: Mapped[int]
+    calendar: Mapped[str] = mapped_column(String(64), default="24x7")
+    warn_percent: Mapped[int] = mapped_column(default=80)
+    ladder: Mapped[list] = mapped_column(default=list)
+    reassign: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|warned|met|breached|cancelled
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    warn_at: Mapped[datetime | None]
+    warned_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+    met_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    rung: Mapped[int] = mapped_column(default=0)  # ladder rungs notified so far
+    paused_at: Mapped[datetime | None]
+    paused_seconds: Mapped[int] = mapped_column(default=0)
+
+    ticket: Mapped[Ticket] = relationship()
+    task: Mapped[HumanTask | None] = relationship()
+
+
+class SlaPolicy(db.Model):
+    """Targets an admin sets on top of the diagram; the most specific matching policy wins.
+
+    Empty match fields match anything; empty target fields leave the diagram's value.
+    """
+
+    __tablename__ = "sla_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    process_key: Mapped[str | None] = mapped_column(String(128))
+    element_id: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(8))
+    priority: Mapped[str | None] = mapped_column(String(8))
+    fault_level: Mapped[int | None]
+    customer_tier: Mapped[str | None] = mapped_column(String(4))
+    response: Mapped[str | None] = mapped_column(String(32))
+    resolution: Mapped[str | None] = mapped_column(String(32))
+    warn_percent: Mapped[int | None]
+    calendar: Mapped[str | None] = mapped_column(String(64))
+    escalate_to: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class CalendarRecord(db.Model):
+    """A business calendar as an admin keeps it: time zone, weekly hours, whether China's holidays apply."""
+
+    __tablename__ = "business_calendars"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    hours: Mapped[dict] = mapped_column(default=dict)  # {"mon": ["08:30-12:00", "13:30-17:30"], ...}
+    china_holidays: Mapped[bool] = mapped_column(default=True)
+    days: Mapped[list["CalendarDay"]] = relationship(back_populates="calendar", order_by="CalendarDay.day")
+
+
+class CalendarDay(db.Model):
+    """A day an admin entered: a holiday, or a make-up working day (调休)."""
+
+    __tablename__ = "calendar_days"
+    __table_args__ = (UniqueConstraint("calendar_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("business_calendars.id"))
+    day: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(8))  # holiday | workday
+    note: Mapped[str] = mapped_column(String(256), default="")
+    calendar: Mapped[CalendarRecord] = relationship(back_populates="days")
+
+
 class SchedulerHeartbeat(db.Model):
     """When each scheduler worker last ran its periodic job; /healthz reads it."""
 
@@ -228,7 +340,7 @@ class ImmutableRecordError(RuntimeError):
     """Something tried to delete history or customer data, or to change a deployed version."""
 
 
-NEVER_DELETED = (Customer, Ticket, TicketEvent, HumanTask, ProcessModel, ProcessVersion, User)
+NEVER_DELETED = (Customer, Ticket, TicketEvent, HumanTask, ProcessModel, ProcessVersion, User, SlaClock, Timer)
 NEVER_CHANGED = (TicketEvent, ProcessVersion)
 
 

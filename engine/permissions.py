@@ -8,6 +8,7 @@ PERMISSIONS = {
     "deploy": ("supervisor", "admin"),
     "assign": ("supervisor", "admin"),
     "cancel": ("supervisor", "admin"),
+    "configure": ("admin",),  # SLA policies and business calendars
 }
 
 

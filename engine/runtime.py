@@ -5,8 +5,10 @@ cache, so a row stays small and loading it does not re-parse the diagram.
 """
 
 import json
+from datetime import datetime
 from uuid import UUID
 
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timers
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -15,7 +17,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import sandbox
+from engine import clock, sandbox
 from engine.deployments import specs
 from engine.errors import ProcessError
 from engine.models import ProcessVersion, Ticket
@@ -30,6 +32,16 @@ class _StateConverter(BpmnWorkflowConverter):
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
+
+class _ClockDatetime(datetime):
+    """SpiffWorkflow's timers read ``datetime.now`` directly; this makes them read KeyDesk's clock."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return clock.now() if tz is None else clock.now().astimezone(tz)
+
+
+spiff_timers.datetime = _ClockDatetime
 
 _serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _StateConverter}))
 script_engine = sandbox.make_script_engine()
@@ -81,6 +93,27 @@ def process_error(err: SpiffWorkflowException) -> ProcessError:
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
     return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[SpiffTask, datetime]]:
+    """Each timer the workflow waits on, by task id, with its next due time."""
+    found = {}
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, spiff_timers.TimerEventDefinition):
+            value = definition.details(task).value
+            if isinstance(value, str):
+                found[str(task.id)] = (task, spiff_timers.TimerEventDefinition.parse_time_or_duration(value))
+    return found
+
+
+def fire_timers(workflow: BpmnWorkflow) -> None:
+    """Let every timer that is due fire, then run what follows."""
+    try:
+        workflow.refresh_timers()
+    except SpiffWorkflowException as err:
+        raise process_error(err) from err
+    advance(workflow)
 
 
 def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> SpiffTask | None:

@@ -7,19 +7,28 @@ Conflict and changes nothing.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, clock, deployments, forms, permissions, runtime
+from engine import audit, clock, deployments, forms, permissions, runtime, sla, timers
 from engine.db import db
-from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.models import CHANNELS, PRIORITIES, Customer, HumanTask, Ticket, TicketCounter, TicketEvent, User
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
+from engine.models import (
+    CHANNELS,
+    PRIORITIES,
+    Customer,
+    HumanTask,
+    SlaClock,
+    Ticket,
+    TicketCounter,
+    TicketEvent,
+    Timer,
+    User,
+)
 
 ACTIVE = ("open", "claimed")
 
@@ -56,6 +65,7 @@ def start_ticket(actor: User, process: str, title: str, customer_id: int | None 
                         data=start_data, created_at=clock.now(), updated_at=clock.now())
         db.session.add(ticket)
         audit.record(ticket, actor, "created", process=process, version=version.version, data=start_data)
+        sla.start_clocks(ticket, None, "ticket", version.properties)
         workflow = runtime.new_workflow(version)
         workflow.task_tree.data.update(start_data)
         runtime.advance(workflow)
@@ -117,6 +127,7 @@ def complete(actor: User, task_id: int, data: dict) -> HumanTask:
         if task.assignee is None:
             _take(task, actor)
         task.state, task.completed_at, task.completed_by_id = "completed", clock.now(), actor.id
+        sla.meet(task, sla.KINDS)
         ticket.data = {**ticket.data, **values}
         audit.record(ticket, actor, "completed", task, data=values)
         _sync(ticket, workflow, actor)
@@ -137,11 +148,84 @@ def cancel(actor: User, ticket_id: int, reason: str) -> Ticket:
         for task in ticket.tasks:
             if task.state in ACTIVE:
                 task.state = "cancelled"
+        sla.cancel(sla_clocks(ticket))
+        timers.cancel_all(ticket)
         ticket.status, ticket.closed_at = "cancelled", clock.now()
         audit.record(ticket, actor, "cancelled", reason=reason.strip())
         runtime.save(ticket, workflow)
         _touch(ticket)
     return ticket
+
+
+def pause(actor: User, ticket_id: int, reason: str) -> Ticket:
+    """The ticket waits on the customer: its SLA clocks stop until it resumes."""
+    with step():
+        ticket = _open_ticket(ticket_id)
+        if ticket.waiting_since is not None:
+            raise Conflict(f"ticket {ticket.number} already waits on the customer")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidInput("say what the customer is to do", [{"field": "reason", "message": "required"}])
+        ticket.waiting_since = clock.now()
+        sla.pause(ticket)
+        audit.record(ticket, actor, "paused", reason=reason.strip())
+        _touch(ticket)
+    return ticket
+
+
+def resume(actor: User, ticket_id: int) -> Ticket:
+    with step():
+        ticket = _open_ticket(ticket_id)
+        if ticket.waiting_since is None:
+            raise Conflict(f"ticket {ticket.number} is not waiting on the customer")
+        paused = sla.resume(ticket)
+        audit.record(ticket, actor, "resumed", paused_seconds=paused,
+                     waited_seconds=int((clock.now() - ticket.waiting_since).total_seconds()))
+        ticket.waiting_since = None
+        _touch(ticket)
+    return ticket
+
+
+def fire_due_timer(skip: set[int]) -> int | None:
+    """Claim the most overdue timer and fire it in one step. Returns its id, or None when nothing is due.
+
+    A timer whose ticket changed at the same moment is skipped for this pass (it stays armed); one
+    whose diagram fails is marked failed, with the reason in the ticket's history.
+    """
+    claimed: list[Timer] = []
+    try:
+        with step():
+            row = timers.claim_next(skip)
+            if row is None:
+                return None
+            claimed.append(row)
+            _fire(row)
+    except Conflict:
+        skip.add(claimed[0].id)
+    except ProcessError as err:
+        skip.add(claimed[0].id)
+        _fail_timer(claimed[0].id, err)
+    return claimed[0].id
+
+
+def _fire(row: Timer) -> None:
+    ticket = row.ticket
+    if ticket.status != "open":
+        row.state = "cancelled"
+    elif row.kind == "sla":
+        sla.fire(row)
+        _touch(ticket)
+    else:
+        workflow = runtime.load(ticket)
+        runtime.fire_timers(workflow)
+        _sync(ticket, workflow, None)
+
+
+def _fail_timer(timer_id: int, err: ProcessError) -> None:
+    with step():
+        row = db.session.get(Timer, timer_id)
+        row.state = "failed"
+        audit.record(row.ticket, None, "timer_failed", element=row.element_id, error=err.message)
+        _touch(row.ticket)
 
 
 def comment(actor: User, ticket_id: int, body: str) -> None:
@@ -163,6 +247,17 @@ def get_ticket(ticket_id: int) -> Ticket:
 def history(ticket: Ticket) -> list[TicketEvent]:
     return list(db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
                                    .order_by(TicketEvent.id)))
+
+
+def _open_ticket(ticket_id: int) -> Ticket:
+    ticket = get_ticket(ticket_id)
+    if ticket.status != "open":
+        raise Conflict(f"ticket {ticket.number} is {ticket.status}")
+    return ticket
+
+
+def sla_clocks(ticket: Ticket) -> list[SlaClock]:
+    return list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.id)))
 
 
 def get_task(task_id: int) -> HumanTask:
@@ -189,7 +284,9 @@ def _workable_task(actor: User, task_id: int) -> HumanTask:
 
 
 def _take(task: HumanTask, user: User) -> None:
+    """Someone owns the task now: its response clock is met."""
     task.assignee, task.state, task.claimed_at = user, "claimed", clock.now()
+    sla.meet(task, ("response",))
 
 
 def _touch(ticket: Ticket) -> None:
@@ -236,6 +333,7 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
     for task in ticket.tasks:
         if task.state in ACTIVE and task.spiff_task_id not in ready:
             task.state = "cancelled"
+            sla.cancel(sla.clocks_of(task))
             audit.record(ticket, actor, "task_cancelled", task)
     for spiff_id, spiff_task in ready.items():
         if spiff_id not in known:
@@ -243,24 +341,19 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
             audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role)
     if workflow.is_completed() and ticket.status == "open":
         ticket.status, ticket.closed_at = "closed", clock.now()
+        sla.meet_ticket(ticket)
         audit.record(ticket, actor, "closed")
+    timers.sync(ticket, workflow)
     runtime.save(ticket, workflow)
     _touch(ticket)
 
 
 def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
-    spec, props, now = spiff_task.task_spec, runtime.properties(spiff_task), clock.now()
+    spec, props = spiff_task.task_spec, runtime.properties(spiff_task)
     task = HumanTask(ticket=ticket, spiff_task_id=str(spiff_task.id), element_id=spec.bpmn_id,
                      name=spec.bpmn_name or spec.bpmn_id, role=runtime.role_of(spiff_task) or "supervisor",
-                     priority=ticket.priority, form_key=props.get("form"), created_at=now,
-                     due_at=_due(now, props.get("sla.resolution")))
+                     priority=ticket.priority, form_key=props.get("form"), created_at=clock.now())
     db.session.add(task)
+    clocks = sla.start_clocks(ticket, task, spec.bpmn_id, props)
+    task.due_at = min((c.due_at for c in clocks), default=None)
     return task
-
-
-def _due(start: datetime, duration: str | None) -> datetime | None:
-    """Plain elapsed-time due date; business calendars and SLA policies refine this later."""
-    if not duration:
-        return None
-    parsed = TimerEventDefinition.parse_iso_duration(duration)
-    return start + TimerEventDefinition.get_timedelta_from_start(parsed, start) if parsed else start + timedelta()

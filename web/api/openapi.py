@@ -1,5 +1,6 @@
 """GET /api/v1/openapi.json: the OpenAPI 3 description, built from the views' docstrings by apispec."""
 
+import re
 from functools import cache
 
 from apispec import APISpec
@@ -44,7 +45,7 @@ def _spec_for(app_name: str) -> dict:
             continue
         view = current_app.view_functions[rule.endpoint]
         operations = load_operations_from_docstring(view.__doc__ or "")
-        path = str(rule).removeprefix(blueprint.url_prefix).replace("<int:", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(rule).removeprefix(blueprint.url_prefix))
         spec.path(path=path, operations=operations)
     body = spec.to_dict()
     body["security"] = [{"bearer": []}]

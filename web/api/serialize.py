@@ -2,8 +2,18 @@
 
 from datetime import datetime
 
-from engine import tickets
-from engine.models import HumanTask, ProcessModel, ProcessVersion, Ticket, TicketEvent, User
+from engine import sla_config, tickets
+from engine.models import (
+    CalendarRecord,
+    HumanTask,
+    ProcessModel,
+    ProcessVersion,
+    SlaClock,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+    User,
+)
 
 
 def when(value: datetime | None) -> str | None:
@@ -29,7 +39,8 @@ def model(m: ProcessModel) -> dict:
 def task(t: HumanTask, with_form: bool = False) -> dict:
     body = {
         "id": t.id, "name": t.name, "element_id": t.element_id, "role": t.role,
-        "assignee": username(t.assignee), "state": t.state, "priority": t.priority, "form_key": t.form_key,
+        "assignee": username(t.assignee), "state": t.state, "priority": t.priority, "sla_state": t.sla_state,
+        "form_key": t.form_key,
         "created_at": when(t.created_at), "due_at": when(t.due_at), "claimed_at": when(t.claimed_at),
         "completed_at": when(t.completed_at),
         "ticket": {"id": t.ticket.id, "number": t.ticket.number, "title": t.ticket.title,
@@ -53,7 +64,27 @@ def ticket(t: Ticket, full: bool = False) -> dict:
         "created_at": when(t.created_at), "updated_at": when(t.updated_at), "closed_at": when(t.closed_at),
         "data": t.data,
     }
+    body["waiting_since"] = when(t.waiting_since)
     if full:
         body["tasks"] = [task(x) for x in t.tasks if x.state in ("open", "claimed")]
+        body["sla"] = [clock(c) for c in tickets.sla_clocks(t)]
         body["history"] = [event(e) for e in tickets.history(t)]
     return body
+
+
+def clock(c: SlaClock) -> dict:
+    return {"id": c.id, "task_id": c.task_id, "kind": c.kind, "state": c.state, "calendar": c.calendar,
+            "target_seconds": c.target_seconds, "started_at": when(c.started_at), "warn_at": when(c.warn_at),
+            "due_at": when(c.due_at), "warned_at": when(c.warned_at), "breached_at": when(c.breached_at),
+            "met_at": when(c.met_at), "rung": c.rung, "paused_seconds": c.paused_seconds,
+            "paused": c.paused_at is not None}
+
+
+def policy(p: SlaPolicy) -> dict:
+    return {field: getattr(p, field) for field in ("id", *sla_config.POLICY_FIELDS)}
+
+
+def calendar(r: CalendarRecord, missing_years: list[int]) -> dict:
+    return {"name": r.name, "timezone": r.timezone, "hours": r.hours, "china_holidays": r.china_holidays,
+            "days": [{"day": d.day.isoformat(), "kind": d.kind, "note": d.note} for d in r.days],
+            "missing_years": missing_years}

@@ -90,6 +90,38 @@ def cancel_ticket(ticket_id: int):
     return out.ticket(ticket, full=True)
 
 
+@blueprint.post("/tickets/<int:ticket_id>/pause")
+def pause_ticket(ticket_id: int):
+    """The ticket waits on the customer: its SLA clocks stop.
+    ---
+    post:
+      tags: [tickets]
+      parameters: [{in: path, name: ticket_id, required: true, schema: {type: integer}}]
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
+      responses:
+        200: {description: the ticket}
+        409: {$ref: '#/components/responses/Error'}
+        422: {$ref: '#/components/responses/Error'}
+    """
+    return out.ticket(tickets.pause(g.actor, ticket_id, json_body().get("reason")), full=True)
+
+
+@blueprint.post("/tickets/<int:ticket_id>/resume")
+def resume_ticket(ticket_id: int):
+    """The customer answered: the SLA clocks count again, their due times moved by the pause.
+    ---
+    post:
+      tags: [tickets]
+      parameters: [{in: path, name: ticket_id, required: true, schema: {type: integer}}]
+      responses:
+        200: {description: the ticket}
+        409: {$ref: '#/components/responses/Error'}
+    """
+    return out.ticket(tickets.resume(g.actor, ticket_id), full=True)
+
+
 @blueprint.post("/tickets/<int:ticket_id>/comments")
 def add_comment(ticket_id: int):
     """Add a comment to a ticket's history.

@@ -1,0 +1,256 @@
+"""SLA clocks: targets from the diagram and the admin's policies, warnings, breaches and the escalation ladder.
+
+A clock counts business time on its calendar. Its next point (warning, breach, next rung) is a timer
+row, so the same sweep that fires BPMN timers drives the ladder, exactly once. Every step of the
+ladder writes history and queues its messages in the same transaction.
+"""
+
+from datetime import timedelta
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from sqlalchemy import select
+
+from engine import audit, calendars, clock, timers
+from engine.db import db
+from engine.models import (
+    PRIORITIES,
+    CalendarRecord,
+    HumanTask,
+    SlaClock,
+    SlaPolicy,
+    Ticket,
+    Timer,
+    User,
+    UserRole,
+)
+from notifications import outbox
+
+KINDS = ("response", "resolution")
+ACTIVE = ("pending", "warned", "breached")
+MATCH_FIELDS = ("process_key", "element_id", "channel", "priority", "fault_level", "customer_tier")
+
+
+def duration(iso: str, start) -> timedelta:
+    return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(iso), start)
+
+
+def targets(ticket: Ticket, element_id: str, props: dict[str, str]) -> dict[str, str]:
+    """The diagram's sla.* properties, overridden by the most specific active policy that matches."""
+    found = {key.removeprefix("sla."): value for key, value in props.items() if key.startswith("sla.")}
+    policy = matching_policy(ticket, element_id)
+    if policy is not None:
+        overrides = {"response": policy.response, "resolution": policy.resolution, "calendar": policy.calendar,
+                     "warn": str(policy.warn_percent) if policy.warn_percent else None,
+                     "escalate_to": policy.escalate_to}
+        found.update({key: value for key, value in overrides.items() if value})
+    return found
+
+
+def matching_policy(ticket: Ticket, element_id: str) -> SlaPolicy | None:
+    facts = {"process_key": ticket.process_version.model.key, "element_id": element_id,
+             "channel": ticket.channel, "priority": ticket.priority,
+             "fault_level": ticket.data.get("fault_level"),
+             "customer_tier": ticket.customer.tier if ticket.customer else None}
+    candidates = [p for p in db.session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True)))
+                  if all(getattr(p, f) in (None, facts[f]) for f in MATCH_FIELDS)]
+    return max(candidates, key=lambda p: (sum(getattr(p, f) is not None for f in MATCH_FIELDS), p.id),
+               default=None)
+
+
+def calendar_named(name: str) -> calendars.BusinessCalendar:
+    """A calendar by name: an admin's record, else a built-in; an unknown name counts 24x7."""
+    record = db.session.scalar(select(CalendarRecord).where(CalendarRecord.name == name))
+    if record is not None:
+        return calendars.BusinessCalendar(
+            name=record.name, timezone=record.timezone, hours=calendars.parse_hours(record.hours),
+            china_holidays=record.china_holidays,
+            holidays=frozenset(d.day for d in record.days if d.kind == "holiday"),
+            workdays=frozenset(d.day for d in record.days if d.kind == "workday"))
+    return {c.name: c for c in (calendars.ALWAYS, calendars.OFFICE_HOURS)}.get(name, calendars.ALWAYS)
+
+
+def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props: dict[str, str]) -> list[SlaClock]:
+    """Start the response and resolution clocks the targets ask for, each with its first timer."""
+    found = targets(ticket, element_id, props)
+    now = clock.now()
+    started = []
+    for kind in KINDS:
+        if kind not in found:
+            continue
+        calendar = calendar_named(found.get("calendar", "24x7"))
+        target = duration(found[kind], now)
+        warn = int(found.get("warn", 80))
+        sla_clock = SlaClock(ticket=ticket, task=task, kind=kind, target_seconds=int(target.total_seconds()),
+                             calendar=calendar.name, warn_percent=warn,
+                             ladder=[r.strip() for r in found.get("escalate_to", "").split(",") if r.strip()],
+                             reassign=found.get("reassign", "false").lower() == "true",
+                             started_at=now, due_at=calendar.add(now, target),
+                             warn_at=calendar.add(now, target * warn / 100) if 0 < warn < 100 else None)
+        db.session.add(sla_clock)
+        _arm_next(sla_clock)
+        started.append(sla_clock)
+    return started
+
+
+def clocks_of(task: HumanTask) -> list[SlaClock]:
+    return [c for c in db.session.scalars(select(SlaClock).where(SlaClock.task_id == task.id))] if task.id else []
+
+
+def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
+    """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
+    for sla_clock in clocks_of(task):
+        if sla_clock.kind in kinds and sla_clock.state in ACTIVE:
+            late = sla_clock.state == "breached"
+            sla_clock.met_at = clock.now()
+            if not late:
+                sla_clock.state = "met"
+            _disarm(sla_clock)
+
+
+def meet_ticket(ticket: Ticket) -> None:
+    """The ticket closed: its own clocks (those of no task) stop."""
+    for sla_clock in _active(ticket):
+        if sla_clock.task_id is None:
+            sla_clock.met_at = clock.now()
+            if sla_clock.state != "breached":
+                sla_clock.state = "met"
+            _disarm(sla_clock)
+
+
+def cancel(clocks: list[SlaClock]) -> None:
+    for sla_clock in clocks:
+        if sla_clock.state in ACTIVE:
+            sla_clock.state, sla_clock.cancelled_at = "cancelled", clock.now()
+            _disarm(sla_clock)
+
+
+def fire(row: Timer) -> None:
+    """The clock's next point is due: warn, breach, or climb one rung."""
+    sla_clock = row.sla_clock
+    row.state, row.fired_at = "fired", clock.now()
+    if sla_clock.state == "pending" and sla_clock.warn_at and sla_clock.due_at > clock.now():
+        _warn(sla_clock)
+    elif sla_clock.state in ("pending", "warned"):
+        _breach(sla_clock)
+    elif sla_clock.state == "breached":
+        _climb(sla_clock)
+    _arm_next(sla_clock)
+
+
+def pause(ticket: Ticket) -> None:
+    """The ticket waits on the customer: active clocks stop counting."""
+    now = clock.now()
+    for sla_clock in _active(ticket):
+        sla_clock.paused_at = now
+        _disarm(sla_clock)
+
+
+def resume(ticket: Ticket) -> int:
+    """Clocks count again; their due times move by the paused business time. Returns the paused seconds."""
+    now, longest = clock.now(), 0
+    for sla_clock in _active(ticket):
+        if sla_clock.paused_at is None:
+            continue
+        calendar = calendar_named(sla_clock.calendar)
+        paused = calendar.between(sla_clock.paused_at, now)
+        sla_clock.paused_seconds += int(paused.total_seconds())
+        sla_clock.due_at = calendar.add(sla_clock.due_at, paused) if paused else sla_clock.due_at
+        if sla_clock.warn_at and sla_clock.state == "pending":
+            sla_clock.warn_at = calendar.add(sla_clock.warn_at, paused) if paused else sla_clock.warn_at
+        sla_clock.paused_at = None
+        longest = max(longest, int(paused.total_seconds()))
+        _arm_next(sla_clock)
+    return longest
+
+
+def _active(ticket: Ticket) -> list[SlaClock]:
+    return list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id,
+                                                          SlaClock.state.in_(ACTIVE))))
+
+
+def _next_point(sla_clock: SlaClock):
+    """When the clock must next be looked at, or None when nothing more can happen."""
+    if sla_clock.paused_at is not None:
+        return None
+    if sla_clock.state == "pending" and sla_clock.warn_at and sla_clock.warn_at < sla_clock.due_at:
+        return sla_clock.warn_at
+    if sla_clock.state in ("pending", "warned"):
+        return sla_clock.due_at
+    if sla_clock.state == "breached" and sla_clock.rung < len(sla_clock.ladder):
+        return sla_clock.due_at + timedelta(seconds=sla_clock.target_seconds) * sla_clock.rung
+    return None
+
+
+def _arm_next(sla_clock: SlaClock) -> None:
+    due = _next_point(sla_clock)
+    if due is not None:
+        timers.arm(sla_clock.ticket, "sla", due, sla_clock=sla_clock)
+
+
+def _disarm(sla_clock: SlaClock) -> None:
+    if sla_clock.id is None:
+        return
+    for row in db.session.scalars(select(Timer).where(Timer.sla_clock_id == sla_clock.id, Timer.state == "armed")):
+        row.state = "cancelled"
+
+
+def _warn(sla_clock: SlaClock) -> None:
+    sla_clock.state, sla_clock.warned_at = "warned", clock.now()
+    task = sla_clock.task
+    if task is not None and task.sla_state is None:
+        task.sla_state = "warned"
+    audit.record(sla_clock.ticket, None, "sla_warned", task, kind=sla_clock.kind, due_at=sla_clock.due_at.isoformat())
+    people = [task.assignee] if task and task.assignee else _members(task.role if task else "supervisor")
+    _notify(sla_clock, "sla_warning", people, f"{_what(sla_clock)} is due at {sla_clock.due_at:%Y-%m-%d %H:%M} UTC")
+
+
+def _breach(sla_clock: SlaClock) -> None:
+    sla_clock.state, sla_clock.breached_at = "breached", clock.now()
+    task = sla_clock.task
+    if task is not None:
+        task.priority, task.sla_state = _raised(task.priority), "breached"
+    audit.record(sla_clock.ticket, None, "sla_breached", task, kind=sla_clock.kind,
+                 due_at=sla_clock.due_at.isoformat())
+    _climb(sla_clock, breach=True)
+
+
+def _climb(sla_clock: SlaClock, breach: bool = False) -> None:
+    """Notify the next rung of the ladder (at a breach, the first), moving the task there if asked to."""
+    task = sla_clock.task
+    if sla_clock.rung >= len(sla_clock.ladder):
+        people = [task.assignee] if task and task.assignee else _members(task.role if task else "supervisor")
+        _notify(sla_clock, "sla_breached", people, f"{_what(sla_clock)} breached its SLA")
+        return
+    role = sla_clock.ladder[sla_clock.rung]
+    sla_clock.rung += 1
+    if not breach:
+        audit.record(sla_clock.ticket, None, "sla_escalated", task, kind=sla_clock.kind, rung=sla_clock.rung,
+                     role=role)
+    if sla_clock.reassign and task is not None and task.state in ("open", "claimed"):
+        previous = task.role
+        task.role, task.assignee, task.state, task.claimed_at = role, None, "open", None
+        audit.record(sla_clock.ticket, None, "reassigned", task, role=role, previous=previous)
+    _notify(sla_clock, "sla_breached", _members(role),
+            f"{_what(sla_clock)} breached its SLA (escalation level {sla_clock.rung}: {role})")
+
+
+def _notify(sla_clock: SlaClock, event: str, people: list[User], text: str) -> None:
+    ticket = sla_clock.ticket
+    subject = f"[{ticket.number}] {text}"
+    body = f"{subject}\n\nTicket {ticket.number}: {ticket.title}\nPriority: {ticket.priority}\n"
+    for person in people:
+        outbox.enqueue(event, person, subject, body, dedupe=f"sla:{sla_clock.id}:{event}:{sla_clock.rung}",
+                       ticket_id=ticket.id)
+
+
+def _what(sla_clock: SlaClock) -> str:
+    name = sla_clock.task.name if sla_clock.task else "the ticket"
+    return f"{sla_clock.kind.capitalize()} of '{name}'"
+
+
+def _members(role: str) -> list[User]:
+    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))))
+
+
+def _raised(priority: str) -> str:
+    return PRIORITIES[min(PRIORITIES.index(priority) + 1, len(PRIORITIES) - 1)]

@@ -1,0 +1,64 @@
+"""Timer rows: armed after each step from what the workflow waits on, claimed by the sweep when due.
+
+A due row is claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, inside the transaction
+that fires it: workers never take the same row, and a worker that dies releases its claim with its
+connection, so another one fires the timer (once) later. SQLite has one worker.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from engine import audit, clock, runtime
+from engine.db import db
+from engine.models import Ticket, Timer
+
+
+def arm(ticket: Ticket, kind: str, due_at: datetime, **fields) -> Timer:
+    row = Timer(ticket=ticket, kind=kind, due_at=due_at, created_at=clock.now(), **fields)
+    db.session.add(row)
+    return row
+
+
+def armed(ticket: Ticket, kind: str) -> list[Timer]:
+    return list(db.session.scalars(select(Timer).where(
+        Timer.ticket_id == ticket.id, Timer.kind == kind, Timer.state == "armed")))
+
+
+def sync(ticket: Ticket, workflow) -> None:
+    """Make the ticket's armed BPMN timer rows match the timers its workflow now waits on."""
+    waiting = runtime.waiting_timers(workflow)
+    rows = {row.spiff_task_id: row for row in armed(ticket, "bpmn")} if ticket.id else {}
+    now = clock.now()
+    for spiff_id, row in rows.items():
+        due = waiting.get(spiff_id, (None, None))[1]
+        if due != row.due_at:
+            fired = row.due_at < now
+            row.state, row.fired_at = ("fired", now) if fired else ("cancelled", None)
+            if fired:
+                audit.record(ticket, None, "timer_fired", element=row.element_id, due_at=row.due_at.isoformat())
+    for spiff_id, (task, due) in waiting.items():
+        if spiff_id not in rows or rows[spiff_id].due_at != due:
+            arm(ticket, "bpmn", due, spiff_task_id=spiff_id, element_id=task.task_spec.bpmn_id)
+
+
+def cancel_all(ticket: Ticket) -> None:
+    for kind in ("bpmn", "sla"):
+        for row in armed(ticket, kind):
+            row.state = "cancelled"
+
+
+def claim_next(skip: set[int]) -> Timer | None:
+    """The most overdue armed timer, locked for this transaction (skipping rows other workers hold)."""
+    query = (select(Timer).where(Timer.state == "armed", Timer.due_at < clock.now())
+             .order_by(Timer.due_at, Timer.id).limit(1))
+    if skip:
+        query = query.where(Timer.id.not_in(skip))
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return db.session.scalar(query)
+
+
+def next_due() -> datetime | None:
+    """When the next armed timer falls due: one index lookup, however many timers are armed."""
+    return db.session.scalar(select(func.min(Timer.due_at)).where(Timer.state == "armed"))
