@@ -15,6 +15,7 @@ from engine.db import db
 from engine.models import (
     PRIORITIES,
     CalendarRecord,
+    Customer,
     HumanTask,
     SlaClock,
     SlaPolicy,
@@ -50,11 +51,17 @@ def matching_policy(ticket: Ticket, element_id: str) -> SlaPolicy | None:
     facts = {"process_key": ticket.process_version.model.key, "element_id": element_id,
              "channel": ticket.channel, "priority": ticket.priority,
              "fault_level": ticket.data.get("fault_level"),
-             "customer_tier": ticket.customer.tier if ticket.customer else None}
+             "customer_tier": _tier(ticket)}
     candidates = [p for p in db.session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True)))
                   if all(getattr(p, f) in (None, facts[f]) for f in MATCH_FIELDS)]
     return max(candidates, key=lambda p: (sum(getattr(p, f) is not None for f in MATCH_FIELDS), p.id),
                default=None)
+
+
+def _tier(ticket: Ticket) -> str | None:
+    """The customer's tier; read by id because a ticket being created has no customer object loaded yet."""
+    customer = db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    return customer.tier if customer else None
 
 
 def calendar_named(name: str) -> calendars.BusinessCalendar:
@@ -84,7 +91,8 @@ def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props:
                              calendar=calendar.name, warn_percent=warn,
                              ladder=[r.strip() for r in found.get("escalate_to", "").split(",") if r.strip()],
                              reassign=found.get("reassign", "false").lower() == "true",
-                             started_at=now, due_at=calendar.add(now, target),
+                             state="pending", rung=0, paused_seconds=0, started_at=now,
+                             due_at=calendar.add(now, target),
                              warn_at=calendar.add(now, target * warn / 100) if 0 < warn < 100 else None)
         db.session.add(sla_clock)
         _arm_next(sla_clock)
@@ -199,7 +207,7 @@ def _warn(sla_clock: SlaClock) -> None:
     task = sla_clock.task
     if task is not None and task.sla_state is None:
         task.sla_state = "warned"
-    audit.record(sla_clock.ticket, None, "sla_warned", task, kind=sla_clock.kind, due_at=sla_clock.due_at.isoformat())
+    audit.record(sla_clock.ticket, None, "sla_warned", task, clock=sla_clock.kind, due_at=sla_clock.due_at.isoformat())
     people = [task.assignee] if task and task.assignee else _members(task.role if task else "supervisor")
     _notify(sla_clock, "sla_warning", people, f"{_what(sla_clock)} is due at {sla_clock.due_at:%Y-%m-%d %H:%M} UTC")
 
@@ -209,7 +217,7 @@ def _breach(sla_clock: SlaClock) -> None:
     task = sla_clock.task
     if task is not None:
         task.priority, task.sla_state = _raised(task.priority), "breached"
-    audit.record(sla_clock.ticket, None, "sla_breached", task, kind=sla_clock.kind,
+    audit.record(sla_clock.ticket, None, "sla_breached", task, clock=sla_clock.kind,
                  due_at=sla_clock.due_at.isoformat())
     _climb(sla_clock, breach=True)
 
@@ -224,7 +232,7 @@ def _climb(sla_clock: SlaClock, breach: bool = False) -> None:
     role = sla_clock.ladder[sla_clock.rung]
     sla_clock.rung += 1
     if not breach:
-        audit.record(sla_clock.ticket, None, "sla_escalated", task, kind=sla_clock.kind, rung=sla_clock.rung,
+        audit.record(sla_clock.ticket, None, "sla_escalated", task, clock=sla_clock.kind, rung=sla_clock.rung,
                      role=role)
     if sla_clock.reassign and task is not None and task.state in ("open", "claimed"):
         previous = task.role
