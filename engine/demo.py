@@ -1,4 +1,4 @@
-"""Demo data: the five staff users (password ``demo``), key-account customers of each tier, the shipped diagrams."""
+"""Demo data: five staff users (password ``demo``), customers of each tier, a calendar, a policy, the diagrams."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from engine import deployments, users
 from engine.db import db
-from engine.models import Customer, ProcessModel, User
+from engine.models import CalendarRecord, Customer, ProcessModel, SlaPolicy, User
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
@@ -31,6 +31,14 @@ DEMO_CUSTOMERS = [
 ]
 
 
+OFFICE_HOURS = {day: ["08:30-12:00", "13:30-17:30"] for day in ("mon", "tue", "wed", "thu", "fri")}
+DEMO_POLICIES = [
+    # an A+ customer's fault is repaired within two hours, and a late repair climbs to the supervisor
+    {"name": "A+ customers: repair within 2 hours", "process_key": "red_fault", "element_id": "repair_fault",
+     "customer_tier": "A+", "resolution": "PT2H", "escalate_to": "supervisor"},
+]
+
+
 def load() -> list[str]:
     """Add whatever demo data is missing; safe to run again. Returns what it added."""
     added = []
@@ -45,6 +53,13 @@ def load() -> list[str]:
             db.session.add(Customer(code=code, name=name, kind=kind, tier=tier, member_card=card,
                                     credit_level=credit, account_manager=manager))
             added.append(f"customer {code}")
+    if db.session.scalar(select(CalendarRecord).where(CalendarRecord.name == "office")) is None:
+        db.session.add(CalendarRecord(name="office", timezone="Asia/Shanghai", hours=OFFICE_HOURS, china_holidays=True))
+        added.append("calendar office")
+    for policy in DEMO_POLICIES:
+        if db.session.scalar(select(SlaPolicy).where(SlaPolicy.name == policy["name"])) is None:
+            db.session.add(SlaPolicy(**policy))
+            added.append(f"SLA policy {policy['name']}")
     db.session.commit()
     admin = users.by_username("admin")
     for path in sorted(BPMN_DIR.glob("*.bpmn")):

@@ -48,3 +48,17 @@ def test_demo_then_token_then_deploy(env, capsys):
     err = capsys.readouterr().err
     lane_line = next(n for n, line in enumerate(bad.read_text().splitlines(), 1) if 'id="lane_1"' in line)
     assert f"line {lane_line}, lane_1: lane name 'Helpdesk' is not a KeyDesk role" in err
+
+
+@pytest.mark.parametrize("argv, called", [
+    ([], ("serve", True)),
+    (["serve", "--port", "5001"], ("serve", True)),
+    (["serve", "--no-scheduler"], ("serve", False)),
+    (["worker"], ("worker", None)),
+])
+def test_serve_and_worker_choose_what_runs(env, monkeypatch, argv, called):
+    seen = []
+    monkeypatch.setattr(run, "serve", lambda app, host, port, with_scheduler: seen.append(("serve", with_scheduler)))
+    monkeypatch.setattr(run, "worker", lambda app: seen.append(("worker", None)))
+    assert run.main(argv) == 0
+    assert seen == [called]
