@@ -5,7 +5,7 @@ cache, so a row stays small and loading it does not re-parse the diagram.
 """
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timers
@@ -105,6 +105,21 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[SpiffTask, datetim
             if isinstance(value, str):
                 found[str(task.id)] = (task, spiff_timers.TimerEventDefinition.parse_time_or_duration(value))
     return found
+
+
+def timer_duration(task: SpiffTask) -> timedelta | None:
+    """A duration timer's length as the diagram gives it, or None for date and cycle timers."""
+    definition = task.task_spec.event_definition
+    if not isinstance(definition, spiff_timers.DurationTimerEventDefinition):
+        return None
+    value = task.workflow.script_engine.evaluate(task, definition.expression)
+    parsed = spiff_timers.TimerEventDefinition.parse_iso_duration(value)
+    return spiff_timers.TimerEventDefinition.get_timedelta_from_start(parsed, clock.now())
+
+
+def set_timer_due(task: SpiffTask, due: datetime) -> None:
+    """Move a waiting duration timer's due time (for business time); SpiffWorkflow fires it then."""
+    task._set_internal_data(event_value=due.isoformat())
 
 
 def fire_timers(workflow: BpmnWorkflow) -> None:

@@ -10,11 +10,10 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import audit, calendars, clock, timers
+from engine import audit, clock, sla_config, timers
 from engine.db import db
 from engine.models import (
     PRIORITIES,
-    CalendarRecord,
     Customer,
     HumanTask,
     SlaClock,
@@ -64,18 +63,6 @@ def _tier(ticket: Ticket) -> str | None:
     return customer.tier if customer else None
 
 
-def calendar_named(name: str) -> calendars.BusinessCalendar:
-    """A calendar by name: an admin's record, else a built-in; an unknown name counts 24x7."""
-    record = db.session.scalar(select(CalendarRecord).where(CalendarRecord.name == name))
-    if record is not None:
-        return calendars.BusinessCalendar(
-            name=record.name, timezone=record.timezone, hours=calendars.parse_hours(record.hours),
-            china_holidays=record.china_holidays,
-            holidays=frozenset(d.day for d in record.days if d.kind == "holiday"),
-            workdays=frozenset(d.day for d in record.days if d.kind == "workday"))
-    return {c.name: c for c in (calendars.ALWAYS, calendars.OFFICE_HOURS)}.get(name, calendars.ALWAYS)
-
-
 def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props: dict[str, str]) -> list[SlaClock]:
     """Start the response and resolution clocks the targets ask for, each with its first timer."""
     found = targets(ticket, element_id, props)
@@ -84,7 +71,7 @@ def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props:
     for kind in KINDS:
         if kind not in found:
             continue
-        calendar = calendar_named(found.get("calendar", "24x7"))
+        calendar = sla_config.calendar_named(found.get("calendar", "24x7"))
         target = duration(found[kind], now)
         warn = int(found.get("warn", 80))
         sla_clock = SlaClock(ticket=ticket, task=task, kind=kind, target_seconds=int(target.total_seconds()),
@@ -159,7 +146,7 @@ def resume(ticket: Ticket) -> int:
     for sla_clock in _active(ticket):
         if sla_clock.paused_at is None:
             continue
-        calendar = calendar_named(sla_clock.calendar)
+        calendar = sla_config.calendar_named(sla_clock.calendar)
         paused = calendar.between(sla_clock.paused_at, now)
         sla_clock.paused_seconds += int(paused.total_seconds())
         sla_clock.due_at = calendar.add(sla_clock.due_at, paused) if paused else sla_clock.due_at

@@ -101,3 +101,15 @@ def add_day(actor: User, name: str, day: str, kind: str, note: str = "") -> Cale
     db.session.add(entry)
     db.session.commit()
     return entry
+
+
+def calendar_named(name: str) -> calendars.BusinessCalendar:
+    """A calendar by name: an admin's record, else a built-in; an unknown name counts 24x7."""
+    record = db.session.scalar(select(CalendarRecord).where(CalendarRecord.name == name))
+    if record is not None:
+        return calendars.BusinessCalendar(
+            name=record.name, timezone=record.timezone, hours=calendars.parse_hours(record.hours),
+            china_holidays=record.china_holidays,
+            holidays=frozenset(d.day for d in record.days if d.kind == "holiday"),
+            workdays=frozenset(d.day for d in record.days if d.kind == "workday"))
+    return {c.name: c for c in (calendars.ALWAYS, calendars.OFFICE_HOURS)}.get(name, calendars.ALWAYS)

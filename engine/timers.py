@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from engine import audit, clock, runtime
+from engine import audit, clock, runtime, sla_config
 from engine.db import db
 from engine.models import Ticket, Timer
 
@@ -38,8 +38,21 @@ def sync(ticket: Ticket, workflow) -> None:
             if fired:
                 audit.record(ticket, None, "timer_fired", element=row.element_id, due_at=row.due_at.isoformat())
     for spiff_id, (task, due) in waiting.items():
+        if spiff_id not in rows:
+            due = _in_business_time(task, due)
         if spiff_id not in rows or rows[spiff_id].due_at != due:
             arm(ticket, "bpmn", due, spiff_task_id=spiff_id, element_id=task.task_spec.bpmn_id)
+
+
+def _in_business_time(task, due: datetime) -> datetime:
+    """A duration timer with an `sla.calendar` property counts working time from now on that calendar."""
+    name = runtime.properties(task).get("sla.calendar", "24x7")
+    duration = runtime.timer_duration(task) if name != "24x7" else None
+    if duration is None:
+        return due
+    due = sla_config.calendar_named(name).add(clock.now(), duration)
+    runtime.set_timer_due(task, due)
+    return due
 
 
 def cancel_all(ticket: Ticket) -> None:

@@ -132,3 +132,19 @@ def test_the_scheduler_wakes_at_the_next_due_time_and_at_least_each_second(app, 
     fake_clock.advance(minutes=10, seconds=-0.5)
     assert scheduler.next_wake() == fake_clock.now() + timedelta(seconds=0.5, milliseconds=1)
     assert timers.next_due() == fake_clock.now() + timedelta(seconds=0.5)
+
+
+def test_a_timer_with_a_business_calendar_counts_working_time(app, fake_clock):
+    fake_clock.current = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # Friday 18:00 in Shanghai, after hours
+    on_office_hours = b'<bpmn:extensionElements><spiffworkflow:properties>' \
+        b'<spiffworkflow:property name="sla.calendar" value="office"/></spiffworkflow:properties>' \
+        b'</bpmn:extensionElements><bpmn:outgoing>f3</bpmn:outgoing>'
+    deploy(guarded().replace(b"<bpmn:outgoing>f3</bpmn:outgoing>", on_office_hours, 1))
+    ticket = start("guarded")
+    monday_nine = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 08:30 + 30 working minutes, Shanghai
+    assert db.session.scalar(select(Timer.due_at).where(Timer.ticket_id == ticket.id)) == monday_nine
+    fake_clock.current = datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # Monday 07:00 in Shanghai: not yet
+    assert scheduler.sweep() == 0
+    fake_clock.current = monday_nine + timedelta(seconds=1)
+    assert scheduler.sweep() == 1
+    assert tasks(ticket) == [("work", "agent", "cancelled"), ("chase", "supervisor", "open")]

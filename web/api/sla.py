@@ -2,7 +2,7 @@
 
 from flask import g
 
-from engine import clock, sla, sla_config
+from engine import clock, sla_config
 from web.api import blueprint, json_body
 from web.api import serialize as out
 
@@ -81,7 +81,7 @@ def list_calendars():
         200: {description: the calendars}
     """
     year = clock.now().year
-    return {"calendars": [out.calendar(r, sla.calendar_named(r.name).missing_years([year, year + 1]))
+    return {"calendars": [out.calendar(r, sla_config.calendar_named(r.name).missing_years([year, year + 1]))
                           for r in sla_config.calendar_records()]}
 
 
@@ -108,7 +108,7 @@ def put_calendar(name: str):
         422: {$ref: '#/components/responses/Error'}
     """
     record = sla_config.save_calendar(g.actor, name, json_body())
-    return out.calendar(record, sla.calendar_named(name).missing_years([clock.now().year]))
+    return out.calendar(record, sla_config.calendar_named(name).missing_years([clock.now().year]))
 
 
 @blueprint.post("/calendars/<name>/days")
