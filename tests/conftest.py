@@ -12,13 +12,20 @@ from engine import clock, demo, users
 from engine.db import db
 from web import create_app
 
-PG_URL = os.environ.get("KEYDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/keydesk_test")
+# Each test run gets a database of its own (the name plus the process id), so that two runs side by
+# side never drop each other's schema; it is created on first use and dropped at the end of the run.
+_SERVER = make_url(os.environ.get("KEYDESK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/keydesk_test"))
+PG_URL = _SERVER.set(database=f"{_SERVER.database}_{os.getpid()}").render_as_string(hide_password=False)
+
+
+def _admin_engine():
+    return create_engine(_SERVER.set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
 def postgres_url() -> str:
-    """The test database on the local PostgreSQL, created if missing; skips the test when unreachable."""
+    """This run's test database on the local PostgreSQL, created if missing; skips the test when unreachable."""
     url = make_url(PG_URL)
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    admin = _admin_engine()
     try:
         with admin.connect() as conn:
             if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}):
@@ -28,6 +35,19 @@ def postgres_url() -> str:
     finally:
         admin.dispose()
     return PG_URL
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_the_run_database():
+    yield
+    admin = _admin_engine()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(PG_URL).database}" WITH (FORCE)'))
+    except Exception:  # no server: nothing was created
+        pass
+    finally:
+        admin.dispose()
 
 
 def make_app(tmp_path, backend: str):
