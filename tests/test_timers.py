@@ -148,3 +148,18 @@ def test_a_timer_with_a_business_calendar_counts_working_time(app, fake_clock):
     fake_clock.current = monday_nine + timedelta(seconds=1)
     assert scheduler.sweep() == 1
     assert tasks(ticket) == [("work", "agent", "cancelled"), ("chase", "supervisor", "open")]
+
+
+def test_a_timer_whose_step_fails_is_marked_failed_with_the_reason(app, fake_clock):
+    broken = simple(key="broken", step=TIMER_STEP.replace("{duration}", "PT1M"))
+    broken = broken.replace(b'<bpmn:userTask id="work"', b'<bpmn:scriptTask id="work"').replace(
+        b"</bpmn:userTask>", b"<bpmn:script>x = 1 / 0</bpmn:script></bpmn:scriptTask>")
+    deploy(broken)
+    ticket = start("broken")
+    fake_clock.advance(minutes=2)
+    assert scheduler.sweep() == 1
+    assert rows(ticket) == [("step", "failed")]
+    failure, = [e for e in tickets.history(ticket) if e.kind == "timer_failed"]
+    assert failure.data["element"] == "step" and "ZeroDivisionError" in failure.data["error"]
+    assert db.session.get(Ticket, ticket.id).status == "open"
+    assert scheduler.sweep() == 0  # a failed timer is not retried in a loop
