@@ -21,7 +21,7 @@ def _as_text(xml: bytes | str) -> str:
 
 def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = ()) -> list[Problem]:
     """The deploy-time check, without deploying."""
-    return diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS)
+    return diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS, workflows.HANDLERS)
 
 
 def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), comment: str = ""):

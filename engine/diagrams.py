@@ -102,7 +102,8 @@ def executable_processes(root: etree._Element) -> list[etree._Element]:
     return [p for p in root.iterfind(".//bpmn:process", NS) if p.get("isExecutable") == "true"]
 
 
-def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: dict | None = None) -> list[Problem]:
+def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: dict | None = None,
+          handlers: Iterable[str] = ()) -> list[Problem]:
     """Every problem KeyDesk can find in a diagram without running it; an empty list means deployable."""
     dmn_xmls = list(dmn_xmls)
     try:
@@ -115,6 +116,7 @@ def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: di
         return problems
     problems = _keydesk_problems(root, forms or {})
     problems += [problem for table in tables for problem in _decision_problems(table)]
+    problems += _service_problems(root, set(handlers))
     reported = {p.element_id for p in problems}
     problems += [p for p in _spiff_problems(bpmn_xml, dmn_xmls, root) if p.element_id not in reported]
     return list(dict.fromkeys(problems))
@@ -249,6 +251,20 @@ def _code_problems(root) -> list[Problem]:
             for found in sandbox.check(source, mode):
                 line = node.sourceline + (found.line or 1) - 1 if node.sourceline else None
                 problems.append(Problem(_element_id(node), found.message, line))
+    return problems
+
+
+def _service_problems(root, handlers: set[str]) -> list[Problem]:
+    """A service task must name a KeyDesk handler; its parameters are expressions for the sandbox."""
+    problems = []
+    for operator in root.iterfind(".//spiffworkflow:serviceTaskOperator", NS):
+        element, line = _element_id(operator.getparent()), operator.sourceline  # the service task, not the operator
+        if operator.get("id") not in handlers:
+            problems.append(Problem(element, f"unknown service operation {operator.get('id')!r}: use one of "
+                                    f"{', '.join(sorted(handlers)) or 'none'}", line))
+        for parameter in operator.iterfind(".//spiffworkflow:parameter", NS):
+            problems += [Problem(element, f"parameter {parameter.get('id')!r}: {found.message}", parameter.sourceline)
+                         for found in sandbox.check(parameter.get("value", ""), "eval")]
     return problems
 
 

@@ -17,7 +17,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, sandbox
+from engine import clock, sandbox, services
 from engine.deployments import specs
 from engine.errors import ProcessError
 from engine.models import ProcessVersion, Ticket
@@ -44,12 +44,14 @@ class _ClockDatetime(datetime):
 spiff_timers.datetime = _ClockDatetime
 
 _serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _StateConverter}))
-script_engine = sandbox.make_script_engine()
+script_engine = sandbox.make_script_engine(services=services.dispatch)
 
 
-def new_workflow(version: ProcessVersion) -> BpmnWorkflow:
+def new_workflow(version: ProcessVersion, ticket: Ticket | None = None) -> BpmnWorkflow:
     spec, subprocess_specs = specs.get(version)
-    return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
+    workflow.ticket = ticket  # for service-task handlers (engine.services)
+    return workflow
 
 
 def load(ticket: Ticket) -> BpmnWorkflow:
@@ -59,6 +61,7 @@ def load(ticket: Ticket) -> BpmnWorkflow:
     dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
     workflow = _serializer.from_dict(dct)
     workflow.script_engine = script_engine
+    workflow.ticket = ticket
     return workflow
 
 

@@ -538,7 +538,14 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 
 
 class _SandboxScriptEngine(PythonScriptEngine):
-    """PythonScriptEngine whose errors say why: SpiffWorkflow's own wrapping drops the reason."""
+    """PythonScriptEngine whose errors say why: SpiffWorkflow's own wrapping drops the reason.
+
+    Service tasks go to `services` (KeyDesk's handlers, trusted code), never to diagram code.
+    """
+
+    def __init__(self, environment, services=None):
+        super().__init__(environment)
+        self.services = services
 
     def evaluate(self, task, expression, external_context=None):
         try:
@@ -553,11 +560,16 @@ class _SandboxScriptEngine(PythonScriptEngine):
     def call_service(self, task, **kwargs):
         # SpiffWorkflow's own version fails with a NameError while wrapping the error
         try:
-            return self.environment.call_service(task.data, **kwargs)
+            if self.services is None:
+                return self.environment.call_service(task.data, **kwargs)
+            return self.services(task, **kwargs)
         except Exception as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
 
 
-def make_script_engine(functions: dict | None = None) -> PythonScriptEngine:
-    """The script engine KeyDesk gives every workflow: SpiffWorkflow's, on the sandbox."""
-    return _SandboxScriptEngine(environment=SandboxEnvironment(functions))
+def make_script_engine(functions: dict | None = None, services=None) -> PythonScriptEngine:
+    """The script engine KeyDesk gives every workflow: SpiffWorkflow's, on the sandbox.
+
+    `services(task, operation_name=..., operation_params=...)` runs service tasks and returns JSON text.
+    """
+    return _SandboxScriptEngine(environment=SandboxEnvironment(functions), services=services)

@@ -58,9 +58,13 @@ def matching_policy(ticket: Ticket, element_id: str) -> SlaPolicy | None:
 
 
 def _tier(ticket: Ticket) -> str | None:
-    """The customer's tier; read by id because a ticket being created has no customer object loaded yet."""
-    customer = db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    customer = ticket_customer(ticket)
     return customer.tier if customer else None
+
+
+def ticket_customer(ticket: Ticket) -> Customer | None:
+    """Read by id: a ticket being created has its customer_id but no customer object loaded yet."""
+    return db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
 
 
 def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props: dict[str, str]) -> list[SlaClock]:
@@ -235,7 +239,7 @@ def _notify(sla_clock: SlaClock, event: str, people: list[User], text: str) -> N
     body = f"{subject}\n\nTicket {ticket.number}: {ticket.title}\nPriority: {ticket.priority}\n"
     for person in people:
         outbox.enqueue(event, person, subject, body, dedupe=f"sla:{sla_clock.id}:{event}:{sla_clock.rung}",
-                       ticket_id=ticket.id)
+                       ticket=ticket)
 
 
 def _what(sla_clock: SlaClock) -> str:

@@ -66,7 +66,7 @@ def start_ticket(actor: User, process: str, title: str, customer_id: int | None 
         db.session.add(ticket)
         audit.record(ticket, actor, "created", process=process, version=version.version, data=start_data)
         sla.start_clocks(ticket, None, "ticket", version.properties)
-        workflow = runtime.new_workflow(version)
+        workflow = runtime.new_workflow(version, ticket)
         workflow.task_tree.data.update(start_data)
         runtime.advance(workflow)
         _sync(ticket, workflow, actor)

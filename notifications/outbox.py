@@ -8,7 +8,7 @@ row, however many workers or retries produce it.
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine import clock
 from engine.db import db
@@ -36,21 +36,27 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     dedupe_key: Mapped[str] = mapped_column(String(256), unique=True)
 
+    ticket = relationship("Ticket")
 
-def enqueue(event: str, recipient, subject: str, body: str, dedupe: str, ticket_id: int | None = None) -> list:
-    """Queue one message per channel the recipient can be reached on; skip what is already queued."""
-    added = []
-    for channel, address in (("email", recipient.email), ("sms", recipient.phone)):
-        if not address:
-            continue
-        key = f"{dedupe}:{recipient.id}:{channel}"
-        if _queued(key):
-            continue
-        message = OutboxMessage(event=event, ticket_id=ticket_id, recipient_id=recipient.id, channel=channel,
-                                address=address, subject=subject, body=body, dedupe_key=key)
-        db.session.add(message)
-        added.append(message)
-    return added
+
+def enqueue(event: str, recipient, subject: str, body: str, dedupe: str, ticket=None) -> list:
+    """Queue one message per channel a staff member can be reached on; skip what is already queued."""
+    addresses = {"email": recipient.email, "sms": recipient.phone}
+    return [message for channel, address in addresses.items() if address
+            for message in enqueue_to(event, channel, address, subject, body, f"{dedupe}:{recipient.id}",
+                                      ticket, recipient.id)]
+
+
+def enqueue_to(event: str, channel: str, address: str, subject: str, body: str, dedupe: str,
+               ticket=None, recipient_id: int | None = None) -> list:
+    """Queue one message to an address (a customer's phone, say); nothing if the same one is queued."""
+    key = f"{dedupe}:{channel}"
+    if _queued(key):
+        return []
+    message = OutboxMessage(event=event, ticket=ticket, recipient_id=recipient_id, channel=channel,
+                            address=address, subject=subject, body=body, dedupe_key=key)
+    db.session.add(message)
+    return [message]
 
 
 def _queued(key: str) -> bool:

@@ -123,3 +123,15 @@ def guarded(interrupting: bool = True, subprocess: bool = False, start_cycle: st
     for placeholder, value in values.items():
         text = text.replace(placeholder, value)
     return text.encode()
+
+
+def service_step(operation: str, params: dict[str, str]) -> str:
+    """A service task 'step' calling a KeyDesk handler with parameters (Python expressions)."""
+    items = "".join(f'<spiffworkflow:parameter id="{k}" type="str" value="{escape(v, {chr(34): "&quot;"})}"/>'
+                    for k, v in params.items())
+    return f"""<bpmn:serviceTask id="step" name="Notify">
+      <bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="{operation}" resultVariable="sent">
+        <spiffworkflow:parameters>{items}</spiffworkflow:parameters>
+      </spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:serviceTask>"""

@@ -1,8 +1,10 @@
-"""Per-process Python that diagrams refer to by name: form schemas (and later handlers and SLA policies).
+"""Per-process Python that diagrams refer to by name: form schemas and service-task handlers.
 
-``FORMS`` maps a form key, as written in a task's ``form`` property, to its JSON Schema.
+``FORMS`` maps a form key, as written in a task's ``form`` property, to its JSON Schema;
+``HANDLERS`` maps a service task's operation name to the function that carries it out.
 """
 
-from workflows import red_fault
+from workflows import handlers, red_fault
 
 FORMS: dict[str, dict] = {**red_fault.FORMS}
+HANDLERS: dict = dict(handlers.HANDLERS)

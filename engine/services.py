@@ -1,0 +1,57 @@
+"""Service tasks: a diagram names an operation, KeyDesk runs the handler of that name from ``workflows``.
+
+Handlers are trusted project code, not diagram code. They run inside the engine step, so whatever
+they queue in the outbox commits or rolls back with the step. They get a ServiceCall: the ticket,
+the evaluated parameters, a copy of the task data, and the few things a handler may do.
+"""
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+import workflows
+from engine import sla
+from engine.db import db
+from engine.models import Ticket, User, UserRole
+from notifications import outbox
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    ticket: Ticket
+    element_id: str
+    params: dict
+    data: dict
+    key: str  # unique for this execution of the task: makes the messages it queues idempotent
+
+    def notify_role(self, role: str, subject: str, body: str, event: str = "process_message") -> int:
+        """Queue a message to every active member of a role; returns how many people."""
+        people = db.session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)))
+        count = 0
+        for person in people:
+            outbox.enqueue(event, person, self._subject(subject), body, self.key, self.ticket)
+            count += 1
+        return count
+
+    def notify_customer(self, subject: str, body: str, event: str = "customer_notice") -> bool:
+        """Queue an SMS to the ticket's customer; False when the ticket has no customer phone."""
+        customer = sla.ticket_customer(self.ticket)
+        if customer is None or not customer.phone:
+            return False
+        outbox.enqueue_to(event, "sms", customer.phone, self._subject(subject), body, self.key, self.ticket)
+        return True
+
+    def _subject(self, subject: str) -> str:
+        return f"[{self.ticket.number}] {subject}"
+
+
+def dispatch(task, operation_name: str, operation_params: dict) -> str:
+    """SpiffWorkflow's call_service: run the named handler and return its result as JSON text."""
+    handler = workflows.HANDLERS.get(operation_name)
+    if handler is None:
+        raise LookupError(f"no service handler {operation_name!r}")
+    call = ServiceCall(ticket=task.workflow.top_workflow.ticket, element_id=task.task_spec.bpmn_id,
+                       params={name: param["value"] for name, param in operation_params.items()},
+                       data=dict(task.data), key=f"service:{task.id}")
+    return json.dumps(handler(call))

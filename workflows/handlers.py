@@ -1,0 +1,19 @@
+"""Service-task handlers, by the operation name a diagram's serviceTask gives.
+
+A handler takes an ``engine.services.ServiceCall`` and returns plain data, which lands in the task
+data under the service task's result variable.
+"""
+
+
+def notify_role(call) -> dict:
+    """Parameters: role, subject, body. Alerts every member of the role by email and SMS."""
+    sent = call.notify_role(call.params["role"], call.params["subject"], call.params["body"])
+    return {"notified": sent}
+
+
+def notify_customer(call) -> dict:
+    """Parameters: subject, body. Sends the ticket's customer an SMS (activation notice, reminder...)."""
+    return {"sent": call.notify_customer(call.params["subject"], call.params["body"])}
+
+
+HANDLERS = {"notify_role": notify_role, "notify_customer": notify_customer}
