@@ -21,7 +21,23 @@ def _as_text(xml: bytes | str) -> str:
 
 def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = ()) -> list[Problem]:
     """The deploy-time check, without deploying."""
-    return diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS, workflows.HANDLERS)
+    try:
+        called = _called_diagrams(diagrams.read_xml(bpmn_xml))
+    except diagrams.DiagramRejected as err:
+        return [err.problem]
+    return diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS, workflows.HANDLERS, called)
+
+
+def _called_diagrams(root) -> dict[str, list[str]]:
+    """For each process the diagram's call activities run elsewhere: its newest deployed diagram, and
+    what that one calls in turn. The caller's version keeps these, so it runs them as they are now."""
+    found = {}
+    for key in {c.get("calledElement") for c in diagrams.called_elsewhere(root)}:
+        version = db.session.scalar(select(ProcessVersion).join(ProcessModel).where(ProcessModel.key == key)
+                                    .order_by(ProcessVersion.version.desc()).limit(1))
+        if version is not None:
+            found[key] = [*version.called_xml, version.bpmn_xml]
+    return found
 
 
 def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), comment: str = ""):
@@ -32,7 +48,8 @@ def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (),
         raise InvalidDiagram(f"the diagram has {len(problems)} problem(s); nothing was deployed",
                              [p.to_dict() for p in problems])
     root = diagrams.read_xml(bpmn_xml)
-    versions = [_add_version(actor, root, process, bpmn_xml, dmn_xmls, comment)
+    called = diagrams.flatten(_called_diagrams(root))
+    versions = [_add_version(actor, root, process, bpmn_xml, dmn_xmls, called, comment)
                 for process in diagrams.executable_processes(root)]
     try:
         db.session.commit()
@@ -42,7 +59,7 @@ def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (),
     return versions
 
 
-def _add_version(actor, root, process, bpmn_xml, dmn_xmls, comment) -> ProcessVersion:
+def _add_version(actor, root, process, bpmn_xml, dmn_xmls, called, comment) -> ProcessVersion:
     key = process.get("id")
     channel = diagrams.process_properties(process)["channel"]
     name = process.get("name") or key
@@ -56,7 +73,7 @@ def _add_version(actor, root, process, bpmn_xml, dmn_xmls, comment) -> ProcessVe
                                 .where(ProcessVersion.model_id == model.id)) or 0) + 1
     version = ProcessVersion(model=model, version=number, bpmn_xml=_as_text(bpmn_xml),
                              dmn_xml=[_as_text(d) for d in dmn_xmls], forms=_forms_of(root),
-                             properties=diagrams.process_properties(process),
+                             properties=diagrams.process_properties(process), called_xml=called,
                              comment=comment, deployed_by=actor)
     db.session.add(version)
     return version
@@ -90,13 +107,14 @@ class SpecCache:
         self._lock = Lock()
 
     def get(self, version: ProcessVersion):
-        digest = hashlib.sha256("\0".join([version.bpmn_xml, *version.dmn_xml]).encode()).hexdigest()
+        content = "\0".join([version.bpmn_xml, *version.dmn_xml, *version.called_xml])
+        digest = hashlib.sha256(content.encode()).hexdigest()
         key = (version.model.key, digest)
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 return self._entries[key]
-        parser = diagrams.build_parser(version.bpmn_xml, version.dmn_xml)
+        parser = diagrams.build_parser(version.bpmn_xml, version.dmn_xml, version.called_xml)
         specs = parser.get_spec(version.model.key), parser.get_subprocess_specs(version.model.key)
         with self._lock:
             self._entries[key] = specs

@@ -81,15 +81,29 @@ def quote_bare_timers(root: etree._Element) -> None:
             node.text = repr(text)
 
 
-def build_parser(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = ()) -> SpiffBpmnParser:
-    """A SpiffWorkflow parser loaded with the diagram (timers normalised) and its decision tables."""
-    root = read_xml(bpmn_xml)
-    quote_bare_timers(root)
+def build_parser(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (),
+                 called_xmls: Iterable[bytes | str] = ()) -> SpiffBpmnParser:
+    """A SpiffWorkflow parser loaded with the diagram (timers normalised), its decision tables, and the
+    deployed diagrams its call activities run."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for dmn in dmn_xmls:
         parser.add_dmn_xml(read_xml(dmn, "decision table"))
-    parser.add_bpmn_xml(root)
+    for xml in (*called_xmls, bpmn_xml):
+        root = read_xml(xml)
+        quote_bare_timers(root)
+        parser.add_bpmn_xml(root)
     return parser
+
+
+def flatten(called: dict[str, list[str]]) -> list[str]:
+    """The called diagrams, each once, in the order they were found (a called one before its caller)."""
+    return list(dict.fromkeys(xml for xmls in called.values() for xml in xmls))
+
+
+def called_elsewhere(root: etree._Element) -> list[etree._Element]:
+    """Call activities whose process is not in this diagram: they run a deployed process."""
+    here = {p.get("id") for p in root.iterfind(".//bpmn:process", NS)}
+    return [c for c in root.iterfind(".//bpmn:callActivity", NS) if c.get("calledElement") not in here]
 
 
 def process_properties(node: etree._Element) -> dict[str, str]:
@@ -103,9 +117,12 @@ def executable_processes(root: etree._Element) -> list[etree._Element]:
 
 
 def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: dict | None = None,
-          handlers: Iterable[str] = ()) -> list[Problem]:
-    """Every problem KeyDesk can find in a diagram without running it; an empty list means deployable."""
-    dmn_xmls = list(dmn_xmls)
+          handlers: Iterable[str] = (), called: dict[str, list[str]] | None = None) -> list[Problem]:
+    """Every problem KeyDesk can find in a diagram without running it; an empty list means deployable.
+
+    `called` maps the process ids KeyDesk has deployed to the diagrams (theirs and what they call).
+    """
+    dmn_xmls, called = list(dmn_xmls), called or {}
     try:
         root = read_xml(bpmn_xml)
         tables = [read_xml(dmn, "decision table") for dmn in dmn_xmls]
@@ -117,8 +134,12 @@ def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: di
     problems = _keydesk_problems(root, forms or {})
     problems += [problem for table in tables for problem in _decision_problems(table)]
     problems += _service_problems(root, set(handlers))
+    missing = _call_problems(root, called)
+    if missing:  # SpiffWorkflow cannot read a diagram whose called processes it lacks
+        return problems + missing
     reported = {p.element_id for p in problems}
-    problems += [p for p in _spiff_problems(bpmn_xml, dmn_xmls, root) if p.element_id not in reported]
+    spiff = _spiff_problems(bpmn_xml, dmn_xmls, root, flatten(called))
+    problems += [p for p in spiff if p.element_id not in reported]
     return list(dict.fromkeys(problems))
 
 
@@ -135,10 +156,10 @@ def _schema_problems(root: etree._Element) -> list[Problem]:
     return problems
 
 
-def _spiff_problems(bpmn_xml, dmn_xmls, root) -> list[Problem]:
+def _spiff_problems(bpmn_xml, dmn_xmls, root, called_xmls) -> list[Problem]:
     """What SpiffWorkflow's parser refuses, for each executable process."""
     try:
-        parser = build_parser(bpmn_xml, dmn_xmls)
+        parser = build_parser(bpmn_xml, dmn_xmls, called_xmls)
         for process in executable_processes(root):
             parser.get_spec(process.get("id"))
             parser.get_subprocess_specs(process.get("id"))
@@ -252,6 +273,12 @@ def _code_problems(root) -> list[Problem]:
                 line = node.sourceline + (found.line or 1) - 1 if node.sourceline else None
                 problems.append(Problem(_element_id(node), found.message, line))
     return problems
+
+
+def _call_problems(root, called: dict[str, list[str]]) -> list[Problem]:
+    return [Problem(c.get("id"), f"calls the process {c.get('calledElement')!r}, which is not deployed: "
+                    "deploy it first", c.sourceline)
+            for c in called_elsewhere(root) if c.get("calledElement") not in called]
 
 
 def _service_problems(root, handlers: set[str]) -> list[Problem]:

@@ -119,6 +119,7 @@ class ProcessVersion(db.Model):
     version: Mapped[int]
     bpmn_xml: Mapped[str] = mapped_column(Text)
     dmn_xml: Mapped[list] = mapped_column(default=list)
+    called_xml: Mapped[list] = mapped_column(default=list)  # the processes its call activities run, as deployed then
     forms: Mapped[dict] = mapped_column(default=dict)
     properties: Mapped[dict] = mapped_column(default=dict)  # the process element's spiffworkflow properties
     comment: Mapped[str] = mapped_column(Text, default="")

@@ -50,6 +50,6 @@ def test_a_database_of_the_first_release_upgrades_in_place_with_its_data(tmp_pat
         db.session.commit()
         upgrade()
         version = db.session.get(ProcessVersion, 1)
-        assert (version.model.key, version.comment, version.properties) == ("old", "first", {})
+        assert (version.model.key, version.comment, version.properties, version.called_xml) == ("old", "first", {}, [])
         db.session.remove()
         db.engine.dispose()

@@ -1,4 +1,4 @@
-"""timers, SLA clocks and policies, business calendars, outbox
+"""timers, SLA clocks and policies, business calendars, outbox, call activities
 
 Revision ID: d075fdadf7cd
 Revises: 04c41451dfa7
@@ -133,6 +133,7 @@ def upgrade():
 
     with op.batch_alter_table('process_versions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('properties', sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
+        batch_op.add_column(sa.Column('called_xml', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('waiting_since', engine.db.UTCDateTime(timezone=True), nullable=True))
@@ -146,6 +147,7 @@ def downgrade():
         batch_op.drop_column('waiting_since')
 
     with op.batch_alter_table('process_versions', schema=None) as batch_op:
+        batch_op.drop_column('called_xml')
         batch_op.drop_column('properties')
 
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:

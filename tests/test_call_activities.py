@@ -1,0 +1,62 @@
+"""A call activity runs another deployed process, as it was when the caller was deployed."""
+
+import pytest
+
+from engine import deployments, tickets, users
+from engine.db import db
+from engine.errors import InvalidDiagram
+from engine.models import Ticket
+from tests.bpmn_samples import simple
+
+CALL = """<bpmn:callActivity id="step" name="Approve the contract" calledElement="approval">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>"""
+
+
+def approval(task_name: str) -> bytes:
+    """The called process: one task for the supervisor."""
+    return simple(key="approval", role="supervisor").replace(b"Do the work", task_name.encode())
+
+
+def deploy(xml: bytes):
+    return deployments.deploy(users.by_username("supervisor"), xml)
+
+
+def open_names(ticket_id: int) -> list[tuple[str, str]]:
+    db.session.expire_all()
+    return [(t.name, t.role) for t in db.session.get(Ticket, ticket_id).tasks if t.state == "open"]
+
+
+def work_through(ticket_id: int) -> None:
+    while tasks := [t for t in db.session.get(Ticket, ticket_id).tasks if t.state == "open"]:
+        tickets.complete(users.by_username(tasks[0].role), tasks[0].id, {})
+        db.session.expire_all()
+
+
+def test_the_caller_runs_the_called_process_and_goes_on(app):
+    deploy(approval("Director approves"))
+    deploy(simple(key="order", step=CALL))
+    ticket = tickets.start_ticket(users.by_username("agent"), "order", "New leased line")
+    assert open_names(ticket.id) == [("Director approves", "supervisor")]  # the called process's lane
+    tickets.complete(users.by_username("supervisor"), ticket.tasks[0].id, {})
+    assert open_names(ticket.id) == [("Do the work", "agent")]
+    work_through(ticket.id)
+    assert db.session.get(Ticket, ticket.id).status == "closed"
+
+
+def test_a_caller_keeps_the_called_process_it_was_deployed_with(app):
+    deploy(approval("Director approves"))
+    deploy(simple(key="order", step=CALL))
+    deploy(approval("VP approves"))  # a new version of the called process
+    ticket = tickets.start_ticket(users.by_username("agent"), "order", "pinned")
+    assert open_names(ticket.id) == [("Director approves", "supervisor")]
+    deploy(simple(key="order", step=CALL))  # redeploying the caller takes the newest called version
+    ticket = tickets.start_ticket(users.by_username("agent"), "order", "newest")
+    assert open_names(ticket.id) == [("VP approves", "supervisor")]
+
+
+def test_calling_a_process_that_is_not_deployed_is_refused_at_its_element(app):
+    with pytest.raises(InvalidDiagram) as caught:
+        deploy(simple(key="order", step=CALL))
+    problem, = caught.value.details
+    assert problem["element_id"] == "step" and "'approval', which is not deployed" in problem["message"]
+    assert problem["line"]
