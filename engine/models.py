@@ -237,7 +237,7 @@ class Timer(db.Model):
     kind: Mapped[str] = mapped_column(String(8))  # bpmn | sla
     spiff_task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(128))
-    sla_clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clocks.id"))
+    sla_clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clocks.id"), index=True)
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(12), default="armed")  # armed | fired | cancelled
     created_at: Mapped[datetime] = mapped_column(default=_now)

@@ -1,4 +1,4 @@
-"""The background scheduler of a KeyDesk process: fires due timers and proves it is alive.
+"""The background scheduler of a KeyDesk process: fires due timers and, while it does, proves it is alive.
 
 The timer job does not poll on a slow fixed beat: after each sweep it schedules itself for the next
 due timer, and at the latest one second later, to catch timers armed by other processes.
@@ -18,6 +18,7 @@ from engine.models import SchedulerHeartbeat
 
 HEARTBEAT_SECONDS = 10
 MAX_SLEEP = timedelta(seconds=1)
+RETRY = timedelta(milliseconds=100)
 BATCH = 500
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -44,28 +45,40 @@ def sweep(limit: int = BATCH) -> int:
 
 
 def next_wake():
-    """When the timer job should run next: the next due time (timers fire once strictly past it), capped."""
-    due = timers.next_due()
-    latest = clock.now() + MAX_SLEEP
-    return latest if due is None else min(latest, due + timedelta(milliseconds=1))
+    """When the timer job should run next: just past the next due time (timers fire strictly after it),
+    at the latest in MAX_SLEEP; soon again when an overdue timer is held by another worker."""
+    due, now = timers.next_due(), clock.now()
+    wake = now + MAX_SLEEP if due is None else min(now + MAX_SLEEP, due + timedelta(milliseconds=1))
+    return wake if wake > now else now + RETRY
+
+
+def timer_job(app: Flask, last_beat_at: list):
+    """One run of the timer job. It never raises: a failed sweep is logged and tried again, so the job
+    can never drop out of the scheduler. It also writes the heartbeat /healthz reads (every
+    HEARTBEAT_SECONDS), so a scheduler that stopped firing timers shows as down. Returns when to run next."""
+    with app.app_context():
+        try:
+            wake = clock.now() if sweep() >= BATCH else next_wake()
+            if not last_beat_at or clock.now() - last_beat_at[0] >= timedelta(seconds=HEARTBEAT_SECONDS):
+                beat()
+                last_beat_at[:] = [clock.now()]
+        except Exception:
+            app.logger.exception("timer sweep failed; trying again in %s", MAX_SLEEP)
+            db.session.rollback()
+            wake = clock.now() + MAX_SLEEP
+        finally:
+            db.session.remove()
+    return wake
 
 
 def start(app: Flask) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone="UTC")
-
-    def heartbeat() -> None:
-        with app.app_context():
-            beat()
-            db.session.remove()
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"misfire_grace_time": None, "coalesce": True})
+    last_beat_at: list = []
 
     def fire_timers() -> None:
-        with app.app_context():
-            handled = sweep()
-            wake = clock.now() if handled >= BATCH else next_wake()
-            db.session.remove()
+        wake = timer_job(app, last_beat_at)
         scheduler.add_job(fire_timers, "date", run_date=wake, id="timers", replace_existing=True)
 
-    scheduler.add_job(heartbeat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat", next_run_time=clock.now())
     scheduler.add_job(fire_timers, "date", run_date=clock.now(), id="timers")
     scheduler.start()
     return scheduler

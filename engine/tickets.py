@@ -191,20 +191,20 @@ def fire_due_timer(skip: set[int]) -> int | None:
     A timer whose ticket changed at the same moment is skipped for this pass (it stays armed); one
     whose diagram fails is marked failed, with the reason in the ticket's history.
     """
-    claimed: list[Timer] = []
+    claimed: list[int] = []
     try:
         with step():
             row = timers.claim_next(skip)
             if row is None:
                 return None
-            claimed.append(row)
+            claimed.append(row.id)
             _fire(row)
     except Conflict:
-        skip.add(claimed[0].id)
+        skip.add(claimed[0])
     except ProcessError as err:
-        skip.add(claimed[0].id)
-        _fail_timer(claimed[0].id, err)
-    return claimed[0].id
+        skip.add(claimed[0])
+        _fail_timer(claimed[0], err)
+    return claimed[0]
 
 
 def _fire(row: Timer) -> None:

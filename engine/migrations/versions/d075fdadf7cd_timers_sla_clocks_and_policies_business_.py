@@ -127,6 +127,7 @@ def upgrade():
     with op.batch_alter_table('timers', schema=None) as batch_op:
         batch_op.create_index('ix_timers_armed_due', ['due_at'], unique=False, postgresql_where=sa.text("state = 'armed'"), sqlite_where=sa.text("state = 'armed'"))
         batch_op.create_index(batch_op.f('ix_timers_ticket_id'), ['ticket_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timers_sla_clock_id'), ['sla_clock_id'], unique=False)
 
     with op.batch_alter_table('human_tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sla_state', sa.String(length=12), nullable=True))
@@ -154,6 +155,7 @@ def downgrade():
         batch_op.drop_column('sla_state')
 
     with op.batch_alter_table('timers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_timers_sla_clock_id'))
         batch_op.drop_index(batch_op.f('ix_timers_ticket_id'))
         batch_op.drop_index('ix_timers_armed_due', postgresql_where=sa.text("state = 'armed'"), sqlite_where=sa.text("state = 'armed'"))
 
