@@ -97,30 +97,29 @@ def clocks_of(task: HumanTask) -> list[SlaClock]:
 
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
     """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
-    for sla_clock in clocks_of(task):
-        if sla_clock.kind in kinds and sla_clock.state in ACTIVE:
-            late = sla_clock.state == "breached"
-            sla_clock.met_at = clock.now()
-            if not late:
-                sla_clock.state = "met"
-            _disarm(sla_clock)
+    stopped = [c for c in clocks_of(task) if c.kind in kinds and c.state in ACTIVE]
+    for sla_clock in stopped:
+        sla_clock.met_at = clock.now()
+        if sla_clock.state != "breached":
+            sla_clock.state = "met"
+    _disarm(stopped)
 
 
 def meet_ticket(ticket: Ticket) -> None:
     """The ticket closed: its own clocks (those of no task) stop."""
-    for sla_clock in _active(ticket):
-        if sla_clock.task_id is None:
-            sla_clock.met_at = clock.now()
-            if sla_clock.state != "breached":
-                sla_clock.state = "met"
-            _disarm(sla_clock)
+    stopped = [c for c in _active(ticket) if c.task_id is None]
+    for sla_clock in stopped:
+        sla_clock.met_at = clock.now()
+        if sla_clock.state != "breached":
+            sla_clock.state = "met"
+    _disarm(stopped)
 
 
 def cancel(clocks: list[SlaClock]) -> None:
-    for sla_clock in clocks:
-        if sla_clock.state in ACTIVE:
-            sla_clock.state, sla_clock.cancelled_at = "cancelled", clock.now()
-            _disarm(sla_clock)
+    stopped = [c for c in clocks if c.state in ACTIVE]
+    for sla_clock in stopped:
+        sla_clock.state, sla_clock.cancelled_at = "cancelled", clock.now()
+    _disarm(stopped)
 
 
 def fire(row: Timer) -> None:
@@ -139,9 +138,10 @@ def fire(row: Timer) -> None:
 def pause(ticket: Ticket) -> None:
     """The ticket waits on the customer: active clocks stop counting."""
     now = clock.now()
-    for sla_clock in _active(ticket):
+    active = _active(ticket)
+    for sla_clock in active:
         sla_clock.paused_at = now
-        _disarm(sla_clock)
+    _disarm(active)
 
 
 def resume(ticket: Ticket) -> int:
@@ -186,10 +186,12 @@ def _arm_next(sla_clock: SlaClock) -> None:
         timers.arm(sla_clock.ticket, "sla", due, sla_clock=sla_clock)
 
 
-def _disarm(sla_clock: SlaClock) -> None:
-    if sla_clock.id is None:
+def _disarm(clocks: list[SlaClock]) -> None:
+    """Cancel the armed timers of these clocks, in one query."""
+    ids = [c.id for c in clocks if c.id is not None]
+    if not ids:
         return
-    for row in db.session.scalars(select(Timer).where(Timer.sla_clock_id == sla_clock.id, Timer.state == "armed")):
+    for row in db.session.scalars(select(Timer).where(Timer.sla_clock_id.in_(ids), Timer.state == "armed")):
         row.state = "cancelled"
 
 

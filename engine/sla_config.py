@@ -65,6 +65,9 @@ def calendar_records() -> list[CalendarRecord]:
 def save_calendar(actor: User, name: str, data: dict) -> CalendarRecord:
     """Create or replace a calendar's time zone, weekly hours and use of China's holidays."""
     permissions.require(actor, "configure")
+    if name == calendars.ALWAYS.name:
+        raise InvalidInput("24x7 is built in: every moment counts; give your calendar another name",
+                           [{"field": "name", "message": "reserved"}])
     try:
         calendars.BusinessCalendar(name=name, timezone=data.get("timezone", "Asia/Shanghai"),
                                    hours=calendars.parse_hours(data.get("hours", {})))
@@ -104,7 +107,12 @@ def add_day(actor: User, name: str, day: str, kind: str, note: str = "") -> Cale
 
 
 def calendar_named(name: str) -> calendars.BusinessCalendar:
-    """A calendar by name: an admin's record, else a built-in; an unknown name counts 24x7."""
+    """A calendar by name: an admin's record, else a built-in; an unknown name counts 24x7.
+
+    24x7 is built in and cannot be redefined, so the commonest case needs no query.
+    """
+    if name == calendars.ALWAYS.name:
+        return calendars.ALWAYS
     record = db.session.scalar(select(CalendarRecord).where(CalendarRecord.name == name))
     if record is not None:
         return calendars.BusinessCalendar(

@@ -125,7 +125,7 @@ def complete(actor: User, task_id: int, data: dict) -> HumanTask:
             raise Conflict(f"task {task.id} is no longer waiting in the process")
         runtime.run_task(workflow, spiff_task, values)
         if task.assignee is None:
-            _take(task, actor)
+            task.assignee, task.claimed_at = actor, clock.now()
         task.state, task.completed_at, task.completed_by_id = "completed", clock.now(), actor.id
         sla.meet(task, sla.KINDS)
         ticket.data = {**ticket.data, **values}

@@ -71,5 +71,6 @@ def test_calendars_show_the_years_nobody_entered(api, fake_clock):
     assert api("get", "/calendars", "agent").json["calendars"][0]["missing_years"] == []
     assert api("post", "/calendars/office/days", "admin", json={"day": "soon", "kind": "party"}).status_code == 422
     assert api("put", "/calendars/bad", "admin", json={"hours": {"mon": ["nine to five"]}}).status_code == 422
+    assert api("put", "/calendars/24x7", "admin", json={"hours": {}}).json["error"]["details"][0]["field"] == "name"
     unknown = api("post", "/calendars/nope/days", "admin", json={"day": "2027-01-01", "kind": "holiday"})
     assert unknown.status_code == 404
