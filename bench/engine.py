@@ -42,36 +42,28 @@ A given database is wiped: SQLite tables are dropped and recreated, PostgreSQL's
 recreated (the PostgreSQL database itself is created when missing).
 """
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, Python puts bench/ first on the path, where this file would shadow the `engine` package.
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
-elif str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import common  # noqa: F401  (first: it puts the project root on the import path)  # isort: skip
+from common import ROOT, expect, fresh_app, pct, print_profile, table  # isort: skip
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import os  # noqa: E402
-import pstats  # noqa: E402
-import re  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from engine import demo, diagrams, runtime, tickets, users  # noqa: E402
+from engine import diagrams, runtime, tickets, users  # noqa: E402
 from engine.db import db  # noqa: E402
 from engine.models import HumanTask, Ticket  # noqa: E402
-from web import create_app  # noqa: E402
 
 DEFAULT_LIFECYCLES = 200
 WARMUP = 3
@@ -88,15 +80,6 @@ LIFECYCLE = [  # (the task the process must be waiting in, who completes it, the
 ]
 STEPS = ["start", "accept", "repair (not restored)", "repair (restored)", "revisit (compensation due)",
          "compensation"]
-
-
-class WrongPath(RuntimeError):
-    """A lifecycle did not go where the diagram should have sent it: the figures would mean nothing."""
-
-
-def expect(condition: bool, what: str) -> None:
-    if not condition:
-        raise WrongPath(what)
 
 
 # --- 1. raw SpiffWorkflow ------------------------------------------------------------------------------------------
@@ -175,27 +158,6 @@ def http_lifecycle(client, headers: dict[str, dict], laps: list[float]) -> None:
 
 # --- databases -----------------------------------------------------------------------------------------------------
 
-def fresh_app(url: str):
-    """An app on an empty database with the demo users, customers and the red_fault process deployed."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with server.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
-                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-        server.dispose()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        if parsed.get_backend_name() == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        else:
-            db.drop_all()
-        db.create_all()
-        demo.load()
-    return app
-
-
 def finish(app, name: str) -> float:
     """Check that every ticket of the phase got closed; return the average workflow_state length; let go of the DB."""
     with app.app_context():
@@ -227,19 +189,6 @@ def run(name: str, lifecycle, n: int) -> dict:
     return {"name": name, "per_s": n / wall, "ms": wall * 1000 / n, "steps": steps, "rss": peak_rss_mb()}
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def fmt(row: list[str]) -> str:  # first column left-aligned, figures right-aligned
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-
-    return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)])
-
-
 def report(results: list[dict], sizes: dict[str, float], database: str, n: int) -> None:
     raw = results[0]
     print(f"KeyDesk red_fault lifecycle benchmark - {n} lifecycles per path after {WARMUP} warm-up, "
@@ -251,9 +200,9 @@ def report(results: list[dict], sizes: dict[str, float], database: str, n: int) 
     print()
     by_name = {r["name"]: r["steps"] for r in results}
     print(table(["step (ms)", "engine p50", "engine p95", "raw p50", "http p50", "http p95"], [
-        [step, f"{statistics.median(by_name['engine'][i]):.2f}", f"{p95(by_name['engine'][i]):.2f}",
+        [step, f"{statistics.median(by_name['engine'][i]):.2f}", f"{pct(by_name['engine'][i], 95):.2f}",
          f"{statistics.median(by_name['raw'][i]):.3f}", f"{statistics.median(by_name['http'][i]):.2f}",
-         f"{p95(by_name['http'][i]):.2f}"] for i, step in enumerate(STEPS)]))
+         f"{pct(by_name['http'][i], 95):.2f}"] for i, step in enumerate(STEPS)]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -296,10 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report(results, sizes, shown, args.lifecycles)
     if profiler:
-        print(f"\ncProfile of the engine phase ({WARMUP + args.lifecycles} lifecycles): the 20 functions of engine/ and"
-              " SpiffWorkflow with the highest cumulative time (SQLAlchemy's own frames are left out of the list)")
-        only_ours = re.escape(str(ROOT / "engine")) + "/|SpiffWorkflow/"
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(only_ours, 20)
+        print_profile(profiler, f"cProfile of the engine phase ({WARMUP + args.lifecycles} lifecycles)")
     return 0
 
 

@@ -52,38 +52,30 @@ A given database is wiped before each phase: SQLite tables are dropped and recre
 dropped and recreated (the PostgreSQL database itself is created when missing).
 """
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, Python puts bench/ first on the path, where this file would shadow the `engine` package.
-if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
-elif str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import common  # noqa: F401  (first: it puts the project root on the import path)  # isort: skip
+from common import expect, fresh_app, pct, print_profile, table  # isort: skip
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
-import pstats  # noqa: E402
-import re  # noqa: E402
 import sqlite3  # noqa: E402
 import statistics  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 import warnings  # noqa: E402
 from datetime import timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-from sqlalchemy import create_engine, event, func, insert, select, text  # noqa: E402
+from sqlalchemy import event, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from engine import clock, demo, deployments, scheduler, tickets, users  # noqa: E402
+from engine import clock, deployments, scheduler, tickets, users  # noqa: E402
 from engine.db import db  # noqa: E402
 from engine.models import HumanTask, Ticket, TicketEvent, Timer  # noqa: E402
 from tests.bpmn_samples import TIMER_STEP, simple  # noqa: E402
-from web import create_app  # noqa: E402
 
 DEFAULT_ARMED = 100_000
 DEFAULT_BURST = 10_000
@@ -99,39 +91,16 @@ LAG_GRACE = 30  # seconds to wait past the last due time before giving up on a t
 PROGRESS_EVERY = 1_000
 
 
-class CheckFailed(RuntimeError):
-    """The benchmark did not do what it was meant to: its figures would mean nothing."""
-
-
-def expect(condition: bool, what: str) -> None:
-    if not condition:
-        raise CheckFailed(what)
-
-
 def progress(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
 
 
 # --- databases -----------------------------------------------------------------------------------------------------
 
-def fresh_app(url: str, key: str, duration: str):
-    """An app on an empty database with the demo data and one timer process (`key`, waiting `duration`)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with server.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
-                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-        server.dispose()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+def fresh_timer_app(url: str, key: str, duration: str):
+    """An app on an emptied database with the demo data and one timer process (`key`, waiting `duration`)."""
+    app = fresh_app(url)
     with app.app_context():
-        if parsed.get_backend_name() == "postgresql":
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        else:
-            db.drop_all()
-        db.create_all()
-        demo.load()
         deployments.deploy(users.by_username("supervisor"), simple(key=key, step=TIMER_STEP.replace(
             "{duration}", duration)))
     return app
@@ -190,7 +159,7 @@ def arm_bulk(count: int, ticket_id: int, first: int) -> None:
 
 
 def idle_phase(url: str, largest: int, passes: int) -> list[dict]:
-    app = fresh_app(url, "bench_idle", "P30D")
+    app = fresh_timer_app(url, "bench_idle", "P30D")
     with app.app_context():
         ticket_id = tickets.start_ticket(users.by_username("agent"), "bench_idle", "Idle timer").id
     statements = counting_statements(app)
@@ -278,7 +247,7 @@ def check_burst(app, count: int) -> str:
 
 
 def burst_phase(url: str, count: int, profiler: cProfile.Profile | None) -> dict:
-    app = fresh_app(url, "bench_burst", "PT1M")
+    app = fresh_timer_app(url, "bench_burst", "PT1M")
     create_overdue_tickets(app, count)
     with app.app_context():
         due = db.session.scalar(select(func.count()).where(Timer.state == "armed", Timer.due_at < clock.now()))
@@ -313,7 +282,7 @@ def burst_phase(url: str, count: int, profiler: cProfile.Profile | None) -> dict
 # --- 3. lag under the real scheduler -------------------------------------------------------------------------------
 
 def lag_phase(url: str, seconds: float) -> dict:
-    app = fresh_app(url, "bench_lag", LAG_TIMER)
+    app = fresh_timer_app(url, "bench_lag", LAG_TIMER)
     count = max(1, round(seconds * LAG_RATE))
     job_runs = [0]
     real_sweep = scheduler.sweep
@@ -357,20 +326,6 @@ def lag_phase(url: str, seconds: float) -> dict:
 
 
 # --- printing ------------------------------------------------------------------------------------------------------
-
-def pct(values: list[float], q: int) -> float:
-    """The q-th percentile (inclusive method); the value itself for a single one."""
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
-
-
-def table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def fmt(row: list[str]) -> str:  # first column left-aligned, figures right-aligned
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-
-    return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)])
-
 
 def report(idle: list[dict], burst: dict | None, lag: dict | None, database: str, passes: int) -> None:
     print(f"KeyDesk timer benchmark - database {database}")
@@ -432,10 +387,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report(idle, burst, lag, shown, args.passes)
     if profiler:
-        print(f"\ncProfile of the burst's sweep loop ({burst['fired']:,} timers): the 20 functions of engine/ and"
-              " SpiffWorkflow with the highest cumulative time (SQLAlchemy's own frames are left out of the list)")
-        only_ours = re.escape(str(ROOT / "engine")) + "/|SpiffWorkflow/"
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(only_ours, 20)
+        print_profile(profiler, f"cProfile of the burst's sweep loop ({burst['fired']:,} timers)")
     return 0
 
 
