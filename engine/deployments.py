@@ -75,6 +75,7 @@ def _add_version(actor, root, process, bpmn_xml, dmn_xmls, called, comment) -> P
                              dmn_xml=[_as_text(d) for d in dmn_xmls], forms=_forms_of(root),
                              properties=diagrams.process_properties(process), called_xml=called,
                              comment=comment, deployed_by=actor)
+    version.digest = content_digest(version)
     db.session.add(version)
     return version
 
@@ -98,6 +99,12 @@ def latest_version(key: str) -> ProcessVersion:
     return version
 
 
+def content_digest(version: ProcessVersion) -> str:
+    """What identifies a version's diagrams; stored at deploy (older rows get it computed)."""
+    content = "\0".join([version.bpmn_xml, *version.dmn_xml, *version.called_xml])
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
 class SpecCache:
     """Parsed specs per version content. Versions never change, so an entry never goes stale."""
 
@@ -107,9 +114,7 @@ class SpecCache:
         self._lock = Lock()
 
     def get(self, version: ProcessVersion):
-        content = "\0".join([version.bpmn_xml, *version.dmn_xml, *version.called_xml])
-        digest = hashlib.sha256(content.encode()).hexdigest()
-        key = (version.model.key, digest)
+        key = (version.model.key, version.digest or content_digest(version))
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)

@@ -117,9 +117,11 @@ class ProcessVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("process_models.id"))
     version: Mapped[int]
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    dmn_xml: Mapped[list] = mapped_column(default=list)
-    called_xml: Mapped[list] = mapped_column(default=list)  # the processes its call activities run, as deployed then
+    # The diagrams are loaded only when the spec cache misses (deferred); `digest` identifies them.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    dmn_xml: Mapped[list] = mapped_column(default=list, deferred=True)
+    called_xml: Mapped[list] = mapped_column(default=list, deferred=True)  # what its call activities run, as deployed
+    digest: Mapped[str] = mapped_column(String(64), default="")
     forms: Mapped[dict] = mapped_column(default=dict)
     properties: Mapped[dict] = mapped_column(default=dict)  # the process element's spiffworkflow properties
     comment: Mapped[str] = mapped_column(Text, default="")

@@ -135,6 +135,7 @@ def upgrade():
     with op.batch_alter_table('process_versions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('properties', sa.JSON(), nullable=False, server_default=sa.text("'{}'")))
         batch_op.add_column(sa.Column('called_xml', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+        batch_op.add_column(sa.Column('digest', sa.String(length=64), nullable=False, server_default=''))
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('waiting_since', engine.db.UTCDateTime(timezone=True), nullable=True))
@@ -148,6 +149,7 @@ def downgrade():
         batch_op.drop_column('waiting_since')
 
     with op.batch_alter_table('process_versions', schema=None) as batch_op:
+        batch_op.drop_column('digest')
         batch_op.drop_column('called_xml')
         batch_op.drop_column('properties')
 
