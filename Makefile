@@ -24,6 +24,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/timers.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
