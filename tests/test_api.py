@@ -105,7 +105,9 @@ def test_a_wrong_form_value_is_a_422_naming_the_field(api):
 
 def test_the_second_completion_of_a_task_is_a_409(api):
     task_id = start(api).json["tasks"][0]["id"]
-    assert api("post", f"/tasks/{task_id}/complete", "agent", json={"data": ACCEPT}).status_code == 200
+    done = api("post", f"/tasks/{task_id}/complete", "agent", json={"data": ACCEPT})
+    assert done.status_code == 200 and done.json["state"] == "completed"
+    assert [(t["name"], t["role"]) for t in done.json["open_tasks"]] == [("Repair the fault", "tech")]
     again = api("post", f"/tasks/{task_id}/complete", "agent", json={"data": ACCEPT})
     assert again.status_code == 409 and again.json["error"]["code"] == "conflict"
 

@@ -83,6 +83,8 @@ def unclaim(task_id: int):
 @blueprint.post("/tasks/<int:task_id>/complete")
 def complete(task_id: int):
     """Complete a task with its form data; a wrong value is a 422 naming the field.
+
+    The answer is the completed task plus `open_tasks`: what the ticket waits for now.
     ---
     post:
       tags: [tasks]
@@ -95,7 +97,8 @@ def complete(task_id: int):
         409: {$ref: '#/components/responses/Error'}
         422: {$ref: '#/components/responses/Error'}
     """
-    return out.task(tickets.complete(g.actor, task_id, json_body().get("data", {})))
+    task = tickets.complete(g.actor, task_id, json_body().get("data", {}))
+    return {**out.task(task), "open_tasks": [out.task(t) for t in task.ticket.tasks if t.state in ("open", "claimed")]}
 
 
 @blueprint.post("/tasks/<int:task_id>/assign")
