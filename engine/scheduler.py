@@ -1,4 +1,5 @@
-"""The background scheduler of a KeyDesk process: fires due timers and, while it does, proves it is alive.
+"""The background scheduler of a KeyDesk process: fires due timers (and, while it does, proves it is alive)
+and delivers the outbox.
 
 The timer job does not poll on a slow fixed beat: after each sweep it schedules itself for the next
 due timer, and at the latest one second later, to catch timers armed by other processes.
@@ -15,10 +16,12 @@ from sqlalchemy import select
 from engine import clock, tickets, timers
 from engine.db import db
 from engine.models import SchedulerHeartbeat
+from notifications import delivery as outbox_delivery
 
 HEARTBEAT_SECONDS = 10
 MAX_SLEEP = timedelta(seconds=1)
 RETRY = timedelta(milliseconds=100)
+DELIVERY_SECONDS = 5
 BATCH = 500
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -71,6 +74,19 @@ def timer_job(app: Flask, last_beat_at: list):
     return wake
 
 
+def delivery_job(app: Flask) -> None:
+    """Send what is due in the outbox. Like the timer job it never raises; slow mail servers delay only it."""
+    with app.app_context():
+        try:
+            while outbox_delivery.deliver_due(limit=BATCH) >= BATCH:
+                pass
+        except Exception:
+            app.logger.exception("outbox delivery failed; trying again in %s s", DELIVERY_SECONDS)
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
 def start(app: Flask) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"misfire_grace_time": None, "coalesce": True})
     last_beat_at: list = []
@@ -80,5 +96,6 @@ def start(app: Flask) -> BackgroundScheduler:
         scheduler.add_job(fire_timers, "date", run_date=wake, id="timers", replace_existing=True)
 
     scheduler.add_job(fire_timers, "date", run_date=clock.now(), id="timers")
+    scheduler.add_job(delivery_job, "interval", args=[app], seconds=DELIVERY_SECONDS, id="delivery")
     scheduler.start()
     return scheduler

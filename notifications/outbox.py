@@ -7,7 +7,7 @@ row, however many workers or retries produce it.
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, select
+from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine import clock
@@ -20,6 +20,7 @@ def _now():
 
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "state", "next_attempt_at"),)  # the delivery claim
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
@@ -30,7 +31,7 @@ class OutboxMessage(db.Model):
     address: Mapped[str] = mapped_column(String(256))
     subject: Mapped[str] = mapped_column(String(256), default="")
     body: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending | sent | failed
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=_now)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -63,3 +63,17 @@ def test_the_real_scheduler_fires_a_timer_and_beats(app):
         assert db.session.scalar(select(SchedulerHeartbeat.worker)) == scheduler.WORKER
     finally:
         running.shutdown(wait=True)
+
+
+def test_the_delivery_job_drains_full_batches_and_survives_a_failure(app, monkeypatch, caplog):
+    batches = [scheduler.BATCH, scheduler.BATCH, 3]
+    monkeypatch.setattr(scheduler.outbox_delivery, "deliver_due", lambda limit: batches.pop(0))
+    scheduler.delivery_job(app)
+    assert batches == []  # two full batches, then one that emptied the outbox
+
+    def broken(limit):
+        raise OSError("mail server unreachable")
+
+    monkeypatch.setattr(scheduler.outbox_delivery, "deliver_due", broken)
+    scheduler.delivery_job(app)  # does not raise: the job keeps its place in the scheduler
+    assert "outbox delivery failed" in caplog.text

@@ -77,7 +77,7 @@ def upgrade():
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_messages_dedupe_key'))
     )
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_messages_state'), ['state'], unique=False)
+        batch_op.create_index('ix_outbox_messages_due', ['state', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_messages_ticket_id'), ['ticket_id'], unique=False)
 
     op.create_table('sla_clocks',
@@ -169,7 +169,7 @@ def downgrade():
     op.drop_table('sla_clocks')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_messages_ticket_id'))
-        batch_op.drop_index(batch_op.f('ix_outbox_messages_state'))
+        batch_op.drop_index('ix_outbox_messages_due')
 
     op.drop_table('outbox_messages')
     op.drop_table('calendar_days')
