@@ -4,16 +4,14 @@ from sqlalchemy import or_, select
 
 from engine.db import db
 from engine.errors import InvalidInput
-from engine.models import CHANNELS, TASK_STATES, TICKET_STATES, HumanTask, Ticket, User
-
-ACTIVE = ("open", "claimed")
+from engine.models import ACTIVE_TASK_STATES, CHANNELS, TASK_STATES, TICKET_STATES, HumanTask, Ticket, User
 
 
 def tasks_for(user: User, role: str | None = None, mine: bool = False, state: str | None = None,
               limit: int = 100, offset: int = 0) -> list[HumanTask]:
     """Tasks of the user's roles plus those assigned to the user, soonest due first."""
     _check_choice("state", state, TASK_STATES)
-    states = (state,) if state else ACTIVE
+    states = (state,) if state else ACTIVE_TASK_STATES
     visible = or_(HumanTask.assignee_id == user.id, HumanTask.role.in_(user.role_names))
     query = select(HumanTask).where(visible, HumanTask.state.in_(states))
     if role:

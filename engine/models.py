@@ -18,6 +18,7 @@ CHANNELS = {"green": "G", "yellow": "Y", "red": "R"}
 PRIORITIES = ("low", "normal", "high", "urgent")
 TICKET_STATES = ("open", "closed", "cancelled")
 TASK_STATES = ("open", "claimed", "completed", "cancelled")
+ACTIVE_TASK_STATES = ("open", "claimed")  # still waiting for a person
 TIERS = ("A+", "A", "B", "C")
 CREDIT_LEVELS = ("red", "grey", "black")
 

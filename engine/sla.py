@@ -97,22 +97,21 @@ def clocks_of(task: HumanTask) -> list[SlaClock]:
 
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
     """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
-    stopped = [c for c in clocks_of(task) if c.kind in kinds and c.state in ACTIVE]
-    for sla_clock in stopped:
-        sla_clock.met_at = clock.now()
-        if sla_clock.state != "breached":
-            sla_clock.state = "met"
-    _disarm(stopped)
+    _stop([c for c in clocks_of(task) if c.kind in kinds and c.state in ACTIVE])
 
 
 def meet_ticket(ticket: Ticket) -> None:
     """The ticket closed: its own clocks (those of no task) stop."""
-    stopped = [c for c in _active(ticket) if c.task_id is None]
-    for sla_clock in stopped:
+    _stop([c for c in _active(ticket) if c.task_id is None])
+
+
+def _stop(clocks: list[SlaClock]) -> None:
+    """The promise was kept or came late: a breach stays on record, the rest are met."""
+    for sla_clock in clocks:
         sla_clock.met_at = clock.now()
         if sla_clock.state != "breached":
             sla_clock.state = "met"
-    _disarm(stopped)
+    _disarm(clocks)
 
 
 def cancel(clocks: list[SlaClock]) -> None:
@@ -201,8 +200,8 @@ def _warn(sla_clock: SlaClock) -> None:
     if task is not None and task.sla_state is None:
         task.sla_state = "warned"
     audit.record(sla_clock.ticket, None, "sla_warned", task, clock=sla_clock.kind, due_at=sla_clock.due_at.isoformat())
-    people = [task.assignee] if task and task.assignee else _members(task.role if task else "supervisor")
-    _notify(sla_clock, "sla_warning", people, f"{_what(sla_clock)} is due at {sla_clock.due_at:%Y-%m-%d %H:%M} UTC")
+    _notify(sla_clock, "sla_warning", _owners(task),
+            f"{_what(sla_clock)} is due at {sla_clock.due_at:%Y-%m-%d %H:%M} UTC")
 
 
 def _breach(sla_clock: SlaClock) -> None:
@@ -219,8 +218,7 @@ def _climb(sla_clock: SlaClock, breach: bool = False) -> None:
     """Notify the next rung of the ladder (at a breach, the first), moving the task there if asked to."""
     task = sla_clock.task
     if sla_clock.rung >= len(sla_clock.ladder):
-        people = [task.assignee] if task and task.assignee else _members(task.role if task else "supervisor")
-        _notify(sla_clock, "sla_breached", people, f"{_what(sla_clock)} breached its SLA")
+        _notify(sla_clock, "sla_breached", _owners(task), f"{_what(sla_clock)} breached its SLA")
         return
     role = sla_clock.ladder[sla_clock.rung]
     sla_clock.rung += 1
@@ -247,6 +245,13 @@ def _notify(sla_clock: SlaClock, event: str, people: list[User], text: str) -> N
 def _what(sla_clock: SlaClock) -> str:
     name = sla_clock.task.name if sla_clock.task else "the ticket"
     return f"{sla_clock.kind.capitalize()} of '{name}'"
+
+
+def _owners(task: HumanTask | None) -> list[User]:
+    """Who answers for a task: its assignee, else its role; for the ticket's own clock, the supervisors."""
+    if task is not None and task.assignee is not None:
+        return [task.assignee]
+    return _members(task.role if task is not None else "supervisor")
 
 
 def _members(role: str) -> list[User]:

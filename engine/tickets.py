@@ -18,6 +18,7 @@ from engine import audit, clock, deployments, forms, permissions, runtime, sla, 
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.models import (
+    ACTIVE_TASK_STATES,
     CHANNELS,
     PRIORITIES,
     Customer,
@@ -29,8 +30,6 @@ from engine.models import (
     Timer,
     User,
 )
-
-ACTIVE = ("open", "claimed")
 
 
 @contextmanager
@@ -146,7 +145,7 @@ def cancel(actor: User, ticket_id: int, reason: str) -> Ticket:
         workflow = runtime.load(ticket)
         workflow.cancel()
         for task in ticket.tasks:
-            if task.state in ACTIVE:
+            if task.state in ACTIVE_TASK_STATES:
                 task.state = "cancelled"
         sla.cancel(sla_clocks(ticket))
         timers.cancel_all(ticket)
@@ -268,7 +267,7 @@ def get_task(task_id: int) -> HumanTask:
 
 
 def _require_active(task: HumanTask) -> None:
-    if task.state not in ACTIVE:
+    if task.state not in ACTIVE_TASK_STATES:
         raise Conflict(f"task {task.id} is already {task.state}")
 
 
@@ -331,7 +330,7 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
     known = {task.spiff_task_id for task in ticket.tasks}
     for task in ticket.tasks:
-        if task.state in ACTIVE and task.spiff_task_id not in ready:
+        if task.state in ACTIVE_TASK_STATES and task.spiff_task_id not in ready:
             task.state = "cancelled"
             sla.cancel(sla.clocks_of(task))
             audit.record(ticket, actor, "task_cancelled", task)

@@ -47,6 +47,13 @@ DECISION_STEP = """<bpmn:businessRuleTask id="step" name="Classify">
     </bpmn:businessRuleTask>"""
 
 
+def _fill(template: str, values: dict[str, str]) -> bytes:
+    """The template with each placeholder replaced (str.format would trip over the braces in scripts)."""
+    for placeholder, value in values.items():
+        template = template.replace(placeholder, value)
+    return template.encode()
+
+
 def properties(props: dict[str, str]) -> str:
     """spiffworkflow:properties for an element."""
     items = "".join(f'<spiffworkflow:property name="{k}" value="{escape(v)}"/>' for k, v in props.items())
@@ -58,12 +65,8 @@ def simple(key: str = "simple", channel: str = "yellow", role: str = "agent", sc
            step: str | None = None, work_props: dict[str, str] | None = None) -> bytes:
     """start → step (a script task unless given) → user task 'work' (in the role's lane) → end."""
     step = step or SCRIPT_STEP.replace("{script}", escape(script))
-    values = {"{key}": key, "{channel}": channel, "{role}": role, "{step}": step,
-              "{work_props}": properties(work_props) if work_props else ""}
-    text = TEMPLATE
-    for placeholder, value in values.items():
-        text = text.replace(placeholder, value)
-    return text.encode()
+    return _fill(TEMPLATE, {"{key}": key, "{channel}": channel, "{role}": role, "{step}": step,
+                            "{work_props}": properties(work_props) if work_props else ""})
 
 
 BOUNDARY = """<?xml version="1.0" encoding="UTF-8"?>
@@ -117,12 +120,8 @@ def guarded(interrupting: bool = True, subprocess: bool = False, start_cycle: st
     """start → 'work' (a user task or a subprocess) with a PT30M boundary timer leading to 'chase' (supervisor)."""
     start_timer = (f"<bpmn:timerEventDefinition><bpmn:timeCycle>{start_cycle}</bpmn:timeCycle>"
                    "</bpmn:timerEventDefinition>") if start_cycle else ""
-    values = {"{start_timer}": start_timer, "{work}": WORK_SUBPROCESS if subprocess else WORK_TASK,
-              "{interrupting}": "true" if interrupting else "false"}
-    text = BOUNDARY
-    for placeholder, value in values.items():
-        text = text.replace(placeholder, value)
-    return text.encode()
+    return _fill(BOUNDARY, {"{start_timer}": start_timer, "{work}": WORK_SUBPROCESS if subprocess else WORK_TASK,
+                            "{interrupting}": "true" if interrupting else "false"})
 
 
 def service_step(operation: str, params: dict[str, str]) -> str:

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from engine import sla_config, tickets
 from engine.models import (
+    ACTIVE_TASK_STATES,
     CalendarRecord,
     HumanTask,
     ProcessModel,
@@ -51,6 +52,10 @@ def task(t: HumanTask, with_form: bool = False) -> dict:
     return body
 
 
+def open_tasks(t: Ticket) -> list[dict]:
+    return [task(x) for x in t.tasks if x.state in ACTIVE_TASK_STATES]
+
+
 def event(e: TicketEvent) -> dict:
     return {"id": e.id, "at": when(e.at), "actor": username(e.actor), "kind": e.kind, "task_id": e.task_id,
             "data": e.data}
@@ -66,7 +71,7 @@ def ticket(t: Ticket, full: bool = False) -> dict:
     }
     body["waiting_since"] = when(t.waiting_since)
     if full:
-        body["tasks"] = [task(x) for x in t.tasks if x.state in ("open", "claimed")]
+        body["tasks"] = open_tasks(t)
         body["sla"] = [clock(c) for c in tickets.sla_clocks(t)]
         body["history"] = [event(e) for e in tickets.history(t)]
     return body

@@ -98,7 +98,7 @@ def complete(task_id: int):
         422: {$ref: '#/components/responses/Error'}
     """
     task = tickets.complete(g.actor, task_id, json_body().get("data", {}))
-    return {**out.task(task), "open_tasks": [out.task(t) for t in task.ticket.tasks if t.state in ("open", "claimed")]}
+    return {**out.task(task), "open_tasks": out.open_tasks(task.ticket)}
 
 
 @blueprint.post("/tasks/<int:task_id>/assign")
