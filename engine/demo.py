@@ -78,8 +78,10 @@ def load() -> list[str]:
             added.append(f"SLA policy {policy['name']}")
     db.session.commit()
     admin = users.by_username("admin")
+    # Sorted by name: a process a call activity runs must be deployed before its caller.
     for path in sorted(BPMN_DIR.glob("*.bpmn")):
         if db.session.scalar(select(ProcessModel).where(ProcessModel.key == path.stem)) is None:
-            deployments.deploy(admin, path.read_bytes(), comment="shipped with KeyDesk")
+            decisions = [dmn.read_bytes() for dmn in sorted(BPMN_DIR.glob(f"{path.stem}*.dmn"))]
+            deployments.deploy(admin, path.read_bytes(), decisions, comment="shipped with KeyDesk")
             added.append(f"process {path.stem}")
     return added
