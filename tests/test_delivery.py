@@ -29,7 +29,8 @@ from notifications import delivery, mail
 from notifications.outbox import OutboxMessage, enqueue, enqueue_to
 
 SETTINGS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_TLS", "SMTP_CAFILE", "MAIL_FROM",
-            "SMS_HTTP_URL", "SMS_HTTP_METHOD", "SMS_HTTP_AUTH",
+            "SMS_GATEWAY", "SMS_HTTP_URL", "SMS_HTTP_METHOD", "SMS_HTTP_AUTH",
+            "SMPP_HOST", "SMPP_PORT", "SMPP_SYSTEM_ID", "SMPP_PASSWORD", "SMPP_SOURCE_ADDR", "SMPP_SYSTEM_TYPE",
             "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 SENDER = "KeyDesk 服务台 <desk@keydesk.example>"
 SUBJECT = "[R-2026-000042] 一级故障 SLA 超时 / Level-1 fault breached its SLA"
