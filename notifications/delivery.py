@@ -23,10 +23,11 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.db import db
+from engine.errors import Conflict
 from engine.models import User, UserRole
 from notifications import mail, outbox, sms
 from notifications.channels import ChannelError
-from notifications.outbox import OutboxMessage
+from notifications.outbox import DeliveryAttempt, OutboxMessage
 
 MAX_ATTEMPTS = 15
 FIRST_RETRY = timedelta(seconds=30)
@@ -75,6 +76,28 @@ def _claim(now: datetime, skip: set[int]) -> OutboxMessage | None:
     return db.session.scalar(query)
 
 
+def send_now(message: OutboxMessage) -> OutboxMessage:
+    """Try one message at once, whenever it was due (the admin's test message); commits."""
+    try:
+        _attempt(message, clock.now())
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return message
+
+
+def resend(actor: User, message: OutboxMessage) -> OutboxMessage:
+    """An admin sends a failed message again: pending now, with a fresh count of attempts; on the record."""
+    if message.state != "failed":
+        raise Conflict(f"outbox message {message.id} is {message.state}; only a failed message can be resent")
+    message.state, message.attempts, message.next_attempt_at = "pending", 0, clock.now()
+    db.session.add(DeliveryAttempt(message=message, at=clock.now(), channel=message.channel, outcome="resend",
+                                   actor_id=actor.id))
+    db.session.commit()
+    return message
+
+
 def _attempt(message: OutboxMessage, now: datetime) -> None:
     message.attempts += 1
     try:
@@ -85,11 +108,14 @@ def _attempt(message: OutboxMessage, now: datetime) -> None:
     except Exception as err:  # whatever went wrong, the row is retried, and the admin reads why
         _failed(message, str(err) if isinstance(err, ChannelError) else f"{err.__class__.__name__}: {err}", now)
     else:
-        message.state = "sent"  # last_error stays: it tells what the earlier attempts ran into
+        message.state, message.sent_at = "sent", now  # last_error stays: it tells what earlier attempts ran into
+        db.session.add(DeliveryAttempt(message=message, at=now, channel=message.channel, outcome="sent"))
 
 
 def _failed(message: OutboxMessage, error: str, now: datetime) -> None:
     message.last_error = error[:2000]
+    db.session.add(DeliveryAttempt(message=message, at=now, channel=message.channel, outcome="error",
+                                   error=message.last_error))
     if message.attempts < MAX_ATTEMPTS:
         message.next_attempt_at = now + backoff(message.attempts)
         return

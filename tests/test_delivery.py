@@ -367,6 +367,7 @@ def test_a_crash_between_send_and_commit_resends_with_the_same_key(app, fake_clo
 
     assert delivery.deliver_due() == 1
     assert row(message.id).state == "sent"
+    assert [a.outcome for a in row(message.id).attempts_made] == ["sent"]  # the crashed try left no line
     if channel == "email":
         assert [r.message["Message-ID"] for r in smtp.received] == [mail.message_id(message.dedupe_key, SENDER)] * 2
     else:
