@@ -17,13 +17,15 @@ alerted once on every channel they have: an alert that fails itself alerts no on
 """
 
 import logging
+import re
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from engine import clock
+from engine import clock, permissions
 from engine.db import db
-from engine.errors import Conflict
+from engine.errors import Conflict, InvalidInput
 from engine.models import User, UserRole
 from notifications import mail, outbox, sms
 from notifications.channels import ChannelError
@@ -33,6 +35,11 @@ MAX_ATTEMPTS = 15
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=15)  # so a recovered peer gets an urgent alert within 15 minutes
 ALERT_EVENT = "delivery_failed"
+TEST_EVENT = "test_message"
+TEST_SUBJECT = "KeyDesk test message / KeyDesk 测试消息"
+TEST_BODY = "This message checks KeyDesk's delivery settings.\n此消息用于检查 KeyDesk 的发送设置。\n"
+ADDRESS_KIND = {"email": "an email address", "sms": "a phone number such as +8613800000001"}
+ADDRESS = {"email": re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), "sms": re.compile(r"^\+?\d{5,20}$")}
 CHANNELS = {"email": mail, "sms": sms}
 
 log = logging.getLogger(__name__)
@@ -87,8 +94,26 @@ def send_now(message: OutboxMessage) -> OutboxMessage:
     return message
 
 
+def send_test(actor: User, channel: object, address: object = None) -> OutboxMessage:
+    """An admin checks a channel's settings: a test message to their own address (or the one given), tried
+    at once; the answer shows whether it went out or what the peer said."""
+    permissions.require(actor, "configure")
+    if channel not in CHANNELS:
+        raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}",
+                           [{"field": "channel", "message": "unknown"}])
+    address = address or {"email": actor.email, "sms": actor.phone}[channel]
+    if not isinstance(address, str) or not ADDRESS[channel].match(address.strip()):
+        raise InvalidInput(f"a test {channel} needs a valid address (you have none on file, or it is malformed)",
+                           [{"field": "address", "message": ADDRESS_KIND[channel]}])
+    [message] = outbox.enqueue_to(TEST_EVENT, channel, address.strip(), TEST_SUBJECT, TEST_BODY,
+                                  f"{TEST_EVENT}:{secrets.token_hex(8)}", recipient_id=actor.id)
+    db.session.commit()
+    return send_now(message)
+
+
 def resend(actor: User, message: OutboxMessage) -> OutboxMessage:
     """An admin sends a failed message again: pending now, with a fresh count of attempts; on the record."""
+    permissions.require(actor, "configure")
     if message.state != "failed":
         raise Conflict(f"outbox message {message.id} is {message.state}; only a failed message can be resent")
     message.state, message.attempts, message.next_attempt_at = "pending", 0, clock.now()

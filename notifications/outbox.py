@@ -7,12 +7,12 @@ row, however many workers or retries produce it.
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event, select
+from sqlalchemy import ForeignKey, Index, String, Text, event, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine import clock
 from engine.db import db
-from engine.models import ImmutableRecordError
+from engine.models import ImmutableRecordError, Ticket, User
 from notifications.templates import MessageTemplate
 
 
@@ -104,3 +104,22 @@ def _keep_the_record(session: Session, _context, _instances) -> None:
     for obj in session.dirty:
         if isinstance(obj, (DeliveryAttempt, MessageTemplate)) and session.is_modified(obj):
             raise ImmutableRecordError(f"{type(obj).__name__} rows are never changed")
+
+
+FILTERS = ("state", "channel", "event", "recipient", "ticket")
+
+
+def search(filters: dict[str, str], limit: int = 100, offset: int = 0) -> tuple[list[OutboxMessage], int]:
+    """Messages matching the filters (state, channel, event, recipient username, ticket number), newest first,
+    and how many match in all."""
+    query = select(OutboxMessage)
+    for name in ("state", "channel", "event"):
+        if filters.get(name):
+            query = query.where(getattr(OutboxMessage, name) == filters[name])
+    if filters.get("recipient"):
+        query = query.join(User, User.id == OutboxMessage.recipient_id).where(User.username == filters["recipient"])
+    if filters.get("ticket"):
+        query = query.join(Ticket, Ticket.id == OutboxMessage.ticket_id).where(Ticket.number == filters["ticket"])
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit).offset(offset))
+    return list(page), total
