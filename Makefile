@@ -25,6 +25,7 @@ test: install
 bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/notifications.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
