@@ -54,8 +54,8 @@ def is_urgent(event: str, ticket: Ticket | None) -> bool:
 
 
 def language_of(person: User) -> str:
-    """The person's language where the user table has one (the staff pages add it), else the desk's."""
-    return templates.language(getattr(person, "language", None))
+    """The person's language where the user table has one (the staff pages add `locale`), else the desk's."""
+    return templates.language(getattr(person, "locale", None))
 
 
 def local_time(moment: datetime | None) -> str:

@@ -74,7 +74,7 @@ def test_every_event_has_a_default_in_english_and_chinese(app, event):
 
 def test_sla_alerts_speak_each_recipients_language_and_name_ticket_and_rung(app, fake_clock):
     supervisor = staff("supervisor")
-    supervisor.language = "en"  # what the staff pages' language setting provides (kept while `supervisor` lives)
+    supervisor.locale = "en"  # the staff pages' language setting (a column there; kept while `supervisor` lives)
     task = breach_ladder(fake_clock)
     number = task.ticket.number
     [warning] = queued(event="sla_warning", channel="email")
