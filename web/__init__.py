@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long shift keeps its forms
         ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
+        INBOX_REFRESH_SECONDS=30,
     )
     app.config.update(overrides or {})
     app.json.sort_keys = False
