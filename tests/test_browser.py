@@ -76,7 +76,6 @@ def shoot(page, name: str) -> None:
 def test_sign_in_claim_and_complete_a_task_through_its_form(page):
     ticket = red_ticket()
     page.goto("/login")
-    shoot(page, "login")
     sign_in(page)
     page.click("a[data-view=queues]")
     row = page.locator(f"tr:has-text('{ticket.number}')")
