@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 
 import workflows
-from engine import sla
+from engine import customers, sla
 from engine.models import Ticket
 from notifications import notify, rota
 
@@ -36,6 +36,14 @@ class ServiceCall:
             return False
         notify.customer(event, customer.phone, self.key, self.ticket, subject=subject, body=body, data=self.data)
         return True
+
+    def update_customer(self, changes: dict, reason: str) -> list[str]:
+        """Change the ticket's customer (credit level, member card, status...); returns the changed fields."""
+        customer = sla.ticket_customer(self.ticket)
+        if customer is None:
+            raise LookupError(f"ticket {self.ticket.number} has no customer to change")
+        rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
+        return [row.field for row in rows]
 
 
 def dispatch(task, operation_name: str, operation_params: dict) -> str:

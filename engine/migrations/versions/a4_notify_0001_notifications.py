@@ -1,7 +1,7 @@
 """notifications: delivery attempts, templates, preferences, duty rotas
 
 Revision ID: a4_notify_0001
-Revises: d075fdadf7cd
+Revises: a6_web_0001 (chained after the staff pages' migration, merged into this branch)
 Create Date: 2026-11-23 06:30:29.927387
 
 """
@@ -13,7 +13,7 @@ import engine.db
 
 # revision identifiers, used by Alembic.
 revision = 'a4_notify_0001'
-down_revision = 'd075fdadf7cd'
+down_revision = 'a6_web_0001'
 branch_labels = None
 depends_on = None
 
