@@ -66,15 +66,17 @@ def template_list():
 
 @blueprint.route("/templates/<event>/<lang>", methods=["GET", "POST"])
 def template_editor(event: str, lang: str):
-    """GET shows the template in force; POST previews the edited text, or saves it as a new version."""
+    """GET shows the template in force; POST previews the edited text (a broken one shows its error), or saves
+    it as a new version (a broken one is refused: 422)."""
     templates.versions(event, lang)  # a 404 page for an unknown event or language
     subject, body, version = templates.current(event, lang)
     if request.method == "POST":
         subject, body = request.form.get("subject", ""), request.form.get("body", "")
+    saving = request.method == "POST" and request.form.get("action") == "save"
     preview, error = None, None
     try:
         preview = templates.preview(event, lang, subject, body)
-        if request.method == "POST" and request.form.get("action") == "save":
+        if saving:
             templates.save(current_user, event, lang, subject, body, request.form.get("comment", ""))
             flash(_("Template saved as a new version."), "success")
             return redirect(url_for("notification_pages.template_editor", event=event, lang=lang))
@@ -82,7 +84,7 @@ def template_editor(event: str, lang: str):
         error = err.message
     return render_template("notifications/editor.html", event=event, lang=lang, subject=subject, body=body,
                            version=version, preview=preview, error=error,
-                           versions=templates.versions(event, lang)), 422 if error else 200
+                           versions=templates.versions(event, lang)), 422 if error and saving else 200
 
 
 def _message(message_id: int) -> OutboxMessage:
