@@ -6,8 +6,8 @@ after batch as the scheduler's delivery job does, until nothing is due. That loo
 is checked to be `sent` with one `sent` line in its delivery record, and the peer to have received exactly
 that many messages; the figures mean nothing if the check fails.
 
-Peers (the ones the tests use): an aiosmtpd SMTP server (email, plain SMTP, one connection per message as
-``notifications.mail`` does it), an HTTP server standing in for a cloud SMS gateway (one request per message),
+Peers (the ones the tests use): an aiosmtpd SMTP server (email, plain SMTP; the worker keeps one
+connection), an HTTP server standing in for a cloud SMS gateway (one request per message),
 and the ``smpp34`` package's SMSC (SMPP 3.4; the worker keeps one bound session; each text is Chinese, sent
 as UCS-2 in two concatenated parts, so parts/s is twice messages/s).
 
@@ -36,7 +36,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from engine import clock  # noqa: E402
 from engine.db import db  # noqa: E402
-from notifications import delivery, smpp  # noqa: E402
+from notifications import delivery, mail, smpp  # noqa: E402
 from notifications.outbox import DeliveryAttempt, OutboxMessage  # noqa: E402
 from tests.smpp_peer import SmscPeer  # noqa: E402
 from tests.test_delivery import SmsGateway, SmtpPeer  # noqa: E402
@@ -52,6 +52,7 @@ def smtp_peer():
     peer = SmtpPeer()
     peer.start()
     yield {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(peer.port), "SMTP_TLS": "none"}, lambda: len(peer.received)
+    mail.close()
     peer.stop()
 
 

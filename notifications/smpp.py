@@ -7,14 +7,14 @@ SMS is split into concatenated parts (a UDH with one reference and the part numb
 joins into one message.
 
 A worker keeps its bound session open between messages (binding costs a round trip and SMSCs limit binds)
-and binds again when the settings change or the link broke. SMPP has no idempotency key: a worker that
-dies after the SMSC accepted a message and before marking it sent makes the next worker submit it again.
+and binds again when the settings change or the link broke (links.py). SMPP has no idempotency key: a
+worker that dies after the SMSC accepted a message and before marking it sent makes the next worker
+submit it again.
 """
 
 import contextlib
 import os
 import socket
-import threading
 from dataclasses import dataclass
 
 import smpplib.client
@@ -24,6 +24,7 @@ import smpplib.gsm
 import smpplib.smpp
 
 from notifications.channels import ChannelError
+from notifications.links import KeptLink
 
 TIMEOUT = 15  # seconds per PDU round trip: the worker holds the row's claim while it waits
 DEFAULT_PORT = 2775
@@ -56,68 +57,47 @@ def settings() -> Settings:
                     env["SMPP_SOURCE_ADDR"], env["SMPP_SYSTEM_TYPE"])
 
 
-class _Session:
-    """This process's bound link to the SMSC; one message at a time goes through it."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.client: smpplib.client.Client | None = None
-        self.settings: Settings | None = None
-
-    def bound(self, config: Settings) -> tuple[smpplib.client.Client, bool]:
-        """The open session for these settings (and True), or a freshly bound one (and False)."""
-        if self.client is not None and self.settings == config:
-            return self.client, True
-        self.close()
-        client = smpplib.client.Client(config.host, config.port, timeout=TIMEOUT, allow_unknown_opt_params=True)
-        client.connect()
-        try:
-            client.bind_transceiver(system_id=config.system_id, password=config.password,
-                                    system_type=config.system_type)
-        except BaseException:
-            client.disconnect()
-            raise
-        self.client, self.settings = client, config
-        return client, False
-
-    def close(self) -> None:
-        client, self.client, self.settings = self.client, None, None
-        if client is None:
-            return
-        with contextlib.suppress(*FAILURES):  # the link is gone already: nothing to say goodbye to
-            client.unbind()
+def _bind(config: Settings) -> smpplib.client.Client:
+    client = smpplib.client.Client(config.host, config.port, timeout=TIMEOUT, allow_unknown_opt_params=True)
+    client.connect()
+    try:
+        client.bind_transceiver(system_id=config.system_id, password=config.password, system_type=config.system_type)
+    except BaseException:
         client.disconnect()
+        raise
+    return client
 
 
-_session = _Session()
+def _unbind(client: smpplib.client.Client) -> None:
+    with contextlib.suppress(*FAILURES):  # the link is gone already: nothing to say goodbye to
+        client.unbind()
+    client.disconnect()
+
+
+_link = KeptLink(_bind, _unbind)
 
 
 def send(address: str, text: str, key: str) -> None:
     """Submit one SMS (all its parts) and wait for the SMSC to accept each; a refusal is a ChannelError."""
     config = settings()
     parts, coding, esm_class = smpplib.gsm.make_parts(text)
-    with _session.lock:
-        try:
-            client, reused = _session.bound(config)
-            try:
-                _submit(client, config, address, parts[0], coding, esm_class)
-            except smpplib.exceptions.ConnectionError:
-                if not reused:
-                    raise
-                _session.close()  # the SMSC dropped the idle link: bind again, once
-                client, _ = _session.bound(config)
-                _submit(client, config, address, parts[0], coding, esm_class)
-            for part in parts[1:]:
-                _submit(client, config, address, part, coding, esm_class)
-        except FAILURES as err:
-            _session.close()
-            raise ChannelError(f"SMSC {config.host}:{config.port}: {_describe(err)}") from err
+
+    def first(client) -> None:
+        _submit(client, config, address, parts[0], coding, esm_class)
+
+    def the_rest(client) -> None:
+        for part in parts[1:]:
+            _submit(client, config, address, part, coding, esm_class)
+
+    try:
+        _link.use(config, first, dropped=(smpplib.exceptions.ConnectionError,), rest=the_rest)
+    except FAILURES as err:
+        raise ChannelError(f"SMSC {config.host}:{config.port}: {_describe(err)}") from err
 
 
 def close() -> None:
     """Unbind this process's session (at shutdown, or when a test's SMSC goes away)."""
-    with _session.lock:
-        _session.close()
+    _link.close()
 
 
 def _submit(client, config: Settings, address: str, part: bytes, coding: int, esm_class: int) -> None:

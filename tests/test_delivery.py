@@ -67,6 +67,7 @@ class SmtpPeer:
     def __init__(self):
         self.port = free_port()
         self.received: list[Received] = []
+        self.greetings = 0  # EHLOs: one per connection the client opens
         self.controllers: list[Controller] = []
 
     def start(self, **options) -> None:
@@ -77,6 +78,11 @@ class SmtpPeer:
     def stop(self) -> None:
         while self.controllers:
             self.controllers.pop().stop()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # aiosmtpd hook
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server, session, envelope):  # the aiosmtpd handler hook
         tls = server.transport.get_extra_info("ssl_object") is not None
@@ -94,6 +100,7 @@ def smtp(monkeypatch):
     monkeypatch.setenv("SMTP_PORT", str(peer.port))
     monkeypatch.setenv("MAIL_FROM", SENDER)
     yield peer
+    mail.close()
     peer.stop()
 
 
@@ -284,6 +291,26 @@ def test_mail_server_down_then_up_delivers_exactly_once(app, fake_clock, smtp):
     assert delivery.deliver_due() == 0
     assert len(smtp.received) == 1
     assert (row(email.id).state, row(email.id).attempts) == ("sent", 2)
+
+
+def test_the_worker_keeps_one_connection_for_many_emails(app, fake_clock, smtp):
+    smtp.start()
+    for key in ("a", "b", "c"):
+        queue("email", key=key)
+    assert delivery.deliver_due() == 3
+    assert (len(smtp.received), smtp.greetings) == (3, 1)
+
+
+def test_a_connection_the_server_dropped_is_opened_again_without_losing_an_attempt(app, fake_clock, smtp):
+    smtp.start()
+    queue("email", key="before")
+    delivery.deliver_due()
+    smtp.stop()
+    smtp.start()  # the mail server restarted: the worker's kept connection is dead
+    [email] = queue("email", key="after")
+    assert delivery.deliver_due() == 1
+    assert (row(email.id).state, row(email.id).attempts, row(email.id).last_error) == ("sent", 1, None)
+    assert (len(smtp.received), smtp.greetings) == (2, 2)
 
 
 def test_sms_gateway_errors_are_retried_with_growing_pauses(app, fake_clock, gateway):
