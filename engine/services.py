@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 import workflows
-from engine import customers, sla
+from engine import branches, customers, sla
 from engine.db import db
 from engine.models import Ticket, User, UserRole
 from notifications import outbox
@@ -26,8 +26,9 @@ class ServiceCall:
     key: str  # unique for this execution of the task: makes the messages it queues idempotent
 
     def notify_role(self, role: str, subject: str, body: str, event: str = "process_message") -> int:
-        """Queue a message to every active member of a role; returns how many people."""
-        people = db.session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)))
+        """Queue a message to every active member of a role who may see the ticket; returns how many people."""
+        people = db.session.scalars(select(User).join(UserRole).where(
+            UserRole.role == role, User.active.is_(True), branches.audience(self.ticket.branch_id)))
         count = 0
         for person in people:
             outbox.enqueue(event, person, self._subject(subject), body, self.key, self.ticket)

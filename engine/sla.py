@@ -10,7 +10,7 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import audit, clock, sla_config, timers
+from engine import audit, branches, clock, sla_config, timers
 from engine.db import db
 from engine.models import (
     PRIORITIES,
@@ -200,7 +200,7 @@ def _warn(sla_clock: SlaClock) -> None:
     if task is not None and task.sla_state is None:
         task.sla_state = "warned"
     audit.record(sla_clock.ticket, None, "sla_warned", task, clock=sla_clock.kind, due_at=sla_clock.due_at.isoformat())
-    _notify(sla_clock, "sla_warning", _owners(task),
+    _notify(sla_clock, "sla_warning", _owners(task, sla_clock.ticket),
             f"{_what(sla_clock)} is due at {sla_clock.due_at:%Y-%m-%d %H:%M} UTC")
 
 
@@ -218,7 +218,7 @@ def _climb(sla_clock: SlaClock, breach: bool = False) -> None:
     """Notify the next rung of the ladder (at a breach, the first), moving the task there if asked to."""
     task = sla_clock.task
     if sla_clock.rung >= len(sla_clock.ladder):
-        _notify(sla_clock, "sla_breached", _owners(task), f"{_what(sla_clock)} breached its SLA")
+        _notify(sla_clock, "sla_breached", _owners(task, sla_clock.ticket), f"{_what(sla_clock)} breached its SLA")
         return
     role = sla_clock.ladder[sla_clock.rung]
     sla_clock.rung += 1
@@ -229,7 +229,7 @@ def _climb(sla_clock: SlaClock, breach: bool = False) -> None:
         previous = task.role
         task.role, task.assignee, task.state, task.claimed_at = role, None, "open", None
         audit.record(sla_clock.ticket, None, "reassigned", task, role=role, previous=previous)
-    _notify(sla_clock, "sla_breached", _members(role),
+    _notify(sla_clock, "sla_breached", _members(role, sla_clock.ticket),
             f"{_what(sla_clock)} breached its SLA (escalation level {sla_clock.rung}: {role})")
 
 
@@ -247,15 +247,17 @@ def _what(sla_clock: SlaClock) -> str:
     return f"{sla_clock.kind.capitalize()} of '{name}'"
 
 
-def _owners(task: HumanTask | None) -> list[User]:
+def _owners(task: HumanTask | None, ticket: Ticket) -> list[User]:
     """Who answers for a task: its assignee, else its role; for the ticket's own clock, the supervisors."""
     if task is not None and task.assignee is not None:
         return [task.assignee]
-    return _members(task.role if task is not None else "supervisor")
+    return _members(task.role if task is not None else "supervisor", ticket)
 
 
-def _members(role: str) -> list[User]:
-    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))))
+def _members(role: str, ticket: Ticket) -> list[User]:
+    """The role's active members who may see the ticket: no alert about a ticket outside one's branches."""
+    return list(db.session.scalars(select(User).join(UserRole).where(
+        UserRole.role == role, User.active.is_(True), branches.audience(ticket.branch_id))))
 
 
 def _raised(priority: str) -> str:
