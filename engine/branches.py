@@ -2,9 +2,10 @@
 
 Headquarters (the root) sees everything, records of no branch included. A user placed in no branch
 sees nothing that belongs to a branch: an account nobody placed in the organisation reads no
-customer data (least privilege). The scope is a recursive CTE over ``branches.parent_id``, so it
-runs inside the same SQL statement as the list it filters, on SQLite and PostgreSQL alike, and
-stays right when a branch is added or moved (no derived path column to keep in step).
+customer data (least privilege). The branches below a user's come from a recursive CTE over
+``branches.parent_id`` (no derived path column to keep in step when a branch is added or moved);
+lists then filter on those ids as constants, which PostgreSQL's planner matches to the branch_id
+indexes (a CTE inside the list's statement hides its size from the planner: see bench/branches.py).
 """
 
 from sqlalchemy import ColumnElement, false, select, true
@@ -47,18 +48,21 @@ def by_code(code: str) -> Branch:
 
 def visible(user: User, column) -> ColumnElement[bool]:
     """A WHERE condition: ``column`` (a branch id column) is within what ``user`` may see."""
-    if user.branch_id is None:
-        return false()
-    if user.branch.parent_id is None:
+    ids = visible_ids(user)
+    if ids is None:
         return true()
-    return column.in_(select(_subtree(user.branch_id).c.id))
+    return column.in_(sorted(ids)) if ids else false()
 
 
 def visible_ids(user: User) -> set[int] | None:
     """The branch ids the user may see; None means every branch and records of no branch (headquarters)."""
-    if user.branch_id is not None and user.branch.parent_id is None:
+    if user.branch_id is None:
+        return set()
+    if user.branch.parent_id is None:
         return None
-    return set(db.session.scalars(select(Branch.id).where(visible(user, Branch.id))))
+    tree = select(Branch.id).where(Branch.id == user.branch_id).cte("branch_scope", recursive=True)
+    tree = tree.union_all(select(Branch.id).where(Branch.parent_id == tree.c.id))
+    return set(db.session.scalars(select(tree.c.id)))
 
 
 def can_see(user: User, branch_id: int | None) -> bool:
@@ -80,9 +84,3 @@ def listing(user: User) -> list[Branch]:
     order = {level: rank for rank, level in enumerate(BRANCH_LEVELS)}
     found = db.session.scalars(select(Branch).where(visible(user, Branch.id)))
     return sorted(found, key=lambda b: (order[b.level], b.code))
-
-
-def _subtree(root_id: int):
-    """The root branch and every branch below it, as a recursive CTE of ids."""
-    tree = select(Branch.id).where(Branch.id == root_id).cte("branch_scope", recursive=True)
-    return tree.union_all(select(Branch.id).where(Branch.parent_id == tree.c.id))
