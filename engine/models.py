@@ -62,6 +62,8 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # en | zh_CN
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)  # None: sees no customer
     branch: Mapped[Branch | None] = relationship()
     roles: Mapped[list["UserRole"]] = relationship(

@@ -58,7 +58,7 @@ def test_a_database_of_the_first_release_upgrades_in_place_with_its_data(empty_d
 @BOTH
 def test_an_upgrade_places_existing_users_customers_and_tickets_at_headquarters(empty_database):
     """Until an admin places them, everyone keeps seeing what they saw before branches existed."""
-    upgrade(revision="a0_customers_0001")
+    upgrade(revision="a6_web_0001")
     when = {"t": "2026-01-01 00:00:00+00:00"}
     db.session.execute(text("INSERT INTO users (id, username, display_name, password_hash, active, created_at) "
                             "VALUES (1, 'old', 'Old', 'x', true, :t)"), when)

@@ -25,7 +25,7 @@ def search_customers():
     get:
       tags: [customers]
       parameters:
-        - {in: query, name: q, schema: {type: string}, description: part of a name, code, phone or contract number}
+        - {in: query, name: q, schema: {type: string}, description: "part of a name, code, phone or contract number"}
         - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 200}}
         - {in: query, name: offset, schema: {type: integer, minimum: 0}}
       responses:
@@ -256,7 +256,7 @@ def customer_history(customer_id: int):
       tags: [customers]
       parameters: [{in: path, name: customer_id, required: true, schema: {type: integer}}]
       responses:
-        200: {description: the changes, oldest first}
+        200: {description: "the changes, oldest first"}
         404: {$ref: '#/components/responses/Error'}
     """
     customer = customer_views.open_record(g.actor, customer_id, "api", "history")

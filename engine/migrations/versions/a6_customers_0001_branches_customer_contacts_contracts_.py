@@ -1,7 +1,7 @@
 """branches, customer contacts, contracts and record views; tickets keep their branch
 
 Revision ID: a6_customers_0001
-Revises: a0_customers_0001
+Revises: a6_web_0001
 Create Date: 2026-11-23 06:35:07.084570
 
 Existing users, customers and tickets are placed at headquarters, so that the upgrade changes
@@ -17,7 +17,7 @@ import engine.db
 
 # revision identifiers, used by Alembic.
 revision = 'a6_customers_0001'
-down_revision = 'a0_customers_0001'
+down_revision = 'a6_web_0001'  # chained after the staff web app's migration, merged first
 branch_labels = None
 depends_on = None
 
