@@ -77,9 +77,10 @@ def _check(contract: Contract) -> None:
     """Rules across fields: the end is not before the start; the number is not another contract's."""
     problems = []
     if contract.end_date is not None and contract.end_date < contract.start_date:
-        problems.append({"field": "end_date", "message": "must not be before the start date"})
+        problems.append(fields.problem("end_date", "must not be before the start date", "不能早于开始日期"))
     clash = select(Contract.id).where(Contract.number == contract.number, Contract.id != (contract.id or 0))
     if db.session.scalar(clash) is not None:
-        problems.append({"field": "number", "message": f"contract number {contract.number} is in use"})
+        problems.append(fields.problem("number", f"contract number {contract.number} is in use",
+                                       f"合同编号 {contract.number} 已被使用"))
     if problems:
         raise InvalidInput("the contract has wrong values: " + ", ".join(p["field"] for p in problems), problems)

@@ -31,13 +31,13 @@ from engine.models import (
 def _user(value):
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                               or db.session.get(User, value) is None):
-        raise ValueError(f"no user {value}")
+        raise fields.Wrong(f"no user {value}", f"没有用户 {value}")
     return value
 
 
 def _branch(value):
     if isinstance(value, bool) or not isinstance(value, int) or db.session.get(Branch, value) is None:
-        raise ValueError(f"no branch {value}")
+        raise fields.Wrong(f"no branch {value}", f"没有分支机构 {value}")
     return value
 
 
@@ -91,8 +91,9 @@ def update(actor: User, customer_id: int, changes: dict, reason: str) -> list[Cu
     with saved():
         customer = get(customer_id, actor)
         if isinstance(changes, dict) and "branch_id" in changes and not branches.can_see(actor, changes["branch_id"]):
+            branch = changes["branch_id"]
             raise InvalidInput("the customer change has wrong values: branch_id",
-                               [{"field": "branch_id", "message": f"no branch {changes['branch_id']}"}])
+                               [fields.problem("branch_id", f"no branch {branch}", f"没有分支机构 {branch}")])
         return change(customer, changes, reason, actor)
 
 
@@ -132,7 +133,9 @@ def record(customer: Customer, field: str, old, new, reason: str, actor: User | 
 
 def require_reason(reason: object) -> str:
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("a change to a customer needs a reason", [{"field": "reason", "message": "required"}])
+        raise InvalidInput("a change to a customer needs a reason",
+                           [fields.problem("reason", "required: say why, for the customer's history",
+                                           "必填：请说明修改原因（记入客户历史）")])
     return reason.strip()
 
 

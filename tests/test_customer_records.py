@@ -100,7 +100,8 @@ def test_a_wrong_contract_names_the_field_and_changes_nothing(app, values, field
     body = {"number": "HT-2026-0009", "title": "x", "start_date": "2026-01-01", **values}
     with pytest.raises(InvalidInput) as caught:
         contracts.add(staff("manager"), customer().id, body, "signed")
-    assert caught.value.details == [{"field": field, "message": message}]
+    (detail,) = caught.value.details
+    assert (detail["field"], detail["message"]) == (field, message) and detail["message_zh"]
     existing = contracts.of(customer())[0]
     with pytest.raises(InvalidInput):
         contracts.update(staff("manager"), customer().id, existing.id, {"start_date": "2026-01-01", **values}, "x")
