@@ -159,3 +159,20 @@ def test_a_branch_code_is_unique_and_a_new_city_is_seen_from_above(app):
     city = branches.create("SH-JD", "Jiading City Branch", "city", branches.by_code("SH"))
     db.session.commit()
     assert branches.can_see(staff("supervisor"), city.id) and not branches.can_see(staff("pudong"), city.id)
+
+
+def test_the_inbox_views_and_their_counts_hold_only_tickets_within_ones_branches(app):
+    pudong_ticket, minhang_ticket = fault("G0001"), fault("G0004")
+    tickets.claim(staff("pudong"), pudong_ticket.tasks[0].id)
+    assert [row.ticket.id for row in inbox.inbox(staff("pudong"), view="mine")] == [pudong_ticket.id]
+    assert [row.ticket.id for row in inbox.inbox(staff("minhang"), view="queues")] == [minhang_ticket.id]
+    assert inbox.counts(staff("minhang")) == {"mine": 0, "queues": 1}
+    assert inbox.counts(staff("supervisor"))["team"] == 2
+    newcomer = unplaced()
+    assert inbox.inbox(newcomer, view="team") == [] and inbox.counts(newcomer)["team"] == 0
+
+
+def test_the_customer_picker_offers_only_customers_of_ones_branches(app):
+    assert codes(inbox.search_customers(staff("minhang"), "G000")) == {"G0004"}
+    assert codes(inbox.search_customers(staff("agent"), "G000")) == {"G0001", "G0002", "G0003", "G0004"}
+    assert inbox.search_customers(staff("agent"), "  ") == []
