@@ -49,6 +49,7 @@ screenshots: install chromium
 bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/branches.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache node_modules $(CATALOG).mo
