@@ -149,3 +149,15 @@ def test_the_pages_need_a_signed_in_user(web_client):
     assert web_client.get("/customers").status_code == 302
     assert web_client.get(f"/customers/{customer('G0001').id}").status_code == 302
     assert looks() == []
+
+
+def test_the_form_offers_the_current_account_manager_even_without_the_manager_role(staff):
+    bank = customer("G0002")
+    bank.account_manager = users.by_username("tech")
+    db.session.commit()
+    html = page(staff("agent").get(f"/customers/{bank.id}"))
+    assert f'<option value="{bank.account_manager_id}" selected>Zhang Lei (maintenance)</option>' in html
+    response = staff("agent").post(f"/customers/{bank.id}", data={
+        "account_manager_id": str(bank.account_manager_id), "tier": "B", "reason": "downgraded"})
+    assert response.status_code == 302
+    assert [(c.field, c.new) for c in customers.history(customer("G0002"))] == [("tier", "B")]

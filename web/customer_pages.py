@@ -120,18 +120,21 @@ def _render(customer_id: int, failed: str = "", errors: dict | None = None, stat
         contracts=[(c, contracts.expiry(c)) for c in contracts.of(customer)],
         tickets=inbox.tickets(current_user, customer_id=customer.id, limit=50),
         history=customers.history(customer), views=customer_views.of(customer) if auditor else None,
-        options=_options(), failed=failed, errors=errors or {}, form=request.form, label=label), status
+        options=_options(customer), failed=failed, errors=errors or {}, form=request.form, label=label), status
 
 
-def _options() -> dict[str, list[tuple]]:
-    """The choices of the select fields, as (value, text)."""
-    managers = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "manager", User.active.is_(True))
-                                  .order_by(User.display_name))
+def _options(customer) -> dict[str, list[tuple]]:
+    """The choices of the select fields, as (value, text); the record's own values are always among them."""
+    managers = list(db.session.scalars(select(User).join(UserRole).where(
+        UserRole.role == "manager", User.active.is_(True)).order_by(User.display_name)))
+    if customer.account_manager is not None and customer.account_manager not in managers:
+        managers.append(customer.account_manager)
+    places = [(b.id, b.name) for b in branches.listing(current_user)]
     return {"tier": [(t, t) for t in TIERS], "credit_level": _labelled(CREDIT_LEVELS),
             "member_card": [("", "—"), *_labelled(MEMBER_CARDS)], "status": _labelled(CUSTOMER_STATES),
             "contract_status": _labelled(CONTRACT_STATES),
             "account_manager_id": [("", "—"), *((u.id, u.display_name) for u in managers)],
-            "branch_id": [(b.id, b.name) for b in branches.listing(current_user)]}
+            "branch_id": places if customer.branch_id is not None else [("", "—"), *places]}
 
 
 def _labelled(codes) -> list[tuple[str, str]]:
