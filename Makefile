@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/notifications.py
+	$(BIN)/python bench/branches.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache node_modules $(CATALOG).mo

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 
 import workflows
-from engine import customers, sla
+from engine import branches, customers, sla
 from engine.models import Ticket
 from notifications import notify, rota
 
@@ -23,9 +23,10 @@ class ServiceCall:
     key: str  # unique for this execution of the task: makes the messages it queues idempotent
 
     def notify_role(self, role: str, subject: str, body: str, event: str = "process_message") -> int:
-        """Queue the event's message to whoever answers for a role now (its rota, else its members); returns
-        how many people. `subject` and `body` are the diagram's words, which the event's template may use."""
-        people = rota.on_duty(role)
+        """Queue the event's message to whoever answers for a role now (its rota, else its members) and may see
+        the ticket; returns how many people. `subject` and `body` are the diagram's words, which the event's
+        template may use."""
+        people = rota.on_duty(role, audience=branches.audience(self.ticket.branch_id))
         notify.people(event, people, self.key, self.ticket, subject=subject, body=body, data=self.data)
         return len(people)
 

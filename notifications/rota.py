@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ColumnElement, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine import clock, permissions
@@ -32,20 +32,23 @@ class DutyRota(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-def members(role: str) -> list[User]:
-    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
-                                   .order_by(User.id)))
+def members(role: str, audience: ColumnElement[bool] | None = None) -> list[User]:
+    """The role's active members; ``audience`` narrows them (the engine passes who may see a ticket's branch)."""
+    query = select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+    if audience is not None:
+        query = query.where(audience)
+    return list(db.session.scalars(query.order_by(User.id)))
 
 
-def on_duty(role: str, now: datetime | None = None) -> list[User]:
+def on_duty(role: str, now: datetime | None = None, audience: ColumnElement[bool] | None = None) -> list[User]:
     """The people to alert for a role at `now`: those on shift, or all members if nobody is (or no rota)."""
+    everyone = members(role, audience)
     rota = db.session.get(DutyRota, role)
     if rota is None or not rota.shifts:
-        return members(role)
+        return everyone
     local = (now or clock.now()).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
     ids = {shift["user_id"] for shift in rota.shifts if _covers(shift, local)}
-    people = [person for person in members(role) if person.id in ids]
-    return people or members(role)
+    return [person for person in everyone if person.id in ids] or everyone
 
 
 def _covers(shift: dict, local: datetime) -> bool:

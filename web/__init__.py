@@ -48,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         api,
         assets,
         auth,
+        customer_pages,
         health,
         i18n,
         inbox_pages,
@@ -63,7 +64,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
-                   notification_pages):
+                   notification_pages, customer_pages):
         app.register_blueprint(module.blueprint)
     return app
 
