@@ -106,22 +106,50 @@ def test_a_supervisor_changes_a_lane_validates_and_deploys(app, browser_page):
     assert page.locator("[data-testid=versions] tr").count() == 2
 
 
-def test_versions_compare_side_by_side_and_roll_back(app, browser_page):
+def test_versions_compare_migrate_heat_map_and_roll_back(app, browser_page):
     page = browser_page
     first = deployments.latest_version("red_fault")
+    waiting = red_ticket()  # waits at "Accept the fault" on version 1
     changed = first.bpmn_xml.replace('name="manager"', 'name="supervisor"', 1)
     deployments.deploy(users.by_username("supervisor"), changed, comment="after-care by supervisors")
     page.goto(page.url.split("/inbox")[0] + "/modeler")
     page.wait_for_selector("[data-testid=modeler][data-ready='1']")
+    page.on("dialog", lambda d: d.accept("the old lane was right") if d.type == "prompt" else d.accept())
+
     page.locator("[data-testid=versions] tr[data-version='2'] [data-testid=compare-version]").click()
     page.wait_for_selector("[data-testid=diff]:not([hidden])")
     assert "name \"manager\" → \"supervisor\"" in page.inner_text("[data-testid=diff-list]")
     page.wait_for_selector("#kd-diff-right .kd-changed")
 
-    page.on("dialog", lambda d: d.accept("the old lane was right") if d.type == "prompt" else d.accept())
+    page.click("[data-testid=migration-check]")  # version 1 → 2 are the defaults
+    expect(page.locator("[data-testid=migration-result]")).to_contain_text(f"{waiting.number}: can move")
+    assert db.session.get(type(waiting), waiting.id).process_version.version == 1
+    page.click("[data-testid=migration-run]")
+    expect(page.locator("[data-testid=migration-result]")).to_contain_text(f"{waiting.number}: moved")
+    db.session.expire_all()
+    assert waiting.process_version.version == 2
+    assert [e.kind for e in tickets.history(waiting)].count("migrated") == 1
+
+    page.click("[data-testid=heatmap]")  # the opened version is 2, where the ticket now waits
+    expect(page.locator('.kd-heat-badge[data-element="accept_fault"]')).to_have_text("1")
+
     page.locator("[data-testid=versions] tr[data-version='1'] [data-testid=rollback-version]").click()
     expect(page.locator("[data-testid=status]")).to_contain_text("Version 1")
     db.session.expire_all()
     latest = deployments.latest_version("red_fault")
-    assert latest.version == 3 and latest.comment.startswith("rollback to version 1")
+    assert latest.version == 3 and latest.comment == "rollback to version 1: the old lane was right"
     assert latest.bpmn_xml == first.bpmn_xml
+
+
+def test_the_modeller_speaks_chinese(app, browser_page):
+    page = browser_page
+    page.locator("[data-testid=language-form] button[value=zh_CN]").click()
+    page.goto(page.url.split("/inbox")[0] + "/modeler")
+    page.wait_for_selector("[data-testid=modeler][data-ready='1']")
+    expect(page.locator("[data-testid=properties]")).to_contain_text("常规")  # the panel's own words too
+    click_lane(page, "lane_manager")
+    set_lane_role(page, "")
+    page.click("[data-testid=validate]")
+    problem = page.locator("[data-testid=problems] li[data-element='lane_manager']")
+    expect(problem).to_contain_text("不是 KeyDesk 的角色")
+    expect(page.locator("[data-testid=status]")).to_contain_text("个问题")

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 import workflows
-from engine import deployments, versions
+from engine import deployments, migration, versions
 from engine.db import db
 from engine.errors import EngineError, InvalidInput
 from engine.models import CHANNELS, ROLES, CalendarRecord
@@ -119,6 +119,18 @@ def diff(key: str):
 def rollback(key: str, number: int):
     comment = (request.get_json(silent=True) or {}).get("comment", "")
     return out.version(versions.rollback(current_user, key, number, comment if isinstance(comment, str) else "")), 201
+
+
+@blueprint.post("/models/<key>/versions/<int:number>/migration/<any(check, run):step>")
+@role_required(*EDITORS)
+def migrate(key: str, number: int, step: str):
+    """Check (dry run) or move the open tickets of a version to another one."""
+    body = request.get_json(silent=True) or {}
+    target = body.get("to") if isinstance(body, dict) else None
+    if not isinstance(target, int):
+        raise InvalidInput("say which version to move to", [{"field": "to", "message": "required, a number"}])
+    run = migration.check if step == "check" else migration.migrate
+    return run(current_user, key, number, target, mapping=body.get("mapping") or None)
 
 
 @blueprint.get("/models/<key>/versions/<int:number>/heatmap")

@@ -6,6 +6,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js
 import KeyDeskPropertiesModule from "./keydesk-provider";
 import spiffworkflow from "./spiffworkflow.json";
 import { NEW_DIAGRAM } from "./new-diagram";
+import translateZh from "./translate-zh";
 import "bpmn-js/dist/assets/diagram-js.css";
 import "bpmn-js/dist/assets/bpmn-js.css";
 import "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css";
@@ -21,7 +22,8 @@ const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => values[key]
 const modeler = new BpmnModeler({
   container: "#kd-canvas",
   propertiesPanel: { parent: "#kd-properties" },
-  additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, KeyDeskPropertiesModule],
+  additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, KeyDeskPropertiesModule,
+    ...(zh ? [{ translate: ["value", translateZh] }] : [])],
   moddleExtensions: { spiffworkflow },
   keydesk: config,
 });
@@ -121,6 +123,7 @@ function renderVersions() {
     return row;
   });
   $("kd-versions").replaceChildren(...rows);
+  renderMigration();
 }
 
 // --- validation -----------------------------------------------------------------------------------
@@ -244,6 +247,51 @@ async function rollback(key, version) {
   say(fmt(T.rolled_back, { n: version }), "success");
 }
 
+// --- moving running tickets ---------------------------------------------------------------------
+
+function renderMigration() {
+  const model = currentModel();
+  const numbers = model ? model.versions.map((v) => v.version) : [];
+  const fill = (select, chosen) => {
+    select.replaceChildren(...numbers.map((n) => new Option(String(n), String(n))));
+    if (numbers.length) select.value = String(chosen);
+  };
+  fill($("kd-mig-from"), numbers.length > 1 ? numbers[numbers.length - 2] : numbers[0]);
+  fill($("kd-mig-to"), numbers[numbers.length - 1]);
+}
+
+function mapping() {
+  const found = {};
+  for (const line of $("kd-mig-mapping").value.split("\n")) {
+    const [from, to] = line.split("=").map((part) => (part || "").trim());
+    if (from && to) found[from] = to;
+  }
+  return found;
+}
+
+async function migrate(step) {
+  const model = currentModel();
+  const [from, to] = [Number($("kd-mig-from").value), Number($("kd-mig-to").value)];
+  if (!model || !from || !to) return;
+  if (step === "run" && !window.confirm(fmt(T.migrate_confirm, { a: from, b: to }))) return;
+  const url = `${page.dataset.base}/models/${encodeURIComponent(model.key)}/versions/${from}/migration/${step}`;
+  const result = await call("POST", url, { to, mapping: mapping() });
+  if (!result.ok) return say(errorText(result), "danger");
+  const done = step === "check" ? result.data.movable : result.data.migrated;
+  const items = [
+    ...done.map((t) => [`${t.number}: ${step === "check" ? T.movable : T.moved} (${t.waiting_at.join(", ")})`,
+      "success"]),
+    ...result.data.refused.map((t) => [`${t.number}: ${T.refused}: ${t.reasons.map(
+      (r) => (zh ? r.reason_zh : r.reason)).join("; ")}`, "danger"]),
+  ];
+  $("kd-mig-result").replaceChildren(...(items.length ? items : [[T.no_tickets, "light"]]).map(([text, kind]) => {
+    const li = document.createElement("li");
+    li.className = `list-group-item list-group-item-${kind}`;
+    li.textContent = text;
+    return li;
+  }));
+}
+
 // --- heat map -------------------------------------------------------------------------------------
 
 function clearHeat() {
@@ -294,6 +342,8 @@ $("kd-file").addEventListener("change", async (event) => {
 $("kd-validate").addEventListener("click", validate);
 $("kd-deploy").addEventListener("click", deploy);
 $("kd-heat").addEventListener("click", heat);
+$("kd-mig-check").addEventListener("click", () => migrate("check"));
+$("kd-mig-run").addEventListener("click", () => migrate("run"));
 $("kd-diff-close").addEventListener("click", () => { $("kd-diff").hidden = true; });
 
 (async () => {
