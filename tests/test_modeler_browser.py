@@ -10,12 +10,13 @@ from werkzeug.serving import make_server
 
 from engine import deployments, tickets, users
 from engine.db import db
-from engine.models import Customer
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-BUNDLE = Path(__file__).resolve().parent.parent / "web" / "static" / "build" / "modeler.js"
+HERE = Path(__file__).resolve().parent
+BUNDLE = HERE.parent / "web" / "static" / "build" / "modeler.js"
+SAMPLE = (HERE / "modeler_sample.bpmn").read_text()  # two lanes, agent then manager, drawn with positions
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (make test installs Debian's)"),
     pytest.mark.skipif(not BUNDLE.exists(), reason=f"the modeller bundle is not built ({BUNDLE}): run make install"),
@@ -35,6 +36,8 @@ def live_url(app):
 
 @pytest.fixture
 def browser_page(live_url):
+    """A supervisor signed in, with the sample process deployed as version 1."""
+    deployments.deploy(users.by_username("supervisor"), SAMPLE, comment="first draft")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -50,10 +53,13 @@ def browser_page(live_url):
         assert errors == [], errors
 
 
-def red_ticket():
-    customer = db.session.scalars(db.select(Customer)).first()
-    return tickets.start_ticket(users.by_username("agent"), "red_fault", "Leased line down", customer_id=customer.id,
-                                data={"service": "leased_line", "description": "no light"})
+def start_ticket():
+    return tickets.start_ticket(users.by_username("agent"), "modeler_demo", "Router swap")
+
+
+def open_modeller(page) -> None:
+    page.goto(page.url.split("/inbox")[0] + "/modeler?key=modeler_demo")
+    page.wait_for_selector("[data-testid=modeler][data-ready='1']")
 
 
 def click_lane(page, lane_id: str) -> None:
@@ -72,10 +78,12 @@ def set_lane_role(page, role: str) -> None:
 
 def test_a_supervisor_changes_a_lane_validates_and_deploys(app, browser_page):
     page = browser_page
-    old_ticket = red_ticket()
+    old_ticket = start_ticket()
     page.click("[data-testid=modeler-link]")
     page.wait_for_selector("[data-testid=modeler][data-ready='1']")
-    assert "red_fault" in page.inner_text("[data-testid=opened]")
+    page.select_option("[data-testid=model]", "modeler_demo")
+    page.click("#kd-open")
+    expect(page.locator("[data-testid=opened]")).to_contain_text("modeler_demo")
 
     click_lane(page, "lane_manager")
     set_lane_role(page, "")  # a lane without a role cannot be deployed
@@ -97,23 +105,25 @@ def test_a_supervisor_changes_a_lane_validates_and_deploys(app, browser_page):
     expect(page.locator("[data-testid=status]")).to_contain_text("version 2")
 
     db.session.expire_all()
-    latest = deployments.latest_version("red_fault")
+    latest = deployments.latest_version("modeler_demo")
     assert (latest.version, latest.comment, latest.deployed_by.username) == (
         2, "supervisors take the after-care", "supervisor")
     assert 'name="supervisor"' in latest.bpmn_xml and 'id="lane_manager"' in latest.bpmn_xml
     assert old_ticket.process_version.version == 1  # running tickets stay on their version
-    assert red_ticket().process_version.version == 2  # new ones start on the new one
+    new_ticket = start_ticket()
+    assert new_ticket.process_version.version == 2  # new ones start on the new one
+    tickets.complete(users.by_username("agent"), new_ticket.tasks[0].id, {})
+    assert [(t.element_id, t.role) for t in new_ticket.tasks if t.state == "open"] == [("follow_up", "supervisor")]
     assert page.locator("[data-testid=versions] tr").count() == 2
 
 
 def test_versions_compare_migrate_heat_map_and_roll_back(app, browser_page):
     page = browser_page
-    first = deployments.latest_version("red_fault")
-    waiting = red_ticket()  # waits at "Accept the fault" on version 1
+    first = deployments.latest_version("modeler_demo")
+    waiting = start_ticket()  # waits at "Accept the request" on version 1
     changed = first.bpmn_xml.replace('name="manager"', 'name="supervisor"', 1)
-    deployments.deploy(users.by_username("supervisor"), changed, comment="after-care by supervisors")
-    page.goto(page.url.split("/inbox")[0] + "/modeler")
-    page.wait_for_selector("[data-testid=modeler][data-ready='1']")
+    deployments.deploy(users.by_username("supervisor"), changed, comment="follow-up by supervisors")
+    open_modeller(page)
     page.on("dialog", lambda d: d.accept("the old lane was right") if d.type == "prompt" else d.accept())
 
     page.locator("[data-testid=versions] tr[data-version='2'] [data-testid=compare-version]").click()
@@ -131,12 +141,12 @@ def test_versions_compare_migrate_heat_map_and_roll_back(app, browser_page):
     assert [e.kind for e in tickets.history(waiting)].count("migrated") == 1
 
     page.click("[data-testid=heatmap]")  # the opened version is 2, where the ticket now waits
-    expect(page.locator('.kd-heat-badge[data-element="accept_fault"]')).to_have_text("1")
+    expect(page.locator('.kd-heat-badge[data-element="accept"]')).to_have_text("1")
 
     page.locator("[data-testid=versions] tr[data-version='1'] [data-testid=rollback-version]").click()
     expect(page.locator("[data-testid=status]")).to_contain_text("Version 1")
     db.session.expire_all()
-    latest = deployments.latest_version("red_fault")
+    latest = deployments.latest_version("modeler_demo")
     assert latest.version == 3 and latest.comment == "rollback to version 1: the old lane was right"
     assert latest.bpmn_xml == first.bpmn_xml
 
@@ -144,8 +154,7 @@ def test_versions_compare_migrate_heat_map_and_roll_back(app, browser_page):
 def test_the_modeller_speaks_chinese(app, browser_page):
     page = browser_page
     page.locator("[data-testid=language-form] button[value=zh_CN]").click()
-    page.goto(page.url.split("/inbox")[0] + "/modeler")
-    page.wait_for_selector("[data-testid=modeler][data-ready='1']")
+    open_modeller(page)
     expect(page.locator("[data-testid=properties]")).to_contain_text("常规")  # the panel's own words too
     click_lane(page, "lane_manager")
     set_lane_role(page, "")

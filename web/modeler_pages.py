@@ -16,7 +16,7 @@ from engine.db import db
 from engine.errors import EngineError, InvalidInput
 from engine.models import CHANNELS, ROLES, CalendarRecord
 from web.api import serialize as out
-from web.i18n import is_zh, label
+from web.i18n import is_zh, label, term
 from web.modeler_text import TEXT
 from web.security import STATUS, role_required, staff_blueprint
 
@@ -52,8 +52,8 @@ def _config(text: dict) -> dict:
     return {
         "lang": "zh" if is_zh() else "en",
         "text": text,
-        "roles": [{"value": role, "label": text["roles"][role]} for role in ROLES],
-        "channels": [{"value": channel, "label": text["channels"][channel]} for channel in CHANNELS],
+        "roles": [{"value": role, "label": f"{term(role)} ({role})"} for role in ROLES],
+        "channels": [{"value": channel, "label": f"{term(channel)} ({channel})"} for channel in CHANNELS],
         "forms": [{"value": key, "label": f"{label(schema, key)} ({key})"}
                   for key, schema in sorted(workflows.FORMS.items())],
         "calendars": list(dict.fromkeys(calendars)),

@@ -31,9 +31,6 @@ TEXT = {
         "condition": "Condition", "condition_hint": "A Python expression over the ticket's data, e.g. fault_level == 1",
         "notification": "Notification", "operation": "Sends", "no_operation": "(nothing)",
         "parameter_hint": "A Python expression, e.g. 'supervisor' or f'Ticket {title}'",
-        "roles": {"agent": "Agent", "manager": "Account manager", "tech": "Maintenance", "supervisor": "Supervisor",
-                  "admin": "Admin"},
-        "channels": {"green": "Green (orders)", "yellow": "Yellow (billing, complaints)", "red": "Red (faults)"},
     },
     "zh": {
         "title": "流程建模",
@@ -65,7 +62,5 @@ TEXT = {
         "condition": "条件", "condition_hint": "基于工单数据的 Python 表达式，例如 fault_level == 1",
         "notification": "通知", "operation": "发送", "no_operation": "（不发送）",
         "parameter_hint": "Python 表达式，例如 'supervisor' 或 f'工单 {title}'",
-        "roles": {"agent": "坐席", "manager": "客户经理", "tech": "维护", "supervisor": "主管", "admin": "管理员"},
-        "channels": {"green": "绿色通道（业务受理）", "yellow": "黄色通道（计费、投诉）", "red": "红色通道（故障）"},
     },
 }
