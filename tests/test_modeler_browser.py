@@ -64,6 +64,7 @@ def open_modeller(page) -> None:
 
 def click_lane(page, lane_id: str) -> None:
     lane = page.locator(f'#kd-canvas [data-element-id="{lane_id}"]').first
+    lane.wait_for()
     box = lane.bounding_box()
     lane.click(position={"x": box["width"] - 12, "y": box["height"] - 12})  # its empty bottom-right corner
 

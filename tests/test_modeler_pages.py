@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from engine import deployments
+from engine import deployments, tickets, users
 from tests.bpmn_samples import simple
 
 
@@ -65,3 +65,16 @@ def test_the_page_speaks_chinese_to_a_chinese_user(staff):
     client.post("/language", data={"locale": "zh_CN", "next": "/modeler"})
     body = client.get("/modeler").get_data(as_text=True)
     assert "流程建模" in body and "校验" in body and "部署" in body
+
+
+def test_tickets_move_through_the_page_and_their_history_says_so(staff):
+    client = staff("supervisor")
+    deployments.deploy(users.by_username("supervisor"), simple(), comment="first")
+    ticket = tickets.start_ticket(users.by_username("agent"), "simple", "printer jam")
+    deployments.deploy(users.by_username("supervisor"), simple(role="manager"), comment="managers do it")
+    check = post_json(client, "/modeler/models/simple/versions/1/migration/check", {"to": 2}).json
+    assert [t["id"] for t in check["movable"]] == [ticket.id]
+    moved = post_json(client, "/modeler/models/simple/versions/1/migration/run", {"to": 2}).json
+    assert [t["id"] for t in moved["migrated"]] == [ticket.id]
+    assert "moved to another version" in client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert post_json(client, "/modeler/models/simple/versions/1/migration/run", {}).status_code == 422

@@ -85,6 +85,7 @@ function currentModel() {
 }
 
 async function openVersion(key, version) {
+  $("kd-opened").textContent = "";  // named again once the diagram is on the canvas
   const result = await call("GET", `${page.dataset.base}/models/${encodeURIComponent(key)}/versions/${version}`);
   if (!result.ok) return say(errorText(result), "danger");
   if (await show(result.data.xml)) {
