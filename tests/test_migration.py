@@ -2,6 +2,7 @@
 
 from itertools import pairwise
 
+import pytest
 from sqlalchemy import select
 
 from engine import deployments, migration, tickets, users
@@ -28,6 +29,7 @@ CHASER = """<bpmn:boundaryEvent id="reminder" name="Too long" attachedToRef="wor
     <bpmn:endEvent id="chased"/>
 """
 SLA = {"sla.resolution": "PT4H"}
+BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
 
 def flow(*steps: tuple[str, str]) -> bytes:
@@ -70,6 +72,7 @@ def supervisor():
     return users.by_username("supervisor")
 
 
+@BOTH
 def test_a_waiting_ticket_moves_to_a_version_with_an_added_step_and_keeps_its_work(app, fake_clock):
     deploy(("work", "agent"))
     ticket = start()
@@ -143,6 +146,7 @@ def test_a_mapping_to_an_element_the_new_version_lacks_is_refused(app, fake_cloc
     assert ("work", "mapping_unknown") in reasons and ("reminder", "waits_at_removed") in reasons
 
 
+@BOTH
 def test_migration_checks_the_role_and_sla_clocks_of_breached_steps_stay(api, fake_clock):
     deploy(("work", "agent"))
     ticket = start()
