@@ -61,7 +61,8 @@ def deploy(app, files: list[str], comment: str) -> int:
             except EngineError as err:
                 print(f"{name}: {err.message}", file=sys.stderr)
                 for problem in err.details or []:
-                    print(f"  line {problem['line']}, {problem['element_id']}: {problem['message']}", file=sys.stderr)
+                    print(f"  line {problem['line']}, {problem['element_id']}: {problem['message']}"
+                          f" ({problem.get('hint', '')})", file=sys.stderr)
                 return 1
             for v in versions:
                 print(f"{name}: deployed {v.model.key} version {v.version}")

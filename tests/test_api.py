@@ -194,7 +194,8 @@ def test_an_invalid_diagram_deploys_nothing_and_lists_every_problem(api):
     assert response.status_code == 422
     problems = response.json["error"]["details"]
     assert {p["element_id"] for p in problems} == {"lane_1", "step"}
-    assert all(set(p) == {"element_id", "message", "line"} and p["line"] for p in problems)
+    assert all({"element_id", "message", "line", "hint", "message_zh", "hint_zh"} <= set(p) and p["line"]
+               and p["hint"] and p["message_zh"] and p["hint_zh"] for p in problems)
     assert [m["key"] for m in api("get", "/process-models", "agent").json["process_models"]] == ["red_fault"]
     checked = api("post", "/process-models/validate", "agent", data=bad, headers=XML).json
     assert checked["valid"] is False and checked["problems"] == problems
