@@ -215,6 +215,7 @@ def lane_of(process, node) -> str | None:
 
 def _human_task_problems(process, forms: dict) -> list[Problem]:
     problems = []
+    human_ids = {t.get("id") for tag in HUMAN_TASKS for t in process.iterfind(f".//bpmn:{tag}", NS)}
     for tag in HUMAN_TASKS:
         for task in process.iterfind(f".//bpmn:{tag}", NS):
             tid, line = task.get("id"), task.sourceline
@@ -224,6 +225,9 @@ def _human_task_problems(process, forms: dict) -> list[Problem]:
             props = process_properties(task)
             if "form" in props and props["form"] not in forms:
                 problems.append(Problem(tid, f"unknown form {props['form']!r}", line))
+            if "assignee" in props and props["assignee"] not in {"creator", *human_ids}:
+                problems.append(Problem(tid, f"assignee must be 'creator' or the id of a user task of this "
+                                        f"process whose worker keeps the case, not {props['assignee']!r}", line))
             for name in SLA_DURATIONS:
                 if name in props and not ISO_DURATION.match(props[name]):
                     problems.append(Problem(tid, f"{name} must be an ISO 8601 duration such as PT4H, "
