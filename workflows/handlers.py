@@ -4,16 +4,23 @@ A handler takes an ``engine.services.ServiceCall`` and returns plain data, which
 data under the service task's result variable.
 """
 
+# The notification events messages are sent under (each has a template per language).
+EVENTS = ("task_assigned", "sla_warning", "sla_breached", "ticket_closed", "activation_notice", "dunning_reminder",
+          "contract_expiry", "retention_alert", "process_message", "customer_notice")
+
 
 def notify_role(call) -> dict:
-    """Parameters: role, subject, body. Alerts every member of the role by email and SMS."""
-    sent = call.notify_role(call.params["role"], call.params["subject"], call.params["body"])
+    """Parameters: role, subject, body, optional event (default process_message). Alerts every member of the role
+    by email and SMS."""
+    sent = call.notify_role(call.params["role"], call.params["subject"], call.params["body"],
+                            _event(call, "process_message"))
     return {"notified": sent}
 
 
 def notify_customer(call) -> dict:
-    """Parameters: subject, body. Sends the ticket's customer an SMS (activation notice, reminder...)."""
-    return {"sent": call.notify_customer(call.params["subject"], call.params["body"])}
+    """Parameters: subject, body, optional event (default customer_notice; dunning_reminder, activation_notice...).
+    Sends the ticket's customer an SMS."""
+    return {"sent": call.notify_customer(call.params["subject"], call.params["body"], _event(call, "customer_notice"))}
 
 
 def update_customer(call) -> dict:
@@ -21,4 +28,18 @@ def update_customer(call) -> dict:
     return {"changed": call.update_customer(call.params["changes"], call.params["reason"])}
 
 
-HANDLERS = {"notify_role": notify_role, "notify_customer": notify_customer, "update_customer": update_customer}
+def customer_profile(call) -> dict:
+    """No parameters. The ticket's customer (tier, credit_level, kind, member_card, status, arpu, points...) into
+    the task data, so that gateways and decision tables route on it; any process may use it."""
+    return call.customer_profile()
+
+
+def _event(call, default: str) -> str:
+    event = call.params.get("event", default)
+    if event not in EVENTS:
+        raise ValueError(f"unknown notification event {event!r}: use one of {', '.join(EVENTS)}")
+    return event
+
+
+HANDLERS = {"notify_role": notify_role, "notify_customer": notify_customer, "update_customer": update_customer,
+            "customer_profile": customer_profile}
