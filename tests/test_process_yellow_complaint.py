@@ -7,7 +7,18 @@ from engine import demo, scheduler, tickets
 from engine.db import db
 from engine.errors import InvalidInput
 from engine.models import ProcessModel
-from tests.process_walk import completed, kinds, messages, open_tasks, problems, staff, task, walk, work
+from tests.process_library import (
+    completed,
+    kinds,
+    layout_problems,
+    messages,
+    open_tasks,
+    problems,
+    staff,
+    task,
+    walk,
+    work,
+)
 
 PORT_GROUP, PORT_PHONE = 1, "+8613900000001"  # G0001, an A+ group customer
 COMPLAINT = {"source": "hotline_1001", "business_type": "leased_line", "category": "network_quality",
@@ -147,6 +158,7 @@ def test_satisfaction_must_be_one_to_five(app):
 
 def test_the_diagram_validates_and_the_demo_deploys_it(app):
     assert problems("yellow_complaint") == []
+    assert layout_problems("yellow_complaint") == []
     model = db.session.scalar(select(ProcessModel).where(ProcessModel.key == "yellow_complaint"))
     assert (model.channel, len(model.versions)) == ("yellow", 1)
     assert demo.load() == []  # already there: loading again adds nothing

@@ -1,15 +1,19 @@
-"""Walking a shipped process as its people would: complete each task as the role's demo user, then read
-what the desk sees (open tasks, history, outbox). Shared by the tests of the process library."""
+"""Checking and walking a shipped process: its diagram validates and is laid out cleanly; complete each task
+as the role's demo user, then read what the desk sees (open tasks, history, outbox). Shared by the tests of
+the process library."""
 
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy import select
 
 from engine import deployments, tickets, users
 from engine.db import db
+from engine.diagrams import NS
 from engine.models import HumanTask, Ticket, User
 from notifications.outbox import OutboxMessage
 
+SIDES = ("x", "y", "width", "height")
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
 
@@ -21,6 +25,34 @@ def diagram(key: str) -> tuple[bytes, list[bytes]]:
 def problems(key: str) -> list:
     bpmn, dmns = diagram(key)
     return deployments.validate(bpmn, dmns)
+
+
+def layout_problems(key: str) -> list[str]:
+    """What would make the diagram hard to read in the modeler: a flow node or flow without a shape, a shape
+    outside its lane's band, two shapes on top of each other."""
+    root = etree.fromstring(diagram(key)[0])
+    ns = {**NS, "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI", "dc": "http://www.omg.org/spec/DD/20100524/DC"}
+    bounds = {shape.get("bpmnElement"): [float(shape.find("dc:Bounds", ns).get(side)) for side in SIDES]
+              for shape in root.iterfind(".//bpmndi:BPMNShape", ns)}
+    edges = {edge.get("bpmnElement") for edge in root.iterfind(".//bpmndi:BPMNEdge", ns)}
+    found = [f"flow {f.get('id')} has no edge" for f in root.iterfind(".//bpmn:sequenceFlow", ns)
+             if f.get("id") not in edges]
+    nodes = {}
+    for lane in root.iterfind(".//bpmn:lane", ns):
+        _, top, _, height = bounds[lane.get("id")]
+        for ref in lane.iterfind("bpmn:flowNodeRef", ns):
+            if ref.text not in bounds:
+                found.append(f"{ref.text} has no shape")
+                continue
+            nodes[ref.text] = x, y, w, h = bounds[ref.text]
+            if not top <= y <= y + h <= top + height:
+                found.append(f"{ref.text} lies outside the band of lane {lane.get('name')}")
+    placed = sorted(nodes.items())
+    for i, (a, (ax, ay, aw, ah)) in enumerate(placed):
+        for b, (bx, by, bw, bh) in placed[i + 1:]:
+            if ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah:
+                found.append(f"{a} and {b} overlap")
+    return found
 
 
 def staff(username: str) -> User:
