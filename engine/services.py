@@ -13,7 +13,7 @@ from sqlalchemy import select
 import workflows
 from engine import customers, sla
 from engine.db import db
-from engine.models import Ticket, User, UserRole
+from engine.models import Customer, Ticket, User, UserRole
 from notifications import outbox
 
 
@@ -50,15 +50,9 @@ class ServiceCall:
         rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
         return [row.field for row in rows]
 
-    def customer_profile(self) -> dict:
-        """The ticket's customer as plain data a diagram routes on (tier, credit level, card, status...)."""
-        customer = sla.ticket_customer(self.ticket)
-        if customer is None:
-            raise LookupError(f"ticket {self.ticket.number} has no customer: this process needs one")
-        return {"id": customer.id, "code": customer.code, "name": customer.name, "kind": customer.kind,
-                "tier": customer.tier, "credit_level": customer.credit_level, "member_card": customer.member_card,
-                "status": customer.status, "arpu": float(customer.arpu) if customer.arpu is not None else None,
-                "points": customer.points}
+    def customer(self) -> Customer | None:
+        """The ticket's customer, or None."""
+        return sla.ticket_customer(self.ticket)
 
     def _subject(self, subject: str) -> str:
         return f"[{self.ticket.number}] {subject}"

@@ -29,9 +29,15 @@ def update_customer(call) -> dict:
 
 
 def customer_profile(call) -> dict:
-    """No parameters. The ticket's customer (tier, credit_level, kind, member_card, status, arpu, points...) into
-    the task data, so that gateways and decision tables route on it; any process may use it."""
-    return call.customer_profile()
+    """No parameters. The ticket's customer as gateways and decision tables read it (tier, credit_level, kind,
+    member_card, status, arpu, points...); any process may use it. A process that runs on a customer stops with
+    a clear error when the ticket has none."""
+    customer = call.customer()
+    if customer is None:
+        raise LookupError(f"ticket {call.ticket.number} has no customer: this process needs one")
+    return {"code": customer.code, "name": customer.name, "kind": customer.kind, "tier": customer.tier,
+            "credit_level": customer.credit_level, "member_card": customer.member_card, "status": customer.status,
+            "arpu": float(customer.arpu or 0), "points": customer.points}
 
 
 def _event(call, default: str) -> str:

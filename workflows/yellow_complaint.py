@@ -6,7 +6,7 @@ branch technical department's, ``satisfaction`` (1–5) and ``reopened`` decide 
 customer's complaint is taken up again (once). ``satisfaction`` and ``reopened`` are report keys.
 """
 
-from workflows.fields import choice, day, form, text, yes_no
+from workflows.form_fields import choice, day, flag, form, grade, optional, text
 
 FORMS: dict[str, dict] = {
     "yellow_complaint.complaint": form("Complaint", "投诉受理单", {
@@ -23,24 +23,24 @@ FORMS: dict[str, dict] = {
             ("charges_refund", "Charges and refunds", "收费与退费"), ("other", "Other", "其他")]),
         "content": text("Complaint content", "投诉内容", long=True),
         "deadline": day("Reply by", "答复时限"),
-        "contact_phone": text("Contact phone", "联系电话", required=False),
+        "contact_phone": optional(text("Contact phone", "联系电话")),
     }, ["source", "business_type", "category", "content", "deadline"]),
     "yellow_complaint.handle": form("Handle the complaint", "部门处理", {
         "cause": text("Cause found", "原因", long=True),
         "action_taken": text("Action taken", "处理措施", long=True),
-        "department_solved": yes_no("Solved by the department", "部门已解决"),
+        "department_solved": flag("Solved by the department", "部门已解决"),
     }, ["cause", "action_taken", "department_solved"]),
     "yellow_complaint.supervise": form("Supervise the handling", "督办", {
         "verdict": choice("Verdict", "督办结论", [
             ("solved", "Solved: reply to the customer", "已解决，回复客户"),
             ("redo", "Back to the department", "退回部门重新处理"),
             ("escalate", "Escalate to the branch technical department", "升级至分公司技术部门")], "radio"),
-        "comment": text("Comment", "督办意见", long=True, required=False),
+        "comment": optional(text("Comment", "督办意见", long=True)),
     }, ["verdict"]),
     "yellow_complaint.escalated": form("Solve at the branch technical department", "分公司技术部门处理", {
         "analysis": text("Technical analysis", "技术分析", long=True),
         "action_taken": text("Action taken", "处理措施", long=True),
-        "branch_solved": yes_no("Solved by the branch", "分公司已解决"),
+        "branch_solved": flag("Solved by the branch", "分公司已解决"),
     }, ["analysis", "action_taken", "branch_solved"]),
     "yellow_complaint.hq": form("Solve at headquarters", "总部大客户部处理", {
         "resolution": text("Resolution", "解决方案", long=True),
@@ -52,13 +52,13 @@ FORMS: dict[str, dict] = {
             ("email", "Email", "电子邮件")], "radio"),
     }, ["reply", "reply_channel"]),
     "yellow_complaint.satisfaction": form("Record satisfaction", "满意度回访", {
-        "satisfaction": choice("Customer satisfaction", "客户满意度", [
+        "satisfaction": grade("Customer satisfaction", "客户满意度", [
             (1, "1 very dissatisfied", "1 非常不满意"), (2, "2 dissatisfied", "2 不满意"), (3, "3 neutral", "3 一般"),
             (4, "4 satisfied", "4 满意"), (5, "5 very satisfied", "5 非常满意")], "radio"),
-        "satisfaction_comment": text("What the customer said", "客户意见", long=True, required=False),
+        "satisfaction_comment": optional(text("What the customer said", "客户意见", long=True)),
     }, ["satisfaction"]),
     "yellow_complaint.reopen": form("Reopen the complaint?", "是否重新处理", {
-        "reopened": yes_no("The customer wants it taken up again", "客户要求重新处理"),
+        "reopened": flag("The customer wants it taken up again", "客户要求重新处理"),
         "reopen_reason": text("Why", "原因", long=True),
     }, ["reopened", "reopen_reason"]),
 }
