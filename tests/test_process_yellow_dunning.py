@@ -3,11 +3,22 @@
 import pytest
 from sqlalchemy import func, select
 
+import run
 from engine import customers, runtime, scheduler, tickets
 from engine.db import db
 from engine.errors import ProcessError
 from engine.models import Customer, Ticket
-from tests.process_library import completed, kinds, layout_problems, messages, open_tasks, problems, staff, work
+from tests.process_library import (
+    BPMN_DIR,
+    completed,
+    kinds,
+    layout_problems,
+    messages,
+    open_tasks,
+    problems,
+    staff,
+    work,
+)
 
 # demo customers: (id, code, tier, credit level)
 TOP, A_GROUP, B_GROUP, C_GROUP, C_PERSON = 1, 2, 3, 4, 7  # G0001 A+ red, G0002 A red, G0003 B grey, G0004 C red,
@@ -81,7 +92,7 @@ def open_dunning(customer_id: int, amount: float) -> Ticket:
                                 data={**ARREARS, "arrears_amount": amount})
 
 
-def run(ticket: Ticket, fake_clock, steps) -> None:
+def walk_with_waits(ticket: Ticket, fake_clock, steps) -> None:
     """Complete each task as its user; WAIT lets three days pass and the scheduler fire the payment timer."""
     for element_id, username, data in steps:
         if element_id == "wait":
@@ -97,7 +108,7 @@ def test_every_path_from_arrears_to_close(app, fake_clock, path):
     customer = db.session.get(Customer, customer_id)
     assert customer.credit_level == before
     ticket = open_dunning(customer_id, amount)
-    run(ticket, fake_clock, steps)
+    walk_with_waits(ticket, fake_clock, steps)
 
     assert (ticket.status, open_tasks(ticket)) == ("closed", [])
     assert completed(ticket) == [(element, who) for element, who, _ in steps if element != "wait"]
@@ -151,3 +162,9 @@ def test_dunning_needs_a_customer(app):
 def test_the_diagram_and_its_decision_table_validate(app):
     assert problems("yellow_dunning") == []
     assert layout_problems("yellow_dunning") == []
+
+
+def test_the_command_line_deploys_it_with_its_decision_table(app, capsys):
+    files = [str(BPMN_DIR / "yellow_dunning.bpmn"), str(BPMN_DIR / "yellow_dunning.dmn")]
+    assert run.deploy(app, files, "from the command line") == 0
+    assert "deployed yellow_dunning version 2" in capsys.readouterr().out
