@@ -117,21 +117,36 @@ def test_the_first_responder_gets_the_reply_and_the_satisfaction_call(app):
     assert task(ticket, "record_satisfaction").assignee.username == "agent"
 
 
-def test_the_department_that_overruns_is_escalated_to_the_supervisor(app, fake_clock):
+TO_TECH = [("handle_business", "business", HANDLED), ("supervise_handling", "supervisor", ESCALATE)]
+TO_HQ = [*TO_TECH, ("handle_tech", "tech", {**TECH, "branch_solved": False})]
+OVERRUNS = {
+    # task: (steps that lead to it, its role, resolution target in hours, warning point, its form, what follows)
+    "handle_business": ([], "business", 24, 0.75, HANDLED, "supervise_handling"),
+    "handle_tech": (TO_TECH, "tech", 48, 0.8, {**TECH, "branch_solved": True}, "reply_customer"),
+    "handle_hq": (TO_HQ, "hq", 72, 0.8, {"resolution": "Vendor patch"}, "reply_customer"),
+}
+
+
+@pytest.mark.parametrize("element", OVERRUNS)
+def test_a_level_that_overruns_is_escalated_to_the_supervisor(app, fake_clock, element):
+    steps, role, hours, warn, data, following = OVERRUNS[element]
     ticket = open_complaint()
-    handling = task(ticket, "handle_business")
-    tickets.claim(staff("business"), handling.id)  # answered in time: only the one-day resolution promise runs
-    fake_clock.advance(hours=19)
+    walk(ticket, steps)
+    before = len(messages(ticket))
+    handling = task(ticket, element)
+    tickets.claim(staff(role), handling.id)  # answered in time: only the resolution promise runs on
+    fake_clock.advance(hours=hours * warn, minutes=1)
     scheduler.sweep()
-    assert messages(ticket) == [("sla_warning", "email", "business"), ("sla_warning", "sms", "business")]
-    fake_clock.advance(hours=6)
+    assert messages(ticket)[before:] == [("sla_warning", "email", role), ("sla_warning", "sms", role)]
+    fake_clock.advance(hours=hours * (1 - warn))
     scheduler.sweep()
     db.session.refresh(handling)
     assert (handling.sla_state, handling.priority) == ("breached", "high")
-    assert messages(ticket)[2:] == [("sla_breached", "email", "supervisor"), ("sla_breached", "sms", "supervisor")]
+    assert messages(ticket)[before + 2:] == [("sla_breached", "email", "supervisor"),
+                                             ("sla_breached", "sms", "supervisor")]
     assert [k for k in kinds(ticket) if k.startswith("sla_")] == ["sla_warned", "sla_breached"]
-    work(ticket, "handle_business", "business", HANDLED)  # late, but the breach stays on record
-    assert open_tasks(ticket) == ["supervise_handling"]
+    work(ticket, element, role, data)  # late, but the breach stays on record
+    assert open_tasks(ticket) == [following]
 
 
 @pytest.mark.parametrize("data, field", [

@@ -17,6 +17,7 @@ from tests.process_library import (
     open_tasks,
     problems,
     staff,
+    task,
     work,
 )
 
@@ -151,6 +152,20 @@ def test_the_payment_check_waits_three_days_after_the_attempt(app, fake_clock):
     scheduler.sweep()
     assert open_tasks(ticket) == ["check_payment"]
     assert kinds(ticket).count("timer_fired") == 1
+
+
+def test_a_service_decision_left_too_long_is_escalated_to_the_supervisor(app, fake_clock):
+    ticket = open_dunning(A_GROUP, 60000)
+    walk_with_waits(ticket, fake_clock, [check(60000), *failed_attempts("manager_attempt")])
+    decision = task(ticket, "decide_service")
+    tickets.claim(staff("manager"), decision.id)
+    fake_clock.advance(days=2, minutes=1)
+    scheduler.sweep()  # warning and breach are both due: the breach wins
+    db.session.refresh(decision)
+    assert (decision.sla_state, decision.priority) == ("breached", "high")
+    assert messages(ticket) == [("sla_breached", "email", "supervisor"), ("sla_breached", "sms", "supervisor")]
+    work(ticket, *decide("keep_service"))
+    assert open_tasks(ticket) == ["confirm_credit"]
 
 
 def test_dunning_needs_a_customer(app):
