@@ -8,6 +8,7 @@ from engine import customers, runtime, scheduler, tickets
 from engine.db import db
 from engine.errors import ProcessError
 from engine.models import Customer, Ticket
+from notifications.outbox import OutboxMessage
 from tests.process_library import (
     BPMN_DIR,
     completed,
@@ -143,6 +144,15 @@ def test_the_decision_table_picks_the_method_by_tier_and_amount(app, customer_id
     data = next(t.data for t in runtime.load(ticket).get_tasks() if "method" in t.data)
     assert (data["method"], data["cut_off"], data["customer"]["tier"]) == (
         method, cut_off, db.session.get(Customer, customer_id).tier)
+
+
+def test_the_sms_reminder_tells_the_customer_what_is_owed_in_chinese_and_english(app):
+    ticket = open_dunning(C_PERSON, 300)
+    work(ticket, *check(280.5))  # the amount billing confirmed
+    (subject, body), = db.session.execute(select(OutboxMessage.subject, OutboxMessage.body)
+                                          .where(OutboxMessage.ticket_id == ticket.id))
+    assert subject == f"[{ticket.number}] 缴费提醒 / Payment reminder"
+    assert "2026-10 账期尚有 280.5 元未缴" in body and "280.5 yuan unpaid for 2026-10" in body
 
 
 def test_the_payment_check_waits_three_days_after_the_attempt(app, fake_clock):
