@@ -34,7 +34,9 @@ def customer_profile(call) -> dict:
     a clear error when the ticket has none."""
     customer = call.customer()
     if customer is None:
-        raise LookupError(f"ticket {call.ticket.number} has no customer: this process needs one")
+        number = call.ticket.number
+        raise LookupError(f"ticket {number} has no customer: this process needs one "
+                          f"(工单 {number} 未关联客户，此流程需要客户)")
     return {"code": customer.code, "name": customer.name, "kind": customer.kind, "tier": customer.tier,
             "credit_level": customer.credit_level, "member_card": customer.member_card, "status": customer.status,
             "arpu": float(customer.arpu or 0), "points": customer.points}
@@ -43,7 +45,8 @@ def customer_profile(call) -> dict:
 def _event(call, default: str) -> str:
     event = call.params.get("event", default)
     if event not in EVENTS:
-        raise ValueError(f"unknown notification event {event!r}: use one of {', '.join(EVENTS)}")
+        raise ValueError(f"unknown notification event {event!r}: use one of {', '.join(EVENTS)} "
+                         f"(未知的通知事件 {event!r})")
     return event
 
 
