@@ -246,6 +246,7 @@ def lane_of(process, node) -> str | None:
 
 def _human_task_problems(process, forms: dict) -> list[Problem]:
     problems = []
+    human_ids = {t.get("id") for tag in HUMAN_TASKS for t in process.iterfind(f".//bpmn:{tag}", NS)}
     for tag in HUMAN_TASKS:
         for task in process.iterfind(f".//bpmn:{tag}", NS):
             tid, line = task.get("id"), task.sourceline
@@ -255,6 +256,8 @@ def _human_task_problems(process, forms: dict) -> list[Problem]:
             if "form" in props and props["form"] not in forms:
                 problems.append(problem("unknown_form", tid, line, form=repr(props["form"]),
                                         forms=", ".join(sorted(forms)) or "-"))
+            if "assignee" in props and props["assignee"] not in {"creator", *human_ids}:
+                problems.append(problem("task_assignee", tid, line, value=repr(props["assignee"])))
             for name in SLA_DURATIONS:
                 if name in props and not ISO_DURATION.match(props[name]):
                     problems.append(problem("sla_duration", tid, line, name=name, value=repr(props[name])))
