@@ -13,7 +13,7 @@ from sqlalchemy import select
 import workflows
 from engine import customers, sla
 from engine.db import db
-from engine.models import Ticket, User, UserRole
+from engine.models import Customer, Ticket, User, UserRole
 from notifications import outbox
 
 
@@ -36,19 +36,31 @@ class ServiceCall:
 
     def notify_customer(self, subject: str, body: str, event: str = "customer_notice") -> bool:
         """Queue an SMS to the ticket's customer; False when the ticket has no customer phone."""
-        customer = sla.ticket_customer(self.ticket)
+        customer = self.customer()
         if customer is None or not customer.phone:
             return False
         outbox.enqueue_to(event, "sms", customer.phone, self._subject(subject), body, self.key, self.ticket)
         return True
 
-    def update_customer(self, changes: dict, reason: str) -> list[str]:
-        """Change the ticket's customer (credit level, member card, status...); returns the changed fields."""
-        customer = sla.ticket_customer(self.ticket)
+    def customer(self) -> Customer | None:
+        """The ticket's customer, or None."""
+        return sla.ticket_customer(self.ticket)
+
+    def update_customer(self, changes: dict, reason: str, customer_id: int | None = None) -> list[str]:
+        """Change a customer (credit level, member card, status...): the one named, else the ticket's; returns
+        the changed fields."""
+        customer = db.session.get(Customer, customer_id) if customer_id is not None else self.customer()
         if customer is None:
-            raise LookupError(f"ticket {self.ticket.number} has no customer to change")
+            raise LookupError(f"ticket {self.ticket.number} has no customer to change" if customer_id is None
+                              else f"no customer {customer_id}")
         rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
         return [row.field for row in rows]
+
+    def record_on_ticket(self, values: dict) -> list[str]:
+        """Keep values the process computed (a decided fault level...) in the ticket's data, where reports and
+        SLA policies read them; returns the keys."""
+        self.ticket.data = {**(self.ticket.data or {}), **values}
+        return sorted(values)
 
     def _subject(self, subject: str) -> str:
         return f"[{self.ticket.number}] {subject}"
