@@ -55,20 +55,32 @@ def start_ticket(actor: User, process: str, title: str, customer_id: int | None 
                  priority: str = "normal", data: dict | None = None) -> Ticket:
     """Open a ticket on the newest version of ``process`` and run it up to its first human tasks."""
     with step():
-        version = deployments.latest_version(process)
-        _check_ticket_fields(title, priority, customer_id)
-        start_data = forms.validate(version.forms.get(_start_form(version)), data or {})
-        channel = version.model.channel
-        ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
-                        customer_id=customer_id, title=title.strip(), priority=priority, creator=actor,
-                        data=start_data, created_at=clock.now(), updated_at=clock.now())
-        db.session.add(ticket)
-        audit.record(ticket, actor, "created", process=process, version=version.version, data=start_data)
-        sla.start_clocks(ticket, None, "ticket", version.properties)
-        workflow = runtime.new_workflow(version, ticket)
-        workflow.task_tree.data.update(start_data)
+        ticket = open_ticket(actor, deployments.latest_version(process), title, customer_id, priority, data)
+    return ticket
+
+
+def open_ticket(actor: User, version, title: str, customer_id: int | None = None, priority: str = "normal",
+                data: dict | None = None, start_event: str | None = None) -> Ticket:
+    """The body of start_ticket, inside the caller's step. ``start_event``: the timer start event a schedule
+    fires, so the process starts there at once instead of waiting for its own timer."""
+    _check_ticket_fields(title, priority, customer_id)
+    start_data = forms.validate(version.forms.get(start_form(version)), data or {})
+    channel = version.model.channel
+    ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
+                    customer_id=customer_id, title=title.strip(), priority=priority, creator=actor, status="open",
+                    data=start_data, created_at=clock.now(), updated_at=clock.now())
+    db.session.add(ticket)
+    scheduled = {"scheduled": start_event} if start_event else {}
+    audit.record(ticket, actor, "created", process=version.model.key, version=version.version, data=start_data,
+                 **scheduled)
+    sla.start_clocks(ticket, None, "ticket", version.properties)
+    workflow = runtime.new_workflow(version, ticket)
+    workflow.task_tree.data.update(start_data)
+    if start_event:
+        runtime.start_at(workflow, start_event)
+    else:
         runtime.advance(workflow)
-        _sync(ticket, workflow, actor)
+    _sync(ticket, workflow, actor)
     return ticket
 
 
@@ -305,7 +317,7 @@ def _check_ticket_fields(title: object, priority: object, customer_id: object) -
         raise InvalidInput(f"wrong ticket fields: {', '.join(p['field'] for p in problems)}", problems)
 
 
-def _start_form(version) -> str | None:
+def start_form(version) -> str | None:
     spec, _ = deployments.specs.get(version)
     for task_spec in spec.task_specs.values():
         if type(task_spec).__name__ == "StartEvent" and getattr(task_spec, "extensions", None):
@@ -350,7 +362,7 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
 def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
     spec, props = spiff_task.task_spec, runtime.properties(spiff_task)
     task = HumanTask(ticket=ticket, spiff_task_id=str(spiff_task.id), element_id=spec.bpmn_id,
-                     name=spec.bpmn_name or spec.bpmn_id, role=runtime.role_of(spiff_task) or "supervisor",
+                     name=runtime.title_of(spiff_task), role=runtime.role_of(spiff_task) or "supervisor",
                      priority=ticket.priority, form_key=props.get("form"), created_at=clock.now())
     db.session.add(task)
     clocks = sla.start_clocks(ticket, task, spec.bpmn_id, props)
