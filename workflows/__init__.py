@@ -4,7 +4,7 @@
 ``HANDLERS`` maps a service task's operation name to the function that carries it out.
 """
 
-from workflows import handlers, red_fault
+from workflows import handlers, member_review, red_fault
 
-FORMS: dict[str, dict] = {**red_fault.FORMS}
-HANDLERS: dict = dict(handlers.HANDLERS)
+FORMS: dict[str, dict] = {**red_fault.FORMS, **member_review.FORMS}
+HANDLERS: dict = {**handlers.HANDLERS, **member_review.HANDLERS}
