@@ -4,7 +4,7 @@
 ``HANDLERS`` maps a service task's operation name to the function that carries it out.
 """
 
-from workflows import handlers, member_review, red_fault
+from workflows import handlers, member_review, red_fault, retention_plan
 
-FORMS: dict[str, dict] = {**red_fault.FORMS, **member_review.FORMS}
-HANDLERS: dict = {**handlers.HANDLERS, **member_review.HANDLERS}
+FORMS: dict[str, dict] = {**red_fault.FORMS, **member_review.FORMS, **retention_plan.FORMS}
+HANDLERS: dict = {**handlers.HANDLERS, **member_review.HANDLERS, **retention_plan.HANDLERS}
