@@ -63,7 +63,7 @@ def start_due_schedule(skip: set[int]) -> int | None:
             claimed.append(row.id)
             version = row.version
             ticket = tickets.open_ticket(version.deployed_by, version, schedules.title(row),
-                                         data=schedules.defaults(version.forms.get(tickets.start_form(version)),
+                                         data=schedules.defaults(tickets.start_form(version),
                                                                  version.properties),
                                          start_event=row.element_id)
             schedules.started(row, ticket)

@@ -64,7 +64,7 @@ def open_ticket(actor: User, version, title: str, customer_id: int | None = None
     """The body of start_ticket, inside the caller's step. ``start_event``: the timer start event a schedule
     fires, so the process starts there at once instead of waiting for its own timer."""
     _check_ticket_fields(title, priority, customer_id)
-    start_data = forms.validate(version.forms.get(start_form(version)), data or {})
+    start_data = forms.validate(start_form(version), data or {})
     channel = version.model.channel
     ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
                     customer_id=customer_id, title=title.strip(), priority=priority, creator=actor, status="open",
@@ -317,7 +317,13 @@ def _check_ticket_fields(title: object, priority: object, customer_id: object) -
         raise InvalidInput(f"wrong ticket fields: {', '.join(p['field'] for p in problems)}", problems)
 
 
-def start_form(version) -> str | None:
+def start_form(version) -> dict | None:
+    """The JSON Schema of the process's start form, or None when its start event names no form."""
+    key = _start_form(version)
+    return version.forms.get(key) if key else None
+
+
+def _start_form(version) -> str | None:
     spec, _ = deployments.specs.get(version)
     for task_spec in spec.task_specs.values():
         if type(task_spec).__name__ == "StartEvent" and getattr(task_spec, "extensions", None):
