@@ -2,15 +2,15 @@
 
 One *lifecycle* is the longest path through ``bpmn/red_fault.bpmn``:
 
-    start the ticket -> accept -> repair (not restored) -> repair (restored)
-    -> revisit (compensation due) -> carry out compensation -> closed
+    start the ticket -> accept (level 1 by the decision table) -> on site -> repair (not restored)
+    -> repair (restored) -> revisit (compensation due) -> carry out compensation -> closed
 
 It is run three ways, each on its own, one after the other, in this process:
 
 raw     SpiffWorkflow alone, in memory: the diagram is parsed once (with ``engine.diagrams.build_parser``, so
         timers are quoted as in production), then each lifecycle builds a ``BpmnWorkflow`` and completes each
         READY manual task with ``task.data.update`` + ``task.run()`` + ``workflow.do_engine_steps()``.
-        No database, no serialization, no form checks. This is the floor.
+        No database, no serialization, no form checks; service tasks answer canned results. This is the floor.
 engine  ``engine.tickets.start_ticket`` / ``engine.tickets.complete`` in an app context, on a fresh database.
         Each step validates the form, loads the workflow from its JSON, runs it, saves it back, syncs the task
         table and writes history, in one transaction. Every step runs in its own app context (a fresh session,
@@ -47,6 +47,7 @@ from common import ROOT, expect, fresh_app, pct, print_profile, table  # isort: 
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
@@ -61,38 +62,53 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from engine import diagrams, runtime, tickets, users  # noqa: E402
+from engine import diagrams, sandbox, tickets, users  # noqa: E402
 from engine.db import db  # noqa: E402
 from engine.models import HumanTask, Ticket  # noqa: E402
 
 DEFAULT_LIFECYCLES = 200
 WARMUP = 3
 BPMN = ROOT / "bpmn" / "red_fault.bpmn"
+DMN = ROOT / "bpmn" / "red_fault.dmn"
 
 # The form data of each step (the same values as tests/test_tickets.py).
 REPORT = {"service": "leased_line", "description": "Link down at the port office"}
 LIFECYCLE = [  # (the task the process must be waiting in, who completes it, the form they send)
-    ("accept_fault", "agent", {"fault_level": 1, "impact": "All branches offline", "customer_answered": True}),
+    ("accept_fault", "agent", {"impact": "outage", "impact_details": "All branches offline",
+                               "customer_answered": True}),
+    ("dispatch_on_site", "tech", {"engineer": "Zhang Lei", "arrived_at": "2026-11-23T01:40:00Z"}),
     ("repair_fault", "tech", {"cause": "Fibre cut", "action": "Crew on the way", "restored": False}),
     ("repair_fault", "tech", {"cause": "Fibre cut", "action": "Spliced the fibre", "restored": True}),
-    ("revisit_customer", "manager", {"satisfaction": "neutral", "compensation_due": True, "notes": "Four hours down"}),
+    ("revisit_customer", "manager", {"revisit_done": True, "satisfaction": 3, "compensation_due": True,
+                                     "notes": "Four hours down"}),
     ("compensate_customer", "manager", {"amount": 500, "method": "bill_credit"}),
 ]
-STEPS = ["start", "accept", "repair (not restored)", "repair (restored)", "revisit (compensation due)",
+STEPS = ["start", "accept", "on site", "repair (not restored)", "repair (restored)", "revisit (compensation due)",
          "compensation"]
 
 
 # --- 1. raw SpiffWorkflow ------------------------------------------------------------------------------------------
 
+# Raw SpiffWorkflow has no ticket: its service tasks get what KeyDesk's handlers would answer for customer 1.
+RAW_SERVICE_RESULTS = {
+    "customer_profile": {"code": "G0001", "name": "Shanghai Port Logistics Group", "tier": "A+", "member_card": None,
+                         "credit_level": "red", "arpu": 186000.0, "points": 0, "tenure_years": 17},
+    "record_on_ticket": {"recorded": ["fault_level"]}, "notify_role": {"notified": 1},
+    "notify_customer": {"sent": True},
+}
+RAW_SCRIPT_ENGINE = sandbox.make_script_engine(
+    services=lambda task, operation_name, operation_params: json.dumps(RAW_SERVICE_RESULTS[operation_name]))
+
+
 def raw_specs():
-    parser = diagrams.build_parser(BPMN.read_bytes())
+    parser = diagrams.build_parser(BPMN.read_bytes(), [DMN.read_bytes()])
     return parser.get_spec("red_fault"), parser.get_subprocess_specs("red_fault")
 
 
 def raw_lifecycle(specs, laps: list[float]) -> None:
     spec, subprocess_specs = specs
     started = time.perf_counter()
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=runtime.script_engine)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=RAW_SCRIPT_ENGINE)
     workflow.task_tree.data.update(REPORT)
     workflow.do_engine_steps()
     laps.append(time.perf_counter() - started)

@@ -120,12 +120,14 @@ def load() -> list[str]:
             db.session.add(SlaPolicy(**policy))
             added.append(f"SLA policy {policy['name']}")
     db.session.commit()
-    admin = users.by_username("admin")
+    # The provincial duty supervisor deploys the shipped flows: tickets a schedule opens (the monthly member
+    # review) are opened as the deploying user, in their branch, where the supervisors who review them work.
+    deployer = users.by_username("supervisor")
     # Sorted by name: a process a call activity runs must be deployed before its caller.
     for path in sorted(BPMN_DIR.glob("*.bpmn")):
         if db.session.scalar(select(ProcessModel).where(ProcessModel.key == path.stem)) is None:
             decisions = [dmn.read_bytes() for dmn in sorted(BPMN_DIR.glob(f"{path.stem}*.dmn"))]
-            deployments.deploy(admin, path.read_bytes(), decisions, comment="shipped with KeyDesk")
+            deployments.deploy(deployer, path.read_bytes(), decisions, comment="shipped with KeyDesk")
             added.append(f"process {path.stem}")
     return added
 

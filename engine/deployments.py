@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import workflows
-from engine import diagrams, permissions
+from engine import diagrams, permissions, schedules
 from engine.db import db
 from engine.diagrams import NS, Problem
 from engine.errors import Conflict, InvalidDiagram, NotFound
@@ -25,7 +25,8 @@ def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = ()) -> list[Pr
         called = _called_diagrams(diagrams.read_xml(bpmn_xml))
     except diagrams.DiagramRejected as err:
         return [err.problem]
-    return diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS, workflows.HANDLERS, called)
+    problems = diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS, workflows.HANDLERS, called)
+    return problems or schedules.problems(diagrams.read_xml(bpmn_xml))
 
 
 def _called_diagrams(root) -> dict[str, list[str]]:
@@ -52,6 +53,8 @@ def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (),
     versions = [_add_version(actor, root, process, bpmn_xml, dmn_xmls, called, comment)
                 for process in diagrams.executable_processes(root)]
     try:
+        for version in versions:
+            schedules.plan(version)  # a timer start event: the scheduler starts this version from now on
         db.session.commit()
     except IntegrityError as err:
         db.session.rollback()

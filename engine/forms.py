@@ -26,7 +26,9 @@ def validate(schema: dict | None, data: object) -> dict:
     checker = Draft202012Validator.FORMAT_CHECKER
     errors = sorted(Draft202012Validator(schema, format_checker=checker).iter_errors(data), key=lambda e: list(e.path))
     if errors:
-        details = [item for error in errors for item in _describe(error, data, schema)]
+        # an if/then rule can report the same missing field more than once: name each problem once
+        details = list({(d["field"], d["message"]): d
+                        for error in errors for d in _describe(error, data, schema)}.values())
         fields = ", ".join(str(d["field"]) for d in details)
         raise InvalidInput(f"the form has wrong or missing values: {fields}", details)
     return data

@@ -447,6 +447,40 @@ class SchedulerHeartbeat(db.Model):
     beat_at: Mapped[datetime]
 
 
+class ProcessSchedule(db.Model):
+    """A timer start event of a deployed process: the scheduler starts a ticket from it when it falls due.
+
+    One row per process and start event; deploying a new version moves the row to that version (a timer
+    that changed starts counting again), and a version without the event switches the row off.
+    """
+
+    __tablename__ = "process_schedules"
+    __table_args__ = (
+        UniqueConstraint("model_id", "element_id"),
+        Index("ix_process_schedules_due", "next_due", postgresql_where=text("active"), sqlite_where=text("active")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("process_models.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
+    element_id: Mapped[str] = mapped_column(String(128))
+    timer: Mapped[str] = mapped_column(String(256))  # the ISO 8601 value as the diagram gives it
+    anchor: Mapped[datetime]  # the first occurrence
+    interval: Mapped[str | None] = mapped_column(String(64))  # ISO duration between occurrences; None: once
+    cycles: Mapped[int | None]  # how many occurrences in all; None: for ever
+    occurrence: Mapped[int] = mapped_column(default=0)  # the index of next_due (0 = the anchor)
+    next_due: Mapped[datetime | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    started: Mapped[int] = mapped_column(default=0)  # tickets started so far
+    last_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=_now)
+
+    model: Mapped[ProcessModel] = relationship()
+    version: Mapped[ProcessVersion] = relationship()
+    last_ticket: Mapped[Ticket | None] = relationship()
+
+
 class ImmutableRecordError(RuntimeError):
     """Something tried to delete history or customer data, or to change a deployed version."""
 

@@ -139,6 +139,34 @@ def fire_timers(workflow: BpmnWorkflow) -> None:
     advance(workflow)
 
 
+def start_at(workflow: BpmnWorkflow, element_id: str) -> None:
+    """Start a new workflow at one of its timer start events, as if its timer had just fired (a schedule fires
+    it), and run it as far as it goes."""
+    _fire_start_event(workflow, element_id)
+    advance(workflow)
+    fire_timers(workflow)  # a cycle's start event completes on the look after its last cycle
+
+
+def _fire_start_event(workflow: BpmnWorkflow, element_id: str) -> None:
+    """Mark the start event as fired; the process's other timer start events (whose own timers SpiffWorkflow would
+    evaluate, and fire when their first date has passed) stand down."""
+    for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if (isinstance(definition, spiff_timers.TimerEventDefinition) and task.task_spec.bpmn_id != element_id
+                and type(task.task_spec).__name__ == "StartEvent"):
+            task.cancel()
+    started = workflow.get_tasks(spec_name=element_id)
+    if not started:
+        raise ProcessError(f"the process has no start event {element_id!r}", {"element_id": element_id})
+    for task in started:
+        if isinstance(task.task_spec.event_definition, spiff_timers.CycleTimerEventDefinition):
+            # a cycle lets its flow run once per due cycle: exactly one, due now, and it is done
+            due = (clock.now() - timedelta(seconds=1)).isoformat()
+            task._set_internal_data(event_value={"cycles": 1, "next": due, "duration": 1})
+        else:
+            task._set_internal_data(event_fired=True)
+
+
 def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> SpiffTask | None:
     return workflow.get_task_from_id(UUID(spiff_task_id))
 
@@ -146,6 +174,16 @@ def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> SpiffTask | None:
 def properties(task: SpiffTask) -> dict[str, str]:
     """The spiffworkflow:properties on a task's element (form, sla.*)."""
     return getattr(task.task_spec, "extensions", {}).get("properties", {})
+
+
+def title_of(task: SpiffTask) -> str:
+    """The element's name; for one instance of a multi-instance task whose item carries a ``label``, with that label
+    (the reviewer of many proposals sees in the inbox which one each task is)."""
+    name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+    item_ref = getattr(task.parent.task_spec, "input_item", None) if task.parent else None
+    item = task.data.get(item_ref.bpmn_id) if item_ref is not None else None
+    label = item.get("label") if isinstance(item, dict) else None
+    return f"{name}: {label}"[:256] if label else name
 
 
 def role_of(task: SpiffTask) -> str | None:

@@ -13,9 +13,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from sqlalchemy import select
 
-from engine import clock, tickets, timers
+from engine import clock, schedules, tickets, timers
 from engine.db import db
-from engine.models import SchedulerHeartbeat
+from engine.errors import Conflict, EngineError
+from engine.models import ProcessSchedule, SchedulerHeartbeat
 from notifications import delivery as outbox_delivery
 
 HEARTBEAT_SECONDS = 10
@@ -39,18 +40,47 @@ def last_beat():
 
 
 def sweep(limit: int = BATCH) -> int:
-    """Fire due timers, most overdue first, until none is due or `limit` were handled. Returns how many."""
-    skip: set[int] = set()
+    """Fire due timers, most overdue first, then start the tickets of due schedules, until none is due or
+    `limit` were handled. Returns how many."""
     handled = 0
-    while handled < limit and tickets.fire_due_timer(skip) is not None:
-        handled += 1
+    for handle in (tickets.fire_due_timer, start_due_schedule):
+        skip: set[int] = set()
+        while handled < limit and handle(skip) is not None:
+            handled += 1
     return handled
 
 
+def start_due_schedule(skip: set[int]) -> int | None:
+    """Claim the most overdue schedule, start its ticket as the user who deployed the version (a real,
+    accountable person in the history, no login-less system account) and move it on, in one step. Returns the
+    schedule's id, or None when nothing is due. A ticket that cannot start leaves its reason on the schedule."""
+    claimed: list[int] = []
+    try:
+        with tickets.step():
+            row = schedules.claim_next(skip)
+            if row is None:
+                return None
+            claimed.append(row.id)
+            version = row.version
+            ticket = tickets.open_ticket(version.deployed_by, version, schedules.title(row),
+                                         data=schedules.defaults(tickets.start_form(version),
+                                                                 version.properties),
+                                         start_event=row.element_id)
+            schedules.started(row, ticket)
+    except Conflict:
+        skip.add(claimed[0])
+    except EngineError as err:
+        skip.add(claimed[0])
+        with tickets.step():
+            schedules.failed(db.session.get(ProcessSchedule, claimed[0]), err.message)
+    return claimed[0] if claimed else None
+
+
 def next_wake():
-    """When the timer job should run next: just past the next due time (timers fire strictly after it),
-    at the latest in MAX_SLEEP; soon again when an overdue timer is held by another worker."""
-    due, now = timers.next_due(), clock.now()
+    """When the timer job should run next: just past the next due timer or schedule (timers fire strictly after
+    it), at the latest in MAX_SLEEP; soon again when an overdue timer is held by another worker."""
+    due = min((d for d in (timers.next_due(), schedules.next_due()) if d is not None), default=None)
+    now = clock.now()
     wake = now + MAX_SLEEP if due is None else min(now + MAX_SLEEP, due + timedelta(milliseconds=1))
     return wake if wake > now else now + RETRY
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import workflows
 from engine import branches, customers, sla
+from engine.db import db
 from engine.models import Customer, Ticket
 from notifications import notify, rota
 
@@ -32,23 +33,31 @@ class ServiceCall:
 
     def notify_customer(self, subject: str, body: str, event: str = "customer_notice") -> bool:
         """Queue an SMS to the ticket's customer; False when the ticket has no customer phone."""
-        customer = sla.ticket_customer(self.ticket)
+        customer = self.customer()
         if customer is None or not customer.phone:
             return False
         notify.customer(event, customer.phone, self.key, self.ticket, subject=subject, body=body, data=self.data)
         return True
 
-    def update_customer(self, changes: dict, reason: str) -> list[str]:
-        """Change the ticket's customer (credit level, member card, status...); returns the changed fields."""
-        customer = sla.ticket_customer(self.ticket)
-        if customer is None:
-            raise LookupError(f"ticket {self.ticket.number} has no customer to change")
-        rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
-        return [row.field for row in rows]
-
     def customer(self) -> Customer | None:
         """The ticket's customer, or None."""
         return sla.ticket_customer(self.ticket)
+
+    def update_customer(self, changes: dict, reason: str, customer_id: int | None = None) -> list[str]:
+        """Change a customer (credit level, member card, status...): the one named, else the ticket's; returns
+        the changed fields."""
+        customer = db.session.get(Customer, customer_id) if customer_id is not None else self.customer()
+        if customer is None:
+            raise LookupError(f"ticket {self.ticket.number} has no customer to change" if customer_id is None
+                              else f"no customer {customer_id}")
+        rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
+        return [row.field for row in rows]
+
+    def record_on_ticket(self, values: dict) -> list[str]:
+        """Keep values the process computed (a decided fault level...) in the ticket's data, where reports and
+        SLA policies read them; returns the keys."""
+        self.ticket.data = {**(self.ticket.data or {}), **values}
+        return sorted(values)
 
 
 def dispatch(task, operation_name: str, operation_params: dict) -> str:

@@ -56,21 +56,33 @@ def start_ticket(actor: User, process: str, title: str, customer_id: int | None 
                  priority: str = "normal", data: dict | None = None) -> Ticket:
     """Open a ticket on the newest version of ``process`` and run it up to its first human tasks."""
     with step():
-        version = deployments.latest_version(process)
-        customer = _check_ticket_fields(actor, title, priority, customer_id)
-        start_data = forms.validate(version.forms.get(_start_form(version)), data or {})
-        channel = version.model.channel
-        ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
-                        customer_id=customer_id, title=title.strip(), priority=priority, creator=actor,
-                        branch=customer.branch if customer and customer.branch else actor.branch,
-                        data=start_data, created_at=clock.now(), updated_at=clock.now())
-        db.session.add(ticket)
-        audit.record(ticket, actor, "created", process=process, version=version.version, data=start_data)
-        sla.start_clocks(ticket, None, "ticket", version.properties)
-        workflow = runtime.new_workflow(version, ticket)
-        workflow.task_tree.data.update(start_data)
+        ticket = open_ticket(actor, deployments.latest_version(process), title, customer_id, priority, data)
+    return ticket
+
+
+def open_ticket(actor: User, version, title: str, customer_id: int | None = None, priority: str = "normal",
+                data: dict | None = None, start_event: str | None = None) -> Ticket:
+    """The body of start_ticket, inside the caller's step. ``start_event``: the timer start event a schedule
+    fires, so the process starts there at once instead of waiting for its own timer."""
+    customer = _check_ticket_fields(actor, title, priority, customer_id)
+    start_data = forms.validate(start_form(version), data or {})
+    channel = version.model.channel
+    ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
+                    customer_id=customer_id, title=title.strip(), priority=priority, creator=actor, status="open",
+                    branch=customer.branch if customer and customer.branch else actor.branch,
+                    data=start_data, created_at=clock.now(), updated_at=clock.now())
+    db.session.add(ticket)
+    scheduled = {"scheduled": start_event} if start_event else {}
+    audit.record(ticket, actor, "created", process=version.model.key, version=version.version, data=start_data,
+                 **scheduled)
+    sla.start_clocks(ticket, None, "ticket", version.properties)
+    workflow = runtime.new_workflow(version, ticket)
+    workflow.task_tree.data.update(start_data)
+    if start_event:
+        runtime.start_at(workflow, start_event)
+    else:
         runtime.advance(workflow)
-        _sync(ticket, workflow, actor)
+    _sync(ticket, workflow, actor)
     return ticket
 
 
@@ -371,7 +383,7 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
 def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
     spec, props = spiff_task.task_spec, runtime.properties(spiff_task)
     task = HumanTask(ticket=ticket, spiff_task_id=str(spiff_task.id), element_id=spec.bpmn_id,
-                     name=spec.bpmn_name or spec.bpmn_id, role=runtime.role_of(spiff_task) or "supervisor",
+                     name=runtime.title_of(spiff_task), role=runtime.role_of(spiff_task) or "supervisor",
                      priority=ticket.priority, form_key=props.get("form"), created_at=clock.now())
     db.session.add(task)
     owner = _owner(ticket, props.get("assignee"))

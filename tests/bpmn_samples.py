@@ -4,6 +4,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 RED_FAULT = (Path(__file__).resolve().parent.parent / "bpmn" / "red_fault.bpmn").read_bytes()
+RED_FAULT_DMN = (Path(__file__).resolve().parent.parent / "bpmn" / "red_fault.dmn").read_bytes()
 
 TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -1,12 +1,14 @@
 """The REST API end to end, on SQLite and on PostgreSQL: auth, each operation, each error, the OpenAPI file."""
 
+from io import BytesIO
+
 import pytest
 from openapi_spec_validator import validate as validate_openapi
 
 from engine import scheduler
 from engine.demo import BPMN_DIR
-from tests.bpmn_samples import RED_FAULT, simple
-from tests.test_tickets import ACCEPT, COMPENSATE, COMPENSATION, NOT_REPAIRED, REPAIRED, REPORT
+from tests.bpmn_samples import RED_FAULT, RED_FAULT_DMN, simple
+from tests.test_tickets import ACCEPT, COMPENSATE, COMPENSATION, NOT_REPAIRED, ON_SITE, REPAIRED, REPORT
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
                                      indirect=True)
@@ -61,11 +63,11 @@ def test_a_full_red_fault_lifecycle_over_http(api):
 
     task_id = inbox[0]["id"]
     detail = api("get", f"/tasks/{task_id}", "agent").json
-    assert detail["form"]["required"] == ["fault_level", "impact", "customer_answered"]
+    assert detail["form"]["required"] == ["impact", "customer_answered"]
     assert api("post", f"/tasks/{task_id}/claim", "agent").json["assignee"] == "agent"
     assert [t["id"] for t in api("get", "/tasks?assignee=me", "agent").json["tasks"]] == [task_id]
 
-    for username, data in (("agent", ACCEPT), ("tech", NOT_REPAIRED), ("tech", REPAIRED),
+    for username, data in (("agent", ACCEPT), ("tech", ON_SITE), ("tech", NOT_REPAIRED), ("tech", REPAIRED),
                            ("manager", COMPENSATE), ("manager", COMPENSATION)):
         response = complete(api, ticket["id"], username, data)
         assert response.status_code == 200, response.json
@@ -73,7 +75,7 @@ def test_a_full_red_fault_lifecycle_over_http(api):
     final = api("get", f"/tickets/{ticket['id']}", "agent").json
     assert final["status"] == "closed" and final["tasks"] == []
     kinds = [e["kind"] for e in final["history"]]
-    assert kinds[0] == "created" and kinds[-1] == "closed" and kinds.count("completed") == 5
+    assert kinds[0] == "created" and kinds[-1] == "closed" and kinds.count("completed") == 6
     assert [t["number"] for t in api("get", "/tickets?status=closed&channel=red", "agent").json["tickets"]] == [
         ticket["number"]]
     assert api("get", "/tickets?status=open", "agent").json["tickets"] == []
@@ -81,7 +83,7 @@ def test_a_full_red_fault_lifecycle_over_http(api):
 
 @pytest.mark.parametrize("username, path, body, status, code", [
     ("tech", "claim", None, 403, "forbidden"),
-    ("agent", "complete", {"data": {"fault_level": "one"}}, 422, "invalid_input"),
+    ("agent", "complete", {"data": {"impact": 1}}, 422, "invalid_input"),
     ("agent", "complete", {"data": "not an object"}, 422, "invalid_input"),
     ("agent", "assign", {"username": "agent"}, 403, "forbidden"),
     ("supervisor", "assign", {"username": "tech"}, 422, "invalid_input"),
@@ -100,17 +102,19 @@ def test_task_errors_have_the_right_status_and_change_nothing(api, username, pat
 def test_a_wrong_form_value_is_a_422_naming_the_field(api):
     task_id = start(api).json["tasks"][0]["id"]
     response = api("post", f"/tasks/{task_id}/complete", "agent",
-                   json={"data": {"fault_level": 5, "impact": "x", "customer_answered": True}})
+                   json={"data": {"impact": "flood", "customer_answered": True}})
     assert response.status_code == 422
-    assert response.json["error"]["details"] == [{"field": "fault_level", "message": "Fault level must be one of: 1, 2",
-                                                  "message_zh": "“Fault level”必须是以下之一：1、2"}]
+    assert response.json["error"]["details"] == [{
+        "field": "impact",
+        "message": "Impact on the customer must be one of: Service down, Some sites or lines down, Service degraded",
+        "message_zh": "“影响范围”必须是以下之一：业务全阻、部分中断、质量下降"}]
 
 
 def test_the_second_completion_of_a_task_is_a_409(api):
     task_id = start(api).json["tasks"][0]["id"]
     done = api("post", f"/tasks/{task_id}/complete", "agent", json={"data": ACCEPT})
     assert done.status_code == 200 and done.json["state"] == "completed"
-    assert [(t["name"], t["role"]) for t in done.json["open_tasks"]] == [("Repair the fault", "tech")]
+    assert [(t["name"], t["role"]) for t in done.json["open_tasks"]] == [("Get on site (level 1)", "tech")]
     again = api("post", f"/tasks/{task_id}/complete", "agent", json={"data": ACCEPT})
     assert again.status_code == 409 and again.json["error"]["code"] == "conflict"
 
@@ -169,7 +173,9 @@ def test_errors_are_json_with_a_4xx(api, method, path, status):
 def test_deploy_is_for_supervisors_and_makes_a_new_version(api):
     assert api("post", "/process-models", "agent", data=RED_FAULT, headers=XML).status_code == 403
     first = start(api).json
-    deployed = api("post", "/process-models?comment=second", "supervisor", data=RED_FAULT, headers=XML)
+    deployed = api("post", "/process-models", "supervisor", content_type="multipart/form-data",
+                   data={"file": (BytesIO(RED_FAULT), "red_fault.bpmn"), "comment": "second",
+                         "dmn": [(BytesIO(RED_FAULT_DMN), "red_fault.dmn")]})
     assert deployed.status_code == 201
     assert deployed.json["deployed"][0]["version"] == 2 and deployed.json["deployed"][0]["comment"] == "second"
     second = start(api).json
@@ -182,8 +188,6 @@ def test_deploy_is_for_supervisors_and_makes_a_new_version(api):
 
 
 def test_deploy_by_multipart_upload(api):
-    from io import BytesIO
-
     response = api("post", "/process-models", "supervisor", content_type="multipart/form-data",
                    data={"file": (BytesIO(simple()), "simple.bpmn"), "comment": "new"})
     assert response.status_code == 201

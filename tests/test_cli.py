@@ -5,7 +5,7 @@ import pytest
 import run
 from engine import users
 from engine.db import db
-from tests.bpmn_samples import RED_FAULT, simple
+from tests.bpmn_samples import RED_FAULT, RED_FAULT_DMN, simple
 from web import create_app
 
 
@@ -39,10 +39,13 @@ def test_demo_then_token_then_deploy(env, capsys):
     assert run.main(["token", "nobody"]) == 1
     assert "no user 'nobody'" in capsys.readouterr().err
 
-    good, bad = env / "red_fault.bpmn", env / "broken.bpmn"
+    good, decisions, bad = env / "red_fault.bpmn", env / "red_fault.dmn", env / "broken.bpmn"
     good.write_bytes(RED_FAULT)
+    decisions.write_bytes(RED_FAULT_DMN)
     bad.write_bytes(simple(role="Helpdesk"))
-    assert run.main(["deploy", str(good)]) == 0
+    assert run.main(["deploy", str(good)]) == 1  # its decision table is missing
+    assert "red_fault_level" in capsys.readouterr().err
+    assert run.main(["deploy", str(good), str(decisions)]) == 0
     assert "deployed red_fault version 2" in capsys.readouterr().out
     assert run.main(["deploy", str(bad)]) == 1
     err = capsys.readouterr().err

@@ -3,12 +3,13 @@
 import pytest
 
 from engine import diagrams
-from tests.bpmn_samples import RED_FAULT, simple
-from workflows import FORMS
+from tests.bpmn_samples import RED_FAULT, RED_FAULT_DMN, simple
+from workflows import FORMS, HANDLERS
 
 
 def check(xml: bytes | str) -> list[diagrams.Problem]:
-    return diagrams.check(xml, forms=FORMS)
+    """The deploy check with the desk's forms, handlers and the red fault decision table."""
+    return diagrams.check(xml, [RED_FAULT_DMN], forms=FORMS, handlers=HANDLERS)
 
 
 def test_the_shipped_red_fault_diagram_is_valid():
@@ -112,7 +113,7 @@ def test_scripts_that_reach_for_the_host_are_refused_at_their_element(script):
 def test_a_condition_that_reaches_for_the_host_is_refused_at_its_flow():
     xml = RED_FAULT.replace(b">restored<", b">__import__('os').system('id') or restored<")
     problems = check(xml)
-    assert [p.element_id for p in problems] == ["flow_restored_yes"]
+    assert [p.element_id for p in problems] == ["flow_restored_yes", "flow_restored_l2_yes"]
 
 
 @pytest.mark.parametrize("value", ["PT10M", "'PT10M'", "P1D", "R3/PT1H", "2026-12-01T09:00:00+08:00"])

@@ -13,11 +13,12 @@ from engine.models import Customer, HumanTask, ImmutableRecordError, ProcessMode
 from tests.bpmn_samples import simple
 
 REPORT = {"service": "leased_line", "description": "Link down at the port office"}
-ACCEPT = {"fault_level": 1, "impact": "All branches offline", "customer_answered": True}
+ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "customer_answered": True}  # level 1
+ON_SITE = {"engineer": "Zhang Lei", "arrived_at": "2026-11-23T01:40:00Z"}
 REPAIRED = {"cause": "Fibre cut", "action": "Spliced the fibre", "restored": True}
 NOT_REPAIRED = {"cause": "Fibre cut", "action": "Crew on the way", "restored": False}
-SATISFIED = {"satisfaction": "satisfied", "compensation_due": False}
-COMPENSATE = {"satisfaction": "neutral", "compensation_due": True, "notes": "Four hours down"}
+SATISFIED = {"revisit_done": True, "satisfaction": 4, "compensation_due": False}
+COMPENSATE = {"revisit_done": True, "satisfaction": 3, "compensation_due": True, "notes": "Four hours down"}
 COMPENSATION = {"amount": 500, "method": "bill_credit"}
 
 
@@ -71,12 +72,14 @@ def test_the_fault_restored_first_time_closes_after_the_revisit(app):
     db.session.expire_all()  # as in a new request: nothing loaded yet
     tickets.complete(staff("agent"), task_id, ACCEPT)
     assert ticket.lock_version == 2  # one write of the ticket row per step
-    assert open_task(ticket).element_id == "repair_fault" and open_task(ticket).role == "tech"
+    assert open_task(ticket).element_id == "dispatch_on_site" and open_task(ticket).role == "tech"
+    work(ticket, "tech", ON_SITE)
     work(ticket, "tech", REPAIRED)
     assert (open_task(ticket).element_id, open_task(ticket).role) == ("revisit_customer", "manager")
     work(ticket, "manager", SATISFIED)
     assert ticket.status == "closed" and ticket.closed_at is not None
-    assert [t.element_id for t in ticket.tasks] == ["accept_fault", "repair_fault", "revisit_customer"]
+    assert [t.element_id for t in ticket.tasks] == ["accept_fault", "dispatch_on_site", "repair_fault",
+                                                    "revisit_customer"]
     assert all(t.state == "completed" for t in ticket.tasks)
     assert tickets.history(ticket)[-1].kind == "closed"
 
@@ -84,6 +87,7 @@ def test_the_fault_restored_first_time_closes_after_the_revisit(app):
 def test_an_unrestored_fault_goes_back_to_repair_and_a_compensation_is_carried_out(app):
     ticket = open_fault()
     work(ticket, "agent", ACCEPT)
+    work(ticket, "tech", ON_SITE)
     work(ticket, "tech", NOT_REPAIRED)
     assert open_task(ticket).element_id == "repair_fault"
     work(ticket, "tech", REPAIRED)
@@ -92,16 +96,17 @@ def test_an_unrestored_fault_goes_back_to_repair_and_a_compensation_is_carried_o
     work(ticket, "manager", COMPENSATION)
     assert ticket.status == "closed"
     assert [t.element_id for t in ticket.tasks] == [
-        "accept_fault", "repair_fault", "repair_fault", "revisit_customer", "compensate_customer"]
+        "accept_fault", "dispatch_on_site", "repair_fault", "repair_fault", "revisit_customer",
+        "compensate_customer"]
     completed = [e for e in tickets.history(ticket) if e.kind == "completed"]
     assert completed[-1].data == {"data": COMPENSATION} and completed[-1].actor.username == "manager"
 
 
-def test_the_script_task_ran_in_the_process(app):
+def test_the_decision_table_ran_in_the_process(app):
     ticket = open_fault()
     work(ticket, "agent", ACCEPT)
     workflow = runtime.load(ticket)
-    assert runtime.ready_human_tasks(workflow)[0].data["tracking"] == "tight"
+    assert runtime.ready_human_tasks(workflow)[0].data["fault_level"] == 1
 
 
 def test_claim_rules(app):
@@ -143,9 +148,9 @@ def test_a_wrong_form_value_names_the_field_and_changes_nothing(app):
     before = snapshot(ticket.id)
     task_id = open_task(ticket).id
     with pytest.raises(InvalidInput) as caught:
-        tickets.complete(staff("agent"), task_id, {"fault_level": 3, "impact": "x", "extra": 1})
+        tickets.complete(staff("agent"), task_id, {"impact": "flood", "extra": 1})
     fields = {d["field"] for d in caught.value.details}
-    assert fields == {"fault_level", "customer_answered", "extra"}
+    assert fields == {"impact", "customer_answered", "extra"}
     assert snapshot(ticket.id) == before
 
 
@@ -218,7 +223,7 @@ def test_a_crash_in_the_middle_of_a_step_leaves_the_ticket_as_it_was(app, monkey
     monkeypatch.undo()
     db.session.expire_all()
     tickets.complete(staff("agent"), task_id, ACCEPT)  # and the step works once the fault is gone
-    assert open_task(db.session.get(Ticket, ticket.id)).element_id == "repair_fault"
+    assert open_task(db.session.get(Ticket, ticket.id)).element_id == "dispatch_on_site"
 
 
 def test_history_and_customers_are_never_deleted_or_rewritten(app):
@@ -273,7 +278,7 @@ def test_two_people_completing_the_same_task_exactly_one_wins(app, monkeypatch):
     assert sorted(outcomes.values()) == ["conflict", "won"]
     db.session.expire_all()
     ticket = db.session.get(Ticket, ticket.id)
-    assert [t.element_id for t in ticket.tasks] == ["accept_fault", "repair_fault"]
+    assert [t.element_id for t in ticket.tasks] == ["accept_fault", "dispatch_on_site"]
     assert [e.kind for e in tickets.history(ticket)].count("completed") == 1
 
 

@@ -4,14 +4,19 @@ A handler takes an ``engine.services.ServiceCall`` and returns plain data, which
 data under the service task's result variable.
 """
 
+from datetime import date
+
+from engine import clock
 from notifications.template_defaults import DEFAULTS
 
 EVENTS = tuple(DEFAULTS)  # the notification events messages are sent under (each has a template per language)
+PROFILE_FIELDS = ("code", "name", "kind", "tier", "member_card", "credit_level", "status", "arpu", "points",
+                  "tenure_years")
 
 
 def notify_role(call) -> dict:
-    """Parameters: role, subject, body, optional event (default process_message). Alerts every member of the role
-    by email and SMS."""
+    """Parameters: role, subject, body, optional event (default process_message). Alerts whoever answers for
+    the role now, by the channels each chose."""
     sent = call.notify_role(call.params["role"], call.params["subject"], call.params["body"],
                             _event(call, "process_message"))
     return {"notified": sent}
@@ -24,22 +29,45 @@ def notify_customer(call) -> dict:
 
 
 def update_customer(call) -> dict:
-    """Parameters: changes (a dict such as {"credit_level": "grey"}), reason. Recorded in the customer's history."""
-    return {"changed": call.update_customer(call.params["changes"], call.params["reason"])}
+    """Parameters: changes (a dict such as {"credit_level": "grey"}), reason, optional customer_id (a process
+    that reviews many customers names the one to change; otherwise the ticket's customer). Recorded in the
+    customer's history."""
+    changed = call.update_customer(call.params["changes"], call.params["reason"], call.params.get("customer_id"))
+    return {"changed": changed}
+
+
+def record_on_ticket(call) -> dict:
+    """Parameters: any key = value the process decided (e.g. fault_level from a decision table). Kept in the
+    ticket's data, which reports and SLA policies read, as form values are."""
+    return {"recorded": call.record_on_ticket(dict(call.params))}
 
 
 def customer_profile(call) -> dict:
-    """No parameters. The ticket's customer as gateways and decision tables read it (tier, credit_level, kind,
-    member_card, status, arpu, points...); any process may use it. A process that runs on a customer stops with
-    a clear error when the ticket has none."""
+    """Parameters: optional required (default False). The ticket's customer as decision tables and conditions
+    read it (tier, card, ARPU, tenure...). Without a customer every field is None, so a diagram can still
+    decide; with required=True the step stops with a clear error instead."""
     customer = call.customer()
-    if customer is None:
+    if customer is not None:
+        return profile(customer)
+    if call.params.get("required"):
         number = call.ticket.number
         raise LookupError(f"ticket {number} has no customer: this process needs one "
                           f"(工单 {number} 未关联客户，此流程需要客户)")
+    return dict.fromkeys(PROFILE_FIELDS)
+
+
+def profile(customer) -> dict:
+    """A customer as plain data for a diagram: ARPU as a float, tenure in whole years up to today."""
     return {"code": customer.code, "name": customer.name, "kind": customer.kind, "tier": customer.tier,
-            "credit_level": customer.credit_level, "member_card": customer.member_card, "status": customer.status,
-            "arpu": float(customer.arpu or 0), "points": customer.points}
+            "member_card": customer.member_card, "credit_level": customer.credit_level, "status": customer.status,
+            "arpu": float(customer.arpu or 0), "points": customer.points,
+            "tenure_years": tenure_years(customer.customer_since, clock.now().date())}
+
+
+def tenure_years(since: date | None, today: date) -> int:
+    if since is None:
+        return 0
+    return today.year - since.year - ((today.month, today.day) < (since.month, since.day))
 
 
 def _event(call, default: str) -> str:
@@ -51,4 +79,4 @@ def _event(call, default: str) -> str:
 
 
 HANDLERS = {"notify_role": notify_role, "notify_customer": notify_customer, "update_customer": update_customer,
-            "customer_profile": customer_profile}
+            "record_on_ticket": record_on_ticket, "customer_profile": customer_profile}
