@@ -67,9 +67,10 @@ def open_ticket(actor: User, version, title: str, customer_id: int | None = None
     customer = _check_ticket_fields(actor, title, priority, customer_id)
     start_data = forms.validate(start_form(version), data or {})
     channel = version.model.channel
+    branch = customer.branch if customer and customer.branch else actor.branch  # objects: the actor may be unflushed
     ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
                     customer_id=customer_id, title=title.strip(), priority=priority, creator=actor, status="open",
-                    branch=customer.branch if customer and customer.branch else actor.branch,
+                    branch_id=branch.id if branch else None,
                     data=start_data, created_at=clock.now(), updated_at=clock.now())
     db.session.add(ticket)
     scheduled = {"scheduled": start_event} if start_event else {}

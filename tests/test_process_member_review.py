@@ -69,7 +69,7 @@ def test_the_monthly_screening_proposes_upgrades_and_the_reviewer_confirms_or_re
     change("P0002", arpu="1200.00", points=60000)  # emerald, 11 years: reaches diamond
     holder("P0009", "B", "sapphire", date(2022, 5, 1), "600.00", 16000)  # 4 years: reaches emerald
     ticket = run_screening(fake_clock, MONTHLY_DUE)
-    assert (ticket.title, ticket.creator.username) == ("Member qualification review (2026-12-01)", "admin")
+    assert (ticket.title, ticket.creator.username) == ("Member qualification review (2026-12-01)", "supervisor")
     tasks = open_tasks(ticket)  # P0001 (diamond) and P0003 (black list, but no cancellation monthly) keep theirs
     assert sorted(t.name for t in tasks) == [
         "Review the card proposal: P0002 Sun Hao: upgrade emerald to diamond",

@@ -74,13 +74,19 @@ def test_customer_profile_reads_the_tickets_customer_into_the_task_data(app):
         "code": "G0003", "tier": "B", "credit_level": "grey", "kind": "group", "arpu": 31000.0}
 
 
-def test_customer_profile_without_a_customer_stops_the_ticket_from_opening(app):
+def test_customer_profile_that_requires_a_customer_stops_a_ticket_without_one_from_opening(app):
     from engine.errors import ProcessError
 
-    deploy(service_step("customer_profile", {}))
+    deploy(service_step("customer_profile", {"required": "True"}))
     with pytest.raises(ProcessError, match="has no customer"):
         tickets.start_ticket(users.by_username("agent"), "notifies", "dunning")
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_customer_profile_without_a_customer_gives_empty_fields_for_the_diagram_to_decide_on(app):
+    deploy(service_step("customer_profile", {}))
+    ticket = tickets.start_ticket(users.by_username("agent"), "notifies", "walk-in")
+    assert set(runtime.ready_human_tasks(runtime.load(ticket))[0].data["sent"].values()) == {None}
 
 
 @pytest.mark.parametrize("event, queued_event", [("'dunning_reminder'", "dunning_reminder"), (None, "customer_notice")])
