@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import event
 
-from engine import saved_filters, tickets, users
+from engine import branches, saved_filters, tickets, users
 from engine.db import db
 from tests.web_data import open_task, red_ticket
 
@@ -48,7 +48,7 @@ def test_someone_elses_role_cannot_claim(staff):
 
 def test_a_refused_claim_under_htmx_says_why_in_the_list(staff):
     task = open_task(red_ticket())
-    users.create_user("agent2", "demo", ["agent"], "Zhou Qi")
+    users.create_user("agent2", "demo", ["agent"], "Zhou Qi", branch=branches.by_code("SH"))
     db.session.commit()
     colleague = staff("agent2")
     staff("agent").post(f"/inbox/tasks/{task.id}/claim")

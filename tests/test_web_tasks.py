@@ -4,7 +4,7 @@ import pytest
 from flask import g
 from werkzeug.datastructures import MultiDict
 
-from engine import drafts, users
+from engine import branches, drafts, users
 from engine.db import db
 from tests.web_data import open_task, red_ticket
 from web import schema_form
@@ -69,7 +69,7 @@ def test_a_draft_is_kept_for_its_author_only(staff):
     assert 'value="half the cranes"' in page and 'data-testid="draft-saved"' in page
     db.session.refresh(task)
     assert task.state == "open"
-    users.create_user("agent2", "demo", ["agent"], "Zhou Qi")
+    users.create_user("agent2", "demo", ["agent"], "Zhou Qi", branch=branches.by_code("SH"))
     db.session.commit()
     assert "half the cranes" not in text(staff("agent2").get(f"/tasks/{task.id}"))
     agent.post(f"/tasks/{task.id}", data={**ACCEPT, "action": "complete"})
