@@ -9,6 +9,7 @@ PERMISSIONS = {
     "assign": ("supervisor", "admin"),
     "cancel": ("supervisor", "admin"),
     "configure": ("admin",),  # SLA policies and business calendars
+    "reports": ("supervisor", "manager", "admin"),
 }
 
 

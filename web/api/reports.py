@@ -1,0 +1,191 @@
+"""Reports under /api/v1/reports (supervisors, managers, admins): JSON, or a spreadsheet with ?format=.
+
+Every report but the dashboard takes ``start`` and ``end`` (YYYY-MM-DD, both days included, in the
+time zone ``tz``, by default the desk's). A range that cannot be read or ends before it starts is a 400.
+"""
+
+import json
+from datetime import datetime
+
+from flask import Response, current_app, g, request
+
+from engine import clock, report_range, reports
+from engine.errors import InvalidInput
+from engine.report_range import InvalidRange
+from web import exports
+from web.api import blueprint, error, int_arg
+
+FORMATS = ("json", "xlsx", "csv")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def param(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
+    return {"in": "query", "name": name, "schema": schema, "description": description, "required": required}
+
+
+def choice(*values: str) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+RANGE_PARAMS = [
+    param("start", {"type": "string", "format": "date"}, "first day (default: the 1st of end's month)"),
+    param("end", {"type": "string", "format": "date"}, "last day, included (default: today)"),
+    param("tz", {"type": "string", "example": "Asia/Shanghai"}, "the reader's time zone (default: the desk's)"),
+    param("format", choice(*FORMATS)),
+    param("table", {"type": "string"}, "the table to export as CSV"),
+    param("lang", choice("en", "zh"), "the spreadsheet's headings"),
+]
+BY = param("by", choice(*reports.DIMENSIONS))
+KIND = param("kind", choice(*reports.SLA_KINDS))
+ANSWERS = """
+      responses:
+        200: {description: "the report's tables as JSON, or an XLSX workbook, or a CSV file"}
+        400: {$ref: '#/components/responses/Error'}
+        403: {$ref: '#/components/responses/Error'}
+        422: {$ref: '#/components/responses/Error'}
+"""
+
+
+def documented(*extra: dict, ranged: bool = True):
+    """Append the parameters (JSON is YAML too) and the answers to the view's OpenAPI docstring."""
+    params = [*(RANGE_PARAMS if ranged else RANGE_PARAMS[2:]), *extra]
+
+    def wrap(view):
+        listed = "".join(f"\n        - {json.dumps(p)}" for p in params)
+        view.__doc__ = f"{view.__doc__.rstrip()}\n      parameters:{listed}{ANSWERS}"
+        return view
+    return wrap
+
+
+@blueprint.errorhandler(InvalidRange)
+def bad_range(err: InvalidRange):
+    return error(400, err.code, err.message, err.details)
+
+
+def _zone():
+    return report_range.zone(request.args.get("tz"), current_app.config["TIMEZONE"])
+
+
+def _range() -> report_range.DateRange:
+    tz = _zone()
+    return report_range.parse(request.args.get("start"), request.args.get("end"), tz,
+                              clock.now().astimezone(tz).date())
+
+
+def _choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
+    value = request.args.get(name, default)
+    if value is not None and value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}", [{"field": name, "message": "unknown"}])
+    return value
+
+
+def _answer(report: reports.Report):
+    """The report in the format asked for."""
+    fmt = _choice("format", FORMATS, "json")
+    lang = _choice("lang", exports.LANGUAGES) or request.accept_languages.best_match(exports.LANGUAGES, "en")
+    name = f"{report.key}_{report.range.first_day}_{report.range.last_day}"
+    if fmt == "xlsx":
+        return _download(exports.to_xlsx(report, lang), XLSX, f"{name}.xlsx")
+    if fmt == "csv":
+        table = report.table(request.args["table"]) if "table" in request.args else _only_table(report)
+        return _download(exports.to_csv(report, table, lang), "text/csv; charset=utf-8", f"{name}_{table.key}.csv")
+    return {"report": report.key, "range": report.range.as_dict(), "notes": report.notes,
+            "tables": {t.key: _json_table(t) for t in report.tables}}
+
+
+def _only_table(report: reports.Report) -> reports.Table:
+    if len(report.tables) != 1:
+        raise InvalidInput(f"name the table to export as CSV: {', '.join(t.key for t in report.tables)}",
+                           [{"field": "table", "message": "required"}])
+    return report.tables[0]
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _json_table(table: reports.Table) -> dict:
+    return {"title": exports.label(table.key, "en"), "title_zh": exports.label(table.key, "zh"),
+            "columns": [{"key": c, "label": exports.label(c, "en"), "label_zh": exports.label(c, "zh")}
+                        for c in table.columns],
+            "rows": [{k: v.isoformat() if isinstance(v, datetime) else v for k, v in r.items()}
+                     for r in table.records()]}
+
+
+@blueprint.get("/reports/dashboard")
+@documented(param("weeks", {"type": "integer", "minimum": 1, "maximum": 52}, "weeks of SLA trend (8)"),
+            ranged=False)
+def report_dashboard():
+    """Dashboard: open tickets per channel, tasks due within the hour, breaches today, oldest open
+    tickets, SLA compliance per week.
+    ---
+    get:
+      tags: [reports]
+    """
+    rng = reports.now_range(_zone(), int_arg("weeks", 8, 1, 52))
+    return _answer(reports.dashboard(g.actor, rng))
+
+
+@blueprint.get("/reports/sla")
+@documented(BY, KIND)
+def report_sla():
+    """SLA compliance: clocks met and breached, paused time, per channel, process, step, role,
+    team member and customer tier (or only ``by``).
+    ---
+    get:
+      tags: [reports]
+    """
+    return _answer(reports.sla(g.actor, _range(), by=request.args.get("by"), kind=request.args.get("kind")))
+
+
+@blueprint.get("/reports/sla/tickets")
+@documented({**BY, "required": True}, param("value", {"type": "string"}, "the group's value; none: the empty group"),
+            param("outcome", choice(*reports.OUTCOMES)), KIND,
+            param("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+            param("offset", {"type": "integer", "minimum": 0}))
+def report_sla_tickets():
+    """Drill-down: the tickets behind one figure of the SLA report.
+    ---
+    get:
+      tags: [reports]
+    """
+    if "by" not in request.args:
+        raise InvalidInput("say which figure: by (and value)", [{"field": "by", "message": "required"}])
+    return _answer(reports.sla_tickets(g.actor, _range(), request.args["by"], request.args.get("value"),
+                                       outcome=request.args.get("outcome"), kind=request.args.get("kind"),
+                                       limit=int_arg("limit", 100, 1, 1000), offset=int_arg("offset", 0, 0, 10**9)))
+
+
+@blueprint.get("/reports/volumes")
+@documented()
+def report_volumes():
+    """Volumes and flow: tickets opened and closed per day and channel, median and 90th percentile
+    time per step, complaint reopen rate, faults per level.
+    ---
+    get:
+      tags: [reports]
+    """
+    return _answer(reports.volumes(g.actor, _range()))
+
+
+@blueprint.get("/reports/managers")
+@documented(param("sort", choice(*reports.MANAGER_SORTS)))
+def report_managers():
+    """Account managers ranked: tickets handled, response and resolution times, revisits,
+    satisfaction, retention won and lost.
+    ---
+    get:
+      tags: [reports]
+    """
+    return _answer(reports.managers(g.actor, _range(), sort=request.args.get("sort", "tickets_handled")))
+
+
+@blueprint.get("/reports/customers")
+@documented()
+def report_customers():
+    """Customers: tickets and complaints per tier.
+    ---
+    get:
+      tags: [reports]
+    """
+    return _answer(reports.customers(g.actor, _range()))
