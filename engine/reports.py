@@ -185,7 +185,8 @@ def sla(actor: User, rng: DateRange, by: str | None = None, kind: str | None = N
     for name in [by] if by else DIMENSIONS:
         group, joins = DIMENSIONS[name]
         rows = db.session.execute(
-            _clocks(rng, kind, joins)(group, *_outcome_counts()).group_by(group).order_by(group)).all()
+            _clocks(rng, kind, joins)(group, *_outcome_counts()).group_by(group)
+            .order_by(group.is_(None), group)).all()  # the empty group last, on both databases
         tables.append(Table(f"by_{name}", (name, "met", "breached", "compliance_pct", "paused_seconds"),
                             [(g, m, b, _compliance(m, b), int(p)) for g, m, b, p in rows]))
     return Report("sla", rng, tables)
