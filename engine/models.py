@@ -5,15 +5,20 @@ history never need to load a workflow's serialized state.
 """
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine import clock
 from engine.db import db
 
-ROLES = ("agent", "manager", "tech", "supervisor", "admin")
+# The desk's roles; a diagram's lane names one. business: the business department that takes a work
+# order; billing: billing and collections; engineering: construction; director / vp: contract
+# approval above a manager's authority; hq: headquarters' key-account desk.
+ROLES = ("agent", "manager", "tech", "supervisor", "admin",
+         "business", "billing", "engineering", "director", "vp", "hq")
 CHANNELS = {"green": "G", "yellow": "Y", "red": "R"}
 PRIORITIES = ("low", "normal", "high", "urgent")
 TICKET_STATES = ("open", "closed", "cancelled")
@@ -21,6 +26,8 @@ TASK_STATES = ("open", "claimed", "completed", "cancelled")
 ACTIVE_TASK_STATES = ("open", "claimed")  # still waiting for a person
 TIERS = ("A+", "A", "B", "C")
 CREDIT_LEVELS = ("red", "grey", "black")
+MEMBER_CARDS = ("diamond", "emerald", "sapphire")
+CUSTOMER_STATES = ("active", "prospect", "departed")  # never deleted: a lost customer is archived
 
 
 def _now():
@@ -90,8 +97,31 @@ class Customer(db.Model):
     credit_level: Mapped[str] = mapped_column(String(8), default="red")
     phone: Mapped[str | None] = mapped_column(String(32))
     account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    industry: Mapped[str | None] = mapped_column(String(64))
+    customer_since: Mapped[date | None]  # tenure, for member qualification
+    arpu: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # average monthly revenue, yuan
+    points: Mapped[int] = mapped_column(default=0)  # loyalty points
     created_at: Mapped[datetime] = mapped_column(default=_now)
     account_manager: Mapped[User | None] = relationship()
+
+
+class CustomerChange(db.Model):
+    """One field of a customer changed: by whom, when, why, and from which ticket. Kept forever."""
+
+    __tablename__ = "customer_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=_now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the engine, in a process step
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(String(256))
+    new: Mapped[str | None] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    customer: Mapped[Customer] = relationship()
+    actor: Mapped[User | None] = relationship()
+    ticket: Mapped["Ticket | None"] = relationship()
 
 
 class ProcessModel(db.Model):
@@ -344,8 +374,9 @@ class ImmutableRecordError(RuntimeError):
     """Something tried to delete history or customer data, or to change a deployed version."""
 
 
-NEVER_DELETED = (Customer, Ticket, TicketEvent, HumanTask, ProcessModel, ProcessVersion, User, SlaClock, Timer)
-NEVER_CHANGED = (TicketEvent, ProcessVersion)
+NEVER_DELETED = (Customer, CustomerChange, Ticket, TicketEvent, HumanTask, ProcessModel, ProcessVersion, User,
+                 SlaClock, Timer)
+NEVER_CHANGED = (TicketEvent, ProcessVersion, CustomerChange)
 
 
 @event.listens_for(Session, "before_flush")

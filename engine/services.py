@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 import workflows
-from engine import sla
+from engine import customers, sla
 from engine.db import db
 from engine.models import Ticket, User, UserRole
 from notifications import outbox
@@ -41,6 +41,14 @@ class ServiceCall:
             return False
         outbox.enqueue_to(event, "sms", customer.phone, self._subject(subject), body, self.key, self.ticket)
         return True
+
+    def update_customer(self, changes: dict, reason: str) -> list[str]:
+        """Change the ticket's customer (credit level, member card, status...); returns the changed fields."""
+        customer = sla.ticket_customer(self.ticket)
+        if customer is None:
+            raise LookupError(f"ticket {self.ticket.number} has no customer to change")
+        rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
+        return [row.field for row in rows]
 
     def _subject(self, subject: str) -> str:
         return f"[{self.ticket.number}] {subject}"

@@ -100,7 +100,8 @@ def test_a_wrong_form_value_is_a_422_naming_the_field(api):
     response = api("post", f"/tasks/{task_id}/complete", "agent",
                    json={"data": {"fault_level": 5, "impact": "x", "customer_answered": True}})
     assert response.status_code == 422
-    assert response.json["error"]["details"] == [{"field": "fault_level", "message": "5 is not one of [1, 2]"}]
+    assert response.json["error"]["details"] == [{"field": "fault_level", "message": "Fault level must be one of: 1, 2",
+                                                  "message_zh": "“Fault level”必须是以下之一：1、2"}]
 
 
 def test_the_second_completion_of_a_task_is_a_409(api):

@@ -16,4 +16,9 @@ def notify_customer(call) -> dict:
     return {"sent": call.notify_customer(call.params["subject"], call.params["body"])}
 
 
-HANDLERS = {"notify_role": notify_role, "notify_customer": notify_customer}
+def update_customer(call) -> dict:
+    """Parameters: changes (a dict such as {"credit_level": "grey"}), reason. Recorded in the customer's history."""
+    return {"changed": call.update_customer(call.params["changes"], call.params["reason"])}
+
+
+HANDLERS = {"notify_role": notify_role, "notify_customer": notify_customer, "update_customer": update_customer}
