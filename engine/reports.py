@@ -11,7 +11,7 @@ or cancelled before their due time are not counted.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, select
@@ -25,6 +25,7 @@ from engine.models import (
     ACTIVE_TASK_STATES,
     TIERS,
     Customer,
+    CustomerChange,
     HumanTask,
     ProcessModel,
     ProcessVersion,
@@ -61,7 +62,6 @@ class Report:
     key: str
     range: DateRange
     tables: list[Table]
-    notes: list[str] = field(default_factory=list)
 
     def table(self, key: str) -> Table:
         found = next((t for t in self.tables if t.key == key), None)
@@ -318,20 +318,37 @@ def _round(value, digits: int = 0) -> float | None:
 
 
 def customers(actor: User, rng: DateRange) -> Report:
-    """Tickets and complaints opened in the range per customer tier."""
+    """Tickets and complaints opened in the range per customer tier and industry; credit-level and
+    member-card changes made in the range (from the customer history), from which level to which."""
     permissions.require(actor, "reports")
-    found = {tier: (t, c) for tier, t, c in db.session.execute(_join_process(
-        select(Customer.tier, func.count(), func.count().filter(COMPLAINT)).select_from(Ticket)
-        .join(Customer, Ticket.customer_id == Customer.id))
-        .where(Ticket.created_at >= rng.start, Ticket.created_at < rng.end).group_by(Customer.tier))}
-    tiers = [*TIERS, *sorted(set(found) - set(TIERS))]
+    tiers = _per_customer(rng, Customer.tier)
+    tier_rows = [(t, *tiers.get(t, (0, 0))) for t in [*TIERS, *sorted(set(tiers) - set(TIERS))]]
+    industries = _per_customer(rng, Customer.industry)
+    industry_rows = sorted(((i, *v) for i, v in industries.items()), key=lambda r: (r[0] is None, r[0] or ""))
     return Report("customers", rng, [
-        Table("by_tier", ("tier", "tickets", "complaints"), [(t, *found.get(t, (0, 0))) for t in tiers]),
-    ], notes=[
-        "Credit-level and member-level changes are not shown yet: they come from the customer history "
-        "(branch 'customers'), which is not part of this installation yet.",
-        "Tickets per industry are not shown: customers carry no industry yet.",
+        Table("by_tier", ("tier", "tickets", "complaints"), tier_rows),
+        Table("by_industry", ("industry", "tickets", "complaints"), industry_rows),
+        _changes(rng, "credit_level", "credit_changes"),
+        _changes(rng, "member_card", "member_changes"),
     ])
+
+
+def _per_customer(rng: DateRange, group: ColumnElement) -> dict:
+    """{group value: (tickets, complaints)} of the tickets opened in the range."""
+    return {g: (t, c) for g, t, c in db.session.execute(_join_process(
+        select(group, func.count(), func.count().filter(COMPLAINT)).select_from(Ticket)
+        .join(Customer, Ticket.customer_id == Customer.id))
+        .where(Ticket.created_at >= rng.start, Ticket.created_at < rng.end).group_by(group))}
+
+
+def _changes(rng: DateRange, field: str, key: str) -> Table:
+    """How often a customer field went from one value to another in the range (None: no card)."""
+    rows = db.session.execute(
+        select(CustomerChange.old, CustomerChange.new, func.count())
+        .where(CustomerChange.field == field, CustomerChange.at >= rng.start, CustomerChange.at < rng.end)
+        .group_by(CustomerChange.old, CustomerChange.new)).all()
+    ordered = sorted(rows, key=lambda r: (r[0] or "", r[1] or ""))
+    return Table(key, ("from", "to", "changes"), [tuple(r) for r in ordered])
 
 
 def now_range(tz, weeks: int) -> DateRange:

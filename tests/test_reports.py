@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 import workflows
-from engine import deployments, scheduler, tickets, users
+from engine import customers, deployments, scheduler, tickets, users
 from engine.db import db
 from engine.models import Customer, Ticket
 from engine.report_sql import offset_changes
@@ -94,7 +94,7 @@ def desk(app, fake_clock, monkeypatch):
         "sla.resolution": "PT2H", "form": "test.close"}))
     users.create_user("manager2", "demo", ["manager"], "Liu Yang (account manager)")
     db.session.flush()
-    db.session.add(Customer(code="G0100", name="Xuhui Data Centre", kind="group", tier="B",
+    db.session.add(Customer(code="G0100", name="Xuhui Data Centre", kind="group", tier="B", industry="internet",
                             account_manager=staff("manager2")))
     db.session.commit()
 
@@ -122,6 +122,16 @@ def desk(app, fake_clock, monkeypatch):
     d.start("R3", "red_repair", utc(17, 16), "G0004")
     d.at(utc(17, 16, 10))
     tickets.pause(staff("tech"), d.ids["R3"], "The customer's site is closed")
+    for when, code, changes in [(utc(16, 5), "G0003", {"credit_level": "red"}),
+                                (utc(16, 6), "P0001", {"member_card": "emerald"}),
+                                (utc(17, 1), "P0002", {"member_card": None}),
+                                (utc(17, 15, 59, 59), "G0004", {"credit_level": "black"}),
+                                (utc(17, 16), "G0002", {"credit_level": "grey"})]:  # 00:00 local on the 18th
+        d.at(when)
+        customers.change(db.session.scalar(select(Customer).where(Customer.code == code)), changes, "review",
+                         actor=supervisor)
+        db.session.commit()
+    d.at(utc(17, 16, 10))
     return d
 
 
@@ -195,11 +205,12 @@ def test_account_managers_ranked(api, desk):
     assert [(r[0], r[1]) for r in by_satisfaction] == [(1, "manager"), (2, "manager2")]
 
 
-def test_customers_per_tier(api, desk):
-    response = api("get", f"/reports/customers?{RANGE}", "admin")
-    assert table(api, f"/reports/customers?{RANGE}", "by_tier") == [
-        ("A+", 2, 1), ("A", 0, 0), ("B", 1, 1), ("C", 0, 0)]
-    assert any("customer history" in note for note in response.json["notes"])
+def test_customers_per_tier_and_industry_and_their_level_changes(api, desk):
+    path = f"/reports/customers?{RANGE}"
+    assert table(api, path, "by_tier") == [("A+", 2, 1), ("A", 0, 0), ("B", 1, 1), ("C", 0, 0)]
+    assert table(api, path, "by_industry") == [("internet", 1, 1), ("logistics", 2, 1)]
+    assert table(api, path, "credit_changes") == [("grey", "red", 1), ("red", "black", 1)]  # not G0002's at 00:00
+    assert table(api, path, "member_changes") == [("diamond", "emerald", 1), ("emerald", None, 1)]
 
 
 def test_the_dashboard_now(api, desk):

@@ -33,7 +33,8 @@ LABELS = {
     "avg_resolution_seconds": ("Avg resolution (s)", "平均解决(秒)"), "revisits_done": ("Revisits done", "已回访"),
     "revisits_planned": ("Revisits planned", "计划回访"), "satisfaction_count": ("Ratings", "评价数"),
     "satisfaction_avg": ("Satisfaction", "满意度"), "retained": ("Retained", "挽留成功"), "lost": ("Lost", "流失"),
-    "complaints": ("Complaints", "投诉数"),
+    "complaints": ("Complaints", "投诉数"), "industry": ("Industry", "行业"), "from": ("From", "原值"),
+    "to": ("To", "新值"), "changes": ("Changes", "变更次数"),
     # tables
     "open_tickets": ("Open tickets", "未结工单"), "due_next_hour": ("Due in the next hour", "一小时内到期"),
     "breaches_today": ("Breaches today", "今日超时"), "oldest_open": ("Oldest open tickets", "最久未结工单"),
@@ -43,6 +44,8 @@ LABELS = {
     "by_tier": ("Per customer tier", "按客户等级"), "step_times": ("Time per step", "环节耗时"),
     "complaint_reopens": ("Complaint reopen rate", "投诉重开率"), "fault_levels": ("Faults per level", "故障等级分布"),
     "ranking": ("Account managers", "客户经理排名"), "sla_tickets": ("Tickets behind the figure", "明细工单"),
+    "by_industry": ("Per industry", "按行业"), "credit_changes": ("Credit-level changes", "信用等级变更"),
+    "member_changes": ("Member-card changes", "会员等级变更"),
 }
 LANGUAGES = ("en", "zh")
 

@@ -89,7 +89,7 @@ def _answer(report: reports.Report):
     if fmt == "csv":
         table = report.table(request.args["table"]) if "table" in request.args else _only_table(report)
         return _download(exports.to_csv(report, table, lang), "text/csv; charset=utf-8", f"{name}_{table.key}.csv")
-    return {"report": report.key, "range": report.range.as_dict(), "notes": report.notes,
+    return {"report": report.key, "range": report.range.as_dict(),
             "tables": {t.key: _json_table(t) for t in report.tables}}
 
 
