@@ -1,22 +1,18 @@
 """Reports under /api/v1/reports (supervisors, managers, admins): JSON, or a spreadsheet with ?format=.
 
 Every report but the dashboard takes ``start`` and ``end`` (YYYY-MM-DD, both days included, in the
-time zone ``tz``, by default the desk's). A range that cannot be read or ends before it starts is a 400.
+time zone ``tz``, by default the user's). A range that cannot be read or ends before it starts is a 400.
 """
 
 import json
 from datetime import datetime
 
-from flask import Response, current_app, g, request
+from flask import g
 
-from engine import clock, report_range, reports
-from engine.errors import InvalidInput
+from engine import reports
 from engine.report_range import InvalidRange
-from web import exports
-from web.api import blueprint, error, int_arg
-
-FORMATS = ("json", "xlsx", "csv")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from web import exports, report_views
+from web.api import blueprint, error
 
 
 def param(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
@@ -30,8 +26,8 @@ def choice(*values: str) -> dict:
 RANGE_PARAMS = [
     param("start", {"type": "string", "format": "date"}, "first day (default: the 1st of end's month)"),
     param("end", {"type": "string", "format": "date"}, "last day, included (default: today)"),
-    param("tz", {"type": "string", "example": "Asia/Shanghai"}, "the reader's time zone (default: the desk's)"),
-    param("format", choice(*FORMATS)),
+    param("tz", {"type": "string", "example": "Asia/Shanghai"}, "the reader's time zone (default: the user's)"),
+    param("format", choice(*report_views.FORMATS)),
     param("table", {"type": "string"}, "the table to export as CSV"),
     param("lang", choice("en", "zh"), "the spreadsheet's headings"),
 ]
@@ -62,46 +58,14 @@ def bad_range(err: InvalidRange):
     return error(400, err.code, err.message, err.details)
 
 
-def _zone():
-    return report_range.zone(request.args.get("tz"), current_app.config["TIMEZONE"])
-
-
-def _range() -> report_range.DateRange:
-    tz = _zone()
-    return report_range.parse(request.args.get("start"), request.args.get("end"), tz,
-                              clock.now().astimezone(tz).date())
-
-
-def _choice(name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:
-    value = request.args.get(name, default)
-    if value is not None and value not in choices:
-        raise InvalidInput(f"{name} must be one of {', '.join(choices)}", [{"field": name, "message": "unknown"}])
-    return value
-
-
-def _answer(report: reports.Report):
-    """The report in the format asked for."""
-    fmt = _choice("format", FORMATS, "json")
-    lang = _choice("lang", exports.LANGUAGES) or request.accept_languages.best_match(exports.LANGUAGES, "en")
-    name = f"{report.key}_{report.range.first_day}_{report.range.last_day}"
-    if fmt == "xlsx":
-        return _download(exports.to_xlsx(report, lang), XLSX, f"{name}.xlsx")
-    if fmt == "csv":
-        table = report.table(request.args["table"]) if "table" in request.args else _only_table(report)
-        return _download(exports.to_csv(report, table, lang), "text/csv; charset=utf-8", f"{name}_{table.key}.csv")
+def _answer(name: str):
+    """The report in the format asked for: JSON, or a spreadsheet."""
+    fmt = report_views.choice("format", report_views.FORMATS, "json")
+    report = report_views.build(name, g.actor)
+    if fmt != "json":
+        return report_views.download(report, fmt, g.actor)
     return {"report": report.key, "range": report.range.as_dict(),
             "tables": {t.key: _json_table(t) for t in report.tables}}
-
-
-def _only_table(report: reports.Report) -> reports.Table:
-    if len(report.tables) != 1:
-        raise InvalidInput(f"name the table to export as CSV: {', '.join(t.key for t in report.tables)}",
-                           [{"field": "table", "message": "required"}])
-    return report.tables[0]
-
-
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _json_table(table: reports.Table) -> dict:
@@ -122,8 +86,7 @@ def report_dashboard():
     get:
       tags: [reports]
     """
-    rng = reports.now_range(_zone(), int_arg("weeks", 8, 1, 52))
-    return _answer(reports.dashboard(g.actor, rng))
+    return _answer("dashboard")
 
 
 @blueprint.get("/reports/sla")
@@ -135,7 +98,7 @@ def report_sla():
     get:
       tags: [reports]
     """
-    return _answer(reports.sla(g.actor, _range(), by=request.args.get("by"), kind=request.args.get("kind")))
+    return _answer("sla")
 
 
 @blueprint.get("/reports/sla/tickets")
@@ -149,11 +112,7 @@ def report_sla_tickets():
     get:
       tags: [reports]
     """
-    if "by" not in request.args:
-        raise InvalidInput("say which figure: by (and value)", [{"field": "by", "message": "required"}])
-    return _answer(reports.sla_tickets(g.actor, _range(), request.args["by"], request.args.get("value"),
-                                       outcome=request.args.get("outcome"), kind=request.args.get("kind"),
-                                       limit=int_arg("limit", 100, 1, 1000), offset=int_arg("offset", 0, 0, 10**9)))
+    return _answer("sla_tickets")
 
 
 @blueprint.get("/reports/volumes")
@@ -165,7 +124,7 @@ def report_volumes():
     get:
       tags: [reports]
     """
-    return _answer(reports.volumes(g.actor, _range()))
+    return _answer("volumes")
 
 
 @blueprint.get("/reports/managers")
@@ -177,7 +136,7 @@ def report_managers():
     get:
       tags: [reports]
     """
-    return _answer(reports.managers(g.actor, _range(), sort=request.args.get("sort", "tickets_handled")))
+    return _answer("managers")
 
 
 @blueprint.get("/reports/customers")
@@ -188,4 +147,4 @@ def report_customers():
     get:
       tags: [reports]
     """
-    return _answer(reports.customers(g.actor, _range()))
+    return _answer("customers")
