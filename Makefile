@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-CATALOG := web/translations/zh_CN/LC_MESSAGES/messages
+CATALOG := web/translations/zh/LC_MESSAGES/messages
 NPM := node_modules/.package-lock.json
 
 .PHONY: install run test bench clean chromium
@@ -15,7 +15,8 @@ $(INSTALLED): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(INSTALLED)
 
-# The compiled Chinese catalog is built, not committed: the .po is the source.
+# The compiled Chinese catalog is built, not committed: the .po is the source. It is "zh" because Babel
+# reads the users' zh_CN as zh_Hans_CN, which falls back to zh.
 $(CATALOG).mo: $(CATALOG).po $(INSTALLED)
 	$(BIN)/pybabel compile -d web/translations
 

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import deployments, inbox, tickets
+from engine import deployments, forms, inbox, tickets
 from engine.db import db
 from engine.errors import InvalidInput
 from engine.models import CHANNELS, PRIORITIES, Customer, ProcessModel
@@ -51,6 +51,12 @@ def start(channel: str):
         raise InvalidInput(_("Choose a process of this channel."), [{"field": "process", "message": "unknown"}])
     schema = tickets.start_form(deployments.latest_version(process.key))
     values, errors = schema_form.parse(schema, request.form)
+    try:
+        forms.validate(schema, values)
+    except InvalidInput as err:  # checked here too, so that every wrong field is named at once
+        errors = {**schema_form.engine_errors(err.details), **errors}
+    if not request.form.get("title", "").strip():
+        errors["title"] = _("Give the ticket a title.")
     if errors:
         return _render(channel, values, errors, 422)
     raw_customer = request.form.get("customer_id", "")
