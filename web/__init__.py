@@ -52,6 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         inbox_pages,
         new_ticket,
         profile,
+        report_pages,
         security,
         task_pages,
         ticket_pages,
@@ -60,7 +61,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
-    for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile):
+    for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
+                   report_pages):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -46,6 +46,14 @@ LABELS = {
     "ranking": ("Account managers", "客户经理排名"), "sla_tickets": ("Tickets behind the figure", "明细工单"),
     "by_industry": ("Per industry", "按行业"), "credit_changes": ("Credit-level changes", "信用等级变更"),
     "member_changes": ("Member-card changes", "会员等级变更"),
+    # the pages
+    "reports": ("Reports", "报表"), "dashboard": ("Dashboard", "看板"), "sla": ("SLA compliance", "SLA达标"),
+    "volumes": ("Volumes and flow", "工单量与流转"), "managers": ("Account managers", "客户经理绩效"),
+    "customers": ("Customers", "客户"), "start": ("From", "开始日期"), "end": ("To", "结束日期"),
+    "weeks": ("Weeks", "周数"), "show": ("Show", "查询"), "download_xlsx": ("Excel (XLSX)", "导出Excel"),
+    "download_csv": ("CSV", "导出CSV"), "by": ("Per", "维度"), "kind": ("Clock", "时限"), "sort": ("Rank by", "排序"),
+    "all": ("all", "全部"), "none": ("(none)", "(无)"), "nothing": ("Nothing in this range.", "此时段无数据。"),
+    "response": ("response", "响应"), "resolution": ("resolution", "解决"), "satisfaction": ("satisfaction", "满意度"),
 }
 LANGUAGES = ("en", "zh")
 
