@@ -177,18 +177,27 @@ def sla_trend(rng: DateRange) -> Table:
 
 
 def sla(actor: User, rng: DateRange, by: str | None = None, kind: str | None = None) -> Report:
-    """Met, breached and paused time of the SLA clocks decided in the range, per dimension (or one)."""
+    """Met, breached and paused time of the SLA clocks decided in the range, per dimension (or one).
+
+    One scan groups the clocks by every dimension asked for at once; each dimension's table then adds
+    up those few group rows, so six tables cost one pass over the clocks, not six.
+    """
     permissions.require(actor, "reports")
     _check_choice("by", by, DIMENSIONS)
     _check_choice("kind", kind, SLA_KINDS)
+    names = [by] if by else list(DIMENSIONS)
+    groups = [DIMENSIONS[name][0] for name in names]
+    joins = tuple(j for j in JOINS if any(j in DIMENSIONS[name][1] for name in names))
+    cube = db.session.execute(_clocks(rng, kind, joins)(*groups, *_outcome_counts()).group_by(*groups)).all()
     tables = []
-    for name in [by] if by else DIMENSIONS:
-        group, joins = DIMENSIONS[name]
-        rows = db.session.execute(
-            _clocks(rng, kind, joins)(group, *_outcome_counts()).group_by(group)
-            .order_by(group.is_(None), group)).all()  # the empty group last, on both databases
+    for i, name in enumerate(names):
+        sums: dict = {}
+        for row in cube:
+            met, breached, paused = sums.get(row[i], (0, 0, 0))
+            sums[row[i]] = (met + row[-3], breached + row[-2], paused + int(row[-1]))
+        ordered = sorted(sums.items(), key=lambda item: (item[0] is None, item[0] or ""))  # the empty group last
         tables.append(Table(f"by_{name}", (name, "met", "breached", "compliance_pct", "paused_seconds"),
-                            [(g, m, b, _compliance(m, b), int(p)) for g, m, b, p in rows]))
+                            [(g, m, b, _compliance(m, b), p) for g, (m, b, p) in ordered]))
     return Report("sla", rng, tables)
 
 
