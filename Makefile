@@ -42,6 +42,7 @@ test: install chromium
 bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache node_modules $(CATALOG).mo
