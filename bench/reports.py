@@ -201,8 +201,9 @@ def measure(url: str, tickets: int, repeat: int) -> tuple[list[list[str]], str, 
         check = _check(results, counts, year)
         db.session.remove()
         db.engine.dispose()
+    load, cores = os.getloadavg()[0], os.cpu_count()
     summary = (f"{counts['tickets']:,} tickets, {counts['tasks']:,} tasks, {counts['clocks']:,} SLA clocks "
-               f"filled in {filled:.0f} s")
+               f"filled in {filled:.0f} s; machine load {load:.1f} on {cores} cores")
     return rows, summary, check
 
 

@@ -1,9 +1,9 @@
 """The desk's figures: dashboard, SLA compliance, volumes and flow, account managers, customers.
 
 Each figure is one SQL aggregation over the ticket, task and SLA-clock tables (group by in the
-database, no ticket loaded into Python), so a year of a busy desk answers in well under a second.
-Python only merges the few aggregated rows, fills empty days and ranks. Every function checks that
-the reader may see reports.
+database over indexed range columns, no ticket loaded into Python); bench/reports.py times them over
+a year of a busy desk. Python only adds up the few aggregated rows, fills empty days and ranks.
+Every function checks that the reader may see reports.
 
 An SLA clock counts where its outcome became known: a breach on the day it breached (also when the
 ticket was later finished or cancelled), a kept promise on the day it was met. Clocks still running
@@ -47,7 +47,7 @@ OLDEST_LIMIT = 10
 
 @dataclass
 class Table:
-    """One table of a report: column keys (labels in engine.report_labels) and rows in that order."""
+    """One table of a report: column keys (their English and Chinese labels are in web.exports) and rows."""
 
     key: str
     columns: tuple[str, ...]
