@@ -264,6 +264,16 @@ def test_exports_read_back(api, desk):
     assert api("get", f"/reports/sla?{RANGE}&format=csv&table=nope", "supervisor").status_code == 422
 
 
+def test_text_that_looks_like_a_formula_stays_text_in_the_exports(api, fake_clock):
+    deployments.deploy(staff("supervisor"), simple())
+    tickets.start_ticket(staff("agent"), "simple", '=HYPERLINK("http://evil.example","Click")')
+    book = load_workbook(io.BytesIO(api("get", "/reports/dashboard?format=xlsx", "admin").data))
+    title = book["Oldest open tickets"]["C2"]
+    assert (title.value, title.data_type) == ('=HYPERLINK("http://evil.example","Click")', "s")
+    rows = api("get", "/reports/dashboard?format=csv&table=oldest_open", "admin").data.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(rows)))[1][2] == '\'=HYPERLINK("http://evil.example","Click")'
+
+
 REPORTS = ["/reports/dashboard", "/reports/sla", "/reports/sla/tickets?by=channel&value=red", "/reports/volumes",
            "/reports/managers", "/reports/customers"]
 

@@ -56,6 +56,7 @@ LABELS = {
     "response": ("response", "响应"), "resolution": ("resolution", "解决"), "satisfaction": ("satisfaction", "满意度"),
 }
 LANGUAGES = ("en", "zh")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def label(key: str, lang: str) -> str:
@@ -77,6 +78,9 @@ def to_xlsx(report: Report, lang: str) -> bytes:
         sheet.append([label(c, lang) for c in table.columns])
         for row in table.rows:
             sheet.append([_cell(v, report) for v in row])
+            for cell in sheet[sheet.max_row]:  # text such as a ticket title "=HYPERLINK(...)" stays text
+                if cell.data_type == "f":
+                    cell.data_type = "s"
         for index, column in enumerate(table.columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = max(10, len(label(column, lang)) + 4)
         sheet.freeze_panes = "A2"
@@ -95,4 +99,9 @@ def to_csv(report: Report, table: Table, lang: str) -> bytes:
 
 
 def _text(value) -> str:
-    return value.isoformat(sep=" ") if isinstance(value, datetime) else str(value)
+    """A CSV field; text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return str(value)
