@@ -30,6 +30,7 @@ from engine.models import (
     Timer,
     User,
 )
+from notifications import notify
 
 
 @contextmanager
@@ -108,6 +109,9 @@ def assign(actor: User, task_id: int, username: str) -> HumanTask:
         previous = task.assignee.username if task.assignee else None
         _take(task, assignee)
         audit.record(task.ticket, actor, "assigned", task, assignee=username, previous=previous)
+        if assignee.id != actor.id:
+            notify.people("task_assigned", [assignee], f"assigned:{task.id}:{clock.now().isoformat()}", task.ticket,
+                          task={"name": task.name, "role": task.role, "due_at": notify.local_time(task.due_at)})
         _touch(task.ticket)
     return task
 

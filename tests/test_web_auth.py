@@ -22,6 +22,13 @@ def test_pages_need_a_signed_in_user(web_client):
     assert response.location.startswith("/login?next=")
 
 
+def test_an_htmx_refresh_after_the_session_ended_sends_the_page_to_sign_in(web_client):
+    response = web_client.get("/inbox/list", headers={"HX-Request": "true",
+                                                      "HX-Current-URL": "http://localhost/inbox?view=mine"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/inbox"
+
+
 def test_sign_in_and_out(web_client):
     assert login(web_client, "agent", "demo").location == "/inbox"
     assert "Li Na" in web_client.get("/inbox").get_data(as_text=True)

@@ -75,4 +75,4 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
-from web.api import openapi, process_models, reports, sla, tasks, tickets  # noqa: E402,F401  (routes register on import)
+from web.api import notifications, openapi, process_models, reports, sla, tasks, tickets  # noqa: E402,F401  (routes register on import)

@@ -1,7 +1,7 @@
 """staff web: sign-in events, drafts, saved filters, attachments, user language and time zone
 
 Revision ID: a6_web_0001
-Revises: d075fdadf7cd
+Revises: a0_customers_0001
 Create Date: 2026-11-23 06:30:04.168919
 
 """
@@ -13,7 +13,7 @@ import engine.db
 
 # revision identifiers, used by Alembic.
 revision = 'a6_web_0001'
-down_revision = 'd075fdadf7cd'
+down_revision = 'a0_customers_0001'  # chained after main's customer migration, which landed first
 branch_labels = None
 depends_on = None
 

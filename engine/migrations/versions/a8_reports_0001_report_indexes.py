@@ -1,7 +1,7 @@
 """indexes for the reports' range scans
 
 Revision ID: a8_reports_0001
-Revises: a0_customers_0001, a6_web_0001
+Revises: a4_notify_0001
 Create Date: 2026-11-23 06:50:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a8_reports_0001'
-down_revision = ('a0_customers_0001', 'a6_web_0001')  # joins the customer history (main) and the web branch
+down_revision = 'a4_notify_0001'  # after main's line: customers, web, notifications
 branch_labels = None
 depends_on = None
 
