@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/notifications.py
 	$(BIN)/python bench/branches.py
+	$(BIN)/python bench/reports.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache node_modules $(CATALOG).mo web/static/build

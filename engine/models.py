@@ -499,3 +499,14 @@ def _refuse_history_rewrites(session: Session, _context, _instances) -> None:
     for obj in session.dirty:
         if isinstance(obj, NEVER_CHANGED) and session.is_modified(obj):
             raise ImmutableRecordError(f"{type(obj).__name__} rows are never changed")
+
+
+# Range scans of the reports (engine/reports.py): tickets opened/closed, clocks decided, tasks done in a period.
+Index("ix_tickets_created_at", Ticket.created_at)
+Index("ix_tickets_closed_at", Ticket.closed_at)
+Index("ix_tickets_status_created_at", Ticket.status, Ticket.created_at)
+Index("ix_sla_clocks_met_at", SlaClock.met_at)
+Index("ix_sla_clocks_breached_at", SlaClock.breached_at)
+Index("ix_human_tasks_completed_at", HumanTask.completed_at)
+Index("ix_human_tasks_state_due_at", HumanTask.state, HumanTask.due_at)
+Index("ix_customers_account_manager_id", Customer.account_manager_id)

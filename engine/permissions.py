@@ -11,6 +11,7 @@ PERMISSIONS = {
     "migrate": ("supervisor", "admin"),  # move running tickets to another version
     "configure": ("admin",),  # SLA policies and business calendars
     "audit_customers": ("supervisor", "admin"),  # who looked at a customer's record
+    "reports": ("supervisor", "manager", "admin"),
 }
 
 

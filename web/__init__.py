@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         new_ticket,
         notification_pages,
         profile,
+        report_pages,
         security,
         task_pages,
         ticket_pages,
@@ -65,7 +66,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
-                   notification_pages, customer_pages, modeler_pages):
+                   notification_pages, customer_pages, modeler_pages, report_pages):
         app.register_blueprint(module.blueprint)
     return app
 

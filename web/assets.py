@@ -15,6 +15,7 @@ FILES = {
     "bpmn-viewer.js": "bpmn-js/dist/bpmn-navigated-viewer.production.min.js",
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+    "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
 }
 
 blueprint = Blueprint("assets", __name__)

@@ -81,6 +81,7 @@ from web.api import (  # noqa: E402,F401
     notifications,
     openapi,
     process_models,
+    reports,
     sla,
     tasks,
     tickets,
