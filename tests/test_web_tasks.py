@@ -52,6 +52,15 @@ def test_missing_values_are_named_next_to_their_fields_and_nothing_changes(staff
     assert task.state == "open"
 
 
+def test_a_chinese_user_reads_the_messages_in_chinese(staff):
+    task = open_task(red_ticket())
+    agent = staff("agent")
+    agent.post("/language", data={"locale": "zh_CN"})
+    response = agent.post(f"/tasks/{task.id}", data={"fault_level": "2", "action": "complete"})
+    page = text(response)
+    assert "为必填项" in page and "请修改标出的字段" in page and "is required" not in page
+
+
 def test_a_value_that_is_not_a_number_is_refused_at_its_field(staff):
     task = open_task(red_ticket())
     response = staff("agent").post(f"/tasks/{task.id}", data={**ACCEPT, "fault_level": "one", "action": "complete"})
