@@ -20,6 +20,7 @@ from engine.models import (
     ProcessVersion,
     Ticket,
     User,
+    UserRole,
 )
 
 VIEWS = ("mine", "queues", "team")
@@ -163,3 +164,14 @@ def search_customers(text: str, limit: int = 20) -> list[Customer]:
                                         Customer.phone.ilike(pattern, escape="\\")))
              .order_by(Customer.name).limit(limit))
     return list(db.session.scalars(query))
+
+
+def people_by_role(roles: set[str]) -> dict[str, list[User]]:
+    """Active users who hold each of ``roles``, by display name: whom a supervisor can hand a task to."""
+    rows = db.session.execute(select(UserRole.role, User).join(User, UserRole.user_id == User.id)
+                              .where(UserRole.role.in_(roles), User.active.is_(True))
+                              .order_by(User.display_name)).all()
+    found: dict[str, list[User]] = {role: [] for role in roles}
+    for role, user in rows:
+        found[role].append(user)
+    return found

@@ -149,3 +149,18 @@ def test_the_list_costs_the_same_queries_for_two_tickets_or_eight(staff):
     for _ in range(6):
         red_ticket()
     assert queries_for_list() == few
+
+
+def test_a_supervisor_hands_a_task_to_someone_with_its_role(staff):
+    task = open_task(red_ticket())
+    supervisor = staff("supervisor")
+    team = rows(supervisor.get("/inbox?view=team"))
+    assert f'data-assign="{task.id}"' in team and "Li Na (service agent)" in team
+    response = supervisor.post(f"/inbox/tasks/{task.id}/assign?view=team", data={"username": "agent"},
+                               headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    db.session.refresh(task)
+    assert (task.state, task.assignee.username) == ("claimed", "agent")
+    wrong = supervisor.post(f"/inbox/tasks/{task.id}/assign", data={"username": "tech"})
+    assert wrong.status_code == 422 and "does not have the role" in rows(wrong)
+    assert staff("agent").post(f"/inbox/tasks/{task.id}/assign", data={"username": "agent"}).status_code == 403
