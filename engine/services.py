@@ -8,13 +8,10 @@ the evaluated parameters, a copy of the task data, and the few things a handler 
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 import workflows
-from engine import customers, sla
-from engine.db import db
-from engine.models import Ticket, User, UserRole
-from notifications import outbox
+from engine import branches, customers, sla
+from engine.models import Customer, Ticket
+from notifications import notify, rota
 
 
 @dataclass(frozen=True)
@@ -26,20 +23,19 @@ class ServiceCall:
     key: str  # unique for this execution of the task: makes the messages it queues idempotent
 
     def notify_role(self, role: str, subject: str, body: str, event: str = "process_message") -> int:
-        """Queue a message to every active member of a role; returns how many people."""
-        people = db.session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)))
-        count = 0
-        for person in people:
-            outbox.enqueue(event, person, self._subject(subject), body, self.key, self.ticket)
-            count += 1
-        return count
+        """Queue the event's message to whoever answers for a role now (its rota, else its members) and may see
+        the ticket; returns how many people. `subject` and `body` are the diagram's words, which the event's
+        template may use."""
+        people = rota.on_duty(role, audience=branches.audience(self.ticket.branch_id))
+        notify.people(event, people, self.key, self.ticket, subject=subject, body=body, data=self.data)
+        return len(people)
 
     def notify_customer(self, subject: str, body: str, event: str = "customer_notice") -> bool:
         """Queue an SMS to the ticket's customer; False when the ticket has no customer phone."""
         customer = sla.ticket_customer(self.ticket)
         if customer is None or not customer.phone:
             return False
-        outbox.enqueue_to(event, "sms", customer.phone, self._subject(subject), body, self.key, self.ticket)
+        notify.customer(event, customer.phone, self.key, self.ticket, subject=subject, body=body, data=self.data)
         return True
 
     def update_customer(self, changes: dict, reason: str) -> list[str]:
@@ -50,8 +46,9 @@ class ServiceCall:
         rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
         return [row.field for row in rows]
 
-    def _subject(self, subject: str) -> str:
-        return f"[{self.ticket.number}] {subject}"
+    def customer(self) -> Customer | None:
+        """The ticket's customer, or None."""
+        return sla.ticket_customer(self.ticket)
 
 
 def dispatch(task, operation_name: str, operation_params: dict) -> str:

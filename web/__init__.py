@@ -48,10 +48,13 @@ def create_app(overrides: dict | None = None) -> Flask:
         api,
         assets,
         auth,
+        customer_pages,
         health,
         i18n,
         inbox_pages,
+        modeler_pages,
         new_ticket,
+        notification_pages,
         profile,
         security,
         task_pages,
@@ -61,7 +64,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
-    for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile):
+    for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
+                   notification_pages, customer_pages, modeler_pages):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -17,7 +17,7 @@ blueprint = staff_blueprint("tasks", __name__)
 
 def _workable(task_id: int) -> HumanTask:
     """The task, if it is the user's to work: their role, or assigned to them."""
-    task = tickets.get_task(task_id)
+    task = tickets.get_task(task_id, current_user)
     if not current_user.has_role(task.role) and task.assignee_id != current_user.id:
         raise Forbidden(_("This task belongs to the role %(role)s, which you do not have.", role=task.role))
     return task

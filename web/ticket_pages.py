@@ -18,7 +18,7 @@ SEVERITY = ("on_track", "warning", "breached")
 
 
 def _visible(ticket_id: int) -> Ticket:
-    return ticket_access.require_view(current_user, tickets.get_ticket(ticket_id))
+    return ticket_access.require_view(current_user, tickets.get_ticket(ticket_id, current_user))
 
 
 def ticket_context(ticket: Ticket) -> dict:

@@ -4,7 +4,7 @@
 ``HANDLERS`` maps a service task's operation name to the function that carries it out.
 """
 
-from workflows import handlers, red_fault
+from workflows import handlers, red_fault, yellow_complaint, yellow_dunning
 
-FORMS: dict[str, dict] = {**red_fault.FORMS}
+FORMS: dict[str, dict] = {**red_fault.FORMS, **yellow_complaint.FORMS, **yellow_dunning.FORMS}
 HANDLERS: dict = dict(handlers.HANDLERS)
