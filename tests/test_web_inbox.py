@@ -5,7 +5,7 @@ from sqlalchemy import event
 
 from engine import saved_filters, tickets, users
 from engine.db import db
-from tests.web_data import open_task, red_ticket
+from tests.web_data import colleague, open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
@@ -48,11 +48,10 @@ def test_someone_elses_role_cannot_claim(staff):
 
 def test_a_refused_claim_under_htmx_says_why_in_the_list(staff):
     task = open_task(red_ticket())
-    users.create_user("agent2", "demo", ["agent"], "Zhou Qi")
-    db.session.commit()
-    colleague = staff("agent2")
+    colleague()
+    other_agent = staff("agent2")
     staff("agent").post(f"/inbox/tasks/{task.id}/claim")
-    response = colleague.post(f"/inbox/tasks/{task.id}/claim?view=queues", headers={"HX-Request": "true"})
+    response = other_agent.post(f"/inbox/tasks/{task.id}/claim?view=queues", headers={"HX-Request": "true"})
     assert "claimed by agent" in rows(response)
     db.session.refresh(task)
     assert task.assignee.username == "agent"
