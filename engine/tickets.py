@@ -62,7 +62,7 @@ def start_ticket(actor: User, process: str, title: str, customer_id: int | None 
         channel = version.model.channel
         ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
                         customer_id=customer_id, title=title.strip(), priority=priority, creator=actor,
-                        branch_id=customer.branch_id if customer and customer.branch_id else actor.branch_id,
+                        branch=customer.branch if customer and customer.branch else actor.branch,
                         data=start_data, created_at=clock.now(), updated_at=clock.now())
         db.session.add(ticket)
         audit.record(ticket, actor, "created", process=process, version=version.version, data=start_data)

@@ -146,13 +146,13 @@ def test_the_decision_table_picks_the_method_by_tier_and_amount(app, customer_id
         method, cut_off, db.session.get(Customer, customer_id).tier)
 
 
-def test_the_sms_reminder_tells_the_customer_what_is_owed_in_chinese_and_english(app):
+def test_the_sms_reminder_tells_the_customer_what_is_owed_through_the_dunning_template(app):
     ticket = open_dunning(C_PERSON, 300)
     work(ticket, *check(280.5))  # the amount billing confirmed
-    (subject, body), = db.session.execute(select(OutboxMessage.subject, OutboxMessage.body)
-                                          .where(OutboxMessage.ticket_id == ticket.id))
-    assert subject == f"[{ticket.number}] 缴费提醒 / Payment reminder"
-    assert "2026-10 账期尚有 280.5 元未缴" in body and "280.5 yuan unpaid for 2026-10" in body
+    (event, subject, body), = db.session.execute(select(OutboxMessage.event, OutboxMessage.subject, OutboxMessage.body)
+                                                 .where(OutboxMessage.ticket_id == ticket.id))
+    assert (event, subject) == ("dunning_reminder", f"[{ticket.number}] 缴费提醒")  # the desk's language: Chinese
+    assert "280.5 元" in body and ticket.number in body
 
 
 def test_the_payment_check_waits_three_days_after_the_attempt(app, fake_clock):

@@ -57,7 +57,7 @@ def open_task(ticket, element_id: str):
     ("creator", "manager", "agent", "manager"),  # whoever opened the ticket answers, even outside the lane
 ])
 def test_the_answer_goes_back_to_whoever_keeps_the_case(app, assignee, opener, taker, owner):
-    users.create_user("agent2", "demo", ["agent"], "Second agent", None, None)
+    users.create_user("agent2", "demo", ["agent"], "Second agent", branch=staff("agent").branch)
     deployments.deploy(staff("supervisor"), HAND_BACK.replace(b"{assignee}", assignee.encode()))
     ticket = tickets.start_ticket(staff(opener), "handback", "Complaint")
     tickets.complete(staff(taker), open_task(ticket, "take").id, {})
@@ -76,7 +76,7 @@ def test_the_answer_goes_back_to_whoever_keeps_the_case(app, assignee, opener, t
 
 def test_an_owner_who_left_leaves_the_task_to_the_role(app):
     deployments.deploy(staff("supervisor"), HAND_BACK.replace(b"{assignee}", b"creator"))
-    leaver = users.create_user("leaver", "demo", ["agent"], "Leaver", None, None)
+    leaver = users.create_user("leaver", "demo", ["agent"], "Leaver", branch=staff("agent").branch)
     ticket = tickets.start_ticket(leaver, "handback", "Complaint")
     leaver.active = False
     tickets.complete(staff("agent"), open_task(ticket, "take").id, {})
