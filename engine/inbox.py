@@ -23,6 +23,7 @@ from engine.models import (
     ProcessVersion,
     Ticket,
     User,
+    UserRole,
 )
 
 VIEWS = ("mine", "queues", "team")
@@ -164,3 +165,14 @@ def _escaped(text: str) -> str:
 def search_customers(viewer: User, text: str, limit: int = 20) -> list[Customer]:
     """Customers of the viewer's branches matching ``text`` (engine.customers.search), for picking one."""
     return customers.search(viewer, text, limit=limit) if text.strip() else []
+
+
+def people_by_role(roles: set[str]) -> dict[str, list[User]]:
+    """Active users who hold each of ``roles``, by display name: whom a supervisor can hand a task to."""
+    rows = db.session.execute(select(UserRole.role, User).join(User, UserRole.user_id == User.id)
+                              .where(UserRole.role.in_(roles), User.active.is_(True))
+                              .order_by(User.display_name)).all()
+    found: dict[str, list[User]] = {role: [] for role in roles}
+    for role, user in rows:
+        found[role].append(user)
+    return found

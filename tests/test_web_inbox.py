@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import event
 
-from engine import branches, saved_filters, tickets, users
+from engine import saved_filters, tickets, users
 from engine.db import db
-from tests.web_data import open_task, red_ticket
+from tests.web_data import colleague, open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
@@ -48,11 +48,10 @@ def test_someone_elses_role_cannot_claim(staff):
 
 def test_a_refused_claim_under_htmx_says_why_in_the_list(staff):
     task = open_task(red_ticket())
-    users.create_user("agent2", "demo", ["agent"], "Zhou Qi", branch=branches.by_code("SH"))
-    db.session.commit()
-    colleague = staff("agent2")
+    colleague()
+    other_agent = staff("agent2")
     staff("agent").post(f"/inbox/tasks/{task.id}/claim")
-    response = colleague.post(f"/inbox/tasks/{task.id}/claim?view=queues", headers={"HX-Request": "true"})
+    response = other_agent.post(f"/inbox/tasks/{task.id}/claim?view=queues", headers={"HX-Request": "true"})
     assert "claimed by agent" in rows(response)
     db.session.refresh(task)
     assert task.assignee.username == "agent"
@@ -149,3 +148,18 @@ def test_the_list_costs_the_same_queries_for_two_tickets_or_eight(staff):
     for _ in range(6):
         red_ticket()
     assert queries_for_list() == few
+
+
+def test_a_supervisor_hands_a_task_to_someone_with_its_role(staff):
+    task = open_task(red_ticket())
+    supervisor = staff("supervisor")
+    team = rows(supervisor.get("/inbox?view=team"))
+    assert f'data-assign="{task.id}"' in team and "Li Na (service agent)" in team
+    response = supervisor.post(f"/inbox/tasks/{task.id}/assign?view=team", data={"username": "agent"},
+                               headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    db.session.refresh(task)
+    assert (task.state, task.assignee.username) == ("claimed", "agent")
+    wrong = supervisor.post(f"/inbox/tasks/{task.id}/assign", data={"username": "tech"})
+    assert wrong.status_code == 422 and "does not have the role" in rows(wrong)
+    assert staff("agent").post(f"/inbox/tasks/{task.id}/assign", data={"username": "agent"}).status_code == 403

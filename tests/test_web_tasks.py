@@ -4,9 +4,9 @@ import pytest
 from flask import g
 from werkzeug.datastructures import MultiDict
 
-from engine import branches, drafts, users
+from engine import drafts, users
 from engine.db import db
-from tests.web_data import open_task, red_ticket
+from tests.web_data import colleague, open_task, red_ticket
 from web import schema_form
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -52,6 +52,15 @@ def test_missing_values_are_named_next_to_their_fields_and_nothing_changes(staff
     assert task.state == "open"
 
 
+def test_a_chinese_user_reads_the_messages_in_chinese(staff):
+    task = open_task(red_ticket())
+    agent = staff("agent")
+    agent.post("/language", data={"locale": "zh_CN"})
+    response = agent.post(f"/tasks/{task.id}", data={"fault_level": "2", "action": "complete"})
+    page = text(response)
+    assert "为必填项" in page and "请修改标出的字段" in page and "is required" not in page
+
+
 def test_a_value_that_is_not_a_number_is_refused_at_its_field(staff):
     task = open_task(red_ticket())
     response = staff("agent").post(f"/tasks/{task.id}", data={**ACCEPT, "fault_level": "one", "action": "complete"})
@@ -69,9 +78,9 @@ def test_a_draft_is_kept_for_its_author_only(staff):
     assert 'value="half the cranes"' in page and 'data-testid="draft-saved"' in page
     db.session.refresh(task)
     assert task.state == "open"
-    users.create_user("agent2", "demo", ["agent"], "Zhou Qi", branch=branches.by_code("SH"))
-    db.session.commit()
-    assert "half the cranes" not in text(staff("agent2").get(f"/tasks/{task.id}"))
+    colleague()
+    other_agent = staff("agent2").get(f"/tasks/{task.id}")
+    assert other_agent.status_code == 200 and "half the cranes" not in text(other_agent)
     agent.post(f"/tasks/{task.id}", data={**ACCEPT, "action": "complete"})
     assert drafts.find(task, users.by_username("agent")) is None
 

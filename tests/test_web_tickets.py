@@ -138,3 +138,30 @@ def test_a_customer_is_found_by_code_or_phone(staff):
 
 def test_unknown_channels_have_no_new_ticket_page(staff):
     assert staff("agent").get("/tickets/new/purple").status_code == 404
+
+
+def test_waiting_on_the_customer_stops_the_clock_until_resumed(staff, fake_clock):
+    ticket = red_ticket()
+    agent = staff("agent")
+    agent.post(f"/tickets/{ticket.id}/pause", data={"reason": "customer to power-cycle the router"})
+    page = text(agent.get(f"/tickets/{ticket.id}"))
+    assert 'data-testid="waiting"' in page and "customer to power-cycle the router" in page
+    fake_clock.advance(hours=1)
+    agent.post(f"/tickets/{ticket.id}/resume")
+    page = text(agent.get(f"/tickets/{ticket.id}"))
+    assert 'data-testid="waiting"' not in page and 'data-sla="on_track"' in page  # the hour did not count
+    refused = agent.post(f"/tickets/{ticket.id}/resume")
+    assert refused.status_code == 409 and "not waiting" in text(refused)
+
+
+def test_only_supervisors_cancel_and_a_reason_is_needed(staff):
+    ticket = red_ticket()
+    assert staff("agent").post(f"/tickets/{ticket.id}/cancel", data={"reason": "duplicate"}).status_code == 403
+    supervisor = staff("supervisor")
+    assert supervisor.post(f"/tickets/{ticket.id}/cancel", data={"reason": ""}).status_code == 422
+    db.session.refresh(ticket)
+    assert ticket.status == "open"
+    supervisor.post(f"/tickets/{ticket.id}/cancel", data={"reason": "duplicate of another fault"})
+    db.session.refresh(ticket)
+    assert ticket.status == "cancelled"
+    assert 'data-status="cancelled"' in text(supervisor.get(f"/tickets/{ticket.id}"))

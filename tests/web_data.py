@@ -16,3 +16,10 @@ def red_ticket(title: str = "Leased line down", customer_code: str = "G0001", by
 
 def open_task(ticket: Ticket):
     return next(t for t in ticket.tasks if t.state in ("open", "claimed"))
+
+
+def colleague(of: str = "agent", username: str = "agent2") -> None:
+    """A second person with the same roles in the same branch as the demo user ``of``."""
+    demo_user = users.by_username(of)
+    users.create_user(username, "demo", sorted(demo_user.role_names), "Zhou Qi", branch=demo_user.branch)
+    db.session.commit()

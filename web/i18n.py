@@ -7,8 +7,8 @@ text for the current language, falling back to English and then to the raw key.
 from datetime import datetime
 from zoneinfo import available_timezones
 
-from flask import Flask, current_app, request, session
-from flask_babel import Babel, format_datetime, get_locale
+from flask import Flask, current_app, g, request, session
+from flask_babel import Babel, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -57,7 +57,11 @@ def select_timezone() -> str:
 
 
 def term(code: str | None) -> str:
-    return str(TERMS.get(code, code or ""))
+    """The word for a stored code; translated once per request, as a list shows the same few words on every row."""
+    words = g.get("_kd_terms")
+    if words is None:
+        words = g._kd_terms = {key: str(value) for key, value in TERMS.items()}
+    return words.get(code, code or "")
 
 
 def timezones() -> list[str]:
@@ -68,9 +72,9 @@ def is_zh() -> bool:
     return str(get_locale()).startswith("zh")
 
 
-def when(value: datetime | None, style: str = "short") -> str:
-    """A stored UTC time in the user's time zone and language."""
-    return format_datetime(value, style) if value else ""
+def when(value: datetime | None) -> str:
+    """A stored UTC time in the user's time zone, as 2026-11-23 09:00 in both languages (cheap enough per row)."""
+    return value.astimezone(get_timezone()).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _span(seconds: float) -> str:

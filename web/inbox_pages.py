@@ -31,7 +31,8 @@ def _panel_context(args: dict[str, str]) -> dict:
     query = {key: value for key, value in args.items() if key != "view"}
     rows = inbox.inbox(current_user, view=args["view"], **{k: v or None for k, v in query.items() if k != "sort"},
                        sort=args.get("sort", "due"))
-    return {"rows": rows, "args": args, "counts": inbox.counts(current_user), "now": clock.now()}
+    people = inbox.people_by_role({row.task.role for row in rows}) if args["view"] == "team" else {}
+    return {"rows": rows, "args": args, "counts": inbox.counts(current_user), "now": clock.now(), "people": people}
 
 
 @blueprint.get("/")
@@ -63,6 +64,16 @@ def take(task_id: int, action: str):
         return render_template("inbox/_panel.html", notice=notice, **_panel_context(_args()))
     getattr(tickets, action)(current_user, task_id)
     flash(_("Task claimed.") if action == "claim" else _("Task returned to its queue."), "success")
+    return redirect(url_for("inbox.index", **_args()))
+
+
+@blueprint.post("/inbox/tasks/<int:task_id>/assign")
+def assign(task_id: int):
+    """A supervisor hands a task to someone with its role (the engine checks both)."""
+    tickets.assign(current_user, task_id, request.form.get("username", ""))
+    if request.headers.get("HX-Request"):
+        return render_template("inbox/_panel.html", **_panel_context(_args()))
+    flash(_("Task assigned."), "success")
     return redirect(url_for("inbox.index", **_args()))
 
 

@@ -70,6 +70,19 @@ def comment(ticket_id: int):
     return redirect(url_for("tickets.show", ticket_id=ticket.id) + "#comments")
 
 
+@blueprint.post("/tickets/<int:ticket_id>/<any(pause, resume, cancel):action>")
+def change_state(ticket_id: int, action: str):
+    """Wait on the customer (the SLA clocks stop), resume, or (supervisors) cancel; the engine checks the rest."""
+    ticket = _visible(ticket_id)
+    if action == "resume":
+        tickets.resume(current_user, ticket.id)
+    else:
+        getattr(tickets, action)(current_user, ticket.id, request.form.get("reason", ""))
+    flash({"pause": _("The ticket waits on the customer; its SLA clocks are stopped."),
+           "resume": _("The ticket is running again."), "cancel": _("The ticket was cancelled.")}[action], "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id))
+
+
 @blueprint.post("/tickets/<int:ticket_id>/attachments")
 def upload(ticket_id: int):
     ticket = _visible(ticket_id)
