@@ -338,11 +338,11 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
         if spiff_id not in known:
             task = _new_task(ticket, spiff_task)
             audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role)
+    timers.sync(ticket, workflow)  # a timer that fired is in the history before the close it led to
     if workflow.is_completed() and ticket.status == "open":
         ticket.status, ticket.closed_at = "closed", clock.now()
         sla.meet_ticket(ticket)
         audit.record(ticket, actor, "closed")
-    timers.sync(ticket, workflow)
     runtime.save(ticket, workflow)
     _touch(ticket)
 
