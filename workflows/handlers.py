@@ -6,14 +6,19 @@ data under the service task's result variable.
 
 
 def notify_role(call) -> dict:
-    """Parameters: role, subject, body. Alerts every member of the role by email and SMS."""
-    sent = call.notify_role(call.params["role"], call.params["subject"], call.params["body"])
+    """Parameters: role, subject, body, optional event (one of the outbox's events). Alerts every member of
+    the role by email and SMS."""
+    sent = call.notify_role(call.params["role"], call.params["subject"], call.params["body"],
+                            call.params.get("event", "process_message"))
     return {"notified": sent}
 
 
 def notify_customer(call) -> dict:
-    """Parameters: subject, body. Sends the ticket's customer an SMS (activation notice, reminder...)."""
-    return {"sent": call.notify_customer(call.params["subject"], call.params["body"])}
+    """Parameters: subject, body, optional event (activation_notice, contract_expiry...). Sends the ticket's
+    customer an SMS."""
+    sent = call.notify_customer(call.params["subject"], call.params["body"],
+                                call.params.get("event", "customer_notice"))
+    return {"sent": sent}
 
 
 def update_customer(call) -> dict:
