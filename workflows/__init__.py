@@ -4,7 +4,7 @@
 ``HANDLERS`` maps a service task's operation name to the function that carries it out.
 """
 
-from workflows import handlers, red_fault
+from workflows import contract_approval, green_order, handlers, red_fault
 
-FORMS: dict[str, dict] = {**red_fault.FORMS}
+FORMS: dict[str, dict] = {**red_fault.FORMS, **contract_approval.FORMS, **green_order.FORMS}
 HANDLERS: dict = dict(handlers.HANDLERS)
