@@ -29,14 +29,15 @@ def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = ()) -> list[Pr
 
 
 def _called_diagrams(root) -> dict[str, list[str]]:
-    """For each process the diagram's call activities run elsewhere: its newest deployed diagram, and
-    what that one calls in turn. The caller's version keeps these, so it runs them as they are now."""
+    """For each process the diagram's call activities run elsewhere: its newest deployed diagram with its
+    decision tables, and what that one calls in turn. The caller's version keeps these, so it runs them
+    as they are now."""
     found = {}
     for key in {c.get("calledElement") for c in diagrams.called_elsewhere(root)}:
         version = db.session.scalar(select(ProcessVersion).join(ProcessModel).where(ProcessModel.key == key)
                                     .order_by(ProcessVersion.version.desc()).limit(1))
         if version is not None:
-            found[key] = [*version.called_xml, version.bpmn_xml]
+            found[key] = [*version.called_xml, *version.dmn_xml, version.bpmn_xml]
     return found
 
 
