@@ -4,7 +4,7 @@ import pytest
 
 from engine import deployments, runtime, tickets, users
 from engine.db import db
-from engine.errors import InvalidDiagram
+from engine.errors import InvalidDiagram, InvalidInput
 from engine.models import Ticket
 from tests.bpmn_samples import DECISION_STEP, simple
 from tests.test_decisions_and_timers import dmn
@@ -72,3 +72,16 @@ def test_a_called_process_with_a_decision_table_runs_with_its_table(app):
     task, = [t for t in ticket.tasks if t.state == "open"]
     assert (task.name, task.role) == ("Do the work", "supervisor")  # the called process ran its decision
     assert runtime.find_task(runtime.load(ticket), task.spiff_task_id).data["level"] == 1
+
+
+def test_the_tasks_of_a_called_process_are_checked_against_its_forms(app):
+    deploy(simple(key="approval", role="supervisor", work_props={"form": "red_fault.repair"}))
+    deploy(simple(key="order", step=CALL))
+    ticket = tickets.start_ticket(users.by_username("agent"), "order", "Leased line")
+    task, = [t for t in ticket.tasks if t.state == "open"]
+    with pytest.raises(InvalidInput) as caught:
+        tickets.complete(users.by_username("supervisor"), task.id, {"cause": "Fibre cut"})
+    assert {d["field"] for d in caught.value.details} == {"action", "restored"}
+    tickets.complete(users.by_username("supervisor"), task.id, {"cause": "Fibre cut", "action": "Spliced",
+                                                                "restored": True})
+    assert open_names(ticket.id) == [("Do the work", "agent")]
