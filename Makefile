@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+CATALOG := web/translations/zh/LC_MESSAGES/messages
+NPM := node_modules/.package-lock.json
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench clean chromium
 
 # Reinstall only when the packaging files change.
 $(INSTALLED): setup.cfg pyproject.toml
@@ -13,12 +15,27 @@ $(INSTALLED): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+# The compiled Chinese catalog is built, not committed: the .po is the source. It is "zh" because Babel
+# reads the users' zh_CN as zh_Hans_CN, which falls back to zh.
+$(CATALOG).mo: $(CATALOG).po $(INSTALLED)
+	$(BIN)/pybabel compile -d web/translations
+
+# Front-end packages (htmx, Bootstrap, bpmn-js) exactly as package-lock.json pins them; the app serves them.
+$(NPM): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NPM)
+
+install: $(INSTALLED) $(CATALOG).mo $(NPM)
+
+# The browser tests drive Debian's Chromium; install it where missing (as root), never a downloaded browser.
+chromium:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -q chromium \
+		|| (apt-get update -q && apt-get install -y -q chromium) || echo "chromium could not be installed: browser tests will skip"
 
 run: install
 	$(BIN)/python run.py serve
 
-test: install
+test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -27,4 +44,4 @@ bench: install
 	$(BIN)/python bench/timers.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache node_modules $(CATALOG).mo

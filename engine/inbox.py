@@ -1,10 +1,31 @@
 """Read-only lists for the task inbox and the ticket list: indexed queries that never load a workflow."""
 
-from sqlalchemy import or_, select
+from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import and_, case, false, func, or_, select
+
+from engine import clock
 from engine.db import db
 from engine.errors import InvalidInput
-from engine.models import ACTIVE_TASK_STATES, CHANNELS, TASK_STATES, TICKET_STATES, HumanTask, Ticket, User
+from engine.models import (
+    ACTIVE_TASK_STATES,
+    CHANNELS,
+    PRIORITIES,
+    TASK_STATES,
+    TICKET_STATES,
+    Customer,
+    HumanTask,
+    ProcessModel,
+    ProcessVersion,
+    Ticket,
+    User,
+)
+
+VIEWS = ("mine", "queues", "team")
+SLA_STATES = ("on_track", "warning", "breached")
+SORTS = ("due", "age", "priority")
+TEAM_ROLES = ("supervisor", "admin")
 
 
 def tasks_for(user: User, role: str | None = None, mine: bool = False, state: str | None = None,
@@ -37,3 +58,108 @@ def tickets(status: str | None = None, channel: str | None = None, limit: int = 
 def _check_choice(field: str, value: str | None, choices: tuple[str, ...]) -> None:
     if value is not None and value not in choices:
         raise InvalidInput(f"{field} must be one of {', '.join(choices)}", [{"field": field, "message": "unknown"}])
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One line of the inbox, with everything the list shows, read in the list's single query."""
+
+    task: HumanTask
+    ticket: Ticket
+    customer: Customer | None
+    process: ProcessModel
+    assignee: User | None
+
+    def sla(self, now: datetime) -> str:
+        return sla_status(self.task.sla_state, self.task.due_at, now)
+
+
+def sla_status(sla_state: str | None, due_at: datetime | None, now: datetime) -> str:
+    """on_track | warning | breached: a clock past its due time counts as breached before the sweep says so."""
+    if sla_state == "breached" or (due_at is not None and due_at <= now):
+        return "breached"
+    return "warning" if sla_state == "warned" else "on_track"
+
+
+def inbox(user: User, view: str = "mine", channel: str | None = None, process: str | None = None,
+          task: str | None = None, customer: str | None = None, sla: str | None = None,
+          sort: str = "due", limit: int = 200) -> list[InboxRow]:
+    """The rows of one inbox view, filtered and sorted, in one query (no workflow, no lazy loads)."""
+    _check_choice("view", view, VIEWS)
+    _check_choice("channel", channel, tuple(CHANNELS))
+    _check_choice("sla", sla, SLA_STATES)
+    _check_choice("sort", sort, SORTS)
+    query = (select(HumanTask, Ticket, Customer, ProcessModel, User)
+             .join(Ticket, HumanTask.ticket_id == Ticket.id)
+             .join(ProcessVersion, Ticket.process_version_id == ProcessVersion.id)
+             .join(ProcessModel, ProcessVersion.model_id == ProcessModel.id)
+             .outerjoin(Customer, Ticket.customer_id == Customer.id)
+             .outerjoin(User, HumanTask.assignee_id == User.id)
+             .where(_view_condition(user, view)))
+    if channel:
+        query = query.where(Ticket.channel == channel)
+    if process:
+        query = query.where(ProcessModel.key == process)
+    if task:
+        query = query.where(HumanTask.name.ilike(f"%{_escaped(task)}%", escape="\\"))
+    if customer:
+        pattern = f"%{_escaped(customer)}%"
+        query = query.where(or_(Customer.name.ilike(pattern, escape="\\"), Customer.code.ilike(pattern, escape="\\")))
+    if sla:
+        query = query.where(_sla_condition(sla, clock.now()))
+    rows = db.session.execute(query.order_by(*_order(sort)).limit(limit)).all()
+    return [InboxRow(*row) for row in rows]
+
+
+def counts(user: User) -> dict[str, int]:
+    """How many tasks each view holds, in one query; "team" only for those who may see it."""
+    columns = {view: func.count(case((_view_condition(user, view), 1))) for view in VIEWS
+               if view != "team" or user.has_role(*TEAM_ROLES)}
+    row = db.session.execute(select(*columns.values()).where(HumanTask.state.in_(ACTIVE_TASK_STATES))).one()
+    return dict(zip(columns, row, strict=True))
+
+
+def _view_condition(user: User, view: str):
+    active = HumanTask.state.in_(ACTIVE_TASK_STATES)
+    if view == "mine":
+        return and_(active, HumanTask.assignee_id == user.id)
+    if view == "queues":
+        return and_(HumanTask.state == "open", HumanTask.role.in_(user.role_names))
+    return active if user.has_role(*TEAM_ROLES) else false()
+
+
+def _sla_condition(state: str, now: datetime):
+    # coalesce: a NULL sla_state must compare as "not breached", not as unknown
+    state_now = func.coalesce(HumanTask.sla_state, "")
+    overdue = or_(state_now == "breached", and_(HumanTask.due_at.is_not(None), HumanTask.due_at <= now))
+    if state == "breached":
+        return overdue
+    if state == "warning":
+        return and_(state_now == "warned", ~overdue)
+    return and_(state_now == "", ~overdue)
+
+
+def _order(sort: str) -> list:
+    by_due = [HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id]
+    if sort == "age":
+        return [HumanTask.created_at, HumanTask.id]
+    if sort == "priority":
+        rank = case({p: i for i, p in enumerate(PRIORITIES)}, value=HumanTask.priority, else_=0)
+        return [rank.desc(), *by_due]
+    return by_due
+
+
+def _escaped(text: str) -> str:
+    return text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_customers(text: str, limit: int = 20) -> list[Customer]:
+    """Customers whose name, code or phone contains ``text``, best known first (for picking one)."""
+    pattern = f"%{_escaped(text)}%"
+    if not text.strip():
+        return []
+    query = (select(Customer).where(or_(Customer.name.ilike(pattern, escape="\\"),
+                                        Customer.code.ilike(pattern, escape="\\"),
+                                        Customer.phone.ilike(pattern, escape="\\")))
+             .order_by(Customer.name).limit(limit))
+    return list(db.session.scalars(query))

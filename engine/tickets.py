@@ -305,6 +305,12 @@ def _check_ticket_fields(title: object, priority: object, customer_id: object) -
         raise InvalidInput(f"wrong ticket fields: {', '.join(p['field'] for p in problems)}", problems)
 
 
+def start_form(version) -> dict | None:
+    """The JSON Schema of the process's start form, or None when its start event names no form."""
+    key = _start_form(version)
+    return version.forms.get(key) if key else None
+
+
 def _start_form(version) -> str | None:
     spec, _ = deployments.specs.get(version)
     for task_spec in spec.task_specs.values():

@@ -2,9 +2,12 @@
 
 import functools
 import os
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -136,3 +139,49 @@ def fake_clock(monkeypatch):
     fake = FakeClock(datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
     monkeypatch.setattr(clock, "now", fake.now)
     return fake
+
+
+class StaffClient:
+    """A test client signed in to the staff pages; post() sends the session's CSRF token as a form would."""
+
+    def __init__(self, client, csrf_token: str):
+        self.client, self.csrf_token = client, csrf_token
+
+    def get(self, url: str, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url: str, data: dict | None = None, **kwargs):
+        return self.client.post(url, data={"csrf_token": self.csrf_token, **(data or {})}, **kwargs)
+
+
+class FreshClient(FlaskClient):
+    """Requests made inside the test's app context share flask.g; start each with an empty g, as a real request
+    does (otherwise the signed-in user, the language and the CSRF token of one request would leak into the next)."""
+
+    def open(self, *args, **kwargs):
+        g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def web_client(app):
+    """A test client for the staff pages (forms, sessions, CSRF)."""
+    app.test_client_class = FreshClient
+    return app.test_client()
+
+
+def csrf_token_of(page) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+@pytest.fixture
+def staff(app, web_client):
+    """staff("agent") is a client signed in as that demo user, with the CSRF token its forms carry."""
+    def sign_in(username: str) -> StaffClient:
+        client = app.test_client()  # a FreshClient, as web_client made it
+        response = client.post("/login", data={"username": username, "password": "demo",
+                                               "csrf_token": csrf_token_of(client.get("/login"))})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return StaffClient(client, csrf_token_of(client.get("/profile")))
+
+    return sign_in

@@ -1,10 +1,11 @@
-"""The Flask application: REST API, health check and (later) the staff pages."""
+"""The Flask application: REST API, health check and the staff pages."""
 
 import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask
+from flask_babel import lazy_gettext
 from flask_login import LoginManager
 from flask_migrate import Migrate
 
@@ -27,18 +28,40 @@ def create_app(overrides: dict | None = None) -> Flask:
         TIMEZONE=os.environ.get("KEYDESK_TIMEZONE", "Asia/Shanghai"),
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         SCHEDULER_STALE_SECONDS=60,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("KEYDESK_SECURE_COOKIES") == "1",
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long shift keeps its forms
+        ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
     )
     app.config.update(overrides or {})
     app.json.sort_keys = False
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Please sign in to open this page.")
 
-    from web import api, health
+    from web import (
+        api,
+        assets,
+        auth,
+        health,
+        i18n,
+        inbox_pages,
+        new_ticket,
+        profile,
+        security,
+        task_pages,
+        ticket_pages,
+    )
 
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(health.blueprint)
-    app.add_url_rule("/", "index", lambda: render_template("index.html"))
+    i18n.init_app(app)
+    security.init_app(app)
+    security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
+    for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile):
+        app.register_blueprint(module.blueprint)
     return app
 
 

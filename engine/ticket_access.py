@@ -1,0 +1,32 @@
+"""Who may look at a ticket (its page, history, diagram and attachments).
+
+People involved in the ticket see it: its creator, anyone with the role of one of its tasks or who
+held one, the customer's account manager; supervisors and admins see every ticket.
+"""
+
+from sqlalchemy import exists, or_, select
+
+from engine.db import db
+from engine.errors import Forbidden
+from engine.models import HumanTask, Ticket, User
+from engine.sla import ticket_customer
+
+OVERSEERS = ("supervisor", "admin")
+
+
+def can_view(user: User, ticket: Ticket) -> bool:
+    if user.has_role(*OVERSEERS) or ticket.creator_id == user.id:
+        return True
+    customer = ticket_customer(ticket)
+    if customer is not None and customer.account_manager_id == user.id:
+        return True
+    involved = exists().where(HumanTask.ticket_id == ticket.id,
+                              or_(HumanTask.role.in_(user.role_names), HumanTask.assignee_id == user.id,
+                                  HumanTask.completed_by_id == user.id))
+    return bool(db.session.scalar(select(involved)))
+
+
+def require_view(user: User, ticket: Ticket) -> Ticket:
+    if not can_view(user, ticket):
+        raise Forbidden(f"ticket {ticket.number} is not one of yours")
+    return ticket

@@ -1,0 +1,143 @@
+"""The inbox: views, counts, claim/unclaim in one click, filters, saved filters, SLA states, one query per list."""
+
+from sqlalchemy import event
+
+from engine import saved_filters, tickets, users
+from engine.db import db
+from tests.web_data import open_task, red_ticket
+
+
+def rows(page) -> str:
+    return page.get_data(as_text=True)
+
+
+def test_a_new_fault_waits_in_the_agents_queue_with_its_customer_and_tier(staff):
+    ticket = red_ticket()
+    page = rows(staff("agent").get("/inbox?view=queues"))
+    assert ticket.number in page and "Accept the fault" in page
+    assert "Shanghai Port Logistics Group" in page and ">A+<" in page
+    assert 'data-count="queues">1<' in page and 'data-count="mine">0<' in page
+    assert ticket.number not in rows(staff("manager").get("/inbox?view=queues"))
+
+
+def test_claim_and_give_back_in_one_click(staff):
+    task = open_task(red_ticket())
+    agent = staff("agent")
+    response = agent.post(f"/inbox/tasks/{task.id}/claim?view=queues", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "<html" not in rows(response)  # the list only, swapped in place
+    assert 'data-count="mine">1<' in rows(response) and 'data-count="queues">0<' in rows(response)
+    db.session.refresh(task)
+    assert (task.state, task.assignee.username) == ("claimed", "agent")
+    mine = rows(agent.get("/inbox?view=mine"))
+    assert 'data-action="unclaim"' in mine
+    agent.post(f"/inbox/tasks/{task.id}/unclaim")
+    db.session.refresh(task)
+    assert (task.state, task.assignee) == ("open", None)
+
+
+def test_someone_elses_role_cannot_claim(staff):
+    task = open_task(red_ticket())
+    assert staff("tech").post(f"/inbox/tasks/{task.id}/claim").status_code == 403
+    db.session.refresh(task)
+    assert task.state == "open"
+
+
+def test_a_refused_claim_under_htmx_says_why_in_the_list(staff):
+    task = open_task(red_ticket())
+    users.create_user("agent2", "demo", ["agent"], "Zhou Qi")
+    db.session.commit()
+    colleague = staff("agent2")
+    staff("agent").post(f"/inbox/tasks/{task.id}/claim")
+    response = colleague.post(f"/inbox/tasks/{task.id}/claim?view=queues", headers={"HX-Request": "true"})
+    assert "claimed by agent" in rows(response)
+    db.session.refresh(task)
+    assert task.assignee.username == "agent"
+
+
+def test_the_team_view_is_for_supervisors_and_shows_who_holds_what(staff):
+    task = open_task(red_ticket())
+    staff("agent").post(f"/inbox/tasks/{task.id}/claim")
+    agent_page = staff("agent").get("/inbox?view=team")
+    assert agent_page.status_code == 403
+    assert 'data-view="team"' not in rows(staff("agent").get("/inbox"))
+    team = rows(staff("supervisor").get("/inbox?view=team"))
+    assert "Held by" in team and "Li Na (service agent)" in team
+
+
+def test_filters_narrow_the_list(staff):
+    port, bank = red_ticket("Port line", "G0001"), red_ticket("Bank line", "G0002")
+    agent = staff("agent")
+    page = rows(agent.get("/inbox/list?view=queues&customer=huadong"))
+    assert bank.number in page and port.number not in page
+    page = rows(agent.get("/inbox/list?view=queues&customer=G0001"))
+    assert port.number in page and bank.number not in page
+    assert "Nothing here" in rows(agent.get("/inbox/list?view=queues&channel=green"))
+    assert "Nothing here" in rows(agent.get("/inbox/list?view=queues&task=repair"))
+    assert port.number in rows(agent.get("/inbox/list?view=queues&task=accept&process=red_fault"))
+    assert agent.get("/inbox/list?view=queues&channel=purple").status_code == 422
+
+
+def test_the_list_is_sorted_by_due_time(staff, fake_clock):
+    later = red_ticket("first opened, due later", "G0004")  # no policy: 10 minutes to accept
+    fake_clock.advance(minutes=1)
+    sooner = red_ticket("opened next", "G0001")
+    open_task(sooner).due_at = fake_clock.current  # pretend an earlier promise
+    db.session.commit()
+    page = rows(staff("agent").get("/inbox/list?view=queues"))
+    assert page.index(sooner.number) < page.index(later.number)
+    page = rows(staff("agent").get("/inbox/list?view=queues&sort=age"))
+    assert page.index(later.number) < page.index(sooner.number)
+
+
+def test_the_sla_badge_follows_the_clock(staff, fake_clock):
+    ticket = red_ticket()
+    agent = staff("agent")
+    assert 'data-sla="on_track"' in rows(agent.get("/inbox/list?view=queues"))
+    fake_clock.advance(minutes=9)  # the warning point of a 10-minute promise is at 8 minutes
+    while tickets.fire_due_timer(set()):
+        pass
+    page = rows(agent.get("/inbox/list?view=queues"))
+    assert 'data-sla="warning"' in page and ticket.number in page
+    assert ticket.number in rows(agent.get("/inbox/list?view=queues&sla=warning"))
+    assert ticket.number not in rows(agent.get("/inbox/list?view=queues&sla=on_track"))
+    fake_clock.advance(minutes=2)
+    page = rows(agent.get("/inbox/list?view=queues"))
+    assert 'data-sla="breached"' in page and "late" in page
+
+
+def test_saved_filters_belong_to_their_owner(staff):
+    agent = staff("agent")
+    agent.post("/inbox/filters", data={"name": "Port faults", "view": "queues", "customer": "G0001", "channel": ""})
+    page = rows(agent.get("/inbox"))
+    assert "Port faults" in page and "customer=G0001" in page
+    assert "Port faults" not in rows(staff("manager").get("/inbox"))
+    saved = saved_filters.of(users.by_username("agent"))[0]
+    assert saved.params == {"view": "queues", "customer": "G0001"}
+    assert staff("manager").post(f"/inbox/filters/{saved.id}/delete").status_code == 404
+    agent.post(f"/inbox/filters/{saved.id}/delete")
+    assert "Port faults" not in rows(agent.get("/inbox"))
+
+
+def test_a_filter_needs_a_name(staff):
+    assert staff("agent").post("/inbox/filters", data={"name": " ", "view": "mine"}).status_code == 422
+
+
+def test_the_list_costs_the_same_queries_for_two_tickets_or_eight(staff):
+    agent = staff("agent")
+    for _ in range(2):
+        red_ticket()
+
+    def queries_for_list() -> int:
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert agent.get("/inbox/list?view=queues").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = queries_for_list()
+    for _ in range(6):
+        red_ticket()
+    assert queries_for_list() == few

@@ -1,0 +1,130 @@
+"""The task form: rendered from the task's JSON Schema, checked next to its fields, completed or kept as a draft."""
+
+import pytest
+from flask import g
+from werkzeug.datastructures import MultiDict
+
+from engine import drafts, users
+from engine.db import db
+from tests.web_data import open_task, red_ticket
+from web import schema_form
+
+ACCEPT = {"fault_level": "1", "impact": "the port's cranes are offline", "customer_answered": "true"}
+
+
+def text(page) -> str:
+    return page.get_data(as_text=True)
+
+
+def test_the_form_shows_the_schemas_fields_and_the_ticket_beside_it(staff):
+    ticket = red_ticket()
+    page = text(staff("agent").get(f"/tasks/{open_task(ticket).id}"))
+    assert 'name="fault_level"' in page and "Fault level" in page
+    assert 'name="impact"' in page and 'name="customer_answered"' in page
+    assert "Leased line down" in page and "no light on the fibre" in page  # the ticket's data
+    assert 'data-kind="created"' in page and 'data-kind="task_created"' in page  # its history
+
+
+def test_completing_moves_the_ticket_on(staff):
+    ticket = red_ticket()
+    task = open_task(ticket)
+    response = staff("agent").post(f"/tasks/{task.id}", data={**ACCEPT, "action": "complete"})
+    assert response.status_code == 302 and response.location == "/inbox"
+    db.session.refresh(task)
+    assert (task.state, task.completed_by_id) == ("completed", users.by_username("agent").id)
+    db.session.refresh(ticket)
+    assert ticket.data["fault_level"] == 1 and ticket.data["customer_answered"] is True
+    assert open_task(ticket).element_id == "repair_fault"
+
+
+def test_missing_values_are_named_next_to_their_fields_and_nothing_changes(staff):
+    task = open_task(red_ticket())
+    response = staff("agent").post(f"/tasks/{task.id}", data={"fault_level": "2", "action": "complete"})
+    assert response.status_code == 422
+    page = text(response)
+    assert 'data-error-for="impact"' in page and 'data-error-for="customer_answered"' in page
+    assert 'data-error-for="fault_level"' not in page
+    assert 'value="2" selected' in page  # what was entered stays
+    db.session.refresh(task)
+    assert task.state == "open"
+
+
+def test_a_value_that_is_not_a_number_is_refused_at_its_field(staff):
+    task = open_task(red_ticket())
+    response = staff("agent").post(f"/tasks/{task.id}", data={**ACCEPT, "fault_level": "one", "action": "complete"})
+    assert response.status_code == 422
+    assert "Enter a whole number." in text(response)
+
+
+def test_a_draft_is_kept_for_its_author_only(staff):
+    task = open_task(red_ticket())
+    agent = staff("agent")
+    response = agent.post(f"/tasks/{task.id}", data={"impact": "half the cranes", "action": "draft"})
+    assert response.status_code == 302
+    page = text(agent.get(f"/tasks/{task.id}"))
+    assert 'value="half the cranes"' in page and 'data-testid="draft-saved"' in page
+    db.session.refresh(task)
+    assert task.state == "open"
+    users.create_user("agent2", "demo", ["agent"], "Zhou Qi")
+    db.session.commit()
+    assert "half the cranes" not in text(staff("agent2").get(f"/tasks/{task.id}"))
+    agent.post(f"/tasks/{task.id}", data={**ACCEPT, "action": "complete"})
+    assert drafts.find(task, users.by_username("agent")) is None
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_another_roles_task_cannot_be_opened(staff, method):
+    task = open_task(red_ticket())
+    tech = staff("tech")
+    response = tech.get(f"/tasks/{task.id}") if method == "get" else tech.post(f"/tasks/{task.id}", data=ACCEPT)
+    assert response.status_code == 403
+    assert "agent" in text(response)
+    db.session.refresh(task)
+    assert task.state == "open"
+
+
+def test_an_unknown_task_is_not_found(staff):
+    assert staff("agent").get("/tasks/999").status_code == 404
+
+
+def test_a_finished_task_leads_to_its_ticket(staff):
+    ticket = red_ticket()
+    task = open_task(ticket)
+    agent = staff("agent")
+    agent.post(f"/tasks/{task.id}", data={**ACCEPT, "action": "complete"})
+    assert agent.get(f"/tasks/{task.id}").location == f"/tickets/{ticket.id}"
+
+
+BILINGUAL = {
+    "type": "object", "title": "Complaint", "x-title-zh": "投诉",
+    "properties": {
+        "category": {"type": "string", "title": "Category", "x-title-zh": "类别", "enum": ["billing", "network"],
+                     "x-enum-labels": {"en": ["Billing", "Network"], "zh": ["计费", "网络"]}, "x-widget": "radio"},
+        "amount": {"type": "number", "title": "Amount", "x-title-zh": "金额"},
+        "details": {"type": "string", "title": "Details", "x-title-zh": "详情", "x-widget": "textarea"},
+        "urgent": {"type": "boolean", "title": "Urgent", "x-title-zh": "紧急", "x-widget": "checkbox"},
+    },
+    "required": ["category"],
+}
+
+
+@pytest.mark.parametrize("language, labels, options", [
+    ("en", ["Category", "Amount", "Details", "Urgent"], ["Billing", "Network"]),
+    ("zh-CN", ["类别", "金额", "详情", "紧急"], ["计费", "网络"]),
+])
+def test_fields_speak_the_users_language(app, language, labels, options):
+    g.__dict__.clear()
+    with app.test_request_context(headers={"Accept-Language": language}):
+        fields = schema_form.fields(BILINGUAL, {}, {})
+    assert [f.label for f in fields] == labels
+    assert [f.widget for f in fields] == ["radio", "number", "textarea", "checkbox"]
+    assert [text for _value, text in fields[0].options] == options
+    assert fields[0].required and not fields[1].required
+
+
+def test_submitted_strings_become_the_schemas_types(app):
+    with app.test_request_context():
+        data, errors = schema_form.parse(BILINGUAL, MultiDict({"category": "network", "amount": "12.5", "details": ""}))
+        assert (data, errors) == ({"category": "network", "amount": 12.5, "urgent": False}, {})
+        data, errors = schema_form.parse(BILINGUAL, MultiDict({"amount": "lots", "urgent": "on"}))
+        assert data["urgent"] is True and errors == {"amount": "Enter a number."}

@@ -1,0 +1,18 @@
+"""Tickets for the staff-page tests, started through the engine as the desk would."""
+
+from sqlalchemy import select
+
+from engine import tickets, users
+from engine.db import db
+from engine.models import Customer, Ticket
+
+
+def red_ticket(title: str = "Leased line down", customer_code: str = "G0001", by: str = "agent") -> Ticket:
+    """A red-channel fault ticket; its first task, "Accept the fault", waits for an agent."""
+    customer = db.session.scalar(select(Customer).where(Customer.code == customer_code))
+    return tickets.start_ticket(users.by_username(by), "red_fault", title, customer_id=customer.id,
+                                data={"service": "leased_line", "description": "no light on the fibre"})
+
+
+def open_task(ticket: Ticket):
+    return next(t for t in ticket.tasks if t.state in ("open", "claimed"))

@@ -1,0 +1,110 @@
+"""Language and time zone: each user's choice (or the browser's before sign-in), with the template helpers.
+
+Bilingual form schemas carry ``title`` / ``x-title-zh`` and ``x-enum-labels``; ``label`` picks the
+text for the current language, falling back to English and then to the raw key.
+"""
+
+from datetime import datetime
+from zoneinfo import available_timezones
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from engine import clock
+
+LANGUAGES = {"en": "English", "zh_CN": "中文"}
+babel = Babel()
+
+# The words the pages show for stored codes: states, channels, priorities, roles, history kinds.
+TERMS = {
+    "open": _l("open"), "claimed": _l("claimed"), "completed": _l("completed"), "cancelled": _l("cancelled"),
+    "closed": _l("closed"), "green": _l("green"), "yellow": _l("yellow"), "red": _l("red"),
+    "low": _l("low"), "normal": _l("normal"), "high": _l("high"), "urgent": _l("urgent"),
+    "on_track": _l("on track"), "warning": _l("warning"), "breached": _l("breached"),
+    "agent": _l("agent"), "manager": _l("account manager"), "tech": _l("maintenance"),
+    "supervisor": _l("supervisor"), "admin": _l("admin"),
+    "created": _l("ticket created"), "unclaimed": _l("task returned"), "assigned": _l("task assigned"),
+    "reassigned": _l("task reassigned"), "paused": _l("waiting on the customer"), "resumed": _l("resumed"),
+    "comment": _l("comment"), "task_created": _l("task created"), "task_cancelled": _l("task cancelled"),
+    "sla_warned": _l("SLA warning"), "sla_breached": _l("SLA breached"), "sla_escalated": _l("SLA escalated"),
+    "timer_fired": _l("timer fired"), "timer_failed": _l("timer failed"), "attachment_added": _l("file attached"),
+}
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters.update(when=when, countdown=countdown, age=age)
+    app.jinja_env.filters["term"] = term
+    app.jinja_env.globals.update(label=label, enum_label=enum_label, LANGUAGES=LANGUAGES, is_zh=is_zh)
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    return session.get("locale") or request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def select_timezone() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return current_app.config["TIMEZONE"]
+
+
+def term(code: str | None) -> str:
+    return str(TERMS.get(code, code or ""))
+
+
+def timezones() -> list[str]:
+    return sorted(available_timezones())
+
+
+def is_zh() -> bool:
+    return str(get_locale()).startswith("zh")
+
+
+def when(value: datetime | None, style: str = "short") -> str:
+    """A stored UTC time in the user's time zone and language."""
+    return format_datetime(value, style) if value else ""
+
+
+def _span(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(d)sd %(h)sh", d=days, h=hours)
+    if hours:
+        return _("%(h)sh %(m)02dm", h=hours, m=minutes)
+    return _("%(m)sm", m=minutes)
+
+
+def countdown(due: datetime | None) -> str:
+    """Time left until ``due`` ("2h 05m"), or how late it is ("late 15m")."""
+    if due is None:
+        return ""
+    left = (due - clock.now()).total_seconds()
+    return _span(left) if left > 0 else _("late %(span)s", span=_span(left))
+
+
+def age(since: datetime | None) -> str:
+    return _span((clock.now() - since).total_seconds()) if since else ""
+
+
+def label(node: dict | None, fallback: str = "") -> str:
+    """The title of a schema (or schema property) in the current language."""
+    node = node or {}
+    if is_zh() and node.get("x-title-zh"):
+        return node["x-title-zh"]
+    return node.get("title") or fallback
+
+
+def enum_label(node: dict, value) -> str:
+    labels = node.get("x-enum-labels") or {}
+    chosen = labels.get("zh" if is_zh() else "en") or labels.get("en") or []
+    options = node.get("enum") or []
+    if value in options and len(chosen) == len(options):
+        return chosen[options.index(value)]
+    return str(value)

@@ -1,0 +1,80 @@
+"""The inbox: "Mine", "My queues" and, for supervisors, "Team"; filters, saved filters, claim and unclaim.
+
+The list is a partial that htmx refreshes in place (every 30 s and after each action); the page
+around it loads once.
+"""
+
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine import clock, deployments, inbox, saved_filters, tickets
+from engine.errors import EngineError, Forbidden
+from web.security import staff_blueprint
+
+blueprint = staff_blueprint("inbox", __name__)
+FILTERS = ("view", "channel", "process", "task", "customer", "sla", "sort")
+
+
+def _args() -> dict[str, str]:
+    """The list's arguments from the query string or the posted form, empty ones dropped."""
+    source = request.values
+    args = {name: source.get(name, "").strip() for name in FILTERS}
+    args = {name: value for name, value in args.items() if value}
+    args.setdefault("view", "mine")
+    return args
+
+
+def _panel_context(args: dict[str, str]) -> dict:
+    if args["view"] == "team" and not current_user.has_role(*inbox.TEAM_ROLES):
+        raise Forbidden(_("The team view is for supervisors."))
+    query = {key: value for key, value in args.items() if key != "view"}
+    rows = inbox.inbox(current_user, view=args["view"], **{k: v or None for k, v in query.items() if k != "sort"},
+                       sort=args.get("sort", "due"))
+    return {"rows": rows, "args": args, "counts": inbox.counts(current_user), "now": clock.now()}
+
+
+@blueprint.get("/")
+@blueprint.get("/inbox")
+def index():
+    args = _args()
+    return render_template("inbox/index.html", processes=deployments.models(),
+                           saved=saved_filters.of(current_user), **_panel_context(args))
+
+
+@blueprint.get("/inbox/list")
+def panel():
+    args = _args()
+    response = make_response(render_template("inbox/_panel.html", **_panel_context(args)))
+    if request.headers.get("HX-Trigger") == "inbox-filters":  # a filter change, not the periodic refresh
+        response.headers["HX-Push-Url"] = url_for("inbox.index", **args)
+    return response
+
+
+@blueprint.post("/inbox/tasks/<int:task_id>/<any(claim, unclaim):action>")
+def take(task_id: int, action: str):
+    """Claim or give back a task, then show the list again (in place under htmx, with any refusal above it)."""
+    if request.headers.get("HX-Request"):
+        notice = None
+        try:
+            getattr(tickets, action)(current_user, task_id)
+        except EngineError as err:
+            notice = err.message
+        return render_template("inbox/_panel.html", notice=notice, **_panel_context(_args()))
+    getattr(tickets, action)(current_user, task_id)
+    flash(_("Task claimed.") if action == "claim" else _("Task returned to its queue."), "success")
+    return redirect(url_for("inbox.index", **_args()))
+
+
+@blueprint.post("/inbox/filters")
+def save_filter():
+    saved_filters.save(current_user, request.form.get("name", ""), _args())
+    flash(_("Filter saved."), "success")
+    return redirect(url_for("inbox.index", **_args()))
+
+
+@blueprint.post("/inbox/filters/<int:filter_id>/delete")
+def delete_filter(filter_id: int):
+    saved_filters.remove(current_user, filter_id)
+    flash(_("Filter removed."), "info")
+    return redirect(url_for("inbox.index"))

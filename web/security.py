@@ -1,0 +1,76 @@
+"""What every staff page shares for safety: CSRF on every form, security headers, role checks, one error page.
+
+The JSON API is exempt from CSRF because it accepts only bearer tokens, never the session cookie.
+"""
+
+from functools import wraps
+
+from flask import Blueprint, Flask, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
+
+csrf = CSRFProtect()
+
+# Scripts only from this server (no inline script); bpmn-js and htmx set inline styles on elements.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422}
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.after_request(_add_headers)
+    app.register_error_handler(CSRFError, _csrf_failed)
+
+
+def _add_headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.blueprint != "api" and request.endpoint != "assets.vendor" and request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _csrf_failed(err: CSRFError):
+    message = _("The form expired or did not come from this site. Reload the page and try again.")
+    return render_template("error.html", status=400, message=message), 400
+
+
+def staff_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
+    """A blueprint of staff pages: every view needs a signed-in user, engine errors become the error page."""
+    blueprint = Blueprint(name, import_name, **kwargs)
+    blueprint.before_request(_signed_in)
+    blueprint.register_error_handler(EngineError, _engine_error)
+    return blueprint
+
+
+@login_required
+def _signed_in():
+    return None
+
+
+def _engine_error(err: EngineError):
+    status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
+    return render_template("error.html", status=status, message=err.message), status
+
+
+def role_required(*roles: str):
+    """Refuse (403) anyone who has none of ``roles``."""
+    def decorate(view):
+        @wraps(view)
+        def checked(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                raise Forbidden(_("This page needs the role %(roles)s.", roles=" / ".join(roles)))
+            return view(*args, **kwargs)
+        return checked
+    return decorate

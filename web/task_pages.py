@@ -1,0 +1,65 @@
+"""A task's form, rendered from its JSON Schema, with the ticket beside it; complete it or save a draft."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine import clock, drafts, tickets
+from engine.errors import Forbidden, InvalidInput
+from engine.inbox import sla_status
+from engine.models import ACTIVE_TASK_STATES, HumanTask
+from web import schema_form
+from web.i18n import term
+from web.security import staff_blueprint
+from web.ticket_pages import ticket_context
+
+blueprint = staff_blueprint("tasks", __name__)
+
+
+def _workable(task_id: int) -> HumanTask:
+    """The task, if it is the user's to work: their role, or assigned to them."""
+    task = tickets.get_task(task_id)
+    if not current_user.has_role(task.role) and task.assignee_id != current_user.id:
+        raise Forbidden(_("This task belongs to the role %(role)s, which you do not have.", role=task.role))
+    return task
+
+
+def _render(task: HumanTask, values: dict, errors: dict[str, str], status: int = 200):
+    schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
+    draft = drafts.find(task, current_user)
+    task_sla = sla_status(task.sla_state, task.due_at, clock.now())
+    return render_template("tasks/form.html", task=task, schema=schema, task_sla=task_sla,
+                           fields=schema_form.fields(schema, values, errors), draft=draft,
+                           **ticket_context(task.ticket)), status
+
+
+@blueprint.get("/tasks/<int:task_id>")
+def show(task_id: int):
+    task = _workable(task_id)
+    if task.state not in ACTIVE_TASK_STATES:
+        flash(_("This task is already %(state)s.", state=term(task.state)), "info")
+        return redirect(url_for("tickets.show", ticket_id=task.ticket_id))
+    draft = drafts.find(task, current_user)
+    return _render(task, draft.data if draft else {}, {})
+
+
+@blueprint.post("/tasks/<int:task_id>")
+def submit(task_id: int):
+    """Complete the task, or keep what was typed as a draft (no validation for a draft)."""
+    task = _workable(task_id)
+    schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
+    values, errors = schema_form.parse(schema, request.form)
+    if request.form.get("action") == "draft":
+        drafts.save(task, current_user, values)
+        flash(_("Draft saved."), "success")
+        return redirect(url_for("tasks.show", task_id=task.id))
+    if errors:
+        return _render(task, values, errors, 422)
+    try:
+        tickets.complete(current_user, task.id, values)
+    except InvalidInput as err:
+        flash(_("Please correct the marked fields."), "danger")
+        return _render(task, values, schema_form.engine_errors(err.details), 422)
+    drafts.discard(task, current_user)
+    flash(_("Task completed."), "success")
+    return redirect(url_for("inbox.index"))

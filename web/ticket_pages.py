@@ -1,0 +1,85 @@
+"""The ticket page: header, timeline, comments, attachments and the diagram with the ticket's progress."""
+
+from flask import flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, undefer
+
+from engine import attachments, clock, progress, ticket_access, tickets
+from engine.db import db
+from engine.inbox import sla_status
+from engine.models import ACTIVE_TASK_STATES, HumanTask, ProcessVersion, Ticket, TicketEvent
+from engine.sla import ACTIVE as ACTIVE_CLOCKS
+from web.security import staff_blueprint
+
+blueprint = staff_blueprint("tickets", __name__)
+SEVERITY = ("on_track", "warning", "breached")
+
+
+def _visible(ticket_id: int) -> Ticket:
+    return ticket_access.require_view(current_user, tickets.get_ticket(ticket_id))
+
+
+def ticket_context(ticket: Ticket) -> dict:
+    """What the ticket page and the task form's side panel show."""
+    events = list(db.session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+        .options(joinedload(TicketEvent.actor), joinedload(TicketEvent.task)).order_by(TicketEvent.id)))
+    open_tasks = list(db.session.scalars(
+        select(HumanTask).where(HumanTask.ticket_id == ticket.id, HumanTask.state.in_(ACTIVE_TASK_STATES))
+        .options(joinedload(HumanTask.assignee)).order_by(HumanTask.id)))
+    schemas = ticket.process_version.forms.values()
+    known = {name: node for schema in schemas for name, node in schema.get("properties", {}).items()}
+    return {"ticket": ticket, "events": events, "open_tasks": open_tasks, "ticket_sla": _ticket_sla(ticket),
+            "files": attachments.of(ticket), "data_fields": known, "now": clock.now()}
+
+
+def _ticket_sla(ticket: Ticket) -> dict | None:
+    """The worst state of the ticket's running SLA clocks and the soonest due time, or None when none runs."""
+    running = [c for c in tickets.sla_clocks(ticket) if c.state in ACTIVE_CLOCKS]
+    if not running:
+        return None
+    now = clock.now()
+    state = max((sla_status({"warned": "warned", "breached": "breached"}.get(c.state), c.due_at, now)
+                 for c in running), key=SEVERITY.index)
+    return {"state": state, "due_at": min(c.due_at for c in running)}
+
+
+@blueprint.get("/tickets/<int:ticket_id>")
+def show(ticket_id: int):
+    return render_template("tickets/show.html", **ticket_context(_visible(ticket_id)))
+
+
+@blueprint.get("/tickets/<int:ticket_id>/diagram")
+def diagram(ticket_id: int):
+    """The ticket's own process version as BPMN XML, with the element ids to mark."""
+    ticket = _visible(ticket_id)
+    version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.id == ticket.process_version_id)
+                                .options(undefer(ProcessVersion.bpmn_xml)))
+    return jsonify(xml=version.bpmn_xml, **progress.steps(ticket))
+
+
+@blueprint.post("/tickets/<int:ticket_id>/comments")
+def comment(ticket_id: int):
+    ticket = _visible(ticket_id)
+    tickets.comment(current_user, ticket.id, request.form.get("body", ""))
+    flash(_("Comment added."), "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id) + "#comments")
+
+
+@blueprint.post("/tickets/<int:ticket_id>/attachments")
+def upload(ticket_id: int):
+    ticket = _visible(ticket_id)
+    upload = request.files.get("file")
+    attachments.add(current_user, ticket, upload.filename if upload else "", upload.read() if upload else b"")
+    flash(_("File attached."), "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id) + "#attachments")
+
+
+@blueprint.get("/attachments/<int:attachment_id>")
+def download(attachment_id: int):
+    row = attachments.get(attachment_id)
+    _visible(row.ticket_id)
+    return send_file(attachments.path_of(row), mimetype=row.content_type, as_attachment=True,
+                     download_name=row.filename, max_age=0)
