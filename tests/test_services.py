@@ -64,3 +64,19 @@ def test_a_bad_service_task_is_refused_at_deploy(app, operation, params, needle)
         deploy(service_step(operation, params))
     problem, = caught.value.details
     assert problem["element_id"] == "step" and needle in problem["message"] and problem["line"]
+
+
+@pytest.mark.parametrize("with_customer, recipients", [
+    (True, ["+8613800000099", "zhao@keydesk.example"]),  # the customer's own account manager only
+    (False, ["+8613800000002", "+8613800000099", "manager@keydesk.example", "zhao@keydesk.example"]),
+])
+def test_the_account_manager_of_the_customer_is_alerted(app, with_customer, recipients):
+    from engine.models import Customer
+
+    own = users.create_user("zhao", "secret-password", ["manager"], "Zhao (account manager)",
+                            "zhao@keydesk.example", "+8613800000099")
+    db.session.get(Customer, 1).account_manager = own
+    db.session.commit()
+    deploy(service_step("notify_account_manager", {"subject": "'Contract ends'", "body": "'Renew it'"}))
+    tickets.start_ticket(users.by_username("agent"), "notifies", "expiry", customer_id=1 if with_customer else None)
+    assert sorted(address for _channel, address, _subject, _body in queued()) == recipients

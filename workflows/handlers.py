@@ -13,6 +13,14 @@ def notify_role(call) -> dict:
     return {"notified": sent}
 
 
+def notify_account_manager(call) -> dict:
+    """Parameters: subject, body, optional event. Alerts the account manager of the ticket's customer (the
+    manager role when the customer has none)."""
+    sent = call.notify_account_manager(call.params["subject"], call.params["body"],
+                                       call.params.get("event", "process_message"))
+    return {"notified": sent}
+
+
 def notify_customer(call) -> dict:
     """Parameters: subject, body, optional event (activation_notice, contract_expiry...). Sends the ticket's
     customer an SMS."""
@@ -26,4 +34,5 @@ def update_customer(call) -> dict:
     return {"changed": call.update_customer(call.params["changes"], call.params["reason"])}
 
 
-HANDLERS = {"notify_role": notify_role, "notify_customer": notify_customer, "update_customer": update_customer}
+HANDLERS = {"notify_role": notify_role, "notify_account_manager": notify_account_manager,
+            "notify_customer": notify_customer, "update_customer": update_customer}
