@@ -90,6 +90,9 @@ def test_each_path_ends_as_the_decisions_say(fake_clock, customer, steps, status
 
 
 def test_the_expiry_reminder_goes_to_the_account_manager_and_the_customer(fake_clock, customer):
+    users.create_user("zhao", "secret-password", ["manager"], "Zhao (another account manager)",
+                      "zhao@keydesk.example", "+8613800000099")
+    db.session.commit()
     ticket = start(customer)
     walk(ticket.id, PATHS["signed within the director's authority"][0])
     fake_clock.current = REMIND_AT
