@@ -134,21 +134,22 @@ def test_the_decision_table_sends_contracts_above_the_directors_authority_to_the
     assert open_steps(ticket.id) == [next_step]
 
 
-@pytest.mark.parametrize("element, data, field, message_zh", [
-    ("draft_contract", {**DRAFT, "departments": []}, "departments", "“会签部门”至少需要 1 项"),
-    ("draft_contract", {**DRAFT, "term_months": 0}, "term_months", "“合同期限（月）”不能小于 1"),
-    ("countersign_business", {"business_decision": "reject"}, "business_comment", "“说明”为必填项"),
+@pytest.mark.parametrize("before, element, data, field, message_zh", [
+    ([], "draft_contract", {**DRAFT, "departments": []}, "departments", "“会签部门”至少需要 1 项"),
+    ([], "draft_contract", {**DRAFT, "term_months": 0}, "term_months", "“合同期限（月）”不能小于 1"),
+    (TO_DIRECTOR[:1], "countersign_business", {"business_decision": "reject"}, "business_comment", "“说明”为必填项"),
+    ([*TO_DIRECTOR, ("director_approval", approve("director"))], "sign_contract",
+     {**SIGN, "contract_end": "2026-11-29"}, "contract_end", "“合同到期日”必须晚于“签署日期”"),
 ])
-def test_a_wrong_form_value_is_refused_by_its_label_and_changes_nothing(app, customer, element, data, field,
+def test_a_wrong_form_value_is_refused_by_its_label_and_changes_nothing(app, customer, before, element, data, field,
                                                                          message_zh):
     ticket = start(customer)
-    if element != "draft_contract":
-        work(ticket.id, "draft_contract", DRAFT)
-    before = open_steps(ticket.id)
+    walk(ticket.id, before)
+    waiting = open_steps(ticket.id)
     with pytest.raises(InvalidInput) as caught:
         work(ticket.id, element, data)
     assert [(d["field"], d["message_zh"]) for d in caught.value.details] == [(field, message_zh)]
-    assert open_steps(ticket.id) == before
+    assert open_steps(ticket.id) == waiting
 
 
 def test_the_shipped_diagram_validates_and_the_demo_deployed_it(app):

@@ -62,5 +62,5 @@ FORMS: dict[str, dict] = {
         "reminder_days": field("integer", "Remind this many days before the end", "到期前提醒天数", "number",
                                minimum=1, maximum=180, description="Usually 30.",
                                **{"x-description-zh": "通常为 30 天。"}),
-    }, ["signed_on", "contract_end", "reminder_days"]),
+    }, ["signed_on", "contract_end", "reminder_days"], order=[("signed_on", "contract_end")]),
 }

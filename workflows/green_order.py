@@ -53,7 +53,7 @@ FORMS: dict[str, dict] = {
         "planned_finish": day("Planned finish", "计划完工日期"),
         "plan": text("Plan", "施工计划", long=True),
         "crew": text("Crew", "施工队伍"),
-    }, ["planned_start", "planned_finish", "plan"]),
+    }, ["planned_start", "planned_finish", "plan"], order=[("planned_start", "planned_finish")]),
     "green_order.progress": form("Construction progress", "施工进度", {
         "progress_percent": field("integer", "Progress (%)", "完成进度（%）", "number", minimum=0, maximum=100),
         "progress_note": text("What was done", "进展说明", long=True),
