@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 CATALOG := web/translations/zh/LC_MESSAGES/messages
 NPM := node_modules/.package-lock.json
 
-.PHONY: install run test bench clean chromium
+.PHONY: install run test bench clean chromium screenshots
 
 # Reinstall only when the packaging files change.
 $(INSTALLED): setup.cfg pyproject.toml
@@ -27,10 +27,13 @@ $(NPM): package-lock.json
 
 install: $(INSTALLED) $(CATALOG).mo $(NPM)
 
-# The browser tests drive Debian's Chromium; install it where missing (as root), never a downloaded browser.
+# The browser tests drive Debian's Chromium (with a Chinese font); install it where missing (as root), never a
+# downloaded browser.
+BROWSER_PACKAGES := chromium fonts-wqy-zenhei
 chromium:
-	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y -q chromium \
-		|| (apt-get update -q && apt-get install -y -q chromium) || echo "chromium could not be installed: browser tests will skip"
+	@dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y -q $(BROWSER_PACKAGES) \
+		|| (apt-get update -q && apt-get install -y -q $(BROWSER_PACKAGES)) \
+		|| echo "chromium could not be installed: browser tests will skip"
 
 run: install
 	$(BIN)/python run.py serve
@@ -39,9 +42,15 @@ test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# Pictures of the main pages for the README, taken by the browser tests.
+screenshots: install chromium
+	KEYDESK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser.py -q
+
 bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/notifications.py
+	$(BIN)/python bench/branches.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache node_modules $(CATALOG).mo

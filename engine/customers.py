@@ -1,28 +1,100 @@
-"""Changes to a customer's record: checked, applied, and each one written to the customer's history.
+"""Customer records: find and read them within the reader's branches, and change them with a history.
 
-Customers are never deleted; what changes over their life (credit level, member card, archived as a
-prospect, account manager) changes through ``change`` so that the history says who, when and why.
+Every change to a customer, its contacts or its contracts goes through this module and leaves one
+``CustomerChange`` row per field (who, when, why, and the ticket when a process step made it);
+nothing is ever deleted.
 """
 
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
+from engine import branches, fields
 from engine.db import db
 from engine.errors import InvalidInput, NotFound
-from engine.models import CREDIT_LEVELS, CUSTOMER_STATES, MEMBER_CARDS, TIERS, Customer, CustomerChange, Ticket, User
+from engine.models import (
+    CREDIT_LEVELS,
+    CUSTOMER_STATES,
+    MEMBER_CARDS,
+    TIERS,
+    Branch,
+    Contact,
+    Contract,
+    Customer,
+    CustomerChange,
+    Ticket,
+    User,
+)
 
-CHOICES = {"credit_level": CREDIT_LEVELS, "member_card": (*MEMBER_CARDS, None), "status": CUSTOMER_STATES,
-           "tier": TIERS}
-FREE_TEXT = ("name", "phone", "industry")
-EDITABLE = (*CHOICES, *FREE_TEXT, "arpu", "points", "account_manager_id")
+
+def _user(value):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or db.session.get(User, value) is None):
+        raise fields.Wrong(f"no user {value}", f"没有用户 {value}")
+    return value
 
 
-def get(customer_id: int) -> Customer:
-    customer = db.session.get(Customer, customer_id)
+def _branch(value):
+    if isinstance(value, bool) or not isinstance(value, int) or db.session.get(Branch, value) is None:
+        raise fields.Wrong(f"no branch {value}", f"没有分支机构 {value}")
+    return value
+
+
+FIELDS = {
+    "credit_level": fields.choice(CREDIT_LEVELS), "member_card": fields.choice((*MEMBER_CARDS, None)),
+    "status": fields.choice(CUSTOMER_STATES), "tier": fields.choice(TIERS),
+    "name": fields.text(required=True), "phone": fields.phone, "industry": fields.text(limit=64),
+    "arpu": fields.amount, "points": fields.whole, "account_manager_id": _user, "branch_id": _branch,
+}
+EDITABLE = tuple(FIELDS)
+
+
+@contextmanager
+def saved() -> Iterator[None]:
+    """Commit what the block changed, or roll all of it back."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def get(customer_id: int, viewer: User | None = None) -> Customer:
+    """The customer; with a ``viewer``, only within their branches (outside them it does not exist)."""
+    query = select(Customer).where(Customer.id == customer_id)
+    if viewer is not None:
+        query = query.where(branches.visible(viewer, Customer.branch_id))
+    customer = db.session.scalar(query) if isinstance(customer_id, int) else None
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     return customer
+
+
+def search(viewer: User, q: str | None = None, limit: int = 50, offset: int = 0) -> list[Customer]:
+    """Customers the viewer may see whose name, code or phone, a contact's phone or a contract number holds ``q``."""
+    query = select(Customer).where(branches.visible(viewer, Customer.branch_id))
+    term = (q or "").strip()
+    if term:
+        query = query.where(or_(
+            Customer.name.icontains(term, autoescape=True), Customer.code.icontains(term, autoescape=True),
+            Customer.phone.contains(term, autoescape=True),
+            exists().where(Contact.customer_id == Customer.id, Contact.phone.contains(term, autoescape=True)),
+            exists().where(Contract.customer_id == Customer.id, Contract.number.icontains(term, autoescape=True)),
+        ))
+    return list(db.session.scalars(query.order_by(Customer.name, Customer.id).limit(limit).offset(offset)))
+
+
+def update(actor: User, customer_id: int, changes: dict, reason: str) -> list[CustomerChange]:
+    """A member of staff changes a customer of their branches; a move goes only to a branch they see."""
+    with saved():
+        customer = get(customer_id, actor)
+        if isinstance(changes, dict) and "branch_id" in changes and not branches.can_see(actor, changes["branch_id"]):
+            branch = changes["branch_id"]
+            raise InvalidInput("the customer change has wrong values: branch_id",
+                               [fields.problem("branch_id", f"no branch {branch}", f"没有分支机构 {branch}")])
+        return change(customer, changes, reason, actor)
 
 
 def change(customer: Customer, changes: dict, reason: str, actor: User | None = None,
@@ -31,20 +103,40 @@ def change(customer: Customer, changes: dict, reason: str, actor: User | None = 
 
     Nothing is applied unless every field and value is valid. The caller owns the transaction.
     """
-    values = _checked(changes)
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("a change to a customer needs a reason", [{"field": "reason", "message": "required"}])
+    values = fields.checked(FIELDS, changes, "customer change")
+    return apply(customer, customer, values, reason, actor, ticket)
+
+
+def apply(customer: Customer, target, values: dict, reason: str, actor: User | None = None,
+          ticket: Ticket | None = None) -> list[CustomerChange]:
+    """Set checked ``values`` on ``target`` (the customer, a contact or a contract) with one history row each."""
+    why = require_reason(reason)
     recorded = []
     for field, new in values.items():
-        old = getattr(customer, field)
+        old = getattr(target, field)
         if old == new:
             continue
-        setattr(customer, field, new)
-        row = CustomerChange(customer=customer, actor=actor, ticket=ticket,
-                             field=field, old=_text(old), new=_text(new), reason=reason.strip())
-        db.session.add(row)
-        recorded.append(row)
+        setattr(target, field, new)
+        recorded.append(record(customer, field, old, new, why, actor, ticket, target))
     return recorded
+
+
+def record(customer: Customer, field: str, old, new, reason: str, actor: User | None,
+           ticket: Ticket | None = None, target=None) -> CustomerChange:
+    """One history row; ``target`` says which contact or contract the field belongs to."""
+    row = CustomerChange(customer=customer, actor=actor, ticket=ticket, field=field, old=_text(old), new=_text(new),
+                         reason=reason, contact=target if isinstance(target, Contact) else None,
+                         contract=target if isinstance(target, Contract) else None)
+    db.session.add(row)
+    return row
+
+
+def require_reason(reason: object) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("a change to a customer needs a reason",
+                           [fields.problem("reason", "required: say why, for the customer's history",
+                                           "必填：请说明修改原因（记入客户历史）")])
+    return reason.strip()
 
 
 def history(customer: Customer) -> list[CustomerChange]:
@@ -52,49 +144,5 @@ def history(customer: Customer) -> list[CustomerChange]:
                                    .order_by(CustomerChange.at, CustomerChange.id)))
 
 
-def _checked(changes: dict) -> dict:
-    """The changes converted to column values; raises InvalidInput naming every bad field at once."""
-    if not isinstance(changes, dict) or not changes:
-        raise InvalidInput("nothing to change", [{"field": None, "message": "give at least one field"}])
-    values, problems = {}, []
-    for field, value in changes.items():
-        try:
-            values[field] = _value(field, value)
-        except ValueError as err:
-            problems.append({"field": field, "message": str(err)})
-    if problems:
-        raise InvalidInput("the customer change has wrong values: " + ", ".join(p["field"] for p in problems),
-                           problems)
-    return values
-
-
-def _value(field: str, value):
-    if field not in EDITABLE:
-        raise ValueError("not a field that can be changed")
-    if field in CHOICES:
-        if value not in CHOICES[field]:
-            raise ValueError("must be one of " + ", ".join(str(c) for c in CHOICES[field]))
-        return value
-    if field in FREE_TEXT:
-        if not isinstance(value, str) or (field == "name" and not value.strip()):
-            raise ValueError("must be text" + (" and not empty" if field == "name" else ""))
-        return value.strip()
-    if field == "arpu":
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            raise ValueError("must be an amount in yuan") from None
-        if not amount.is_finite() or amount < 0:
-            raise ValueError("must be an amount of zero or more")
-        return amount.quantize(Decimal("0.01"))
-    if field == "points":
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ValueError("must be a whole number of zero or more")
-        return value
-    if value is not None and db.session.get(User, value) is None:  # account_manager_id
-        raise ValueError(f"no user {value}")
-    return value
-
-
 def _text(value) -> str | None:
-    return None if value is None else str(value)
+    return None if value is None else str(value)[:256]

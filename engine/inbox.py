@@ -1,11 +1,14 @@
-"""Read-only lists for the task inbox and the ticket list: indexed queries that never load a workflow."""
+"""Read-only lists for the task inbox and the ticket list: indexed queries that never load a workflow.
+
+Every list holds only what lies within the user's branches (engine.branches).
+"""
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, false, func, or_, select
 
-from engine import clock
+from engine import branches, clock, customers
 from engine.db import db
 from engine.errors import InvalidInput
 from engine.models import (
@@ -30,11 +33,12 @@ TEAM_ROLES = ("supervisor", "admin")
 
 def tasks_for(user: User, role: str | None = None, mine: bool = False, state: str | None = None,
               limit: int = 100, offset: int = 0) -> list[HumanTask]:
-    """Tasks of the user's roles plus those assigned to the user, soonest due first."""
+    """Tasks of the user's roles plus those assigned to them, on tickets of their branches, soonest due first."""
     _check_choice("state", state, TASK_STATES)
     states = (state,) if state else ACTIVE_TASK_STATES
     visible = or_(HumanTask.assignee_id == user.id, HumanTask.role.in_(user.role_names))
-    query = select(HumanTask).where(visible, HumanTask.state.in_(states))
+    query = (select(HumanTask).join(HumanTask.ticket)
+             .where(visible, HumanTask.state.in_(states), branches.visible(user, Ticket.branch_id)))
     if role:
         query = query.where(HumanTask.role == role)
     if mine:
@@ -43,11 +47,14 @@ def tasks_for(user: User, role: str | None = None, mine: bool = False, state: st
     return list(db.session.scalars(query.limit(limit).offset(offset)))
 
 
-def tickets(status: str | None = None, channel: str | None = None, limit: int = 100, offset: int = 0) -> list[Ticket]:
-    """Tickets, newest first, optionally of one status and channel."""
+def tickets(viewer: User, status: str | None = None, channel: str | None = None, customer_id: int | None = None,
+            limit: int = 100, offset: int = 0) -> list[Ticket]:
+    """Tickets of the viewer's branches, newest first, optionally of one status, channel and customer."""
     _check_choice("status", status, TICKET_STATES)
     _check_choice("channel", channel, tuple(CHANNELS))
-    query = select(Ticket)
+    query = select(Ticket).where(branches.visible(viewer, Ticket.branch_id))
+    if customer_id is not None:
+        query = query.where(Ticket.customer_id == customer_id)
     if status:
         query = query.where(Ticket.status == status)
     if channel:
@@ -95,7 +102,7 @@ def inbox(user: User, view: str = "mine", channel: str | None = None, process: s
              .join(ProcessModel, ProcessVersion.model_id == ProcessModel.id)
              .outerjoin(Customer, Ticket.customer_id == Customer.id)
              .outerjoin(User, HumanTask.assignee_id == User.id)
-             .where(_view_condition(user, view)))
+             .where(_view_condition(user, view), branches.visible(user, Ticket.branch_id)))
     if channel:
         query = query.where(Ticket.channel == channel)
     if process:
@@ -115,7 +122,8 @@ def counts(user: User) -> dict[str, int]:
     """How many tasks each view holds, in one query; "team" only for those who may see it."""
     columns = {view: func.count(case((_view_condition(user, view), 1))) for view in VIEWS
                if view != "team" or user.has_role(*TEAM_ROLES)}
-    row = db.session.execute(select(*columns.values()).where(HumanTask.state.in_(ACTIVE_TASK_STATES))).one()
+    row = db.session.execute(select(*columns.values()).join(Ticket, HumanTask.ticket_id == Ticket.id).where(
+        HumanTask.state.in_(ACTIVE_TASK_STATES), branches.visible(user, Ticket.branch_id))).one()
     return dict(zip(columns, row, strict=True))
 
 
@@ -153,13 +161,6 @@ def _escaped(text: str) -> str:
     return text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_customers(text: str, limit: int = 20) -> list[Customer]:
-    """Customers whose name, code or phone contains ``text``, best known first (for picking one)."""
-    pattern = f"%{_escaped(text)}%"
-    if not text.strip():
-        return []
-    query = (select(Customer).where(or_(Customer.name.ilike(pattern, escape="\\"),
-                                        Customer.code.ilike(pattern, escape="\\"),
-                                        Customer.phone.ilike(pattern, escape="\\")))
-             .order_by(Customer.name).limit(limit))
-    return list(db.session.scalars(query))
+def search_customers(viewer: User, text: str, limit: int = 20) -> list[Customer]:
+    """Customers of the viewer's branches matching ``text`` (engine.customers.search), for picking one."""
+    return customers.search(viewer, text, limit=limit) if text.strip() else []

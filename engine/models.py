@@ -28,11 +28,27 @@ TIERS = ("A+", "A", "B", "C")
 CREDIT_LEVELS = ("red", "grey", "black")
 MEMBER_CARDS = ("diamond", "emerald", "sapphire")
 CUSTOMER_STATES = ("active", "prospect", "departed")  # never deleted: a lost customer is archived
+BRANCH_LEVELS = ("hq", "province", "city")  # headquarters > provincial branches > city branches
+CONTRACT_STATES = ("draft", "active", "ended")  # a contract is ended, never deleted
 
 
 def _now():
     """Column default that follows engine.clock, also when a test replaces clock.now."""
     return clock.now()
+
+
+class Branch(db.Model):
+    """A unit of the operator: headquarters, a provincial branch or a city branch. Staff see their branch and below."""
+
+    __tablename__ = "branches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    level: Mapped[str] = mapped_column(String(8))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    parent: Mapped["Branch | None"] = relationship(remote_side=[id])
 
 
 class User(UserMixin, db.Model):
@@ -48,6 +64,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=_now)
     locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # en | zh_CN
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)  # None: sees no customer
+    branch: Mapped[Branch | None] = relationship()
     roles: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -105,7 +123,9 @@ class Customer(db.Model):
     arpu: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # average monthly revenue, yuan
     points: Mapped[int] = mapped_column(default=0)  # loyalty points
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
     account_manager: Mapped[User | None] = relationship()
+    branch: Mapped[Branch | None] = relationship()
 
 
 class CustomerChange(db.Model):
@@ -121,9 +141,62 @@ class CustomerChange(db.Model):
     old: Mapped[str | None] = mapped_column(String(256))
     new: Mapped[str | None] = mapped_column(String(256))
     reason: Mapped[str] = mapped_column(Text, default="")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("customer_contacts.id"), index=True)  # a contact's field
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("customer_contracts.id"), index=True)  # a contract's
     customer: Mapped[Customer] = relationship()
     actor: Mapped[User | None] = relationship()
     ticket: Mapped["Ticket | None"] = relationship()
+    contact: Mapped["Contact | None"] = relationship()
+    contract: Mapped["Contract | None"] = relationship()
+
+
+class Contact(db.Model):
+    """A person at the customer the desk talks to. Deactivated when they leave, never deleted."""
+
+    __tablename__ = "customer_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(128), default="")  # their job at the customer
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    email: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    customer: Mapped[Customer] = relationship()
+
+
+class Contract(db.Model):
+    """A service contract with the customer; its end date is what the desk watches. Ended, never deleted."""
+
+    __tablename__ = "customer_contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(256))
+    start_date: Mapped[date]
+    end_date: Mapped[date | None] = mapped_column(index=True)  # None: open-ended
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # yuan
+    status: Mapped[str] = mapped_column(String(8), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    customer: Mapped[Customer] = relationship()
+
+
+class CustomerView(db.Model):
+    """Someone looked at a customer's record (the operator's confidentiality rules). Kept forever, never changed."""
+
+    __tablename__ = "customer_views"
+    __table_args__ = (Index("ix_customer_views_customer_at", "customer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=_now)
+    via: Mapped[str] = mapped_column(String(8))  # web | api
+    part: Mapped[str] = mapped_column(String(16))  # record | contacts | contracts | history | views
+    customer: Mapped[Customer] = relationship()
+    user: Mapped[User] = relationship()
 
 
 class ProcessModel(db.Model):
@@ -175,6 +248,7 @@ class Ticket(db.Model):
     channel: Mapped[str] = mapped_column(String(8))
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)  # the customer's, at opening
     title: Mapped[str] = mapped_column(String(256))
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     status: Mapped[str] = mapped_column(String(16), default="open")
@@ -192,6 +266,7 @@ class Ticket(db.Model):
 
     process_version: Mapped[ProcessVersion] = relationship()
     customer: Mapped[Customer | None] = relationship()
+    branch: Mapped[Branch | None] = relationship()
     creator: Mapped[User] = relationship()
     tasks: Mapped[list["HumanTask"]] = relationship(back_populates="ticket", order_by="HumanTask.id")
 
@@ -377,8 +452,8 @@ class ImmutableRecordError(RuntimeError):
 
 
 NEVER_DELETED = (Customer, CustomerChange, Ticket, TicketEvent, HumanTask, ProcessModel, ProcessVersion, User,
-                 SlaClock, Timer)
-NEVER_CHANGED = (TicketEvent, ProcessVersion, CustomerChange)
+                 SlaClock, Timer, Branch, Contact, Contract, CustomerView)
+NEVER_CHANGED = (TicketEvent, ProcessVersion, CustomerChange, CustomerView)
 
 
 @event.listens_for(Session, "before_flush")

@@ -9,6 +9,7 @@ PERMISSIONS = {
     "assign": ("supervisor", "admin"),
     "cancel": ("supervisor", "admin"),
     "configure": ("admin",),  # SLA policies and business calendars
+    "audit_customers": ("supervisor", "admin"),  # who looked at a customer's record
 }
 
 

@@ -8,13 +8,10 @@ the evaluated parameters, a copy of the task data, and the few things a handler 
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 import workflows
-from engine import customers, sla
-from engine.db import db
-from engine.models import Ticket, User, UserRole
-from notifications import outbox
+from engine import branches, customers, sla
+from engine.models import Ticket
+from notifications import notify, rota
 
 
 @dataclass(frozen=True)
@@ -26,13 +23,12 @@ class ServiceCall:
     key: str  # unique for this execution of the task: makes the messages it queues idempotent
 
     def notify_role(self, role: str, subject: str, body: str, event: str = "process_message") -> int:
-        """Queue a message to every active member of a role; returns how many people."""
-        people = db.session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)))
-        count = 0
-        for person in people:
-            outbox.enqueue(event, person, self._subject(subject), body, self.key, self.ticket)
-            count += 1
-        return count
+        """Queue the event's message to whoever answers for a role now (its rota, else its members) and may see
+        the ticket; returns how many people. `subject` and `body` are the diagram's words, which the event's
+        template may use."""
+        people = rota.on_duty(role, audience=branches.audience(self.ticket.branch_id))
+        notify.people(event, people, self.key, self.ticket, subject=subject, body=body, data=self.data)
+        return len(people)
 
     def notify_account_manager(self, subject: str, body: str, event: str = "process_message") -> int:
         """Queue a message to the account manager of the ticket's customer; to the manager role when the
@@ -49,7 +45,7 @@ class ServiceCall:
         customer = sla.ticket_customer(self.ticket)
         if customer is None or not customer.phone:
             return False
-        outbox.enqueue_to(event, "sms", customer.phone, self._subject(subject), body, self.key, self.ticket)
+        notify.customer(event, customer.phone, self.key, self.ticket, subject=subject, body=body, data=self.data)
         return True
 
     def update_customer(self, changes: dict, reason: str) -> list[str]:
@@ -59,9 +55,6 @@ class ServiceCall:
             raise LookupError(f"ticket {self.ticket.number} has no customer to change")
         rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
         return [row.field for row in rows]
-
-    def _subject(self, subject: str) -> str:
-        return f"[{self.ticket.number}] {subject}"
 
 
 def dispatch(task, operation_name: str, operation_params: dict) -> str:

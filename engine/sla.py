@@ -10,7 +10,7 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import audit, clock, sla_config, timers
+from engine import audit, branches, clock, sla_config, timers
 from engine.db import db
 from engine.models import (
     PRIORITIES,
@@ -21,9 +21,8 @@ from engine.models import (
     Ticket,
     Timer,
     User,
-    UserRole,
 )
-from notifications import outbox
+from notifications import notify, rota
 
 KINDS = ("response", "resolution")
 ACTIVE = ("pending", "warned", "breached")
@@ -200,8 +199,7 @@ def _warn(sla_clock: SlaClock) -> None:
     if task is not None and task.sla_state is None:
         task.sla_state = "warned"
     audit.record(sla_clock.ticket, None, "sla_warned", task, clock=sla_clock.kind, due_at=sla_clock.due_at.isoformat())
-    _notify(sla_clock, "sla_warning", _owners(task),
-            f"{_what(sla_clock)} is due at {sla_clock.due_at:%Y-%m-%d %H:%M} UTC")
+    _notify(sla_clock, "sla_warning", _owners(task, sla_clock.ticket))
 
 
 def _breach(sla_clock: SlaClock) -> None:
@@ -218,7 +216,7 @@ def _climb(sla_clock: SlaClock, breach: bool = False) -> None:
     """Notify the next rung of the ladder (at a breach, the first), moving the task there if asked to."""
     task = sla_clock.task
     if sla_clock.rung >= len(sla_clock.ladder):
-        _notify(sla_clock, "sla_breached", _owners(task), f"{_what(sla_clock)} breached its SLA")
+        _notify(sla_clock, "sla_breached", _owners(task, sla_clock.ticket))
         return
     role = sla_clock.ladder[sla_clock.rung]
     sla_clock.rung += 1
@@ -229,33 +227,29 @@ def _climb(sla_clock: SlaClock, breach: bool = False) -> None:
         previous = task.role
         task.role, task.assignee, task.state, task.claimed_at = role, None, "open", None
         audit.record(sla_clock.ticket, None, "reassigned", task, role=role, previous=previous)
-    _notify(sla_clock, "sla_breached", _members(role),
-            f"{_what(sla_clock)} breached its SLA (escalation level {sla_clock.rung}: {role})")
+    _notify(sla_clock, "sla_breached", _on_duty(role, sla_clock.ticket), role=role)
 
 
-def _notify(sla_clock: SlaClock, event: str, people: list[User], text: str) -> None:
-    ticket = sla_clock.ticket
-    subject = f"[{ticket.number}] {text}"
-    body = f"{subject}\n\nTicket {ticket.number}: {ticket.title}\nPriority: {ticket.priority}\n"
-    for person in people:
-        outbox.enqueue(event, person, subject, body, dedupe=f"sla:{sla_clock.id}:{event}:{sla_clock.rung}",
-                       ticket=ticket)
+def _notify(sla_clock: SlaClock, event: str, people: list[User], role: str | None = None) -> None:
+    """Queue the event's message to each person once for this point of the clock (the rung is in the key)."""
+    task = sla_clock.task
+    notify.people(event, people, dedupe=f"sla:{sla_clock.id}:{event}:{sla_clock.rung}", ticket=sla_clock.ticket,
+                  sla={"kind": sla_clock.kind, "step": task.name if task else sla_clock.ticket.title,
+                       "due_at": notify.local_time(sla_clock.due_at), "rung": sla_clock.rung if role else 0,
+                       "role": role},
+                  task={"name": task.name, "role": task.role, "due_at": notify.local_time(task.due_at)} if task else {})
 
 
-def _what(sla_clock: SlaClock) -> str:
-    name = sla_clock.task.name if sla_clock.task else "the ticket"
-    return f"{sla_clock.kind.capitalize()} of '{name}'"
-
-
-def _owners(task: HumanTask | None) -> list[User]:
-    """Who answers for a task: its assignee, else its role; for the ticket's own clock, the supervisors."""
+def _owners(task: HumanTask | None, ticket: Ticket) -> list[User]:
+    """Who answers for a task: its assignee, else its role (on duty); for the ticket's own clock, the supervisors."""
     if task is not None and task.assignee is not None:
         return [task.assignee]
-    return _members(task.role if task is not None else "supervisor")
+    return _on_duty(task.role if task is not None else "supervisor", ticket)
 
 
-def _members(role: str) -> list[User]:
-    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))))
+def _on_duty(role: str, ticket: Ticket) -> list[User]:
+    """Who answers for the role now among those who may see the ticket: no alert outside one's branches."""
+    return rota.on_duty(role, audience=branches.audience(ticket.branch_id))
 
 
 def _raised(priority: str) -> str:

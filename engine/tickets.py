@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, clock, deployments, forms, permissions, runtime, sla, timers
+from engine import audit, branches, clock, deployments, forms, permissions, runtime, sla, timers
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.models import (
@@ -30,6 +30,7 @@ from engine.models import (
     Timer,
     User,
 )
+from notifications import notify
 
 
 @contextmanager
@@ -56,11 +57,12 @@ def start_ticket(actor: User, process: str, title: str, customer_id: int | None 
     """Open a ticket on the newest version of ``process`` and run it up to its first human tasks."""
     with step():
         version = deployments.latest_version(process)
-        _check_ticket_fields(title, priority, customer_id)
+        customer = _check_ticket_fields(actor, title, priority, customer_id)
         start_data = forms.validate(version.forms.get(_start_form(version)), data or {})
         channel = version.model.channel
         ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
                         customer_id=customer_id, title=title.strip(), priority=priority, creator=actor,
+                        branch_id=customer.branch_id if customer and customer.branch_id else actor.branch_id,
                         data=start_data, created_at=clock.now(), updated_at=clock.now())
         db.session.add(ticket)
         audit.record(ticket, actor, "created", process=process, version=version.version, data=start_data)
@@ -83,7 +85,7 @@ def claim(actor: User, task_id: int) -> HumanTask:
 
 def unclaim(actor: User, task_id: int) -> HumanTask:
     with step():
-        task = get_task(task_id)
+        task = get_task(task_id, actor)
         _require_active(task)
         if task.assignee_id != actor.id and not actor.has_role(*permissions.PERMISSIONS["assign"]):
             raise Forbidden(f"task {task.id} is not yours to give back")
@@ -97,7 +99,7 @@ def assign(actor: User, task_id: int, username: str) -> HumanTask:
     """A supervisor hands a task to a person who has the task's role."""
     with step():
         permissions.require(actor, "assign")
-        task = get_task(task_id)
+        task = get_task(task_id, actor)
         _require_active(task)
         assignee = db.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
         if assignee is None:
@@ -105,9 +107,15 @@ def assign(actor: User, task_id: int, username: str) -> HumanTask:
         if not assignee.has_role(task.role):
             raise InvalidInput(f"{username} does not have the role {task.role!r} this task needs",
                                [{"field": "username", "message": f"lacks role {task.role}"}])
+        if not branches.can_see(assignee, task.ticket.branch_id):
+            raise InvalidInput(f"{username} works in a branch that does not see ticket {task.ticket.number}",
+                               [{"field": "username", "message": "outside the ticket's branch"}])
         previous = task.assignee.username if task.assignee else None
         _take(task, assignee)
         audit.record(task.ticket, actor, "assigned", task, assignee=username, previous=previous)
+        if assignee.id != actor.id:
+            notify.people("task_assigned", [assignee], f"assigned:{task.id}:{clock.now().isoformat()}", task.ticket,
+                          task={"name": task.name, "role": task.role, "due_at": notify.local_time(task.due_at)})
         _touch(task.ticket)
     return task
 
@@ -139,7 +147,7 @@ def cancel(actor: User, ticket_id: int, reason: str) -> Ticket:
         permissions.require(actor, "cancel")
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidInput("a cancellation needs a reason", [{"field": "reason", "message": "required"}])
-        ticket = get_ticket(ticket_id)
+        ticket = get_ticket(ticket_id, actor)
         if ticket.status != "open":
             raise Conflict(f"ticket {ticket.number} is already {ticket.status}")
         workflow = runtime.load(ticket)
@@ -159,7 +167,7 @@ def cancel(actor: User, ticket_id: int, reason: str) -> Ticket:
 def pause(actor: User, ticket_id: int, reason: str) -> Ticket:
     """The ticket waits on the customer: its SLA clocks stop until it resumes."""
     with step():
-        ticket = _open_ticket(ticket_id)
+        ticket = _open_ticket(ticket_id, actor)
         if ticket.waiting_since is not None:
             raise Conflict(f"ticket {ticket.number} already waits on the customer")
         if not isinstance(reason, str) or not reason.strip():
@@ -173,7 +181,7 @@ def pause(actor: User, ticket_id: int, reason: str) -> Ticket:
 
 def resume(actor: User, ticket_id: int) -> Ticket:
     with step():
-        ticket = _open_ticket(ticket_id)
+        ticket = _open_ticket(ticket_id, actor)
         if ticket.waiting_since is None:
             raise Conflict(f"ticket {ticket.number} is not waiting on the customer")
         paused = sla.resume(ticket)
@@ -231,14 +239,15 @@ def comment(actor: User, ticket_id: int, body: str) -> None:
     with step():
         if not isinstance(body, str) or not body.strip():
             raise InvalidInput("a comment cannot be empty", [{"field": "body", "message": "required"}])
-        ticket = get_ticket(ticket_id)
+        ticket = get_ticket(ticket_id, actor)
         audit.record(ticket, actor, "comment", body=body.strip())
         _touch(ticket)
 
 
-def get_ticket(ticket_id: int) -> Ticket:
+def get_ticket(ticket_id: int, viewer: User | None = None) -> Ticket:
+    """The ticket; with a ``viewer``, only within their branches (outside them it does not exist)."""
     ticket = db.session.get(Ticket, ticket_id)
-    if ticket is None:
+    if ticket is None or (viewer is not None and not branches.can_see(viewer, ticket.branch_id)):
         raise NotFound(f"no ticket {ticket_id}")
     return ticket
 
@@ -248,8 +257,8 @@ def history(ticket: Ticket) -> list[TicketEvent]:
                                    .order_by(TicketEvent.id)))
 
 
-def _open_ticket(ticket_id: int) -> Ticket:
-    ticket = get_ticket(ticket_id)
+def _open_ticket(ticket_id: int, actor: User) -> Ticket:
+    ticket = get_ticket(ticket_id, actor)
     if ticket.status != "open":
         raise Conflict(f"ticket {ticket.number} is {ticket.status}")
     return ticket
@@ -259,9 +268,10 @@ def sla_clocks(ticket: Ticket) -> list[SlaClock]:
     return list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.id)))
 
 
-def get_task(task_id: int) -> HumanTask:
+def get_task(task_id: int, viewer: User | None = None) -> HumanTask:
+    """The task; with a ``viewer``, only if they may see its ticket."""
     task = db.session.get(HumanTask, task_id)
-    if task is None:
+    if task is None or (viewer is not None and not branches.can_see(viewer, task.ticket.branch_id)):
         raise NotFound(f"no task {task_id}")
     return task
 
@@ -273,7 +283,7 @@ def _require_active(task: HumanTask) -> None:
 
 def _workable_task(actor: User, task_id: int) -> HumanTask:
     """The task, if the actor may work it now: still active, the actor's role, not someone else's."""
-    task = get_task(task_id)
+    task = get_task(task_id, actor)
     _require_active(task)
     if not actor.has_role(task.role) and task.assignee_id != actor.id:
         raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have")
@@ -293,16 +303,20 @@ def _touch(ticket: Ticket) -> None:
     ticket.updated_at = clock.now()
 
 
-def _check_ticket_fields(title: object, priority: object, customer_id: object) -> None:
-    problems = []
+def _check_ticket_fields(actor: User, title: object, priority: object, customer_id: object) -> Customer | None:
+    """The ticket's customer, one the actor may see; raises InvalidInput naming every wrong field."""
+    problems, customer = [], None
     if not isinstance(title, str) or not title.strip():
         problems.append({"field": "title", "message": "required"})
     if priority not in PRIORITIES:
         problems.append({"field": "priority", "message": f"one of {', '.join(PRIORITIES)}"})
-    if customer_id is not None and (not isinstance(customer_id, int) or db.session.get(Customer, customer_id) is None):
-        problems.append({"field": "customer_id", "message": f"no customer {customer_id!r}"})
+    if customer_id is not None:
+        customer = db.session.get(Customer, customer_id) if isinstance(customer_id, int) else None
+        if customer is None or not branches.can_see(actor, customer.branch_id):
+            problems.append({"field": "customer_id", "message": f"no customer {customer_id!r}"})
     if problems:
         raise InvalidInput(f"wrong ticket fields: {', '.join(p['field'] for p in problems)}", problems)
+    return customer
 
 
 def start_form(version) -> dict | None:

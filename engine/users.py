@@ -8,15 +8,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.db import db
 from engine.errors import InvalidInput, NotFound
-from engine.models import ROLES, ApiToken, User, UserRole
+from engine.models import ROLES, ApiToken, Branch, User, UserRole
 
 
 def create_user(username: str, password: str, roles: list[str], display_name: str = "",
-                email: str | None = None, phone: str | None = None) -> User:
+                email: str | None = None, phone: str | None = None, branch: Branch | None = None) -> User:
+    """A new account; without a ``branch`` it sees no customer and no ticket until someone places it."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise InvalidInput(f"unknown roles: {', '.join(sorted(unknown))}", [{"field": "roles", "message": "unknown"}])
-    user = User(username=username, display_name=display_name or username, email=email, phone=phone,
+    user = User(username=username, display_name=display_name or username, email=email, phone=phone, branch=branch,
                 password_hash=generate_password_hash(password),
                 roles=[UserRole(role=role) for role in roles])
     db.session.add(user)

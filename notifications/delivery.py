@@ -17,21 +17,29 @@ alerted once on every channel they have: an alert that fails itself alerts no on
 """
 
 import logging
+import re
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from engine import clock
+from engine import clock, permissions
 from engine.db import db
+from engine.errors import Conflict, InvalidInput
 from engine.models import User, UserRole
 from notifications import mail, outbox, sms
 from notifications.channels import ChannelError
-from notifications.outbox import OutboxMessage
+from notifications.outbox import DeliveryAttempt, OutboxMessage
 
 MAX_ATTEMPTS = 15
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(minutes=15)  # so a recovered peer gets an urgent alert within 15 minutes
 ALERT_EVENT = "delivery_failed"
+TEST_EVENT = "test_message"
+TEST_SUBJECT = "KeyDesk test message / KeyDesk 测试消息"
+TEST_BODY = "This message checks KeyDesk's delivery settings.\n此消息用于检查 KeyDesk 的发送设置。\n"
+ADDRESS_KIND = {"email": "an email address", "sms": "a phone number such as +8613800000001"}
+ADDRESS = {"email": re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), "sms": re.compile(r"^\+?\d{5,20}$")}
 CHANNELS = {"email": mail, "sms": sms}
 
 log = logging.getLogger(__name__)
@@ -75,6 +83,46 @@ def _claim(now: datetime, skip: set[int]) -> OutboxMessage | None:
     return db.session.scalar(query)
 
 
+def send_now(message: OutboxMessage) -> OutboxMessage:
+    """Try one message at once, whenever it was due (the admin's test message); commits."""
+    try:
+        _attempt(message, clock.now())
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return message
+
+
+def send_test(actor: User, channel: object, address: object = None) -> OutboxMessage:
+    """An admin checks a channel's settings: a test message to their own address (or the one given), tried
+    at once; the answer shows whether it went out or what the peer said."""
+    permissions.require(actor, "configure")
+    if channel not in CHANNELS:
+        raise InvalidInput(f"channel must be one of {', '.join(CHANNELS)}",
+                           [{"field": "channel", "message": "unknown"}])
+    address = address or {"email": actor.email, "sms": actor.phone}[channel]
+    if not isinstance(address, str) or not ADDRESS[channel].match(address.strip()):
+        raise InvalidInput(f"a test {channel} needs a valid address (you have none on file, or it is malformed)",
+                           [{"field": "address", "message": ADDRESS_KIND[channel]}])
+    [message] = outbox.enqueue_to(TEST_EVENT, channel, address.strip(), TEST_SUBJECT, TEST_BODY,
+                                  f"{TEST_EVENT}:{secrets.token_hex(8)}", recipient_id=actor.id)
+    db.session.commit()
+    return send_now(message)
+
+
+def resend(actor: User, message: OutboxMessage) -> OutboxMessage:
+    """An admin sends a failed message again: pending now, with a fresh count of attempts; on the record."""
+    permissions.require(actor, "configure")
+    if message.state != "failed":
+        raise Conflict(f"outbox message {message.id} is {message.state}; only a failed message can be resent")
+    message.state, message.attempts, message.next_attempt_at = "pending", 0, clock.now()
+    db.session.add(DeliveryAttempt(message=message, at=clock.now(), channel=message.channel, outcome="resend",
+                                   actor_id=actor.id))
+    db.session.commit()
+    return message
+
+
 def _attempt(message: OutboxMessage, now: datetime) -> None:
     message.attempts += 1
     try:
@@ -85,11 +133,14 @@ def _attempt(message: OutboxMessage, now: datetime) -> None:
     except Exception as err:  # whatever went wrong, the row is retried, and the admin reads why
         _failed(message, str(err) if isinstance(err, ChannelError) else f"{err.__class__.__name__}: {err}", now)
     else:
-        message.state = "sent"  # last_error stays: it tells what the earlier attempts ran into
+        message.state, message.sent_at = "sent", now  # last_error stays: it tells what earlier attempts ran into
+        db.session.add(DeliveryAttempt(message=message, at=now, channel=message.channel, outcome="sent"))
 
 
 def _failed(message: OutboxMessage, error: str, now: datetime) -> None:
     message.last_error = error[:2000]
+    db.session.add(DeliveryAttempt(message=message, at=now, channel=message.channel, outcome="error",
+                                   error=message.last_error))
     if message.attempts < MAX_ATTEMPTS:
         message.next_attempt_at = now + backoff(message.attempts)
         return

@@ -5,11 +5,15 @@ without a restart: SMTP_HOST, SMTP_PORT (default 25, 587 or 465 by SMTP_TLS), SM
 SMTP_TLS (`none`, `starttls` or `ssl`), MAIL_FROM, and SMTP_CAFILE for a server whose certificate is
 signed by a private CA (certificates are always verified).
 
+A worker keeps its connection (and login) open between messages and opens it again when the settings
+change or the server hung up (links.py).
+
 SMTP cannot refuse a duplicate. The Message-ID is derived from the outbox row's dedupe key, so a message
 sent again after a worker crash carries the Message-ID of the first one, and mail clients and mailbox
 stores that collapse duplicate Message-IDs show it once.
 """
 
+import contextlib
 import hashlib
 import html
 import os
@@ -22,6 +26,7 @@ from email.utils import format_datetime, parseaddr
 
 from engine import clock
 from notifications.channels import ChannelError
+from notifications.links import KeptLink
 
 TIMEOUT = 30  # seconds per SMTP operation: the worker holds the row's claim while it talks
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
@@ -36,6 +41,7 @@ class Settings:
     user: str
     password: str
     sender: str
+    cafile: str
 
 
 def settings() -> Settings:
@@ -51,7 +57,7 @@ def settings() -> Settings:
     if not port.isdigit():
         raise ChannelError(f"SMTP_PORT must be a port number, not {port!r}")
     return Settings(env["SMTP_HOST"], int(port), tls, env["SMTP_USER"], os.environ.get("SMTP_PASSWORD", ""),
-                    env["MAIL_FROM"] or DEFAULT_SENDER)
+                    env["MAIL_FROM"] or DEFAULT_SENDER, os.environ.get("SMTP_CAFILE", "").strip())
 
 
 def send(message) -> None:
@@ -59,18 +65,38 @@ def send(message) -> None:
     config = settings()
     mail = compose(message, config.sender)
     try:
-        with _connect(config) as smtp:
-            if config.user:
-                smtp.login(config.user, config.password)
-            smtp.send_message(mail, to_addrs=[message.address])
+        _link.use(config, lambda smtp: smtp.send_message(mail, to_addrs=[message.address]),
+                  dropped=(smtplib.SMTPServerDisconnected, ConnectionError))
     except (smtplib.SMTPException, OSError) as err:  # refused, unreachable, timed out, TLS or certificate
         raise ChannelError(f"SMTP server {config.host}:{config.port}: {err.__class__.__name__}: {err}") from err
+
+
+def close() -> None:
+    """Close this process's connection (at shutdown, or when a test's server goes away)."""
+    _link.close()
+
+
+def _open(config: Settings) -> smtplib.SMTP:
+    smtp = _connect(config)
+    try:
+        if config.user:
+            smtp.login(config.user, config.password)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    with contextlib.suppress(smtplib.SMTPException, OSError):  # the server hung up already
+        smtp.quit()
+    smtp.close()
 
 
 def _connect(config: Settings) -> smtplib.SMTP:
     if config.tls == "none":
         return smtplib.SMTP(config.host, config.port, timeout=TIMEOUT)
-    context = ssl.create_default_context(cafile=os.environ.get("SMTP_CAFILE") or None)
+    context = ssl.create_default_context(cafile=config.cafile or None)
     if config.tls == "ssl":
         return smtplib.SMTP_SSL(config.host, config.port, timeout=TIMEOUT, context=context)
     smtp = smtplib.SMTP(config.host, config.port, timeout=TIMEOUT)
@@ -80,6 +106,9 @@ def _connect(config: Settings) -> smtplib.SMTP:
         smtp.close()
         raise
     return smtp
+
+
+_link = KeptLink(_open, _quit)
 
 
 def compose(message, sender: str) -> EmailMessage:

@@ -1,56 +1,24 @@
-"""SMS through a generic HTTP gateway, the shape most cloud SMS services share: one JSON request a message.
+"""SMS to staff and customers through the gateway SMS_GATEWAY names: `http` (default, a cloud SMS service)
+or `smpp` (the operator's SMSC). Read at each send, so switching gateways needs no restart."""
 
-Settings are read from the environment at each send: SMS_HTTP_URL, SMS_HTTP_METHOD (default POST) and
-SMS_HTTP_AUTH (sent as the Authorization header). The body is `{"to": phone, "text": text, "id": key}`
-with the outbox row's dedupe key as `id` and as the `Idempotency-Key` header, so a gateway that honours
-either delivers a message sent again after a worker crash only once. Any 2xx answer is success.
-"""
-
-import json
 import os
-import urllib.error
-import urllib.request
-from urllib.parse import quote, urlsplit
 
+from notifications import smpp, sms_http
 from notifications.channels import ChannelError
 
-TIMEOUT = 15  # seconds: the worker holds the row's claim while it waits for the gateway
+GATEWAYS = {"http": sms_http, "smpp": smpp}
 
 
 def send(message) -> None:
-    """POST (or the configured method) one outbox row to the gateway; a non-2xx answer is a ChannelError."""
-    url = os.environ.get("SMS_HTTP_URL", "").strip()
-    if not url:
-        raise ChannelError("SMS_HTTP_URL is not set")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise ChannelError("SMS_HTTP_URL must be an http:// or https:// URL")
-    body = json.dumps({"to": message.address, "text": text(message), "id": message.dedupe_key}, ensure_ascii=False)
-    headers = {"Content-Type": "application/json; charset=utf-8",
-               "Idempotency-Key": quote(message.dedupe_key, safe=":@._-")}
-    if auth := os.environ.get("SMS_HTTP_AUTH", "").strip():
-        headers["Authorization"] = auth
-    method = os.environ.get("SMS_HTTP_METHOD", "").strip().upper() or "POST"
-    request = urllib.request.Request(url, data=body.encode(), headers=headers, method=method)
-    gateway = parts.netloc.rpartition("@")[2]  # never echo credentials or query tokens into last_error
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            response.read()
-    except urllib.error.HTTPError as err:
-        raise ChannelError(f"SMS gateway {gateway} answered HTTP {err.code}: {_excerpt(err)}") from err
-    except OSError as err:  # URLError, refused, unreachable, timed out
-        raise ChannelError(f"SMS gateway {gateway} unreachable: {getattr(err, 'reason', err)}") from err
+    """Hand one outbox row to the configured gateway, with its dedupe key for gateways that take one."""
+    name = os.environ.get("SMS_GATEWAY", "").strip().lower() or "http"
+    gateway = GATEWAYS.get(name)
+    if gateway is None:
+        raise ChannelError(f"SMS_GATEWAY must be http or smpp, not {name!r}")
+    gateway.send(message.address, text(message), message.dedupe_key)
 
 
 def text(message) -> str:
     """An SMS has no subject line: the subject (which names the ticket) leads, unless the body says it."""
     subject, body = " ".join(message.subject.split()), message.body.strip()
-    return body if not subject or subject in body else f"{subject}\n{body}"
-
-
-def _excerpt(err: urllib.error.HTTPError) -> str:
-    try:
-        said = err.read(300).decode("utf-8", "replace")
-    except OSError:
-        said = ""
-    return " ".join(said.split()) or err.reason
+    return body if not subject or subject in body else "\n".join(filter(None, (subject, body)))

@@ -29,7 +29,8 @@ from notifications import delivery, mail
 from notifications.outbox import OutboxMessage, enqueue, enqueue_to
 
 SETTINGS = ("SMTP_HOST", "SMTP_PORT", "SMTP_USER", "SMTP_PASSWORD", "SMTP_TLS", "SMTP_CAFILE", "MAIL_FROM",
-            "SMS_HTTP_URL", "SMS_HTTP_METHOD", "SMS_HTTP_AUTH",
+            "SMS_GATEWAY", "SMS_HTTP_URL", "SMS_HTTP_METHOD", "SMS_HTTP_AUTH",
+            "SMPP_HOST", "SMPP_PORT", "SMPP_SYSTEM_ID", "SMPP_PASSWORD", "SMPP_SOURCE_ADDR", "SMPP_SYSTEM_TYPE",
             "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 SENDER = "KeyDesk 服务台 <desk@keydesk.example>"
 SUBJECT = "[R-2026-000042] 一级故障 SLA 超时 / Level-1 fault breached its SLA"
@@ -66,6 +67,7 @@ class SmtpPeer:
     def __init__(self):
         self.port = free_port()
         self.received: list[Received] = []
+        self.greetings = 0  # EHLOs: one per connection the client opens
         self.controllers: list[Controller] = []
 
     def start(self, **options) -> None:
@@ -76,6 +78,11 @@ class SmtpPeer:
     def stop(self) -> None:
         while self.controllers:
             self.controllers.pop().stop()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # aiosmtpd hook
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server, session, envelope):  # the aiosmtpd handler hook
         tls = server.transport.get_extra_info("ssl_object") is not None
@@ -93,6 +100,7 @@ def smtp(monkeypatch):
     monkeypatch.setenv("SMTP_PORT", str(peer.port))
     monkeypatch.setenv("MAIL_FROM", SENDER)
     yield peer
+    mail.close()
     peer.stop()
 
 
@@ -285,6 +293,26 @@ def test_mail_server_down_then_up_delivers_exactly_once(app, fake_clock, smtp):
     assert (row(email.id).state, row(email.id).attempts) == ("sent", 2)
 
 
+def test_the_worker_keeps_one_connection_for_many_emails(app, fake_clock, smtp):
+    smtp.start()
+    for key in ("a", "b", "c"):
+        queue("email", key=key)
+    assert delivery.deliver_due() == 3
+    assert (len(smtp.received), smtp.greetings) == (3, 1)
+
+
+def test_a_connection_the_server_dropped_is_opened_again_without_losing_an_attempt(app, fake_clock, smtp):
+    smtp.start()
+    queue("email", key="before")
+    delivery.deliver_due()
+    smtp.stop()
+    smtp.start()  # the mail server restarted: the worker's kept connection is dead
+    [email] = queue("email", key="after")
+    assert delivery.deliver_due() == 1
+    assert (row(email.id).state, row(email.id).attempts, row(email.id).last_error) == ("sent", 1, None)
+    assert (len(smtp.received), smtp.greetings) == (2, 2)
+
+
 def test_sms_gateway_errors_are_retried_with_growing_pauses(app, fake_clock, gateway):
     [sms] = queue("sms")
     gateway.failures = [500, 503]
@@ -366,6 +394,7 @@ def test_a_crash_between_send_and_commit_resends_with_the_same_key(app, fake_clo
 
     assert delivery.deliver_due() == 1
     assert row(message.id).state == "sent"
+    assert [a.outcome for a in row(message.id).attempts_made] == ["sent"]  # the crashed try left no line
     if channel == "email":
         assert [r.message["Message-ID"] for r in smtp.received] == [mail.message_id(message.dedupe_key, SENDER)] * 2
     else:

@@ -4,10 +4,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from engine.db import db
-from engine.models import ProcessVersion
+from engine.models import Branch, Customer, ProcessVersion, User
 from tests.conftest import postgres_url
 from web import create_app
 
@@ -53,3 +53,19 @@ def test_a_database_of_the_first_release_upgrades_in_place_with_its_data(empty_d
     upgrade()
     version = db.session.get(ProcessVersion, 1)
     assert (version.model.key, version.comment, version.properties, version.called_xml) == ("old", "first", {}, [])
+
+
+@BOTH
+def test_an_upgrade_places_existing_users_customers_and_tickets_at_headquarters(empty_database):
+    """Until an admin places them, everyone keeps seeing what they saw before branches existed."""
+    upgrade(revision="a6_web_0001")
+    when = {"t": "2026-01-01 00:00:00+00:00"}
+    db.session.execute(text("INSERT INTO users (id, username, display_name, password_hash, active, created_at) "
+                            "VALUES (1, 'old', 'Old', 'x', true, :t)"), when)
+    db.session.execute(text("INSERT INTO customers (id, code, name, kind, tier, credit_level, status, points, "
+                            "created_at) VALUES (1, 'C1', 'Old Co.', 'group', 'A', 'red', 'active', 0, :t)"), when)
+    db.session.commit()
+    upgrade()
+    hq = db.session.scalar(select(Branch).where(Branch.code == "HQ"))
+    assert (hq.level, hq.parent_id) == ("hq", None)
+    assert db.session.get(User, 1).branch_id == hq.id and db.session.get(Customer, 1).branch_id == hq.id

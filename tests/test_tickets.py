@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import runtime, tickets, users
+from engine import branches, runtime, tickets, users
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.models import Customer, HumanTask, ImmutableRecordError, ProcessModel, ProcessVersion, Ticket, TicketEvent
@@ -111,7 +111,7 @@ def test_claim_rules(app):
         tickets.claim(staff("tech"), task.id)
     tickets.claim(staff("agent"), task.id)
     assert (task.state, task.assignee.username) == ("claimed", "agent")
-    users.create_user("agent2", "pw", ["agent"])
+    users.create_user("agent2", "pw", ["agent"], branch=branches.by_code("SH"))
     db.session.commit()
     with pytest.raises(Conflict, match="is claimed by agent"):
         tickets.claim(staff("agent2"), task.id)
@@ -243,7 +243,7 @@ def test_history_and_customers_are_never_deleted_or_rewritten(app):
 def test_two_people_completing_the_same_task_exactly_one_wins(app, monkeypatch):
     ticket = open_fault()
     task_id = open_task(ticket).id
-    users.create_user("agent2", "pw", ["agent"])
+    users.create_user("agent2", "pw", ["agent"], branch=branches.by_code("SH"))
     db.session.commit()
     barrier = threading.Barrier(2)
     original = runtime.run_task

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from engine import users
@@ -9,6 +10,8 @@ from engine.db import db
 from engine.signin import SignInEvent
 from tests.conftest import csrf_token_of
 from tests.web_data import red_ticket
+
+BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
 
 def login(client, username, password, **extra):
@@ -20,6 +23,13 @@ def test_pages_need_a_signed_in_user(web_client):
     response = web_client.get("/inbox")
     assert response.status_code == 302
     assert response.location.startswith("/login?next=")
+
+
+def test_an_htmx_refresh_after_the_session_ended_sends_the_page_to_sign_in(web_client):
+    response = web_client.get("/inbox/list", headers={"HX-Request": "true",
+                                                      "HX-Current-URL": "http://localhost/inbox?view=mine"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/inbox"
 
 
 def test_sign_in_and_out(web_client):
@@ -39,6 +49,7 @@ def test_a_wrong_password_is_refused_and_recorded(web_client):
     assert outcomes == ["failure"]
 
 
+@BOTH
 def test_five_failures_lock_the_account_for_fifteen_minutes(web_client, fake_clock):
     for _ in range(4):
         assert login(web_client, "agent", "guess").status_code == 401

@@ -1,10 +1,13 @@
 """The inbox: views, counts, claim/unclaim in one click, filters, saved filters, SLA states, one query per list."""
 
+import pytest
 from sqlalchemy import event
 
 from engine import saved_filters, tickets, users
 from engine.db import db
 from tests.web_data import open_task, red_ticket
+
+BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
 
 def rows(page) -> str:
@@ -20,6 +23,7 @@ def test_a_new_fault_waits_in_the_agents_queue_with_its_customer_and_tier(staff)
     assert ticket.number not in rows(staff("manager").get("/inbox?view=queues"))
 
 
+@BOTH
 def test_claim_and_give_back_in_one_click(staff):
     task = open_task(red_ticket())
     agent = staff("agent")
@@ -54,6 +58,7 @@ def test_a_refused_claim_under_htmx_says_why_in_the_list(staff):
     assert task.assignee.username == "agent"
 
 
+@BOTH
 def test_the_team_view_is_for_supervisors_and_shows_who_holds_what(staff):
     task = open_task(red_ticket())
     staff("agent").post(f"/inbox/tasks/{task.id}/claim")
@@ -64,6 +69,7 @@ def test_the_team_view_is_for_supervisors_and_shows_who_holds_what(staff):
     assert "Held by" in team and "Li Na (service agent)" in team
 
 
+@BOTH
 def test_filters_narrow_the_list(staff):
     port, bank = red_ticket("Port line", "G0001"), red_ticket("Bank line", "G0002")
     agent = staff("agent")
@@ -89,6 +95,7 @@ def test_the_list_is_sorted_by_due_time(staff, fake_clock):
     assert page.index(later.number) < page.index(sooner.number)
 
 
+@BOTH
 def test_the_sla_badge_follows_the_clock(staff, fake_clock):
     ticket = red_ticket()
     agent = staff("agent")
@@ -105,6 +112,7 @@ def test_the_sla_badge_follows_the_clock(staff, fake_clock):
     assert 'data-sla="breached"' in page and "late" in page
 
 
+@BOTH
 def test_saved_filters_belong_to_their_owner(staff):
     agent = staff("agent")
     agent.post("/inbox/filters", data={"name": "Port faults", "view": "queues", "customer": "G0001", "channel": ""})

@@ -9,6 +9,8 @@ from engine.db import db
 from tests.web_data import open_task, red_ticket
 from web import schema_form
 
+BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+
 ACCEPT = {"fault_level": "1", "impact": "the port's cranes are offline", "customer_answered": "true"}
 
 
@@ -25,6 +27,7 @@ def test_the_form_shows_the_schemas_fields_and_the_ticket_beside_it(staff):
     assert 'data-kind="created"' in page and 'data-kind="task_created"' in page  # its history
 
 
+@BOTH
 def test_completing_moves_the_ticket_on(staff):
     ticket = red_ticket()
     task = open_task(ticket)
@@ -56,6 +59,7 @@ def test_a_value_that_is_not_a_number_is_refused_at_its_field(staff):
     assert "Enter a whole number." in text(response)
 
 
+@BOTH
 def test_a_draft_is_kept_for_its_author_only(staff):
     task = open_task(red_ticket())
     agent = staff("agent")

@@ -3,6 +3,7 @@
 import io
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from engine import tickets
@@ -10,6 +11,8 @@ from engine.attachments import Attachment
 from engine.db import db
 from engine.models import Customer, Ticket
 from tests.web_data import open_task, red_ticket
+
+BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
 ACCEPT = {"fault_level": "1", "impact": "cranes offline", "customer_answered": "true", "action": "complete"}
 
@@ -26,6 +29,7 @@ def test_the_ticket_page_shows_header_timeline_and_open_tasks(staff):
     assert 'data-kind="created"' in page and "Accept the fault" in page
 
 
+@BOTH
 def test_the_diagram_is_the_tickets_version_with_its_progress(staff):
     ticket = red_ticket()
     agent = staff("agent")
@@ -70,6 +74,7 @@ def upload(client, ticket, name: str, content: bytes):
                        content_type="multipart/form-data")
 
 
+@BOTH
 def test_an_attachment_is_stored_and_downloaded_by_those_who_may_see_it(app, staff):
     ticket = red_ticket()
     agent = staff("agent")
@@ -121,6 +126,7 @@ def test_a_start_form_with_missing_values_starts_nothing(staff):
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
 
 
+@BOTH
 def test_a_customer_is_found_by_code_or_phone(staff):
     db.session.scalar(select(Customer).where(Customer.code == "P0001")).phone = "+86 139 1234 5678"
     db.session.commit()

@@ -34,6 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long shift keeps its forms
         ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
+        INBOX_REFRESH_SECONDS=30,
     )
     app.config.update(overrides or {})
     app.json.sort_keys = False
@@ -47,10 +48,12 @@ def create_app(overrides: dict | None = None) -> Flask:
         api,
         assets,
         auth,
+        customer_pages,
         health,
         i18n,
         inbox_pages,
         new_ticket,
+        notification_pages,
         profile,
         security,
         task_pages,
@@ -60,7 +63,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
-    for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile):
+    for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
+                   notification_pages, customer_pages):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -4,9 +4,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from engine import customers as customer_records
 from engine import deployments, forms, inbox, tickets
-from engine.db import db
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 from engine.models import CHANNELS, PRIORITIES, Customer, ProcessModel
 from web import schema_form
 from web.security import staff_blueprint
@@ -26,10 +26,18 @@ def _render(channel: str, values: dict, errors: dict[str, str], status: int = 20
     process = next((m for m in processes if m.key == chosen), None)
     schema = tickets.start_form(deployments.latest_version(process.key)) if process else None
     customer_id = request.values.get("customer_id", type=int)
-    customer = db.session.get(Customer, customer_id) if customer_id else None
+    customer = _customer(customer_id) if customer_id else None
     return render_template("tickets/new.html", channel=channel, processes=processes, process=process,
                            fields=schema_form.fields(schema, values, errors), errors=errors, customer=customer,
                            priorities=PRIORITIES, form=request.form), status
+
+
+def _customer(customer_id: int) -> Customer | None:
+    """The preselected customer, if the user may see it."""
+    try:
+        return customer_records.get(customer_id, current_user)
+    except NotFound:
+        return None
 
 
 @blueprint.get("/tickets/new/<channel>")
@@ -40,7 +48,8 @@ def form(channel: str):
 @blueprint.get("/tickets/new/customers")
 def customers():
     """Customers matching the search box, as choices for the form (an htmx partial)."""
-    return render_template("tickets/_customers.html", customers=inbox.search_customers(request.args.get("q", "")))
+    found = inbox.search_customers(current_user, request.args.get("q", ""))
+    return render_template("tickets/_customers.html", customers=found)
 
 
 @blueprint.post("/tickets/new/<channel>")

@@ -4,10 +4,11 @@ The JSON API is exempt from CSRF because it accepts only bearer tokens, never th
 """
 
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
@@ -54,9 +55,14 @@ def staff_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
     return blueprint
 
 
-@login_required
 def _signed_in():
-    return None
+    """Send a visitor to sign in; under htmx the whole page goes there, not a fragment of it."""
+    if current_user.is_authenticated:
+        return None
+    if request.headers.get("HX-Request"):
+        came_from = urlsplit(request.headers.get("HX-Current-URL", "")).path
+        return "", 401, {"HX-Redirect": url_for("auth.login", next=came_from)}
+    return current_app.login_manager.unauthorized()
 
 
 def _engine_error(err: EngineError):

@@ -4,9 +4,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import clock, drafts, tickets
+from engine import drafts, tickets
 from engine.errors import Forbidden, InvalidInput
-from engine.inbox import sla_status
 from engine.models import ACTIVE_TASK_STATES, HumanTask
 from web import schema_form
 from web.i18n import term
@@ -18,7 +17,7 @@ blueprint = staff_blueprint("tasks", __name__)
 
 def _workable(task_id: int) -> HumanTask:
     """The task, if it is the user's to work: their role, or assigned to them."""
-    task = tickets.get_task(task_id)
+    task = tickets.get_task(task_id, current_user)
     if not current_user.has_role(task.role) and task.assignee_id != current_user.id:
         raise Forbidden(_("This task belongs to the role %(role)s, which you do not have.", role=task.role))
     return task
@@ -27,8 +26,7 @@ def _workable(task_id: int) -> HumanTask:
 def _render(task: HumanTask, values: dict, errors: dict[str, str], status: int = 200):
     schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
     draft = drafts.find(task, current_user)
-    task_sla = sla_status(task.sla_state, task.due_at, clock.now())
-    return render_template("tasks/form.html", task=task, schema=schema, task_sla=task_sla,
+    return render_template("tasks/form.html", task=task, schema=schema,
                            fields=schema_form.fields(schema, values, errors), draft=draft,
                            **ticket_context(task.ticket)), status
 

@@ -18,7 +18,7 @@ SEVERITY = ("on_track", "warning", "breached")
 
 
 def _visible(ticket_id: int) -> Ticket:
-    return ticket_access.require_view(current_user, tickets.get_ticket(ticket_id))
+    return ticket_access.require_view(current_user, tickets.get_ticket(ticket_id, current_user))
 
 
 def ticket_context(ticket: Ticket) -> dict:
@@ -31,8 +31,10 @@ def ticket_context(ticket: Ticket) -> dict:
         .options(joinedload(HumanTask.assignee)).order_by(HumanTask.id)))
     schemas = ticket.process_version.forms.values()
     known = {name: node for schema in schemas for name, node in schema.get("properties", {}).items()}
+    now = clock.now()
     return {"ticket": ticket, "events": events, "open_tasks": open_tasks, "ticket_sla": _ticket_sla(ticket),
-            "files": attachments.of(ticket), "data_fields": known, "now": clock.now()}
+            "files": attachments.of(ticket), "data_fields": known, "now": now,
+            "sla_of": lambda task: sla_status(task.sla_state, task.due_at, now)}
 
 
 def _ticket_sla(ticket: Ticket) -> dict | None:

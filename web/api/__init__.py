@@ -65,7 +65,7 @@ def json_body() -> dict:
     return body
 
 
-def int_arg(name: str, default: int, low: int, high: int) -> int:
+def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return default
@@ -75,4 +75,4 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
-from web.api import openapi, process_models, sla, tasks, tickets  # noqa: E402,F401  (routes register on import)
+from web.api import customers, notifications, openapi, process_models, sla, tasks, tickets  # noqa: E402,F401  (routes register on import)

@@ -28,6 +28,15 @@ TICKET = {"type": "object", "properties": {
     "status": {"type": "string", "enum": ["open", "closed", "cancelled"]}, "priority": {"type": "string"},
     "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
     "history": {"type": "array", "items": {"type": "object"}}}}
+CUSTOMER = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
+    "kind": {"type": "string", "enum": ["group", "individual"]}, "tier": {"type": "string"},
+    "member_card": {"type": "string", "nullable": True},
+    "credit_level": {"type": "string", "enum": ["red", "grey", "black"]},
+    "status": {"type": "string"}, "account_manager": {"type": "string", "nullable": True},
+    "branch": {"type": "object", "nullable": True},
+    "contacts": {"type": "array", "items": {"type": "object"}, "description": "in a full record"},
+    "contracts": {"type": "array", "items": {"type": "object"}, "description": "in a full record, with expiry"}}}
 
 
 @cache
@@ -38,6 +47,7 @@ def _spec_for(app_name: str) -> dict:
     spec.components.schema("Error", ERROR)
     spec.components.schema("Task", TASK)
     spec.components.schema("Ticket", TICKET)
+    spec.components.schema("Customer", CUSTOMER)
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     spec.components.response("Error", {"description": "an error", "content": error_body})
     for rule in current_app.url_map.iter_rules():

@@ -2,10 +2,16 @@
 
 from datetime import datetime
 
-from engine import sla_config, tickets
+from engine import contacts, contracts, sla_config, tickets
 from engine.models import (
     ACTIVE_TASK_STATES,
+    Branch,
     CalendarRecord,
+    Contact,
+    Contract,
+    Customer,
+    CustomerChange,
+    CustomerView,
     HumanTask,
     ProcessModel,
     ProcessVersion,
@@ -93,3 +99,42 @@ def calendar(r: CalendarRecord, missing_years: list[int]) -> dict:
     return {"name": r.name, "timezone": r.timezone, "hours": r.hours, "china_holidays": r.china_holidays,
             "days": [{"day": d.day.isoformat(), "kind": d.kind, "note": d.note} for d in r.days],
             "missing_years": missing_years}
+
+
+def branch(b: Branch | None) -> dict | None:
+    return {"id": b.id, "code": b.code, "name": b.name, "level": b.level, "parent_id": b.parent_id} if b else None
+
+
+def customer(c: Customer, full: bool = False) -> dict:
+    body = {"id": c.id, "code": c.code, "name": c.name, "kind": c.kind, "tier": c.tier, "member_card": c.member_card,
+            "credit_level": c.credit_level, "status": c.status, "branch": branch(c.branch),
+            "account_manager": username(c.account_manager)}
+    if full:
+        body.update(phone=c.phone, industry=c.industry, arpu=str(c.arpu) if c.arpu is not None else None,
+                    points=c.points, account_manager_id=c.account_manager_id,
+                    customer_since=c.customer_since.isoformat() if c.customer_since else None,
+                    created_at=when(c.created_at),
+                    contacts=[contact(x) for x in contacts.of(c)], contracts=[contract(x) for x in contracts.of(c)])
+    return body
+
+
+def contact(c: Contact) -> dict:
+    return {"id": c.id, "name": c.name, "role": c.role, "phone": c.phone, "email": c.email, "active": c.active}
+
+
+def contract(c: Contract) -> dict:
+    expiry = contracts.expiry(c)
+    return {"id": c.id, "number": c.number, "title": c.title, "start_date": c.start_date.isoformat(),
+            "end_date": c.end_date.isoformat() if c.end_date else None,
+            "amount": str(c.amount) if c.amount is not None else None, "status": c.status,
+            "expiry": expiry.state, "days_left": expiry.days_left}
+
+
+def change(c: CustomerChange) -> dict:
+    return {"id": c.id, "at": when(c.at), "actor": username(c.actor), "field": c.field, "old": c.old, "new": c.new,
+            "reason": c.reason, "ticket": c.ticket.number if c.ticket else None, "contact_id": c.contact_id,
+            "contract_id": c.contract_id}
+
+
+def view(v: CustomerView) -> dict:
+    return {"id": v.id, "at": when(v.at), "user": username(v.user), "via": v.via, "part": v.part}

@@ -11,6 +11,8 @@ from web.api import serialize as out
 @blueprint.get("/tasks")
 def list_tasks():
     """The caller's inbox: tasks of the caller's roles plus those assigned to them, soonest due first.
+
+    Only tasks of tickets within the caller's branches are listed.
     ---
     get:
       tags: [tasks]
@@ -47,7 +49,7 @@ def show_task(task_id: int):
         200: {description: the task, content: {application/json: {schema: {$ref: '#/components/schemas/Task'}}}}
         404: {$ref: '#/components/responses/Error'}
     """
-    return out.task(tickets.get_task(task_id), with_form=True)
+    return out.task(tickets.get_task(task_id, g.actor), with_form=True)
 
 
 @blueprint.post("/tasks/<int:task_id>/claim")

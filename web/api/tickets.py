@@ -40,26 +40,28 @@ def start_ticket():
 
 @blueprint.get("/tickets")
 def list_tickets():
-    """List tickets, newest first.
+    """List the tickets of the caller's branches, newest first.
     ---
     get:
       tags: [tickets]
       parameters:
         - {in: query, name: status, schema: {type: string, enum: [open, closed, cancelled]}}
         - {in: query, name: channel, schema: {type: string, enum: [green, yellow, red]}}
+        - {in: query, name: customer_id, schema: {type: integer}}
         - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 500}}
         - {in: query, name: offset, schema: {type: integer, minimum: 0}}
       responses:
         200: {description: the tickets}
     """
-    found = inbox.tickets(status=request.args.get("status"), channel=request.args.get("channel"),
+    found = inbox.tickets(g.actor, status=request.args.get("status"), channel=request.args.get("channel"),
+                          customer_id=int_arg("customer_id", None, 1, 2**62),
                           limit=int_arg("limit", 100, 1, 500), offset=int_arg("offset", 0, 0, 10**9))
     return {"tickets": [out.ticket(t) for t in found]}
 
 
 @blueprint.get("/tickets/<int:ticket_id>")
 def show_ticket(ticket_id: int):
-    """A ticket with its open tasks and its full history.
+    """A ticket with its open tasks and its full history (404 outside the caller's branches).
     ---
     get:
       tags: [tickets]
@@ -68,7 +70,7 @@ def show_ticket(ticket_id: int):
         200: {description: the ticket, content: {application/json: {schema: {$ref: '#/components/schemas/Ticket'}}}}
         404: {$ref: '#/components/responses/Error'}
     """
-    return out.ticket(tickets.get_ticket(ticket_id), full=True)
+    return out.ticket(tickets.get_ticket(ticket_id, g.actor), full=True)
 
 
 @blueprint.post("/tickets/<int:ticket_id>/cancel")
@@ -137,4 +139,4 @@ def add_comment(ticket_id: int):
         404: {$ref: '#/components/responses/Error'}
     """
     tickets.comment(g.actor, ticket_id, json_body().get("body"))
-    return out.ticket(tickets.get_ticket(ticket_id), full=True), 201
+    return out.ticket(tickets.get_ticket(ticket_id, g.actor), full=True), 201

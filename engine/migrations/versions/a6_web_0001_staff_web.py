@@ -13,7 +13,7 @@ import engine.db
 
 # revision identifiers, used by Alembic.
 revision = 'a6_web_0001'
-down_revision = 'a0_customers_0001'
+down_revision = 'a0_customers_0001'  # chained after main's customer migration, which landed first
 branch_labels = None
 depends_on = None
 

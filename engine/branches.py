@@ -1,0 +1,86 @@
+"""Branches and who sees what: staff see the records of their branch and of every branch below it.
+
+Headquarters (the root) sees everything, records of no branch included. A user placed in no branch
+sees nothing that belongs to a branch: an account nobody placed in the organisation reads no
+customer data (least privilege). The branches below a user's come from a recursive CTE over
+``branches.parent_id`` (no derived path column to keep in step when a branch is added or moved);
+lists then filter on those ids as constants, which PostgreSQL's planner matches to the branch_id
+indexes (a CTE inside the list's statement hides its size from the planner: see bench/branches.py).
+"""
+
+from sqlalchemy import ColumnElement, false, select, true
+
+from engine.db import db
+from engine.errors import InvalidInput, NotFound
+from engine.models import BRANCH_LEVELS, Branch, User
+
+PARENT_LEVEL = {"hq": None, "province": "hq", "city": "province"}
+
+
+def create(code: str, name: str, level: str, parent: Branch | None = None) -> Branch:
+    """A new branch under ``parent``: a province under headquarters, a city under a province."""
+    problems = []
+    if not isinstance(code, str) or not code.strip():
+        problems.append({"field": "code", "message": "required"})
+    elif db.session.scalar(select(Branch.id).where(Branch.code == code.strip())) is not None:
+        problems.append({"field": "code", "message": f"branch {code.strip()} exists already"})
+    if not isinstance(name, str) or not name.strip():
+        problems.append({"field": "name", "message": "required"})
+    if level not in BRANCH_LEVELS:
+        problems.append({"field": "level", "message": f"one of {', '.join(BRANCH_LEVELS)}"})
+    elif (parent.level if parent else None) != PARENT_LEVEL[level]:
+        wanted = PARENT_LEVEL[level]
+        problems.append({"field": "parent", "message": f"a {level} branch sits under " + (
+            f"a {wanted} branch" if wanted else "no other branch")})
+    if problems:
+        raise InvalidInput(f"wrong branch fields: {', '.join(p['field'] for p in problems)}", problems)
+    branch = Branch(code=code.strip(), name=name.strip(), level=level, parent=parent)
+    db.session.add(branch)
+    return branch
+
+
+def by_code(code: str) -> Branch:
+    branch = db.session.scalar(select(Branch).where(Branch.code == code))
+    if branch is None:
+        raise NotFound(f"no branch {code!r}")
+    return branch
+
+
+def visible(user: User, column) -> ColumnElement[bool]:
+    """A WHERE condition: ``column`` (a branch id column) is within what ``user`` may see."""
+    ids = visible_ids(user)
+    if ids is None:
+        return true()
+    return column.in_(sorted(ids)) if ids else false()
+
+
+def visible_ids(user: User) -> set[int] | None:
+    """The branch ids the user may see; None means every branch and records of no branch (headquarters)."""
+    if user.branch_id is None:
+        return set()
+    if user.branch.parent_id is None:
+        return None
+    tree = select(Branch.id).where(Branch.id == user.branch_id).cte("branch_scope", recursive=True)
+    tree = tree.union_all(select(Branch.id).where(Branch.parent_id == tree.c.id))
+    return set(db.session.scalars(select(tree.c.id)))
+
+
+def can_see(user: User, branch_id: int | None) -> bool:
+    ids = visible_ids(user)
+    return ids is None or branch_id in ids
+
+
+def audience(branch_id: int | None) -> ColumnElement[bool]:
+    """A WHERE condition on users: those who may see records of ``branch_id`` (its branch and the ones above)."""
+    if branch_id is None:
+        return User.branch_id.in_(select(Branch.id).where(Branch.parent_id.is_(None)))
+    chain = select(Branch.id, Branch.parent_id).where(Branch.id == branch_id).cte("branch_chain", recursive=True)
+    chain = chain.union_all(select(Branch.id, Branch.parent_id).where(Branch.id == chain.c.parent_id))
+    return User.branch_id.in_(select(chain.c.id))
+
+
+def listing(user: User) -> list[Branch]:
+    """The branches the user may see, headquarters first, then by level and code."""
+    order = {level: rank for rank, level in enumerate(BRANCH_LEVELS)}
+    found = db.session.scalars(select(Branch).where(visible(user, Branch.id)))
+    return sorted(found, key=lambda b: (order[b.level], b.code))

@@ -1,0 +1,111 @@
+"""Who answers for a role right now: its duty rota when one is set, else all its active members.
+
+A rota is a list of shifts: a member, the weekdays, and a from-until time in the desk's time zone (a shift
+whose end is before its start runs past midnight and belongs to the day it starts on). When a rota leaves
+a moment uncovered, the role's members are alerted instead: an alert never falls into a gap.
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import ColumnElement, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine import clock, permissions
+from engine.db import db
+from engine.errors import InvalidInput, NotFound
+from engine.models import ROLES, User, UserRole
+from notifications import daytime
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class DutyRota(db.Model):
+    """A role's shifts: [{"user_id", "days": ["mon", …], "from": "HH:MM", "until": "HH:MM"}]; empty = no rota."""
+
+    __tablename__ = "duty_rotas"
+
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    shifts: Mapped[list] = mapped_column(default=list)
+    updated_at: Mapped[datetime]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+def members(role: str, audience: ColumnElement[bool] | None = None) -> list[User]:
+    """The role's active members; ``audience`` narrows them (the engine passes who may see a ticket's branch)."""
+    query = select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+    if audience is not None:
+        query = query.where(audience)
+    return list(db.session.scalars(query.order_by(User.id)))
+
+
+def on_duty(role: str, now: datetime | None = None, audience: ColumnElement[bool] | None = None) -> list[User]:
+    """The people to alert for a role at `now`: those on shift, or all members if nobody is (or no rota)."""
+    everyone = members(role, audience)
+    rota = db.session.get(DutyRota, role)
+    if rota is None or not rota.shifts:
+        return everyone
+    local = (now or clock.now()).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    ids = {shift["user_id"] for shift in rota.shifts if _covers(shift, local)}
+    return [person for person in everyone if person.id in ids] or everyone
+
+
+def _covers(shift: dict, local: datetime) -> bool:
+    start, end = daytime.parse(shift["from"]), daytime.parse(shift["until"])
+    wall = local.time().replace(tzinfo=None)
+    if not daytime.within(wall, start, end):
+        return False
+    started = local - timedelta(days=1) if start > end and wall < end else local  # past midnight: yesterday's shift
+    return DAYS[started.weekday()] in shift["days"]
+
+
+def get(role: str) -> dict:
+    _known(role)
+    rota = db.session.get(DutyRota, role)
+    names = {u.id: u.username for u in members(role)}
+    return {"role": role, "shifts": [{"username": names.get(s["user_id"]), "days": s["days"], "from": s["from"],
+                                      "until": s["until"]} for s in (rota.shifts if rota else [])],
+            "on_duty_now": [person.username for person in on_duty(role)],
+            "updated_at": rota.updated_at.isoformat() if rota else None}
+
+
+def save(actor: User, role: str, shifts: object) -> dict:
+    """Replace a role's rota (supervisors, admins); an empty list goes back to alerting every member."""
+    permissions.require(actor, "assign")
+    _known(role)
+    if not isinstance(shifts, list):
+        raise InvalidInput("shifts must be a list", [{"field": "shifts", "message": "a list of shifts"}])
+    people = {person.username: person for person in members(role)}
+    problems = [problem for index, shift in enumerate(shifts) for problem in _problems(index, shift, role, people)]
+    if problems:
+        raise InvalidInput(f"wrong shifts: {', '.join(p['field'] for p in problems)}", problems)
+    rota = db.session.get(DutyRota, role) or DutyRota(role=role)
+    rota.shifts = [{"user_id": people[s["username"]].id, "days": [d for d in DAYS if d in s["days"]],
+                    "from": s["from"], "until": s["until"]} for s in shifts]
+    rota.updated_at, rota.updated_by_id = clock.now(), actor.id
+    db.session.add(rota)
+    db.session.commit()
+    return get(role)
+
+
+def _problems(index: int, shift: object, role: str, people: dict) -> list[dict]:
+    field = f"shifts[{index}]"
+    if not isinstance(shift, dict) or set(shift) != {"username", "days", "from", "until"}:
+        return [{"field": field, "message": "an object with username, days, from, until"}]
+    problems = []
+    if shift["username"] not in people:
+        problems.append({"field": f"{field}.username", "message": f"no active member of the role {role!r}"})
+    if not isinstance(shift["days"], list) or not shift["days"] or not set(shift["days"]) <= set(DAYS):
+        problems.append({"field": f"{field}.days", "message": f"a non-empty list of {', '.join(DAYS)}"})
+    for key in ("from", "until"):
+        if not daytime.is_hh_mm(shift[key]):
+            problems.append({"field": f"{field}.{key}", "message": "a time HH:MM"})
+    if not problems and shift["from"] == shift["until"]:
+        problems.append({"field": f"{field}.until", "message": "a shift cannot end when it starts"})
+    return problems
+
+
+def _known(role: str) -> None:
+    if role not in ROLES:
+        raise NotFound(f"no role {role!r}; the roles are {', '.join(ROLES)}")

@@ -1,0 +1,111 @@
+# ruff: noqa: E501  (message text reads best unbroken; Chinese characters count double)
+"""The message templates KeyDesk ships, per event and language: (subject, body) in Jinja2 syntax.
+
+An admin's saved version replaces one of these (see templates.py); these stay as the fallback and the
+starting point of the editor. Variables: `ticket` (number, title, priority, channel, status, customer,
+data), `recipient` (name), `task` (name, role, due_at), `sla` (kind, due_at, rung, role), `customer`
+(name, code, tier), `data` (the ticket's data plus what the diagram passed), `subject` and `body` (the
+text a diagram's service task gave).
+"""
+
+SLA_KIND_ZH = '{{ {"response": "响应", "resolution": "处理"}.get(sla.kind, sla.kind) }}'
+
+DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
+    "task_assigned": {
+        "en": ("[{{ ticket.number }}] New task for you: {{ task.name }}",
+               "{{ recipient.name }},\n\n'{{ task.name }}' on ticket {{ ticket.number }} ({{ ticket.title }}) "
+               "is yours now.\nPriority: {{ ticket.priority }}{% if task.due_at %}\nDue: {{ task.due_at }}{% endif %}\n"),
+        "zh_CN": ("[{{ ticket.number }}] 新任务：{{ task.name }}",
+                  "{{ recipient.name }}：\n\n工单 {{ ticket.number }}（{{ ticket.title }}）的任务“{{ task.name }}”已分派给您。"
+                  "\n优先级：{{ ticket.priority }}{% if task.due_at %}\n截止时间：{{ task.due_at }}{% endif %}\n"),
+    },
+    "sla_warning": {
+        "en": ("[{{ ticket.number }}] {{ sla.kind|capitalize }} of '{{ sla.step }}' is due at {{ sla.due_at }}",
+               "Ticket {{ ticket.number }}: {{ ticket.title }}\n{{ sla.kind|capitalize }} of '{{ sla.step }}' "
+               "is due at {{ sla.due_at }}.\nPriority: {{ ticket.priority }}\n"),
+        "zh_CN": ("[{{ ticket.number }}] “{{ sla.step }}”" + SLA_KIND_ZH + "时限将于 {{ sla.due_at }} 到期",
+                  "工单 {{ ticket.number }}：{{ ticket.title }}\n“{{ sla.step }}”的" + SLA_KIND_ZH
+                  + "时限将于 {{ sla.due_at }} 到期。\n优先级：{{ ticket.priority }}\n"),
+    },
+    "sla_breached": {
+        "en": ("[{{ ticket.number }}] {{ sla.kind|capitalize }} of '{{ sla.step }}' breached its SLA"
+               "{% if sla.rung %} (escalation level {{ sla.rung }}: {{ sla.role }}){% endif %}",
+               "Ticket {{ ticket.number }}: {{ ticket.title }}\n{{ sla.kind|capitalize }} of '{{ sla.step }}' "
+               "was due at {{ sla.due_at }}.{% if sla.rung %}\nEscalation level {{ sla.rung }}: {{ sla.role }}."
+               "{% endif %}\nPriority: {{ ticket.priority }}\n"),
+        "zh_CN": ("[{{ ticket.number }}] “{{ sla.step }}”" + SLA_KIND_ZH + "超时"
+                  "{% if sla.rung %}（第 {{ sla.rung }} 级升级：{{ sla.role }}）{% endif %}",
+                  "工单 {{ ticket.number }}：{{ ticket.title }}\n“{{ sla.step }}”的" + SLA_KIND_ZH
+                  + "时限 {{ sla.due_at }} 已过。{% if sla.rung %}\n第 {{ sla.rung }} 级升级：{{ sla.role }}。{% endif %}"
+                  "\n优先级：{{ ticket.priority }}\n"),
+    },
+    "ticket_closed": {
+        "en": ("[{{ ticket.number }}] Ticket closed: {{ ticket.title }}",
+               "Ticket {{ ticket.number }} ({{ ticket.title }}) is closed.\n"),
+        "zh_CN": ("[{{ ticket.number }}] 工单已关闭：{{ ticket.title }}",
+                  "工单 {{ ticket.number }}（{{ ticket.title }}）已办结。\n"),
+    },
+    "activation_notice": {
+        "en": ("[{{ ticket.number }}] Your service is active",
+               "Dear {{ customer.name }}, your service ordered under {{ ticket.number }} is active"
+               "{% if data.activation_date %} from {{ data.activation_date }}{% endif %}"
+               "{% if data.billing_start %}; billing starts {{ data.billing_start }}{% endif %}.\n"),
+        "zh_CN": ("[{{ ticket.number }}] 业务开通通知",
+                  "尊敬的{{ customer.name }}：您在工单 {{ ticket.number }} 办理的业务"
+                  "{% if data.activation_date %}已于 {{ data.activation_date }} {% endif %}开通"
+                  "{% if data.billing_start %}，自 {{ data.billing_start }} 起计费{% endif %}。\n"),
+    },
+    "dunning_reminder": {
+        "en": ("[{{ ticket.number }}] Payment reminder",
+               "Dear {{ customer.name }}, your account is in arrears"
+               "{% if data.arrears_amount %} by {{ data.arrears_amount }} yuan{% endif %}. "
+               "Please pay{% if data.due_date %} by {{ data.due_date }}{% endif %} (ref. {{ ticket.number }}).\n"),
+        "zh_CN": ("[{{ ticket.number }}] 缴费提醒",
+                  "尊敬的{{ customer.name }}：您的账户已欠费{% if data.arrears_amount %} {{ data.arrears_amount }} 元"
+                  "{% endif %}，请{% if data.due_date %}于 {{ data.due_date }} 前{% endif %}缴清（工单 {{ ticket.number }}）。\n"),
+    },
+    "contract_expiry": {
+        "en": ("[{{ ticket.number }}] Contract expiry reminder",
+               "The contract of {{ customer.name }}{% if data.contract_no %} ({{ data.contract_no }}){% endif %} "
+               "expires{% if data.expires_on %} on {{ data.expires_on }}{% else %} soon{% endif %}. "
+               "Ticket {{ ticket.number }}.\n"),
+        "zh_CN": ("[{{ ticket.number }}] 合同到期提醒",
+                  "{{ customer.name }}的合同{% if data.contract_no %}（{{ data.contract_no }}）{% endif %}"
+                  "{% if data.expires_on %}将于 {{ data.expires_on }} 到期{% else %}即将到期{% endif %}。"
+                  "工单 {{ ticket.number }}。\n"),
+    },
+    "retention_alert": {
+        "en": ("[{{ ticket.number }}] Churn risk: {{ customer.name }}",
+               "{{ customer.name }} (tier {{ customer.tier }}) shows a pre-churn signal"
+               "{% if data.signal %}: {{ data.signal }}{% endif %}.\nRetention ticket {{ ticket.number }}.\n"),
+        "zh_CN": ("[{{ ticket.number }}] 离网预警：{{ customer.name }}",
+                  "{{ customer.name }}（{{ customer.tier }} 类）出现离网预兆{% if data.signal %}：{{ data.signal }}{% endif %}。"
+                  "\n挽留工单 {{ ticket.number }}。\n"),
+    },
+    "process_message": {
+        "en": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
+        "zh_CN": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
+    },
+    "customer_notice": {
+        "en": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
+        "zh_CN": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
+    },
+}
+
+# What the preview and the check of an edited template render with: one made-up ticket of each kind.
+SAMPLE_TICKET = {"number": "R-2026-000042", "title": "Leased line down / 专线中断", "priority": "high",
+                 "channel": "red", "status": "open", "customer": "Shanghai Port Logistics Group",
+                 "data": {"fault_level": 1}}
+SAMPLE = {
+    "ticket": SAMPLE_TICKET,
+    "recipient": {"name": "Chen Jing", "username": "supervisor"},
+    "task": {"name": "Repair the fault", "role": "tech", "due_at": "2026-11-23 10:45"},
+    "sla": {"kind": "resolution", "step": "Repair the fault", "due_at": "2026-11-23 10:45", "rung": 1,
+            "role": "supervisor"},
+    "customer": {"name": "Shanghai Port Logistics Group", "code": "G0001", "tier": "A+"},
+    "data": {"fault_level": 1, "activation_date": "2026-12-01", "billing_start": "2026-12-01",
+             "arrears_amount": 1280.5, "due_date": "2026-12-10", "contract_no": "HT-2025-0099",
+             "expires_on": "2027-01-31", "signal": "call forwarding to a competitor"},
+    "subject": "Level-1 fault / 一级故障",
+    "body": "Port office offline / 港口办公室断网",
+}

@@ -1,0 +1,150 @@
+"""The staff pages in Debian's Chromium, driven by Playwright: what a person at the desk clicks and sees.
+
+The app is served from a thread of this process, so the test's controlled clock is the server's clock.
+Set KEYDESK_SCREENSHOTS=docs/screenshots to save pictures of the main pages (`make screenshots`).
+"""
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine import tickets
+from engine.db import db
+from tests.web_data import red_ticket
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (make test installs it as root)")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+SHOTS = os.environ.get("KEYDESK_SCREENSHOTS")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(app):
+    """The app on a free local port, in a thread; the list refreshes every second so tests need not wait."""
+    app.config["INBOX_REFRESH_SECONDS"] = 1
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh browser page that fails the test on any script error or refused resource (CSP)."""
+    context = browser.new_context(base_url=server, viewport={"width": 1400, "height": 900}, locale="en-US")
+    tab = context.new_page()
+    problems = []
+    tab.on("pageerror", lambda err: problems.append(str(err)))
+    tab.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    yield tab
+    context.close()
+    assert problems == []
+
+
+def sign_in(page, username: str = "agent") -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", "demo")
+    page.click("button[type=submit]:has-text('Sign in')")
+    page.wait_for_url("**/inbox")
+
+
+def shoot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def test_sign_in_claim_and_complete_a_task_through_its_form(page):
+    ticket = red_ticket()
+    page.goto("/login")
+    sign_in(page)
+    page.click("a[data-view=queues]")
+    row = page.locator(f"tr:has-text('{ticket.number}')")
+    row.locator("button[data-action=claim]").click()
+    page.wait_for_selector("[data-count=mine]:text-is('1')")  # the list refreshed in place
+    assert page.locator(f"tr:has-text('{ticket.number}')").count() == 0  # no longer waiting in the queue
+    page.click("a[data-view=mine]")
+    row = page.locator(f"tr:has-text('{ticket.number}')")
+    assert row.locator("button[data-action=unclaim]").is_visible()
+    shoot(page, "inbox")
+    row.locator("a[data-action=open]").click()
+    page.select_option("#f-fault_level", "1")
+    page.fill("#f-impact", "all cranes offline")
+    page.check("label:has-text('Yes') >> xpath=preceding-sibling::input")
+    shoot(page, "task-form")
+    page.click("button[value=complete]")
+    page.wait_for_selector(".alert:has-text('Task completed.')")
+    task = ticket.tasks[0]
+    db.session.refresh(task)
+    assert (task.state, task.assignee.username) == ("completed", "agent")
+
+
+def test_the_sla_badge_changes_as_the_clock_moves(page, fake_clock):
+    ticket = red_ticket()
+    sign_in(page)
+    page.click("a[data-view=queues]")
+    badge = page.locator(f"tr:has-text('{ticket.number}') [data-sla]")
+    assert badge.get_attribute("data-sla") == "on_track"
+    fake_clock.advance(minutes=9)
+    while tickets.fire_due_timer(set()):
+        pass
+    page.wait_for_selector(f"tr:has-text('{ticket.number}') [data-sla=warning]")  # no reload: htmx refreshed it
+    fake_clock.advance(minutes=2)
+    page.wait_for_selector(f"tr:has-text('{ticket.number}') [data-sla=breached]:has-text('late')")
+
+
+def test_the_ticket_page_shows_the_diagram_with_the_current_step(page):
+    ticket = red_ticket()
+    sign_in(page)
+    page.goto(f"/tickets/{ticket.id}")
+    page.wait_for_selector("#diagram[data-ready='1']")
+    current = page.locator(".djs-element.kd-current")
+    assert current.count() == 1 and current.get_attribute("data-element-id") == "accept_fault"
+    assert page.locator(".djs-element.kd-finished[data-element-id=fault_reported]").count() == 1
+    shoot(page, "ticket")
+
+
+def test_switching_the_language(page):
+    sign_in(page)
+    page.click("[data-testid=language-form] button[value=zh_CN]")
+    page.wait_for_selector("a.nav-link:text-is('待办')")
+    assert page.locator("a[data-view=queues]").inner_text().startswith("我的队列")
+    shoot(page, "inbox-zh")
+    page.click("[data-testid=language-form] button[value=en]")
+    page.wait_for_selector("a.nav-link:text-is('Inbox')")
+
+
+def test_new_ticket_and_profile_pages_work_in_the_browser(page):
+    sign_in(page)
+    page.click("a.nav-link:has-text('New red ticket')")
+    page.fill("#customer-search", "port")
+    page.wait_for_selector("[data-testid=customer-choices] :text('Shanghai Port Logistics Group')")
+    page.fill("#title", "Terminal link down")
+    page.select_option("#f-service", "leased_line")
+    page.fill("#f-description", "no light")
+    shoot(page, "new-ticket")
+    page.click("button:has-text('Start the process')")
+    page.wait_for_selector(".alert:has-text('started')")
+    assert "Terminal link down" in page.inner_text("[data-testid=ticket-header]")
+    page.click("[data-testid=profile-link]")
+    page.wait_for_selector("[data-testid=profile-form]")
+    shoot(page, "profile")
