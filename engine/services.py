@@ -37,7 +37,7 @@ class ServiceCall:
         manager = customer.account_manager if customer is not None else None
         if manager is None or not manager.active:
             return self.notify_role("manager", subject, body, event)
-        outbox.enqueue(event, manager, self._subject(subject), body, self.key, self.ticket)
+        notify.people(event, [manager], self.key, self.ticket, subject=subject, body=body, data=self.data)
         return 1
 
     def notify_customer(self, subject: str, body: str, event: str = "customer_notice") -> bool:
