@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CATALOG := web/translations/zh/LC_MESSAGES/messages
 NPM := node_modules/.package-lock.json
+MODELER := web/static/build/modeler.js
 
 .PHONY: install run test bench clean chromium screenshots
 
@@ -25,7 +26,13 @@ $(NPM): package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NPM)
 
-install: $(INSTALLED) $(CATALOG).mo $(NPM)
+# The modeller page's script: bpmn-js Modeler, its properties panel and KeyDesk's properties, bundled by esbuild.
+$(MODELER): $(NPM) $(wildcard web/static/modeler/*)
+	node_modules/.bin/esbuild web/static/modeler/index.js --bundle --minify --format=iife --target=es2020 \
+		--loader:.woff=dataurl --loader:.woff2=dataurl --loader:.ttf=dataurl --loader:.eot=dataurl \
+		--loader:.svg=dataurl --log-level=warning --outfile=$(MODELER)
+
+install: $(INSTALLED) $(CATALOG).mo $(NPM) $(MODELER)
 
 # The browser tests drive Debian's Chromium (with a Chinese font); install it where missing (as root), never a
 # downloaded browser.
@@ -53,4 +60,4 @@ bench: install
 	$(BIN)/python bench/branches.py
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache node_modules $(CATALOG).mo
+	rm -rf $(VENV) *.egg-info .pytest_cache node_modules $(CATALOG).mo web/static/build

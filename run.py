@@ -53,17 +53,18 @@ def worker(app) -> None:
 
 
 def deploy(app, files: list[str], comment: str) -> int:
-    """Deploy each BPMN file given, with every decision table (.dmn) given."""
-    tables = [Path(name).read_bytes() for name in files if name.endswith(".dmn")]
+    """Deploy each BPMN file; the .dmn files named with them are its decision tables."""
+    decisions = [Path(name).read_bytes() for name in files if name.endswith(".dmn")]
     with app.app_context():
         admin = users.by_username("admin")
-        for name in [name for name in files if not name.endswith(".dmn")]:
+        for name in (name for name in files if not name.endswith(".dmn")):
             try:
-                versions = deployments.deploy(admin, Path(name).read_bytes(), tables, comment=comment)
+                versions = deployments.deploy(admin, Path(name).read_bytes(), decisions, comment=comment)
             except EngineError as err:
                 print(f"{name}: {err.message}", file=sys.stderr)
                 for problem in err.details or []:
-                    print(f"  line {problem['line']}, {problem['element_id']}: {problem['message']}", file=sys.stderr)
+                    print(f"  line {problem['line']}, {problem['element_id']}: {problem['message']}"
+                          f" ({problem.get('hint', '')})", file=sys.stderr)
                 return 1
             for v in versions:
                 print(f"{name}: deployed {v.model.key} version {v.version}")
@@ -92,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="run the scheduler alone (timers, SLA clocks)")
     commands.add_parser("init-db", help="create or upgrade the database schema")
     commands.add_parser("demo", help="load the demo users, customers and shipped processes")
-    deploy_cmd = commands.add_parser("deploy", help="deploy BPMN files (with the .dmn decision tables given) as new "
-                                     "process versions")
+    deploy_cmd = commands.add_parser("deploy", help="deploy BPMN files (with the .dmn decision tables given) "
+                                                    "as new process versions")
     deploy_cmd.add_argument("files", nargs="+", metavar="FILE")
     deploy_cmd.add_argument("--comment", default="deployed from the command line")
     token_cmd = commands.add_parser("token", help="print a new API token for a user")

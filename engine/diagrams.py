@@ -14,7 +14,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine import sandbox
+from engine import problem_text, sandbox
 from engine.models import CHANNELS, ROLES
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -34,12 +34,24 @@ BARE_TIMER = re.compile(rf"^(R\d*/({_DATETIME}/)?{_DURATION}(/{_DATETIME})?|{_DU
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong with a diagram: where (element id, line), what (message) and what to do (hint),
+    in English and Chinese; ``code`` names the kind of problem (see engine.problem_text)."""
+
     element_id: str | None
     message: str
     line: int | None
+    hint: str = ""
+    message_zh: str = ""
+    hint_zh: str = ""
+    code: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def problem(code: str, element_id: str | None, line: int | None, **values) -> Problem:
+    """A problem of the given kind, worded in both languages from the values the check found."""
+    return Problem(element_id=element_id, line=line, code=code, **problem_text.render(code, values))
 
 
 class DiagramRejected(Exception):
@@ -54,23 +66,28 @@ def read_xml(data: bytes | str, what: str = "diagram") -> etree._Element:
     """Parse untrusted XML: UTF-8 only, bounded size, no DOCTYPE (so no entity tricks), no network."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_BYTES:
-        raise DiagramRejected(Problem(None, f"the {what} is larger than {MAX_BYTES // 1024 // 1024} MB", None))
+        raise DiagramRejected(problem("too_large", None, None, what=what, mb=MAX_BYTES // 1024 // 1024))
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise DiagramRejected(Problem(None, f"the {what} is not UTF-8 text (byte {err.start})", None)) from err
-    if re.search(rb"<!DOCTYPE|<!ENTITY", raw[:65536], re.IGNORECASE):
-        raise DiagramRejected(Problem(None, f"the {what} has a DOCTYPE or ENTITY declaration: not allowed", None))
+        raise DiagramRejected(problem("not_utf8", None, _line_at(raw, err.start), what=what, byte=err.start)) from err
+    declaration = re.search(rb"<!DOCTYPE|<!ENTITY", raw[:65536], re.IGNORECASE)
+    if declaration:
+        raise DiagramRejected(problem("doctype", None, _line_at(raw, declaration.start()), what=what))
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_blank_text=False
     )
     try:
         root = etree.fromstring(raw, parser)
     except etree.XMLSyntaxError as err:
-        raise DiagramRejected(Problem(None, f"the {what} is not well-formed XML: {err.msg}", err.lineno)) from err
+        raise DiagramRejected(problem("not_xml", None, err.lineno, what=what, detail=err.msg)) from err
     if root.getroottree().docinfo.doctype:
-        raise DiagramRejected(Problem(None, f"the {what} has a DOCTYPE declaration: not allowed", None))
+        raise DiagramRejected(problem("doctype", None, 1, what=what))
     return root
+
+
+def _line_at(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
 
 
 def quote_bare_timers(root: etree._Element) -> None:
@@ -144,7 +161,8 @@ def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: di
     missing = _call_problems(root, called)
     if missing:  # SpiffWorkflow cannot read a diagram whose called processes it lacks
         return problems + missing
-    reported = {p.element_id for p in problems}
+    # what SpiffWorkflow says of an element already reported adds nothing; of a whole process, it may
+    reported = {p.element_id for p in problems} - {p.get("id") for p in executable_processes(root)}
     spiff = _spiff_problems(bpmn_xml, dmn_xmls, root, flatten(called))
     problems += [p for p in spiff if p.element_id not in reported]
     return list(dict.fromkeys(problems))
@@ -159,30 +177,34 @@ def _schema_problems(root: etree._Element) -> list[Problem]:
     problems = []
     for entry in schema.error_log:
         node = next((el for el in root.iter() if el.sourceline == entry.line), None)
-        problems.append(Problem(_element_id(node), f"not valid BPMN: {entry.message}", entry.line))
+        problems.append(problem("not_bpmn", _element_id(node), entry.line, detail=entry.message))
     return problems
 
 
 def _spiff_problems(bpmn_xml, dmn_xmls, root, called_xmls) -> list[Problem]:
     """What SpiffWorkflow's parser refuses, for each executable process."""
+    process = root  # where to point when SpiffWorkflow names no element
     try:
         parser = build_parser(bpmn_xml, dmn_xmls, called_xmls)
         for process in executable_processes(root):
             parser.get_spec(process.get("id"))
             parser.get_subprocess_specs(process.get("id"))
     except ValidationException as err:
-        return [Problem(err.id or None, _spiff_message(err), err.line_number or _line_of(root, err.id))]
+        element = err.id or process.get("id")
+        message = _spiff_message(err)
+        line = err.line_number or _line_of(root, element) or process.sourceline
+        return [problem(problem_text.engine_code(message), element, line, detail=message)]
     except DiagramRejected as err:
         return [err.problem]
     except Exception as err:  # SpiffWorkflow raises assorted errors on malformed input
-        return [Problem(None, f"the diagram cannot be read: {err}", None)]
+        return [problem("unreadable", process.get("id"), process.sourceline, detail=str(err) or type(err).__name__)]
     return []
 
 
 def _keydesk_problems(root: etree._Element, forms: dict) -> list[Problem]:
     processes = executable_processes(root)
     if not processes:
-        return [Problem(None, "the diagram has no executable process (isExecutable=\"true\")", None)]
+        return _not_executable(root)
     problems = []
     for process in processes:
         problems += _process_problems(process)
@@ -193,11 +215,20 @@ def _keydesk_problems(root: etree._Element, forms: dict) -> list[Problem]:
     return problems
 
 
+def _not_executable(root) -> list[Problem]:
+    """Point at each process that is not marked executable, or at the diagram when it has none."""
+    drawn = list(root.iterfind(".//bpmn:process", NS))
+    if not drawn:
+        return [problem("no_process", root.get("id"), root.sourceline)]
+    return [problem("not_executable", p.get("id"), p.sourceline, process=p.get("name") or p.get("id"))
+            for p in drawn]
+
+
 def _process_problems(process) -> list[Problem]:
     channel = process_properties(process).get("channel")
     if channel not in CHANNELS:
-        return [Problem(process.get("id"), f"the process needs a property 'channel' with one of "
-                        f"{', '.join(CHANNELS)} (found {channel!r})", process.sourceline)]
+        return [problem("channel", process.get("id"), process.sourceline, channels=", ".join(CHANNELS),
+                        found=repr(channel))]
     return []
 
 
@@ -205,8 +236,8 @@ def _lane_problems(process) -> list[Problem]:
     problems = []
     for lane in process.iterfind(".//bpmn:lane", NS):
         if lane.get("name") not in ROLES:
-            problems.append(Problem(lane.get("id"), f"lane name {lane.get('name')!r} is not a KeyDesk role: "
-                                    f"name the lane after one of {', '.join(ROLES)}", lane.sourceline))
+            problems.append(problem("lane_role", lane.get("id"), lane.sourceline, lane=repr(lane.get("name")),
+                                    roles=", ".join(ROLES)))
     return problems
 
 
@@ -222,19 +253,21 @@ def lane_of(process, node) -> str | None:
 
 def _human_task_problems(process, forms: dict) -> list[Problem]:
     problems = []
+    human_ids = {t.get("id") for tag in HUMAN_TASKS for t in process.iterfind(f".//bpmn:{tag}", NS)}
     for tag in HUMAN_TASKS:
         for task in process.iterfind(f".//bpmn:{tag}", NS):
             tid, line = task.get("id"), task.sourceline
             if lane_of(process, task) is None:
-                problems.append(Problem(tid, "this task is in no lane: put it in the lane of the role "
-                                        "that works it", line))
+                problems.append(problem("task_no_lane", tid, line))
             props = process_properties(task)
             if "form" in props and props["form"] not in forms:
-                problems.append(Problem(tid, f"unknown form {props['form']!r}", line))
+                problems.append(problem("unknown_form", tid, line, form=repr(props["form"]),
+                                        forms=", ".join(sorted(forms)) or "-"))
+            if "assignee" in props and props["assignee"] not in {"creator", *human_ids}:
+                problems.append(problem("task_assignee", tid, line, value=repr(props["assignee"])))
             for name in SLA_DURATIONS:
                 if name in props and not ISO_DURATION.match(props[name]):
-                    problems.append(Problem(tid, f"{name} must be an ISO 8601 duration such as PT4H, "
-                                            f"not {props[name]!r}", line))
+                    problems.append(problem("sla_duration", tid, line, name=name, value=repr(props[name])))
     return problems
 
 
@@ -248,11 +281,9 @@ def _gateway_problems(process) -> list[Problem]:
             for flow in flows:
                 has_condition = flow.find("bpmn:conditionExpression", NS) is not None
                 if not has_condition and flow.get("id") != gateway.get("default"):
-                    kind = "exclusive" if tag == "exclusiveGateway" else "inclusive"
-                    problems.append(Problem(flow.get("id"), f"this {kind} gateway "
-                                            f"({gateway.get('name') or gateway.get('id')}) has an outgoing flow "
-                                            "without a condition: add a condition or make it the default flow",
-                                            flow.sourceline))
+                    problems.append(problem("gateway_condition", flow.get("id"), flow.sourceline,
+                                            kind="exclusive" if tag == "exclusiveGateway" else "inclusive",
+                                            gateway=gateway.get("name") or gateway.get("id")))
     return problems
 
 
@@ -276,15 +307,16 @@ def _code_problems(root) -> list[Problem]:
             source = (node.text or "").strip()
             if not source:
                 continue
+            code, values = problem_text.code_kind(source)
             for found in sandbox.check(source, mode):
                 line = node.sourceline + (found.line or 1) - 1 if node.sourceline else None
-                problems.append(Problem(_element_id(node), found.message, line))
+                problems.append(problem(code, _element_id(node), line, detail=found.message, **values))
     return problems
 
 
 def _call_problems(root, called: dict[str, list[str]]) -> list[Problem]:
-    return [Problem(c.get("id"), f"calls the process {c.get('calledElement')!r}, which is not deployed: "
-                    "deploy it first", c.sourceline)
+    return [problem("call_missing", c.get("id"), c.sourceline, called=repr(c.get("calledElement")))
+            if c.get("calledElement") else problem("call_unnamed", c.get("id"), c.sourceline)
             for c in called_elsewhere(root) if c.get("calledElement") not in called]
 
 
@@ -294,10 +326,11 @@ def _service_problems(root, handlers: set[str]) -> list[Problem]:
     for operator in root.iterfind(".//spiffworkflow:serviceTaskOperator", NS):
         element, line = _element_id(operator.getparent()), operator.sourceline  # the service task, not the operator
         if operator.get("id") not in handlers:
-            problems.append(Problem(element, f"unknown service operation {operator.get('id')!r}: use one of "
-                                    f"{', '.join(sorted(handlers)) or 'none'}", line))
+            problems.append(problem("service_unknown", element, line, operation=repr(operator.get("id")),
+                                    handlers=", ".join(sorted(handlers)) or "-"))
         for parameter in operator.iterfind(".//spiffworkflow:parameter", NS):
-            problems += [Problem(element, f"parameter {parameter.get('id')!r}: {found.message}", parameter.sourceline)
+            problems += [problem("service_parameter", element, parameter.sourceline,
+                                 parameter=repr(parameter.get("id")), detail=found.message)
                          for found in sandbox.check(parameter.get("value", ""), "eval")]
     return problems
 
@@ -313,7 +346,7 @@ def _decision_problems(table) -> list[Problem]:
             if source == "-":
                 continue
             source = _as_dmn_test(source.replace("?", "dmninputexpr"))
-        problems += [Problem(_element_id(node), found.message, node.sourceline)
+        problems += [problem("decision_code", _element_id(node), node.sourceline, detail=found.message)
                      for found in sandbox.check(source, "eval")]
     return problems
 

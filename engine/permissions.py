@@ -8,6 +8,7 @@ PERMISSIONS = {
     "deploy": ("supervisor", "admin"),
     "assign": ("supervisor", "admin"),
     "cancel": ("supervisor", "admin"),
+    "migrate": ("supervisor", "admin"),  # move running tickets to another version
     "configure": ("admin",),  # SLA policies and business calendars
     "audit_customers": ("supervisor", "admin"),  # who looked at a customer's record
 }

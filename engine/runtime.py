@@ -47,6 +47,11 @@ _serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**SPIFF_C
 script_engine = sandbox.make_script_engine(services=services.dispatch)
 
 
+def registry():
+    """The serializer's converters, which SpiffWorkflow's spec diff compares specs with."""
+    return _serializer.registry
+
+
 def new_workflow(version: ProcessVersion, ticket: Ticket | None = None) -> BpmnWorkflow:
     spec, subprocess_specs = specs.get(version)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import workflows
 from engine import branches, customers, sla
-from engine.models import Ticket
+from engine.models import Customer, Ticket
 from notifications import notify, rota
 
 
@@ -55,6 +55,10 @@ class ServiceCall:
             raise LookupError(f"ticket {self.ticket.number} has no customer to change")
         rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
         return [row.field for row in rows]
+
+    def customer(self) -> Customer | None:
+        """The ticket's customer, or None."""
+        return sla.ticket_customer(self.ticket)
 
 
 def dispatch(task, operation_name: str, operation_params: dict) -> str:

@@ -66,12 +66,13 @@ def ticket_customer(ticket: Ticket) -> Customer | None:
     return db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
 
 
-def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props: dict[str, str]) -> list[SlaClock]:
-    """Start the response and resolution clocks the targets ask for, each with its first timer."""
+def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props: dict[str, str],
+                 kinds: tuple[str, ...] = KINDS) -> list[SlaClock]:
+    """Start the clocks of ``kinds`` the targets ask for, each with its first timer."""
     found = targets(ticket, element_id, props)
     now = clock.now()
     started = []
-    for kind in KINDS:
+    for kind in kinds:
         if kind not in found:
             continue
         calendar = sla_config.calendar_named(found.get("calendar", "24x7"))

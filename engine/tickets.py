@@ -62,7 +62,7 @@ def start_ticket(actor: User, process: str, title: str, customer_id: int | None 
         channel = version.model.channel
         ticket = Ticket(number=_next_number(channel), channel=channel, process_version=version,
                         customer_id=customer_id, title=title.strip(), priority=priority, creator=actor,
-                        branch_id=customer.branch_id if customer and customer.branch_id else actor.branch_id,
+                        branch=customer.branch if customer and customer.branch else actor.branch,
                         data=start_data, created_at=clock.now(), updated_at=clock.now())
         db.session.add(ticket)
         audit.record(ticket, actor, "created", process=process, version=version.version, data=start_data)
@@ -357,7 +357,8 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
     for spiff_id, spiff_task in ready.items():
         if spiff_id not in known:
             task = _new_task(ticket, spiff_task)
-            audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role)
+            owner = {"assignee": task.assignee.username} if task.assignee else {}
+            audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role, **owner)
     timers.sync(ticket, workflow)  # a timer that fired is in the history before the close it led to
     if workflow.is_completed() and ticket.status == "open":
         ticket.status, ticket.closed_at = "closed", clock.now()
@@ -373,6 +374,23 @@ def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
                      name=spec.bpmn_name or spec.bpmn_id, role=runtime.role_of(spiff_task) or "supervisor",
                      priority=ticket.priority, form_key=props.get("form"), created_at=clock.now())
     db.session.add(task)
-    clocks = sla.start_clocks(ticket, task, spec.bpmn_id, props)
+    owner = _owner(ticket, props.get("assignee"))
+    if owner is not None:  # handed straight to its owner: nobody has to pick it up, no response clock
+        task.assignee, task.state, task.claimed_at = owner, "claimed", clock.now()
+    clocks = sla.start_clocks(ticket, task, spec.bpmn_id, props, sla.KINDS if owner is None else ("resolution",))
     task.due_at = min((c.due_at for c in clocks), default=None)
     return task
+
+
+def _owner(ticket: Ticket, assignee: str | None) -> User | None:
+    """Who a task's ``assignee`` property names: ``creator`` (who opened the ticket) or the element id of an
+    earlier task (who completed it last): the first responder keeps the case (首问负责制). None: the role's queue.
+    """
+    if not assignee:
+        return None
+    if assignee == "creator":
+        person = ticket.creator
+    else:
+        done = [t for t in ticket.tasks if t.element_id == assignee and t.state == "completed"]
+        person = db.session.get(User, done[-1].completed_by_id) if done else None
+    return person if person is not None and person.active else None

@@ -4,12 +4,14 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 
 from engine import scheduler
+from engine.demo import BPMN_DIR
 from tests.bpmn_samples import RED_FAULT, simple
 from tests.test_tickets import ACCEPT, COMPENSATE, COMPENSATION, NOT_REPAIRED, REPAIRED, REPORT
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
                                      indirect=True)
 XML = {"Content-Type": "application/xml"}
+SHIPPED = sorted(path.stem for path in BPMN_DIR.glob("*.bpmn"))  # the demo deploys each once
 
 
 def start(api, username="agent", **fields):
@@ -176,7 +178,7 @@ def test_deploy_is_for_supervisors_and_makes_a_new_version(api):
     complete(api, first["id"], "agent", ACCEPT)
     assert api("get", f"/tickets/{first['id']}", "agent").json["process"]["version"] == 1
     models = api("get", "/process-models", "agent").json["process_models"]
-    assert ("red_fault", 2) in [(m["key"], m["latest_version"]) for m in models]
+    assert {m["key"]: m["latest_version"] for m in models} == {**dict.fromkeys(SHIPPED, 1), "red_fault": 2}
 
 
 def test_deploy_by_multipart_upload(api):
@@ -194,8 +196,9 @@ def test_an_invalid_diagram_deploys_nothing_and_lists_every_problem(api):
     assert response.status_code == 422
     problems = response.json["error"]["details"]
     assert {p["element_id"] for p in problems} == {"lane_1", "step"}
-    assert all(set(p) == {"element_id", "message", "line"} and p["line"] for p in problems)
-    assert "simple" not in [m["key"] for m in api("get", "/process-models", "agent").json["process_models"]]
+    assert all({"element_id", "message", "line", "hint", "message_zh", "hint_zh"} <= set(p) and p["line"]
+               and p["hint"] and p["message_zh"] and p["hint_zh"] for p in problems)
+    assert [m["key"] for m in api("get", "/process-models", "agent").json["process_models"]] == SHIPPED
     checked = api("post", "/process-models/validate", "agent", data=bad, headers=XML).json
     assert checked["valid"] is False and checked["problems"] == problems
     assert api("post", "/process-models/validate", "agent", data=simple(), headers=XML).json == {

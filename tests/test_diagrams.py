@@ -85,7 +85,9 @@ def test_every_exclusive_flow_needs_a_condition_or_the_default():
     broken = text.replace(flow, flow[:flow.index(">") + 1])  # drop the condition
     problem, = check(broken.encode())
     assert problem.element_id == "flow_restored_no"
-    assert "add a condition or make it the default flow" in problem.message
+    assert "has an outgoing flow without a condition" in problem.message
+    assert problem.hint == "add a condition or make it the default flow"
+    assert "没有条件" in problem.message_zh and "默认连线" in problem.hint_zh
     assert problem.line == broken[:start].count("\n") + 1
 
 

@@ -66,11 +66,42 @@ def test_a_bad_service_task_is_refused_at_deploy(app, operation, params, needle)
     assert problem["element_id"] == "step" and needle in problem["message"] and problem["line"]
 
 
-@pytest.mark.parametrize("with_customer, recipients", [
-    (True, ["+8613800000099", "zhao@keydesk.example"]),  # the customer's own account manager only
-    (False, ["+8613800000002", "manager@keydesk.example"]),  # no customer: the role, as notify_role reaches it
-])
-def test_the_account_manager_of_the_customer_is_alerted(app, with_customer, recipients):
+def test_customer_profile_reads_the_tickets_customer_into_the_task_data(app):
+    deploy(service_step("customer_profile", {}))
+    ticket = tickets.start_ticket(users.by_username("agent"), "notifies", "dunning", customer_id=3)
+    profile = runtime.ready_human_tasks(runtime.load(ticket))[0].data["sent"]
+    assert {k: profile[k] for k in ("code", "tier", "credit_level", "kind", "arpu")} == {
+        "code": "G0003", "tier": "B", "credit_level": "grey", "kind": "group", "arpu": 31000.0}
+
+
+def test_customer_profile_without_a_customer_stops_the_ticket_from_opening(app):
+    from engine.errors import ProcessError
+
+    deploy(service_step("customer_profile", {}))
+    with pytest.raises(ProcessError, match="has no customer"):
+        tickets.start_ticket(users.by_username("agent"), "notifies", "dunning")
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+@pytest.mark.parametrize("event, queued_event", [("'dunning_reminder'", "dunning_reminder"), (None, "customer_notice")])
+def test_a_customer_notice_carries_the_event_the_diagram_names(app, event, queued_event):
+    params = {"subject": "'Arrears'", "body": "'Please pay'", **({"event": event} if event else {})}
+    deploy(service_step("notify_customer", params))
+    tickets.start_ticket(users.by_username("agent"), "notifies", "dunning", customer_id=1)
+    assert list(db.session.execute(select(OutboxMessage.event, OutboxMessage.address))) == [
+        (queued_event, "+8613900000001")]
+
+
+def test_an_unknown_event_stops_the_step_and_names_the_event(app):
+    from engine.errors import ProcessError
+
+    deploy(service_step("notify_role", {**ALERT, "body": "'x'", "event": "'fax_sent'"}))
+    with pytest.raises(ProcessError, match="unknown notification event 'fax_sent'"):
+        tickets.start_ticket(users.by_username("agent"), "notifies", "alert")
+    assert queued() == []
+
+
+def test_the_account_manager_of_the_customer_is_alerted_and_nobody_else(app):
     from engine.models import Customer
 
     own = users.create_user("zhao", "secret-password", ["manager"], "Zhao (account manager)",
@@ -78,5 +109,17 @@ def test_the_account_manager_of_the_customer_is_alerted(app, with_customer, reci
     db.session.get(Customer, 1).account_manager = own
     db.session.commit()
     deploy(service_step("notify_account_manager", {"subject": "'Contract ends'", "body": "'Renew it'"}))
-    tickets.start_ticket(users.by_username("agent"), "notifies", "expiry", customer_id=1 if with_customer else None)
-    assert sorted(address for _channel, address, _subject, _body in queued()) == recipients
+    tickets.start_ticket(users.by_username("agent"), "notifies", "expiry", customer_id=1)
+    assert sorted(address for _channel, address, _subject, _body in queued()) == [
+        "+8613800000099", "zhao@keydesk.example"]
+
+
+def test_without_a_customer_the_account_manager_alert_reaches_the_role_as_notify_role_does(app):
+    words = {"subject": "'Contract ends'", "body": "'Renew it'"}
+    deploy(service_step("notify_account_manager", words))
+    tickets.start_ticket(users.by_username("agent"), "notifies", "expiry")
+    by_account_manager = sorted(address for _channel, address, _subject, _body in queued())
+    deploy(service_step("notify_role", {**words, "role": "'manager'"}))
+    tickets.start_ticket(users.by_username("agent"), "notifies", "expiry")
+    by_role = sorted(address for _channel, address, _subject, _body in queued()[len(by_account_manager):])
+    assert by_account_manager == by_role

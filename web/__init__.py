@@ -52,6 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         health,
         i18n,
         inbox_pages,
+        modeler_pages,
         new_ticket,
         notification_pages,
         profile,
@@ -64,7 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
-                   notification_pages, customer_pages):
+                   notification_pages, customer_pages, modeler_pages):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -4,7 +4,8 @@
 ``HANDLERS`` maps a service task's operation name to the function that carries it out.
 """
 
-from workflows import contract_approval, green_order, handlers, red_fault
+from workflows import contract_approval, green_order, handlers, red_fault, yellow_complaint, yellow_dunning
 
-FORMS: dict[str, dict] = {**red_fault.FORMS, **contract_approval.FORMS, **green_order.FORMS}
+FORMS: dict[str, dict] = {**red_fault.FORMS, **yellow_complaint.FORMS, **yellow_dunning.FORMS,
+                          **contract_approval.FORMS, **green_order.FORMS}
 HANDLERS: dict = dict(handlers.HANDLERS)

@@ -54,3 +54,18 @@ def form(en: str, zh: str, properties: dict, required: list[str], rules: list[di
     if order:
         schema["x-order"] = [list(pair) for pair in order]
     return schema
+
+
+def optional(spec: dict) -> dict:
+    """The same field, allowed empty (a text without ``minLength``)."""
+    return {key: value for key, value in spec.items() if key != "minLength"}
+
+
+def amount(en: str, zh: str, positive: bool = False) -> dict:
+    """Yuan: zero or more, or more than zero when ``positive``."""
+    return field("number", en, zh, "number", **({"exclusiveMinimum": 0} if positive else {"minimum": 0}))
+
+
+def grade(en: str, zh: str, options: list[tuple[int, str, str]], widget: str = "radio") -> dict:
+    """A choice among whole numbers (a 1–5 satisfaction score); ``options`` as for ``choice``."""
+    return {**choice(en, zh, options, widget), "type": "integer"}

@@ -75,4 +75,14 @@ def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     return int(raw)
 
 
-from web.api import customers, notifications, openapi, process_models, sla, tasks, tickets  # noqa: E402,F401  (routes register on import)
+# The route modules register on import.
+from web.api import (  # noqa: E402,F401
+    customers,
+    notifications,
+    openapi,
+    process_models,
+    sla,
+    tasks,
+    tickets,
+    versions,
+)

@@ -1,0 +1,221 @@
+"""Moving running tickets from one version of a process to another.
+
+SpiffWorkflow's diff utilities align the ticket's tasks with the new version's elements by id (and by
+structure where ids changed). A ticket can move when every task it has run or waits at has an aligned
+element of the same type, or the supervisor maps the old element id to a new one. Each ticket moves
+in its own transaction: its waiting tasks keep their ids, so their rows (assignments), SLA clocks and
+timer rows stay attached, and timers keep their due times.
+"""
+
+from copy import deepcopy
+
+from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from engine import audit, deployments, permissions, runtime, tickets, versions
+from engine.db import db
+from engine.errors import Conflict, InvalidInput, ProcessError
+from engine.models import ACTIVE_TASK_STATES, ProcessVersion, Ticket, User
+
+WAITING = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+CHECKED = WAITING | TaskState.FINISHED_MASK  # tasks that happened or are happening; predicted ones are redrawn
+
+
+class _Plan:
+    """A ticket's workflow with its tasks aligned to the target version, or the reasons it cannot move."""
+
+    def __init__(self, ticket: Ticket, target: ProcessVersion, mapping: dict[str, str]):
+        self.workflow = runtime.load(ticket)
+        self.to_version = target.version
+        self.spec, self.dependencies = deployments.specs.get(target)
+        self.top, self.subprocesses = diff_workflow(runtime.registry(), self.workflow, self.spec, self.dependencies)
+        self.mapped: dict[str, str] = {}
+        self.reasons: list[dict] = []
+        self._align(self.top, self.workflow, self.spec, mapping)
+        for sp_id, sp_diff in self.subprocesses.items():
+            sub = self.workflow.subprocesses[sp_id]
+            if sp_diff is None:
+                self._refuse(sub.spec.name, "subprocess_missing")
+            else:
+                self._align(sp_diff, sub, self.dependencies[sub.spec.name], mapping)
+
+    def _align(self, wf_diff, workflow, new_spec, mapping: dict[str, str]) -> None:
+        for task in workflow.get_tasks(state=CHECKED, skip_subprocesses=True):
+            old = task.task_spec
+            target = wf_diff.alignment.get(task) if task not in wf_diff.removed else None
+            if old.bpmn_id is None:  # SpiffWorkflow's own step around an element (boundary events, joins)
+                self._align_internal(task, wf_diff, new_spec, target, mapping)
+                continue
+            if old.name in mapping:
+                target = new_spec.task_specs.get(mapping[old.name])
+                if target is None:
+                    self._refuse(old.name, "mapping_unknown", to=mapping[old.name])
+                    continue
+                self.mapped[old.name] = target.name
+            if target is None:
+                self._refuse(old.name, "waits_at_removed" if task.has_state(WAITING) else "passed_removed")
+            elif task.has_state(WAITING) and target.name != old.name and old.name not in mapping:
+                # SpiffWorkflow matched a differently named element by position: the supervisor confirms it
+                self._refuse(old.name, "waits_at_replaced", candidate=target.name)
+            elif task.has_state(WAITING) and type(target) is not type(old):
+                self._refuse(old.name, "type_changed", was=type(old).__name__, now=type(target).__name__)
+            else:
+                wf_diff.alignment[task] = target
+
+    def _align_internal(self, task, wf_diff, new_spec, target, mapping: dict[str, str]) -> None:
+        """`work.BoundaryEventSplit` follows `work`: to its mapped element's, or it must still exist."""
+        owner, _, suffix = task.task_spec.name.partition(".")
+        if owner in mapping:
+            target = new_spec.task_specs.get(f"{mapping[owner]}.{suffix}") if suffix else None
+        if target is None:
+            self._refuse(owner, "structure_changed")
+        else:
+            wf_diff.alignment[task] = target
+
+    def _refuse(self, element_id: str, code: str, **values) -> None:
+        if not any((r["element_id"], r["code"]) == (element_id, code) for r in self.reasons):
+            english, chinese = REASONS[code]
+            values = {"element": element_id, "to_version": self.to_version, **values}
+            self.reasons.append({"element_id": element_id, "code": code, "reason": english.format(**values),
+                                 "reason_zh": chinese.format(**values)})
+
+    def apply(self) -> None:
+        """Point every task at its new element, redraw what lies ahead, keep what waits as it was."""
+        kept = {task.id: (deepcopy(task.internal_data), deepcopy(task.data))
+                for task in self.workflow.get_tasks(state=WAITING)}
+        migrate_workflow(self.top, self.workflow, self.spec)
+        self.workflow.subprocess_specs = self.dependencies
+        for sp_id, sp_diff in self.subprocesses.items():
+            sub = self.workflow.subprocesses[sp_id]
+            migrate_workflow(sp_diff, sub, self.dependencies[sub.spec.name])
+        for task in self.workflow.get_tasks(state=WAITING):
+            if task.id in kept:  # a reset timer would start counting again: give back its due time
+                task.internal_data, task.data = kept[task.id]
+
+
+REASONS = {
+    "waits_at_removed": ("the ticket waits at {element}, which version {to_version} does not have: map it to a "
+                         "step of version {to_version}",
+                         "工单正停在 {element}，而版本 {to_version} 中没有该步骤："
+                         "请将它映射到版本 {to_version} 的某个步骤"),
+    "passed_removed": ("the ticket has passed {element}, which version {to_version} does not have: map it to a "
+                       "step of version {to_version}",
+                       "工单已经过 {element}，而版本 {to_version} 中没有该步骤："
+                       "请将它映射到版本 {to_version} 的某个步骤"),
+    "waits_at_replaced": ("the ticket waits at {element}, which version {to_version} does not have ({candidate} "
+                          "takes its place): map {element} to {candidate} or to another step",
+                          "工单正停在 {element}，而版本 {to_version} 中没有该步骤（{candidate} 位于其位置）："
+                          "请将 {element} 映射到 {candidate} 或其他步骤"),
+    "type_changed": ("the ticket waits at {element}, a {was} here but a {now} in version {to_version}: map it to "
+                     "a step of the same type",
+                     "工单正停在 {element}，它在此版本是 {was}，在版本 {to_version} 是 {now}：请映射到同类型的步骤"),
+    "structure_changed": ("the ticket is at or past {element}, whose boundary events or joins differ in version "
+                          "{to_version}: map {element} to a step with the same boundary events",
+                          "工单位于或已经过 {element}，而它在版本 {to_version} 中的边界事件或汇合不同："
+                          "请映射到具有相同边界事件的步骤"),
+    "mapping_unknown": ("the mapping sends {element} to {to}, which version {to_version} does not have",
+                        "映射把 {element} 指向 {to}，而版本 {to_version} 中没有该元素"),
+    "subprocess_missing": ("the ticket runs the subprocess {element}, which version {to_version} does not have",
+                           "工单正在运行子流程 {element}，而版本 {to_version} 中没有它"),
+}
+
+
+def check(actor: User, key: str, old: int, new: int, mapping: dict | None = None,
+          ticket_ids: list[int] | None = None) -> dict:
+    """Which open tickets of version `old` can move to `new` (a dry run); the rest with their reasons."""
+    permissions.require(actor, "migrate")
+    source, target, mapping = _versions(actor, key, old, new, mapping)
+    report = {"key": key, "from": old, "to": new, "movable": [], "refused": []}
+    for ticket in _tickets(source, ticket_ids):
+        plan = _Plan(ticket, target, mapping)
+        report["refused" if plan.reasons else "movable"].append(_entry(ticket, plan))
+    return report
+
+
+def migrate(actor: User, key: str, old: int, new: int, mapping: dict | None = None,
+            ticket_ids: list[int] | None = None) -> dict:
+    """Move each movable ticket, each in its own transaction; report the moved and the refused."""
+    permissions.require(actor, "migrate")
+    source, target, mapping = _versions(actor, key, old, new, mapping)
+    report = {"key": key, "from": old, "to": new, "migrated": [], "refused": []}
+    for ticket_id in [t.id for t in _tickets(source, ticket_ids)]:
+        try:
+            entry = _migrate_one(actor, ticket_id, source.id, target.id, mapping)
+        except (Conflict, ProcessError) as err:
+            ticket = db.session.get(Ticket, ticket_id)
+            report["refused"].append({"id": ticket_id, "number": ticket.number,
+                                      "reasons": err.details or [{"reason": err.message}]})
+        else:
+            report["migrated"].append(entry)
+    return report
+
+
+def _migrate_one(actor: User, ticket_id: int, source_id: int, target_id: int, mapping: dict) -> dict:
+    with tickets.step():
+        ticket = tickets.get_ticket(ticket_id)
+        target = db.session.get(ProcessVersion, target_id)
+        if ticket.status != "open" or ticket.process_version_id != source_id:
+            raise Conflict(f"ticket {ticket.number} is no longer an open ticket of this version")
+        plan = _Plan(ticket, target, mapping)
+        if plan.reasons:
+            raise Conflict(f"ticket {ticket.number} cannot move", _entry(ticket, plan)["reasons"])
+        source_version = ticket.process_version.version
+        try:
+            plan.apply()
+            ticket.process_version = target
+            runtime.advance(plan.workflow)
+            moved = _follow_tasks(ticket, plan.workflow)
+            tickets._sync(ticket, plan.workflow, actor)
+            runtime.load(ticket)  # the saved state must read back against the new version, or nothing is kept
+        except (ProcessError, Conflict):
+            raise
+        except Exception as err:  # SpiffWorkflow's own failure on an odd tree: this ticket stays as it was
+            raise Conflict(f"ticket {ticket.number} could not be moved: {err}",
+                           [{"element_id": None, "code": "engine", "reason": str(err), "reason_zh": str(err)}]) from err
+        audit.record(ticket, actor, "migrated", from_version=source_version, to_version=target.version,
+                     mapping=plan.mapped, tasks=moved)
+        return _entry(ticket, plan)
+
+
+def _follow_tasks(ticket: Ticket, workflow) -> list[dict]:
+    """Waiting task rows keep their id, assignee and clocks; their element, name, role and form follow the
+    new version."""
+    ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
+    moved = []
+    for row in ticket.tasks:
+        spiff_task = ready.get(row.spiff_task_id)
+        if row.state not in ACTIVE_TASK_STATES or spiff_task is None:
+            continue
+        spec = spiff_task.task_spec
+        before = row.element_id
+        row.element_id, row.name = spec.bpmn_id, spec.bpmn_name or spec.bpmn_id
+        row.role = runtime.role_of(spiff_task) or row.role
+        row.form_key = runtime.properties(spiff_task).get("form")
+        moved.append({"task_id": row.id, "from": before, "to": row.element_id, "role": row.role})
+    return moved
+
+
+def _entry(ticket: Ticket, plan: _Plan) -> dict:
+    waiting = sorted({t.task_spec.bpmn_id for t in plan.workflow.get_tasks(state=WAITING) if t.task_spec.bpmn_id})
+    return {"id": ticket.id, "number": ticket.number, "waiting_at": waiting, "mapping": plan.mapped,
+            "reasons": plan.reasons}
+
+
+def _versions(actor: User, key: str, old: int, new: int, mapping) -> tuple[ProcessVersion, ProcessVersion, dict]:
+    if old == new:
+        raise InvalidInput("pick two different versions", [{"field": "to", "message": "same as from"}])
+    if mapping is not None and not (isinstance(mapping, dict)
+                                    and all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items())):
+        raise InvalidInput("mapping must be an object of old element id to new element id",
+                           [{"field": "mapping", "message": "not an object of strings"}])
+    return versions.get_version(actor, key, old), versions.get_version(actor, key, new), mapping or {}
+
+
+def _tickets(version: ProcessVersion, ticket_ids: list[int] | None) -> list[Ticket]:
+    query = select(Ticket).where(Ticket.process_version_id == version.id, Ticket.status == "open")
+    if ticket_ids is not None:
+        if not isinstance(ticket_ids, list) or not all(isinstance(i, int) for i in ticket_ids):
+            raise InvalidInput("tickets must be a list of ticket ids", [{"field": "tickets", "message": "not ids"}])
+        query = query.where(Ticket.id.in_(ticket_ids))
+    return list(db.session.scalars(query.order_by(Ticket.id)))

@@ -1,0 +1,190 @@
+"""What each diagram problem says, in English and Chinese: what is wrong (message) and what to do (hint).
+
+The deploy check names a problem by a code and the values it found; the wording lives here, once per
+language, so that the API, the CLI and the modeller page all say the same thing.
+"""
+
+import re
+
+# code: (message, hint, message_zh, hint_zh); {placeholders} are filled from the check's values.
+TEXTS: dict[str, tuple[str, str, str, str]] = {
+    "too_large": (
+        "the {what} is larger than {mb} MB",
+        "remove embedded images or documentation, or split the diagram; KeyDesk reads up to {mb} MB",
+        "{what_zh}超过 {mb} MB",
+        "删除嵌入的图片或文档，或拆分流程图；KeyDesk 最多读取 {mb} MB"),
+    "not_utf8": (
+        "the {what} is not UTF-8 text (byte {byte})",
+        "save or export the file as UTF-8 (the encoding option of your modeller's export dialog)",
+        "{what_zh}不是 UTF-8 文本（第 {byte} 字节）",
+        "以 UTF-8 编码保存或导出该文件（建模工具导出对话框中的编码选项）"),
+    "doctype": (
+        "the {what} has a DOCTYPE or ENTITY declaration: not allowed",
+        "remove the <!DOCTYPE …> block: BPMN needs none, and KeyDesk never expands entities",
+        "{what_zh}含有 DOCTYPE 或 ENTITY 声明，不允许",
+        "删除 <!DOCTYPE …> 部分：BPMN 不需要它，KeyDesk 也不会展开实体"),
+    "not_xml": (
+        "the {what} is not well-formed XML: {detail}",
+        "fix the XML at this line, or export the diagram again from your modeller",
+        "{what_zh}不是格式正确的 XML：{detail}",
+        "修正此行的 XML，或从建模工具重新导出流程图"),
+    "not_bpmn": (
+        "not valid BPMN: {detail}",
+        "this element or attribute does not fit the BPMN 2.0 schema: remove it, or export again as "
+        "standard BPMN 2.0 XML",
+        "不是有效的 BPMN：{detail}",
+        "该元素或属性不符合 BPMN 2.0 规范：删除它，或重新导出为标准 BPMN 2.0 XML"),
+    "no_process": (
+        "the diagram has no process",
+        "draw a process: a pool with a start event, the tasks and an end event",
+        "流程图中没有流程",
+        "画出一个流程：包含开始事件、任务和结束事件的池"),
+    "not_executable": (
+        "the diagram has no executable process (isExecutable=\"true\"): {process} is not marked executable",
+        "mark the process as executable (\"Executable\" in the modeller, isExecutable=\"true\" in the XML)",
+        "流程图中没有可执行的流程（isExecutable=\"true\"）：{process} 未标记为可执行",
+        "将该流程标记为可执行（建模工具中勾选“可执行”，XML 中为 isExecutable=\"true\"）"),
+    "channel": (
+        "the process needs a property 'channel' with one of {channels} (found {found})",
+        "add the property channel = green, yellow or red to the process",
+        "流程需要属性 channel，取值为 {channels} 之一（现为 {found}）",
+        "为流程添加属性 channel = green（绿色通道）、yellow（黄色通道）或 red（红色通道）"),
+    "lane_role": (
+        "lane name {lane} is not a KeyDesk role",
+        "name the lane after one of {roles}",
+        "泳道名称 {lane} 不是 KeyDesk 的角色",
+        "将泳道命名为以下角色之一：{roles}"),
+    "task_no_lane": (
+        "this task is in no lane",
+        "put it in the lane of the role that works it",
+        "此任务不在任何泳道中",
+        "把它放到负责处理它的角色所在的泳道中"),
+    "task_assignee": (
+        "assignee must be 'creator' or the id of a user task of this process, not {value}",
+        "write creator (the person who opened the ticket) or the id of an earlier user task whose worker keeps "
+        "the case",
+        "assignee 必须是 creator 或本流程中某个用户任务的 id，而不是 {value}",
+        "填写 creator（开单人）或前面某个用户任务的 id（由完成该任务的人负责到底）"),
+    "unknown_form": (
+        "unknown form {form}",
+        "choose one of the forms KeyDesk knows: {forms}",
+        "未知的表单 {form}",
+        "请选择 KeyDesk 已有的表单之一：{forms}"),
+    "sla_duration": (
+        "{name} must be an ISO 8601 duration such as PT4H, not {value}",
+        "write the duration as ISO 8601: PT30M is 30 minutes, PT4H 4 hours, P2D 2 days",
+        "{name} 必须是 ISO 8601 时长（例如 PT4H），而不是 {value}",
+        "按 ISO 8601 填写时长：PT30M 为 30 分钟，PT4H 为 4 小时，P2D 为 2 天"),
+    "gateway_condition": (
+        "this {kind} gateway ({gateway}) has an outgoing flow without a condition",
+        "add a condition or make it the default flow",
+        "此{kind_zh}网关（{gateway}）有一条没有条件的出口连线",
+        "为这条连线添加条件，或将其设为网关的默认连线"),
+    "code": (
+        "{detail}",
+        "write a plain Python expression over the ticket's data; imports, names starting with '_', "
+        "files and the network are not available",
+        "这段代码不允许在沙箱中运行：{detail}",
+        "请写简单的 Python 表达式，只使用工单数据；不能导入模块、使用以下划线开头的名称、访问文件或网络"),
+    "code_juel": (
+        "{detail}",
+        "conditions are Python in KeyDesk, not ${{…}} (JUEL): write {suggestion}",
+        "这段代码不允许在沙箱中运行：{detail}",
+        "KeyDesk 的条件是 Python 表达式，不是 ${{…}}（JUEL）写法：请写成 {suggestion}"),
+    "code_feel": (
+        "{detail}",
+        "conditions are Python in KeyDesk, not FEEL (= …): write {suggestion}",
+        "这段代码不允许在沙箱中运行：{detail}",
+        "KeyDesk 的条件是 Python 表达式，不是 FEEL（= …）写法：请写成 {suggestion}"),
+    "call_missing": (
+        "calls the process {called}, which is not deployed",
+        "deploy that process first, then deploy this diagram",
+        "调用的流程 {called} 尚未部署",
+        "请先部署被调用的流程，再部署此流程图"),
+    "call_unnamed": (
+        "this call activity names no process to call",
+        "set the called element to the id of a deployed process",
+        "此调用活动没有指定要调用的流程",
+        "将被调用元素（calledElement）设为已部署流程的 id"),
+    "service_unknown": (
+        "unknown service operation {operation}",
+        "use one of {handlers}",
+        "未知的服务操作 {operation}",
+        "请使用以下操作之一：{handlers}"),
+    "service_parameter": (
+        "parameter {parameter}: {detail}",
+        "write the parameter as a plain Python expression over the ticket's data",
+        "参数 {parameter}：{detail}",
+        "请将参数写成只使用工单数据的简单 Python 表达式"),
+    "decision_code": (
+        "{detail}",
+        "write the cell as a plain Python expression or value (\"A+\", > 5, -)",
+        "决策表单元格不允许在沙箱中运行：{detail}",
+        "请将单元格写成简单的 Python 表达式或取值（\"A+\"、> 5、-）"),
+    "engine": (
+        "{detail}",
+        "change this element so that SpiffWorkflow, KeyDesk's process engine, can run it",
+        "流程引擎 SpiffWorkflow 无法执行此元素：{detail}",
+        "修改此元素，使流程引擎可以执行它"),
+    "engine_operator": (
+        "{detail}",
+        "choose the KeyDesk operation this service task runs (spiffworkflow:serviceTaskOperator)",
+        "服务任务缺少操作：{detail}",
+        "为该服务任务选择要执行的 KeyDesk 操作（spiffworkflow:serviceTaskOperator）"),
+    "engine_data_store": (
+        "{detail}",
+        "remove the data store: a ticket keeps its data itself, and KeyDesk runs no external data stores",
+        "数据存储没有实现：{detail}",
+        "删除该数据存储：工单自己保存数据，KeyDesk 不连接外部数据存储"),
+    "engine_start_events": (
+        "{detail}",
+        "give the subprocess exactly one start event",
+        "子流程的开始事件数量不对：{detail}",
+        "让子流程只有一个开始事件"),
+    "unreadable": (
+        "the diagram cannot be read: {detail}",
+        "export the diagram again as standard BPMN 2.0 XML, or simplify the element named here",
+        "无法读取流程图：{detail}",
+        "请重新导出为标准 BPMN 2.0 XML，或简化此处提到的元素"),
+}
+
+WHAT_ZH = {"diagram": "流程图", "decision table": "决策表"}
+GATEWAY_ZH = {"exclusive": "排他", "inclusive": "包容"}
+
+# SpiffWorkflow's own messages that have a more precise hint than "change this element".
+ENGINE_CODES = (
+    (re.compile(r"Service Task must have an operator"), "engine_operator"),
+    (re.compile(r"Data Store .* has no implementation"), "engine_data_store"),
+    (re.compile(r"start event is required"), "engine_start_events"),
+)
+
+
+def render(code: str, values: dict) -> dict[str, str]:
+    """The four texts of a problem, its placeholders filled; missing Chinese values fall back to English."""
+    values = {**values, "what_zh": WHAT_ZH.get(values.get("what", ""), values.get("what", "")),
+              "kind_zh": GATEWAY_ZH.get(values.get("kind", ""), values.get("kind", ""))}
+    message, hint, message_zh, hint_zh = TEXTS[code]
+    return {"message": message.format(**values), "hint": hint.format(**values),
+            "message_zh": message_zh.format(**values), "hint_zh": hint_zh.format(**values)}
+
+
+def engine_code(message: str) -> str:
+    return next((code for pattern, code in ENGINE_CODES if pattern.search(message)), "engine")
+
+
+def code_kind(source: str) -> tuple[str, dict]:
+    """Recognise conditions written for another engine (JUEL ``${x}``, FEEL ``= x``) to say how to rewrite them."""
+    juel = re.fullmatch(r"\s*\$\{(.*)\}\s*", source, re.DOTALL)
+    if juel:
+        return "code_juel", {"suggestion": _python_of(juel.group(1))}
+    feel = re.fullmatch(r"\s*=\s*(.+)", source, re.DOTALL)
+    if feel:
+        return "code_feel", {"suggestion": _python_of(feel.group(1))}
+    return "code", {}
+
+
+def _python_of(expression: str) -> str:
+    """A likely Python spelling of a JUEL/FEEL condition, to show in the hint (not to run)."""
+    text = expression.strip().replace("!", "not ").replace("&&", " and ").replace("||", " or ")
+    text = re.sub(r"\bnot \s*=", "!=", text)
+    return re.sub(r"\s+", " ", text)

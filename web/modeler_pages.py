@@ -1,0 +1,139 @@
+"""The modeller page: supervisors draw, validate, deploy, compare and roll back process versions in the browser.
+
+The page talks JSON to the routes below with its session and CSRF token (the REST API takes only bearer
+tokens). Every route calls the same engine functions as the API, which check the role again.
+"""
+
+import re
+
+from flask import jsonify, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+import workflows
+from engine import deployments, migration, versions
+from engine.db import db
+from engine.errors import EngineError, InvalidInput
+from engine.models import CHANNELS, ROLES, CalendarRecord
+from web.api import serialize as out
+from web.i18n import is_zh, label, term
+from web.modeler_text import TEXT
+from web.security import STATUS, role_required, staff_blueprint
+
+blueprint = staff_blueprint("modeler", __name__, url_prefix="/modeler")
+EDITORS = ("supervisor", "admin")
+
+
+@blueprint.errorhandler(EngineError)
+def _error(err: EngineError):
+    """JSON for the page's calls, the error page for the page itself."""
+    status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 422)
+    if request.endpoint == "modeler.page":
+        return render_template("error.html", status=status, message=err.message), status
+    return jsonify(error={"code": err.code, "message": err.message, "details": err.details}), status
+
+
+@blueprint.app_template_global("modeler_label")
+def modeler_label() -> str:
+    """The modeller's name in the navigation bar, in the user's language."""
+    return TEXT["zh" if is_zh() else "en"]["title"]
+
+
+@blueprint.get("")
+@role_required(*EDITORS)
+def page():
+    text = TEXT["zh" if is_zh() else "en"]
+    return render_template("modeler/index.html", text=text, config=_config(text))
+
+
+def _config(text: dict) -> dict:
+    """What the properties panel offers: roles for lanes, forms, calendars, notification operations."""
+    calendars = ["24x7", *db.session.scalars(select(CalendarRecord.name).order_by(CalendarRecord.name))]
+    return {
+        "lang": "zh" if is_zh() else "en",
+        "text": text,
+        "roles": [{"value": role, "label": f"{term(role)} ({role})"} for role in ROLES],
+        "channels": [{"value": channel, "label": f"{term(channel)} ({channel})"} for channel in CHANNELS],
+        "forms": [{"value": key, "label": f"{label(schema, key)} ({key})"}
+                  for key, schema in sorted(workflows.FORMS.items())],
+        "calendars": list(dict.fromkeys(calendars)),
+        "operations": [{"value": name, "parameters": _parameters(handler)}
+                       for name, handler in sorted(workflows.HANDLERS.items())],
+    }
+
+
+def _parameters(handler) -> list[str]:
+    """The parameters a handler's docstring names ("Parameters: role, subject, body.")."""
+    found = re.search(r"Parameters:\s*([\w ,]+)", handler.__doc__ or "")
+    return [name.strip() for name in found.group(1).split(",") if name.strip()] if found else []
+
+
+@blueprint.get("/models")
+@role_required(*EDITORS)
+def models():
+    return {"models": [out.model(m) for m in deployments.models()]}
+
+
+@blueprint.get("/models/<key>/versions/<int:number>")
+@role_required(*EDITORS)
+def version(key: str, number: int):
+    found = versions.get_version(current_user, key, number)
+    return {**out.version(found), "xml": found.bpmn_xml}
+
+
+def _xml() -> str:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
+        raise InvalidInput("send the diagram as {\"xml\": \"...\"}", [{"field": "xml", "message": "required"}])
+    return body["xml"]
+
+
+@blueprint.post("/validate")
+@role_required(*EDITORS)
+def validate():
+    problems = deployments.validate(_xml())
+    return {"valid": not problems, "problems": [p.to_dict() for p in problems]}
+
+
+@blueprint.post("/deploy")
+@role_required(*EDITORS)
+def deploy():
+    comment = (request.get_json(silent=True) or {}).get("comment", "")
+    if not isinstance(comment, str):
+        raise InvalidInput("comment must be text", [{"field": "comment", "message": "not a string"}])
+    deployed = deployments.deploy(current_user, _xml(), comment=comment.strip())
+    return {"deployed": [out.version(v) for v in deployed]}, 201
+
+
+@blueprint.get("/models/<key>/diff")
+@role_required(*EDITORS)
+def diff(key: str):
+    old, new = request.args.get("from", type=int), request.args.get("to", type=int)
+    if old is None or new is None:
+        raise InvalidInput("pick two versions", [{"field": "from", "message": "required"}])
+    return versions.diff(current_user, key, old, new)
+
+
+@blueprint.post("/models/<key>/versions/<int:number>/rollback")
+@role_required(*EDITORS)
+def rollback(key: str, number: int):
+    comment = (request.get_json(silent=True) or {}).get("comment", "")
+    return out.version(versions.rollback(current_user, key, number, comment if isinstance(comment, str) else "")), 201
+
+
+@blueprint.post("/models/<key>/versions/<int:number>/migration/<any(check, run):step>")
+@role_required(*EDITORS)
+def migrate(key: str, number: int, step: str):
+    """Check (dry run) or move the open tickets of a version to another one."""
+    body = request.get_json(silent=True) or {}
+    target = body.get("to") if isinstance(body, dict) else None
+    if not isinstance(target, int):
+        raise InvalidInput("say which version to move to", [{"field": "to", "message": "required, a number"}])
+    run = migration.check if step == "check" else migration.migrate
+    return run(current_user, key, number, target, mapping=body.get("mapping") or None)
+
+
+@blueprint.get("/models/<key>/versions/<int:number>/heatmap")
+@role_required(*EDITORS)
+def heatmap(key: str, number: int):
+    return versions.heatmap(current_user, key, number)
