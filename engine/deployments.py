@@ -22,23 +22,28 @@ def _as_text(xml: bytes | str) -> str:
 def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = ()) -> list[Problem]:
     """The deploy-time check, without deploying."""
     try:
-        called = _called_diagrams(diagrams.read_xml(bpmn_xml))
+        called = _called_diagrams(_called_versions(diagrams.read_xml(bpmn_xml)))
     except diagrams.DiagramRejected as err:
         return [err.problem]
     problems = diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS, workflows.HANDLERS, called)
     return problems or schedules.problems(diagrams.read_xml(bpmn_xml))
 
 
-def _called_diagrams(root) -> dict[str, list[str]]:
-    """For each process the diagram's call activities run elsewhere: its newest deployed diagram, and
-    what that one calls in turn. The caller's version keeps these, so it runs them as they are now."""
+def _called_versions(root) -> dict[str, ProcessVersion]:
+    """The newest deployed version of each process the diagram's call activities run elsewhere."""
     found = {}
     for key in {c.get("calledElement") for c in diagrams.called_elsewhere(root)}:
         version = db.session.scalar(select(ProcessVersion).join(ProcessModel).where(ProcessModel.key == key)
                                     .order_by(ProcessVersion.version.desc()).limit(1))
         if version is not None:
-            found[key] = [*version.called_xml, version.bpmn_xml]
+            found[key] = version
     return found
+
+
+def _called_diagrams(versions: dict[str, ProcessVersion]) -> dict[str, list[str]]:
+    """For each called process: its diagram with its decision tables, and what that one calls in turn.
+    The caller's version keeps these, so it runs them as they are now."""
+    return {key: [*version.called_xml, *version.dmn_xml, version.bpmn_xml] for key, version in versions.items()}
 
 
 def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), comment: str = ""):
@@ -49,8 +54,11 @@ def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (),
         raise InvalidDiagram(f"the diagram has {len(problems)} problem(s); nothing was deployed",
                              [p.to_dict() for p in problems])
     root = diagrams.read_xml(bpmn_xml)
-    called = diagrams.flatten(_called_diagrams(root))
-    versions = [_add_version(actor, root, process, bpmn_xml, dmn_xmls, called, comment)
+    called_versions = _called_versions(root)
+    called = diagrams.flatten(_called_diagrams(called_versions))
+    forms = {key: schema for version in called_versions.values() for key, schema in version.forms.items()}
+    forms.update(_forms_of(root))
+    versions = [_add_version(actor, process, bpmn_xml, dmn_xmls, called, forms, comment)
                 for process in diagrams.executable_processes(root)]
     try:
         for version in versions:
@@ -62,7 +70,9 @@ def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (),
     return versions
 
 
-def _add_version(actor, root, process, bpmn_xml, dmn_xmls, called, comment) -> ProcessVersion:
+def _add_version(actor, process, bpmn_xml, dmn_xmls, called, forms, comment) -> ProcessVersion:
+    """The next version of the process's model. ``forms`` holds the schemas of the called processes'
+    tasks too, as those were deployed: their tasks are worked in the caller's tickets."""
     key = process.get("id")
     channel = diagrams.process_properties(process)["channel"]
     name = process.get("name") or key
@@ -75,7 +85,7 @@ def _add_version(actor, root, process, bpmn_xml, dmn_xmls, called, comment) -> P
     number = (db.session.scalar(select(func.max(ProcessVersion.version))
                                 .where(ProcessVersion.model_id == model.id)) or 0) + 1
     version = ProcessVersion(model=model, version=number, bpmn_xml=_as_text(bpmn_xml),
-                             dmn_xml=[_as_text(d) for d in dmn_xmls], forms=_forms_of(root),
+                             dmn_xml=[_as_text(d) for d in dmn_xmls], forms=forms,
                              properties=diagrams.process_properties(process), called_xml=called,
                              comment=comment, deployed_by=actor)
     version.digest = content_digest(version)

@@ -101,15 +101,22 @@ def quote_bare_timers(root: etree._Element) -> None:
 def build_parser(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (),
                  called_xmls: Iterable[bytes | str] = ()) -> SpiffBpmnParser:
     """A SpiffWorkflow parser loaded with the diagram (timers normalised), its decision tables, and the
-    deployed diagrams its call activities run."""
+    deployed diagrams its call activities run (with their decision tables)."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for dmn in dmn_xmls:
         parser.add_dmn_xml(read_xml(dmn, "decision table"))
     for xml in (*called_xmls, bpmn_xml):
         root = read_xml(xml)
+        if _is_decision_table(root):
+            parser.add_dmn_xml(root)
+            continue
         quote_bare_timers(root)
         parser.add_bpmn_xml(root)
     return parser
+
+
+def _is_decision_table(root: etree._Element) -> bool:
+    return "/DMN/" in (etree.QName(root).namespace or "")
 
 
 def flatten(called: dict[str, list[str]]) -> list[str]:

@@ -5,7 +5,9 @@ Schemas carry their labels in both languages of the desk: ``title`` (English) an
 choices of an ``enum``. Every error names its field by those labels, in English and in Chinese.
 """
 
-from jsonschema import Draft202012Validator
+from collections import deque
+
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from engine.errors import InvalidInput
@@ -17,6 +19,18 @@ TYPE_NAMES = {"string": ("text", "文本"), "integer": ("a whole number", "整�
               "object": ("a group of fields", "一组字段")}
 
 
+def _in_order(validator, pairs, instance, schema):
+    """``x-order``: [[earlier, later], ...] on a form: each later value (a date, say) comes after the earlier one."""
+    if not validator.is_type(instance, "object"):
+        return
+    for earlier, later in pairs:
+        if earlier in instance and later in instance and str(instance[later]) <= str(instance[earlier]):
+            yield ValidationError(f"{later} must come after {earlier}", path=deque([later]), validator_value=earlier)
+
+
+FormValidator = validators.extend(Draft202012Validator, {"x-order": _in_order})
+
+
 def validate(schema: dict | None, data: object) -> dict:
     """Return ``data`` if it fits ``schema``; otherwise raise InvalidInput naming every wrong field."""
     if not isinstance(data, dict):
@@ -24,7 +38,7 @@ def validate(schema: dict | None, data: object) -> dict:
                            [{"field": None, "message": "not an object", "message_zh": "表单数据必须是 JSON 对象"}])
     schema = schema or NO_FIELDS
     checker = Draft202012Validator.FORMAT_CHECKER
-    errors = sorted(Draft202012Validator(schema, format_checker=checker).iter_errors(data), key=lambda e: list(e.path))
+    errors = sorted(FormValidator(schema, format_checker=checker).iter_errors(data), key=lambda e: list(e.path))
     if errors:
         # an if/then rule can report the same missing field more than once: name each problem once
         details = list({(d["field"], d["message"]): d
@@ -71,6 +85,8 @@ def _detail(schema: dict, field: str, english: str, chinese: str) -> dict:
 def _reason(error: ValidationError) -> tuple[str, str]:
     """What is wrong with one value, in English and Chinese, by the JSON Schema keyword that failed."""
     rule, limit = error.validator, error.validator_value
+    if rule == "x-order":
+        return f"must come after {label(error.schema, limit)}", f"必须晚于“{label(error.schema, limit, 'zh')}”"
     if rule == "enum":
         en, zh = enum_labels(error.schema, "en"), enum_labels(error.schema, "zh")
         return f"must be one of: {', '.join(en)}", f"必须是以下之一：{'、'.join(zh)}"

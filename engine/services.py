@@ -31,6 +31,16 @@ class ServiceCall:
         notify.people(event, people, self.key, self.ticket, subject=subject, body=body, data=self.data)
         return len(people)
 
+    def notify_account_manager(self, subject: str, body: str, event: str = "process_message") -> int:
+        """Queue a message to the account manager of the ticket's customer; to the manager role when the
+        customer has none (or no customer, or an inactive one). Returns how many people."""
+        customer = sla.ticket_customer(self.ticket)
+        manager = customer.account_manager if customer is not None else None
+        if manager is None or not manager.active:
+            return self.notify_role("manager", subject, body, event)
+        notify.people(event, [manager], self.key, self.ticket, subject=subject, body=body, data=self.data)
+        return 1
+
     def notify_customer(self, subject: str, body: str, event: str = "customer_notice") -> bool:
         """Queue an SMS to the ticket's customer; False when the ticket has no customer phone."""
         customer = self.customer()

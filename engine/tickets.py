@@ -372,11 +372,11 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
             task = _new_task(ticket, spiff_task)
             owner = {"assignee": task.assignee.username} if task.assignee else {}
             audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role, **owner)
+    timers.sync(ticket, workflow)  # a timer that fired is in the history before the close it led to
     if workflow.is_completed() and ticket.status == "open":
         ticket.status, ticket.closed_at = "closed", clock.now()
         sla.meet_ticket(ticket)
         audit.record(ticket, actor, "closed")
-    timers.sync(ticket, workflow)
     runtime.save(ticket, workflow)
     _touch(ticket)
 

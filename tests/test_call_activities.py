@@ -2,11 +2,12 @@
 
 import pytest
 
-from engine import deployments, tickets, users
+from engine import deployments, runtime, tickets, users
 from engine.db import db
-from engine.errors import InvalidDiagram
+from engine.errors import InvalidDiagram, InvalidInput
 from engine.models import Ticket
-from tests.bpmn_samples import simple
+from tests.bpmn_samples import DECISION_STEP, simple
+from tests.test_decisions_and_timers import dmn
 
 CALL = """<bpmn:callActivity id="step" name="Approve the contract" calledElement="approval">
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>"""
@@ -60,3 +61,27 @@ def test_calling_a_process_that_is_not_deployed_is_refused_at_its_element(app):
     problem, = caught.value.details
     assert problem["element_id"] == "step" and "'approval', which is not deployed" in problem["message"]
     assert problem["line"]
+
+
+def test_a_called_process_with_a_decision_table_runs_with_its_table(app):
+    decided = simple(key="approval", role="supervisor", step=DECISION_STEP.replace("{decision}", "fault_level"))
+    table = dmn("1").replace(b"<text>tier</text>", b"<text>'A+'</text>")  # decides without data
+    deployments.deploy(users.by_username("supervisor"), decided, [table])
+    deploy(simple(key="order", step=CALL))
+    ticket = tickets.start_ticket(users.by_username("agent"), "order", "Leased line")
+    task, = [t for t in ticket.tasks if t.state == "open"]
+    assert (task.name, task.role) == ("Do the work", "supervisor")  # the called process ran its decision
+    assert runtime.find_task(runtime.load(ticket), task.spiff_task_id).data["level"] == 1
+
+
+def test_the_tasks_of_a_called_process_are_checked_against_its_forms(app):
+    deploy(simple(key="approval", role="supervisor", work_props={"form": "red_fault.repair"}))
+    deploy(simple(key="order", step=CALL))
+    ticket = tickets.start_ticket(users.by_username("agent"), "order", "Leased line")
+    task, = [t for t in ticket.tasks if t.state == "open"]
+    with pytest.raises(InvalidInput) as caught:
+        tickets.complete(users.by_username("supervisor"), task.id, {"cause": "Fibre cut"})
+    assert {d["field"] for d in caught.value.details} == {"action", "restored"}
+    tickets.complete(users.by_username("supervisor"), task.id, {"cause": "Fibre cut", "action": "Spliced",
+                                                                "restored": True})
+    assert open_names(ticket.id) == [("Do the work", "agent")]

@@ -1,5 +1,7 @@
 """run.py: the sub-commands a new user and an operator meet."""
 
+from pathlib import Path
+
 import pytest
 
 import run
@@ -51,6 +53,16 @@ def test_demo_then_token_then_deploy(env, capsys):
     err = capsys.readouterr().err
     lane_line = next(n for n, line in enumerate(bad.read_text().splitlines(), 1) if 'id="lane_1"' in line)
     assert f"line {lane_line}, lane_1: lane name 'Helpdesk' is not a KeyDesk role" in err
+
+
+def test_deploy_takes_the_decision_tables_given_with_a_diagram(env, capsys):
+    assert run.main(["demo"]) == 0
+    shipped = Path(run.__file__).resolve().parent / "bpmn"
+    diagram, table = shipped / "contract_approval.bpmn", shipped / "contract_approval.authority.dmn"
+    assert run.main(["deploy", str(diagram)]) == 1  # its businessRuleTask needs the table
+    assert "director_authority" in capsys.readouterr().err
+    assert run.main(["deploy", str(diagram), str(table)]) == 0
+    assert "deployed contract_approval version 2" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv, called", [

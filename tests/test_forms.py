@@ -57,3 +57,20 @@ def test_labels_fall_back_to_the_english_title_then_the_field_name():
     assert forms.label(SCHEMA, "amount", "zh_CN") == "Amount"
     assert forms.label(SCHEMA, "unknown") == "unknown"
     assert forms.enum_labels(SCHEMA["properties"]["category"], "zh_CN") == ["计费", "网络"]
+
+
+@pytest.mark.parametrize("signed, ends, wrong", [
+    ("2026-12-01", "2027-11-30", False), ("2026-12-01", "2026-12-01", True), ("2026-12-01", "2025-12-01", True)])
+def test_a_date_that_must_come_after_another_is_checked_against_it(signed, ends, wrong):
+    schema = {"type": "object", "properties": {
+        "signed_on": {"type": "string", "title": "Signing date", "x-title-zh": "签署日期", "format": "date"},
+        "contract_end": {"type": "string", "title": "End date", "x-title-zh": "到期日", "format": "date"}},
+        "x-order": [["signed_on", "contract_end"]]}
+    data = {"signed_on": signed, "contract_end": ends}
+    if not wrong:
+        assert forms.validate(schema, data) is data
+        return
+    with pytest.raises(InvalidInput) as caught:
+        forms.validate(schema, data)
+    assert caught.value.details == [{"field": "contract_end", "message": "End date must come after Signing date",
+                                     "message_zh": "“到期日”必须晚于“签署日期”"}]

@@ -105,3 +105,27 @@ def test_an_unknown_event_stops_the_step_and_names_the_event(app):
     with pytest.raises(ProcessError, match="unknown notification event 'fax_sent'"):
         tickets.start_ticket(users.by_username("agent"), "notifies", "alert")
     assert queued() == []
+
+
+def test_the_account_manager_of_the_customer_is_alerted_and_nobody_else(app):
+    from engine.models import Customer
+
+    own = users.create_user("zhao", "secret-password", ["manager"], "Zhao (account manager)",
+                            "zhao@keydesk.example", "+8613800000099")
+    db.session.get(Customer, 1).account_manager = own
+    db.session.commit()
+    deploy(service_step("notify_account_manager", {"subject": "'Contract ends'", "body": "'Renew it'"}))
+    tickets.start_ticket(users.by_username("agent"), "notifies", "expiry", customer_id=1)
+    assert sorted(address for _channel, address, _subject, _body in queued()) == [
+        "+8613800000099", "zhao@keydesk.example"]
+
+
+def test_without_a_customer_the_account_manager_alert_reaches_the_role_as_notify_role_does(app):
+    words = {"subject": "'Contract ends'", "body": "'Renew it'"}
+    deploy(service_step("notify_account_manager", words))
+    tickets.start_ticket(users.by_username("agent"), "notifies", "expiry")
+    by_account_manager = sorted(address for _channel, address, _subject, _body in queued())
+    deploy(service_step("notify_role", {**words, "role": "'manager'"}))
+    tickets.start_ticket(users.by_username("agent"), "notifies", "expiry")
+    by_role = sorted(address for _channel, address, _subject, _body in queued()[len(by_account_manager):])
+    assert by_account_manager == by_role

@@ -52,6 +52,33 @@ def test_an_intermediate_timer_fires_once_after_its_due_time(app, fake_clock):
     assert fired_events(ticket) == ["step"]
 
 
+WAIT_THEN_END = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="defs" targetNamespace="http://keydesk.example/test">
+  <bpmn:process id="ends" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="channel" value="yellow"/>
+    </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="step"/>
+    <bpmn:intermediateCatchEvent id="step"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT10M</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_timer_that_ends_the_process_is_in_the_history_before_the_close(app, fake_clock):
+    deploy(WAIT_THEN_END)
+    ticket = start("ends")
+    fake_clock.advance(minutes=11)
+    assert scheduler.sweep() == 1
+    db.session.expire_all()
+    assert [e.kind for e in tickets.history(ticket)] == ["created", "timer_fired", "closed"]
+
+
 def test_a_date_timer_is_due_at_its_instant(app, fake_clock):
     ticket = waits("2026-12-01T09:00:00+08:00", kind="timeDate")
     assert db.session.scalar(select(Timer.due_at).where(Timer.ticket_id == ticket.id)) == datetime(

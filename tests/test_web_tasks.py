@@ -4,7 +4,7 @@ import pytest
 from flask import g
 from werkzeug.datastructures import MultiDict
 
-from engine import drafts, users
+from engine import drafts, tickets, users
 from engine.db import db
 from tests.web_data import colleague, open_task, red_ticket
 from web import schema_form
@@ -141,3 +141,18 @@ def test_submitted_strings_become_the_schemas_types(app):
         assert (data, errors) == ({"category": "network", "amount": 12.5, "urgent": False}, {})
         data, errors = schema_form.parse(BILINGUAL, MultiDict({"amount": "lots", "urgent": "on"}))
         assert data["urgent"] is True and errors == {"amount": "Enter a number."}
+
+
+def test_a_field_that_takes_several_choices_is_a_row_of_checkboxes(staff):
+    ticket = tickets.start_ticket(users.by_username("manager"), "contract_approval", "Leased line contract",
+                                  data={"service": "leased_line", "requirement": "Two lines"})
+    task = open_task(ticket)
+    page = text(staff("manager").get(f"/tasks/{task.id}"))
+    assert page.count('type="checkbox" id="f-departments-') == 3 and "Billing department" in page
+    draft = {"template": "standard_service", "contract_no": "HT-1", "amount": "200000", "term_months": "24",
+             "discount_percent": "5", "departments": ["billing", "tech"], "action": "complete"}
+    assert staff("manager").post(f"/tasks/{task.id}", data=draft).status_code == 302
+    db.session.refresh(ticket)
+    assert ticket.data["departments"] == ["billing", "tech"]
+    waiting = sorted(t.element_id for t in ticket.tasks if t.state == "open")
+    assert waiting == ["countersign_billing", "countersign_tech"]

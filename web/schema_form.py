@@ -29,8 +29,11 @@ class Field:
     options: list[tuple[str, str]] = field(default_factory=list)
     error: str = ""
     step: str = "any"
+    multiple: bool = False  # several of the options may be chosen
 
     def checked(self, option: str) -> bool:
+        if isinstance(self.value, list):  # several of a list
+            return option in [_text(v) for v in self.value]
         return self.value is not None and _text(self.value) == option
 
 
@@ -43,13 +46,14 @@ def fields(schema: dict | None, values: dict, errors: dict[str, str]) -> list[Fi
 
 def _field(name: str, node: dict, required: bool, value, error: str) -> Field:
     widget = widget_of(node)
-    options = [(_text(v), enum_label(node, v)) for v in node.get("enum", [])]
+    source = node["items"] if _choices(node) else node  # a multiple choice lists its options on its items
+    options = [(_text(v), enum_label(source, v)) for v in source.get("enum", [])]
     if node.get("type") == "boolean" and not options:
         options = [("true", _("Yes")), ("false", _("No"))]
     description = (node.get("x-description-zh") if is_zh() else None) or node.get("description", "")
     return Field(name=name, label=label(node, name), widget=widget, required=required, value=value,
                  description=description or "", options=options, error=error,
-                 step="1" if node.get("type") == "integer" else "any")
+                 step="1" if node.get("type") == "integer" else "any", multiple=bool(_choices(node)))
 
 
 def widget_of(node: dict) -> str:
@@ -68,6 +72,9 @@ def parse(schema: dict | None, form: MultiDict) -> tuple[dict, dict[str, str]]:
     """The submitted values, typed as the schema says, and a message per field that could not be read."""
     data, errors = {}, {}
     for name, node in (schema or {}).get("properties", {}).items():
+        if _choices(node):
+            data[name] = form.getlist(name)
+            continue
         if widget_of(node) == "checkbox":
             data[name] = name in form
             continue
@@ -106,6 +113,11 @@ def _convert(node: dict, raw: str):
         zone = ZoneInfo(str(get_timezone()))
         return local.replace(tzinfo=local.tzinfo or zone).astimezone(ZoneInfo("UTC")).isoformat()
     return raw
+
+
+def _choices(node: dict) -> list:
+    """The options of a field that takes several of a list (an array of an enum), else []."""
+    return node.get("items", {}).get("enum", []) if node.get("type") == "array" else []
 
 
 def engine_errors(details: list | dict | None) -> dict[str, str]:

@@ -4,8 +4,17 @@
 ``HANDLERS`` maps a service task's operation name to the function that carries it out.
 """
 
-from workflows import handlers, member_review, red_fault, retention_plan, yellow_complaint, yellow_dunning
+from workflows import (
+    contract_approval,
+    green_order,
+    handlers,
+    member_review,
+    red_fault,
+    retention_plan,
+    yellow_complaint,
+    yellow_dunning,
+)
 
 FORMS: dict[str, dict] = {**red_fault.FORMS, **member_review.FORMS, **retention_plan.FORMS, **yellow_complaint.FORMS,
-                          **yellow_dunning.FORMS}
+                          **yellow_dunning.FORMS, **contract_approval.FORMS, **green_order.FORMS}
 HANDLERS: dict = {**handlers.HANDLERS, **member_review.HANDLERS, **retention_plan.HANDLERS}

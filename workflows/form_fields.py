@@ -44,11 +44,15 @@ def required_when(name: str, value, *needed: str) -> dict:
     return {"if": {"properties": {name: {"const": value}}, "required": [name]}, "then": {"required": list(needed)}}
 
 
-def form(en: str, zh: str, properties: dict, required: list[str], rules: list[dict] = ()) -> dict:
+def form(en: str, zh: str, properties: dict, required: list[str], rules: list[dict] = (),
+         order: list[tuple[str, str]] = ()) -> dict:
+    """A form; ``order`` lists (earlier, later) fields whose later value must come after the earlier one."""
     schema = {"type": "object", "title": en, "x-title-zh": zh, "properties": properties,
               "required": required, "additionalProperties": False}
     if rules:
         schema["allOf"] = list(rules)
+    if order:
+        schema["x-order"] = [list(pair) for pair in order]
     return schema
 
 

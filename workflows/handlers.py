@@ -22,6 +22,13 @@ def notify_role(call) -> dict:
     return {"notified": sent}
 
 
+def notify_account_manager(call) -> dict:
+    """Parameters: subject, body, optional event (default process_message). Alerts the account manager of the
+    ticket's customer (the manager role when the customer has none)."""
+    sent = call.notify_account_manager(call.params["subject"], call.params["body"], _event(call, "process_message"))
+    return {"notified": sent}
+
+
 def notify_customer(call) -> dict:
     """Parameters: subject, body, optional event (default customer_notice; dunning_reminder, activation_notice...).
     Sends the ticket's customer an SMS."""
@@ -78,5 +85,6 @@ def _event(call, default: str) -> str:
     return event
 
 
-HANDLERS = {"notify_role": notify_role, "notify_customer": notify_customer, "update_customer": update_customer,
+HANDLERS = {"notify_role": notify_role, "notify_account_manager": notify_account_manager,
+            "notify_customer": notify_customer, "update_customer": update_customer,
             "record_on_ticket": record_on_ticket, "customer_profile": customer_profile}

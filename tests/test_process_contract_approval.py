@@ -1,0 +1,159 @@
+"""Contract approval (bpmn/contract_approval.bpmn), run alone: every path, each loop, the expiry reminder."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine import deployments, runtime, scheduler, tickets, timers, users
+from engine.db import db
+from engine.errors import InvalidInput
+from engine.models import Customer
+from tests.walk import completed_steps, messages, open_steps, reload, walk, work
+
+BPMN = Path(__file__).resolve().parent.parent / "bpmn"
+DRAFT = {"template": "standard_service", "contract_no": "HT-2026-0101", "amount": 200000, "term_months": 24,
+         "discount_percent": 5, "departments": ["business", "billing", "tech"]}
+SIGN = {"signed_on": "2026-11-30", "contract_end": "2027-06-30", "reminder_days": 30}
+REMIND_AT = datetime(2027, 5, 31, 1, 0, tzinfo=UTC)  # 30 days before the end, 09:00 in Beijing
+
+
+def approve(who: str) -> dict:
+    return {f"{who}_decision": "approve"}
+
+
+def reject(who: str) -> dict:
+    return {f"{who}_decision": "reject", f"{who}_comment": "Clause 7 must change"}
+
+
+WORKED_BY = {"countersign_business": "business", "countersign_billing": "billing", "countersign_tech": "tech",
+             "director_approval": "director", "vp_approval": "vp"}  # the account manager works the rest
+COUNTERSIGNED = [(f"countersign_{d}", approve(d)) for d in DRAFT["departments"]]
+REVIEWED = [("customer_review", {"customer_answer": "accepted"})]
+TO_DIRECTOR = [("draft_contract", DRAFT), *COUNTERSIGNED, *REVIEWED]
+
+PATHS = {
+    "signed within the director's authority": (
+        [*TO_DIRECTOR, ("director_approval", approve("director")), ("sign_contract", SIGN)], "signed"),
+    "countersign rejected and changes asked, then signed by the vp": (
+        [("draft_contract", {**DRAFT, "departments": ["business", "billing"]}),
+         ("countersign_business", approve("business")), ("countersign_billing", reject("billing")),
+         ("draft_contract", {**DRAFT, "departments": ["billing"]}), ("countersign_billing", approve("billing")),
+         ("customer_review", {"customer_answer": "change_requested", "customer_comment": "Lower the price"}),
+         ("draft_contract", {**DRAFT, "amount": 800000, "departments": ["tech"]}),
+         ("countersign_tech", approve("tech")), *REVIEWED,
+         ("director_approval", approve("director")), ("vp_approval", approve("vp")), ("sign_contract", SIGN)],
+        "signed"),
+    "the customer withdraws": (
+        [("draft_contract", DRAFT), *COUNTERSIGNED,
+         ("customer_review", {"customer_answer": "withdrawn", "customer_comment": "Budget cut"})], "withdrawn"),
+    "the director rejects": ([*TO_DIRECTOR, ("director_approval", reject("director"))], "rejected"),
+    "the vp rejects": (
+        [("draft_contract", {**DRAFT, "term_months": 48}), *COUNTERSIGNED, *REVIEWED,
+         ("director_approval", approve("director")), ("vp_approval", reject("vp"))], "rejected"),
+}
+
+
+@pytest.fixture
+def customer(app):
+    return db.session.scalar(select(Customer).where(Customer.code == "G0002"))
+
+
+def start(customer: Customer):
+    return tickets.start_ticket(users.by_username("manager"), "contract_approval", "Leased line contract",
+                                customer_id=customer.id,
+                                data={"service": "leased_line", "requirement": "Two 1 Gbit/s lines to the port"})
+
+
+def outcome(ticket) -> str:
+    """What the process hands back to a caller when it ends (its data output contract_status)."""
+    return runtime.load(ticket).data["contract_status"]
+
+
+@pytest.mark.parametrize("steps, status", PATHS.values(), ids=PATHS.keys())
+def test_each_path_ends_as_the_decisions_say(fake_clock, customer, steps, status):
+    ticket = start(customer)
+    assert ticket.channel == "green" and ticket.number.startswith("G-")
+    walk(ticket.id, steps)
+    ticket = reload(ticket)
+    assert completed_steps(ticket) == [(element, WORKED_BY.get(element, "manager")) for element, _ in steps]
+    assert open_steps(ticket.id) == []
+    if status == "signed":  # it waits for the reminder before the contract ends
+        assert ticket.status == "open"
+        assert [(t.element_id, t.due_at) for t in timers.armed(ticket, "bpmn")] == [("expiry_reminder", REMIND_AT)]
+        return
+    assert (ticket.status, outcome(ticket)) == ("closed", status)
+    assert messages(ticket) == []
+    kinds = [e.kind for e in tickets.history(ticket)]
+    assert kinds[0] == "created" and kinds[-1] == "closed"
+
+
+def test_the_expiry_reminder_goes_to_the_account_manager_and_the_customer(fake_clock, customer):
+    users.create_user("zhao", "secret-password", ["manager"], "Zhao (another account manager)",
+                      "zhao@keydesk.example", "+8613800000099")
+    db.session.commit()
+    ticket = start(customer)
+    walk(ticket.id, PATHS["signed within the director's authority"][0])
+    fake_clock.current = REMIND_AT
+    assert scheduler.sweep() == 0  # not before its time
+    fake_clock.advance(seconds=1)
+    assert scheduler.sweep() == 1
+    ticket = reload(ticket)
+    assert (ticket.status, outcome(ticket)) == ("closed", "signed")
+    assert messages(ticket) == [("contract_expiry", "manager", "email"), ("contract_expiry", "manager", "sms"),
+                                ("contract_expiry", customer.phone, "sms")]
+    assert [e.kind for e in tickets.history(ticket)][-2:] == ["timer_fired", "closed"]
+
+
+def test_only_the_departments_concerned_countersign_each_round(app, customer):
+    ticket = start(customer)
+    work(ticket.id, "draft_contract", {**DRAFT, "departments": ["billing", "tech"]})
+    assert open_steps(ticket.id) == [("countersign_billing", "billing"), ("countersign_tech", "tech")]
+    work(ticket.id, "countersign_billing", approve("billing"))
+    assert open_steps(ticket.id) == [("countersign_tech", "tech")]  # the join waits for every branch
+    work(ticket.id, "countersign_tech", reject("tech"))
+    assert open_steps(ticket.id) == [("draft_contract", "manager")]
+    work(ticket.id, "draft_contract", {**DRAFT, "departments": ["business"]})
+    work(ticket.id, "countersign_business", approve("business"))  # tech's earlier rejection no longer counts
+    assert open_steps(ticket.id) == [("customer_review", "manager")]
+
+
+@pytest.mark.parametrize("amount, term, discount, next_step", [
+    (500000, 36, 10, ("sign_contract", "manager")),
+    (500000.01, 12, 0, ("vp_approval", "vp")),
+    (100000, 37, 0, ("vp_approval", "vp")),
+    (100000, 12, 10.5, ("vp_approval", "vp")),
+])
+def test_the_decision_table_sends_contracts_above_the_directors_authority_to_the_vp(
+        app, customer, amount, term, discount, next_step):
+    ticket = start(customer)
+    walk(ticket.id, [("draft_contract", {**DRAFT, "amount": amount, "term_months": term,
+                                         "discount_percent": discount}),
+                     *COUNTERSIGNED, *REVIEWED, ("director_approval", approve("director"))])
+    assert open_steps(ticket.id) == [next_step]
+
+
+@pytest.mark.parametrize("before, element, data, field, message_zh", [
+    ([], "draft_contract", {**DRAFT, "departments": []}, "departments", "“会签部门”至少需要 1 项"),
+    ([], "draft_contract", {**DRAFT, "term_months": 0}, "term_months", "“合同期限（月）”不能小于 1"),
+    (TO_DIRECTOR[:1], "countersign_business", {"business_decision": "reject"}, "business_comment", "“说明”为必填项"),
+    ([*TO_DIRECTOR, ("director_approval", approve("director"))], "sign_contract",
+     {**SIGN, "contract_end": "2026-11-29"}, "contract_end", "“合同到期日”必须晚于“签署日期”"),
+])
+def test_a_wrong_form_value_is_refused_by_its_label_and_changes_nothing(app, customer, before, element, data, field,
+                                                                         message_zh):
+    ticket = start(customer)
+    walk(ticket.id, before)
+    waiting = open_steps(ticket.id)
+    with pytest.raises(InvalidInput) as caught:
+        work(ticket.id, element, data)
+    assert [(d["field"], d["message_zh"]) for d in caught.value.details] == [(field, message_zh)]
+    assert open_steps(ticket.id) == waiting
+
+
+def test_the_shipped_diagram_validates_and_the_demo_deployed_it(app):
+    dmn = [(BPMN / "contract_approval.authority.dmn").read_bytes()]
+    assert deployments.validate((BPMN / "contract_approval.bpmn").read_bytes(), dmn) == []
+    version = deployments.latest_version("contract_approval")
+    assert (version.model.channel, version.version, len(version.dmn_xml)) == ("green", 1, 1)

@@ -1,0 +1,51 @@
+"""Walking a shipped process through the engine as the demo users do: who works which step, and what it left."""
+
+from sqlalchemy import select
+
+from engine import tickets, users
+from engine.db import db
+from engine.models import ACTIVE_TASK_STATES, HumanTask, Ticket, User
+from notifications.outbox import OutboxMessage
+
+USER_OF_ROLE = {"engineering": "engineer"}  # every other role's demo user has the role's name
+
+
+def open_tasks(ticket_id: int) -> list[HumanTask]:
+    db.session.expire_all()
+    return [t for t in db.session.get(Ticket, ticket_id).tasks if t.state in ACTIVE_TASK_STATES]
+
+
+def open_steps(ticket_id: int) -> list[tuple[str, str]]:
+    """(element id, role) of each task waiting for a person."""
+    return sorted((t.element_id, t.role) for t in open_tasks(ticket_id))
+
+
+def work(ticket_id: int, element_id: str, data: dict) -> HumanTask:
+    """The demo user of the task's role claims and completes the open task of that element."""
+    task, = [t for t in open_tasks(ticket_id) if t.element_id == element_id]
+    user = users.by_username(USER_OF_ROLE.get(task.role, task.role))
+    tickets.claim(user, task.id)
+    return tickets.complete(user, task.id, data)
+
+
+def walk(ticket_id: int, steps: list[tuple[str, dict]]) -> None:
+    for element_id, data in steps:
+        work(ticket_id, element_id, data)
+
+
+def completed_steps(ticket: Ticket) -> list[tuple[str, str]]:
+    """(element id, who) of each completed task, in the order of the ticket's history."""
+    return [(e.task.element_id, e.actor.username) for e in tickets.history(ticket) if e.kind == "completed"]
+
+
+def messages(ticket: Ticket) -> list[tuple[str, str, str]]:
+    """(event, recipient username or address, channel) of each message the ticket queued, oldest first."""
+    query = (select(OutboxMessage.event, User.username, OutboxMessage.address, OutboxMessage.channel)
+             .outerjoin(User, User.id == OutboxMessage.recipient_id)
+             .where(OutboxMessage.ticket_id == ticket.id).order_by(OutboxMessage.id))
+    return [(event, username or address, channel) for event, username, address, channel in db.session.execute(query)]
+
+
+def reload(ticket: Ticket) -> Ticket:
+    db.session.expire_all()
+    return db.session.get(Ticket, ticket.id)
