@@ -7,7 +7,8 @@ due timer, and at the latest one second later, to catch timers armed by other pr
 
 import os
 import socket
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
@@ -117,13 +118,36 @@ def delivery_job(app: Flask) -> None:
             db.session.remove()
 
 
-def start(app: Flask) -> BackgroundScheduler:
-    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"misfire_grace_time": None, "coalesce": True})
+class Scheduler(BackgroundScheduler):
+    """APScheduler, whose timer job re-arms itself for the next wake.
+
+    APScheduler's shutdown(wait=True) holds its job-store lock while it waits for running jobs, and
+    add_job needs that lock: a timer job re-arming itself during a shutdown would wait forever. So
+    shutdown first stops the re-arming, under a lock of its own that a re-arm holds while it runs.
+    """
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._rearming = threading.Lock()
+        self._stopping = False
+
+    def rearm(self, job, wake: datetime) -> None:
+        with self._rearming:
+            if not self._stopping:
+                self.add_job(job, "date", run_date=wake, id="timers", replace_existing=True)
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._rearming:
+            self._stopping = True
+        super().shutdown(wait)
+
+
+def start(app: Flask) -> Scheduler:
+    scheduler = Scheduler(timezone="UTC", job_defaults={"misfire_grace_time": None, "coalesce": True})
     last_beat_at: list = []
 
     def fire_timers() -> None:
-        wake = timer_job(app, last_beat_at)
-        scheduler.add_job(fire_timers, "date", run_date=wake, id="timers", replace_existing=True)
+        scheduler.rearm(fire_timers, timer_job(app, last_beat_at))
 
     scheduler.add_job(fire_timers, "date", run_date=clock.now(), id="timers")
     scheduler.add_job(delivery_job, "interval", args=[app], seconds=DELIVERY_SECONDS, id="delivery")

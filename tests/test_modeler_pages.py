@@ -37,7 +37,9 @@ def test_the_page_offers_roles_forms_calendars_and_operations(staff):
     config = page_config(response)
     assert {"agent", "manager", "tech", "supervisor", "admin"} <= {r["value"] for r in config["roles"]}
     assert "24x7" in config["calendars"] and "office" in config["calendars"]
-    assert {o["value"]: o["parameters"] for o in config["operations"]}["notify_role"] == ["role", "subject", "body"]
+    operations = {o["value"]: o["parameters"] for o in config["operations"]}
+    assert operations["notify_role"] == ["role", "subject", "body", "event"]
+    assert operations["member_review.candidates"] == []
     assert config["forms"] and all(f["value"] in f["label"] for f in config["forms"])
     assert 'data-testid="modeler-link"' in client.get("/inbox").get_data(as_text=True)
 

@@ -133,7 +133,8 @@ def test_each_person_sets_their_own_preferences_and_an_admin_anyones(api):
 
 
 def test_a_supervisor_sets_the_rota_and_staff_see_who_is_on_duty(api, fake_clock):
-    users.create_user("night", "demo", ["supervisor"], "Zhou Ye", "night@keydesk.example", "+8613800000006")
+    users.create_user("night", "demo", ["supervisor"], "Zhou Ye", "night@keydesk.example", "+8613800000006",
+                      users.by_username("supervisor").branch)
     db.session.commit()
     shifts = [{"username": "night", "days": ["mon"], "from": "08:00", "until": "20:00"}]
     saved = api("put", "/duty-rotas/supervisor", "supervisor", json={"shifts": shifts})

@@ -44,7 +44,7 @@ def queued(**where) -> list[tuple]:
 
 def night_supervisor() -> User:
     person = users.create_user("night", "demo", ["supervisor"], "Zhou Ye (night supervisor)",
-                               "night@keydesk.example", "+8613800000006")
+                               "night@keydesk.example", "+8613800000006", users.by_username("supervisor").branch)
     db.session.commit()
     return person
 

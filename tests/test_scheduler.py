@@ -1,7 +1,7 @@
 """The scheduler's timer job: it wakes when a timer falls due, and nothing makes it stop firing."""
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -58,11 +58,21 @@ def test_the_real_scheduler_fires_a_timer_and_beats(app):
                 break
             time.sleep(0.1)
         row = db.session.scalar(select(Timer).where(Timer.ticket_id == ticket.id))
-        assert row.state == "fired"
-        assert row.fired_at - row.due_at < timedelta(seconds=2)
+        assert row.state == "fired"  # how late: bench/timers.py measures it, a test under load can't
         assert db.session.scalar(select(SchedulerHeartbeat.worker)) == scheduler.WORKER
     finally:
         running.shutdown(wait=True)
+
+
+def test_a_stopped_scheduler_no_longer_rearms_its_timer_job():
+    """shutdown(wait=True) holds APScheduler's lock while jobs finish: a re-arm after it must not wait on it."""
+    running = scheduler.Scheduler(timezone="UTC")
+    running.start(paused=True)
+    running.rearm(print, datetime.now(UTC) + timedelta(hours=1))
+    assert [job.id for job in running.get_jobs()] == ["timers"]
+    running.shutdown(wait=True)
+    running.rearm(print, datetime.now(UTC) + timedelta(hours=2))
+    assert running.get_jobs() == []
 
 
 def test_the_delivery_job_drains_full_batches_and_survives_a_failure(app, monkeypatch, caplog):

@@ -4,7 +4,6 @@ The page talks JSON to the routes below with its session and CSRF token (the RES
 tokens). Every route calls the same engine functions as the API, which check the role again.
 """
 
-import re
 
 from flask import jsonify, render_template, request
 from flask_login import current_user
@@ -57,15 +56,9 @@ def _config(text: dict) -> dict:
         "forms": [{"value": key, "label": f"{label(schema, key)} ({key})"}
                   for key, schema in sorted(workflows.FORMS.items())],
         "calendars": list(dict.fromkeys(calendars)),
-        "operations": [{"value": name, "parameters": _parameters(handler)}
-                       for name, handler in sorted(workflows.HANDLERS.items())],
+        "operations": [{"value": name, "parameters": workflows.PARAMETERS.get(name, [])}
+                       for name in sorted(workflows.HANDLERS)],
     }
-
-
-def _parameters(handler) -> list[str]:
-    """The parameters a handler's docstring names ("Parameters: role, subject, body.")."""
-    found = re.search(r"Parameters:\s*([\w ,]+)", handler.__doc__ or "")
-    return [name.strip() for name in found.group(1).split(",") if name.strip()] if found else []
 
 
 @blueprint.get("/models")

@@ -18,3 +18,4 @@ from workflows import (
 FORMS: dict[str, dict] = {**red_fault.FORMS, **member_review.FORMS, **retention_plan.FORMS, **yellow_complaint.FORMS,
                           **yellow_dunning.FORMS, **contract_approval.FORMS, **green_order.FORMS}
 HANDLERS: dict = {**handlers.HANDLERS, **member_review.HANDLERS, **retention_plan.HANDLERS}
+PARAMETERS: dict[str, list[str]] = dict(handlers.PARAMETERS)  # an operation not named here takes none

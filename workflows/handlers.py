@@ -85,6 +85,13 @@ def _event(call, default: str) -> str:
     return event
 
 
+# The parameters the modeller offers for each operation, required ones first (record_on_ticket takes any).
+PARAMETERS = {"notify_role": ["role", "subject", "body", "event"],
+              "notify_account_manager": ["subject", "body", "event"],
+              "notify_customer": ["subject", "body", "event"],
+              "update_customer": ["changes", "reason", "customer_id"],
+              "customer_profile": ["required"]}
+
 HANDLERS = {"notify_role": notify_role, "notify_account_manager": notify_account_manager,
             "notify_customer": notify_customer, "update_customer": update_customer,
             "record_on_ticket": record_on_ticket, "customer_profile": customer_profile}
