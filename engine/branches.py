@@ -48,7 +48,11 @@ def by_code(code: str) -> Branch:
 
 def visible(user: User, column) -> ColumnElement[bool]:
     """A WHERE condition: ``column`` (a branch id column) is within what ``user`` may see."""
-    ids = visible_ids(user)
+    return within(visible_ids(user), column)
+
+
+def within(ids: set[int] | None, column) -> ColumnElement[bool]:
+    """A WHERE condition: ``column`` is one of ``ids`` (None: any value, records of no branch included)."""
     if ids is None:
         return true()
     return column.in_(sorted(ids)) if ids else false()

@@ -3,7 +3,8 @@
 Each figure is one SQL aggregation over the ticket, task and SLA-clock tables (group by in the
 database over indexed range columns, no ticket loaded into Python); bench/reports.py times them over
 a year of a busy desk. Python only adds up the few aggregated rows, fills empty days and ranks.
-Every function checks that the reader may see reports.
+Every function checks that the reader may see reports, and counts only the tickets of the reader's
+branches (headquarters: all) with what hangs off them: tasks, clocks, and the changes of their customers.
 
 An SLA clock counts where its outcome became known: a breach on the day it breached (also when the
 ticket was later finished or cancelled), a kept promise on the day it was met. Clocks still running
@@ -14,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
 
-from engine import clock, permissions
+from engine import branches, clock, permissions
 from engine.db import db
 from engine.errors import InvalidInput
 from engine.models import (
@@ -101,16 +102,32 @@ def _joins_for(*needed: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name for name in JOINS if any(name in n for n in needed))
 
 
-def _clocks(rng: DateRange, kind: str | None, joins: tuple[str, ...] = ()) -> Callable[..., Select]:
-    """A select over the clocks decided in the range (breached, or met), joined only as asked: a figure
-    that needs no ticket column does not pay for the join with the tickets."""
+def _seen(actor: User) -> set[int] | None:
+    """The branches whose tickets the reader's figures count (None: headquarters, every ticket), once
+    the reader is known to see reports."""
+    permissions.require(actor, "reports")
+    return branches.visible_ids(actor)
+
+
+def _owned(seen: set[int] | None, key: ColumnElement, model: type[Ticket] | type[Customer] = Ticket) -> ColumnElement:
+    """Rows whose ``key`` points at a ticket (or customer) of the reader's branches; headquarters'
+    figures get no condition at all, so they pay for no subquery."""
+    if seen is None:
+        return true()
+    return key.in_(select(model.id).where(branches.within(seen, model.branch_id)))
+
+
+def _clocks(rng: DateRange, kind: str | None, seen: set[int] | None,
+            joins: tuple[str, ...] = ()) -> Callable[..., Select]:
+    """A select over the clocks decided in the range (breached, or met) of the tickets the reader sees,
+    joined only as asked: a figure that needs no ticket column does not pay for the join with the tickets."""
     def build(*columns) -> Select:
         breached = and_(SlaClock.breached_at >= rng.start, SlaClock.breached_at < rng.end)
         met = and_(SlaClock.state == "met", SlaClock.met_at >= rng.start, SlaClock.met_at < rng.end)
         query = select(*columns).select_from(SlaClock)
         for name in joins:
             query = JOINS[name](query)
-        query = query.where(or_(breached, met))
+        query = query.where(or_(breached, met), _owned(seen, SlaClock.ticket_id))
         return query.where(SlaClock.kind == kind) if kind else query
     return build
 
@@ -138,27 +155,28 @@ def _check_choice(name: str, value: str | None, choices) -> None:
 def dashboard(actor: User, rng: DateRange) -> Report:
     """Now: open tickets, tasks due within the hour, today's breaches, the oldest open tickets;
     and the weekly SLA compliance over the range (the weeks up to today)."""
-    permissions.require(actor, "reports")
+    seen = _seen(actor)
     now = clock.now()
     today = now.astimezone(rng.tz).date()
     waiting = Ticket.waiting_since.is_not(None)
+    mine = branches.within(seen, Ticket.branch_id)
     open_rows = db.session.execute(
         select(Ticket.channel, func.count().filter(~waiting), func.count().filter(waiting))
-        .where(Ticket.status == "open").group_by(Ticket.channel).order_by(Ticket.channel)).all()
+        .where(Ticket.status == "open", mine).group_by(Ticket.channel).order_by(Ticket.channel)).all()
     due = db.session.execute(
         select(HumanTask.id, Ticket.number, HumanTask.name, HumanTask.role, Assignee.username, HumanTask.due_at)
         .join(Ticket, HumanTask.ticket_id == Ticket.id).outerjoin(Assignee, HumanTask.assignee_id == Assignee.id)
-        .where(HumanTask.state.in_(ACTIVE_TASK_STATES), HumanTask.due_at >= now,
+        .where(mine, HumanTask.state.in_(ACTIVE_TASK_STATES), HumanTask.due_at >= now,
                HumanTask.due_at < now + timedelta(hours=1))
         .order_by(HumanTask.due_at, HumanTask.id).limit(DUE_SOON_LIMIT)).all()
     day_start, day_end = local_midnight(today, rng.tz), local_midnight(today + timedelta(days=1), rng.tz)
     breaches = db.session.execute(
         select(Ticket.channel, func.count()).select_from(SlaClock).join(Ticket, SlaClock.ticket_id == Ticket.id)
-        .where(SlaClock.breached_at >= day_start, SlaClock.breached_at < day_end)
+        .where(SlaClock.breached_at >= day_start, SlaClock.breached_at < day_end, mine)
         .group_by(Ticket.channel).order_by(Ticket.channel)).all()
     oldest = db.session.execute(
         select(Ticket.id, Ticket.number, Ticket.title, Ticket.channel, Ticket.created_at)
-        .where(Ticket.status == "open").order_by(Ticket.created_at, Ticket.id).limit(OLDEST_LIMIT)).all()
+        .where(Ticket.status == "open", mine).order_by(Ticket.created_at, Ticket.id).limit(OLDEST_LIMIT)).all()
     return Report("dashboard", rng, [
         Table("open_tickets", ("channel", "active", "waiting", "total"),
               [(c, a, w, a + w) for c, a, w in open_rows]),
@@ -166,17 +184,17 @@ def dashboard(actor: User, rng: DateRange) -> Report:
         Table("breaches_today", ("channel", "breaches"), [tuple(r) for r in breaches]),
         Table("oldest_open", ("ticket_id", "ticket", "title", "channel", "created_at", "age_hours"),
               [(*r, round((now - r.created_at).total_seconds() / 3600, 1)) for r in oldest]),
-        sla_trend(rng),
+        sla_trend(rng, seen),
     ])
 
 
-def sla_trend(rng: DateRange) -> Table:
+def sla_trend(rng: DateRange, seen: set[int] | None) -> Table:
     """Met and breached clocks per local week (Monday first) of the range, with the compliance."""
     decided = func.coalesce(SlaClock.breached_at, SlaClock.met_at)
     week = local_week(decided, rng.tz, rng.start, rng.end)
     met, breached, _ = _outcome_counts()
     found = {w: (m, b) for w, m, b in db.session.execute(
-        _clocks(rng, None)(week, met, breached).group_by(week))}
+        _clocks(rng, None, seen)(week, met, breached).group_by(week))}
     mondays = sorted({(d - timedelta(days=d.weekday())).isoformat() for d in rng.days()})
     rows = [(w, *found.get(w, (0, 0))) for w in mondays]
     return Table("sla_trend", ("week", "met", "breached", "compliance_pct"),
@@ -189,13 +207,13 @@ def sla(actor: User, rng: DateRange, by: str | None = None, kind: str | None = N
     One scan groups the clocks by every dimension asked for at once; each dimension's table then adds
     up those few group rows, so six tables cost one pass over the clocks, not six.
     """
-    permissions.require(actor, "reports")
+    seen = _seen(actor)
     _check_choice("by", by, DIMENSIONS)
     _check_choice("kind", kind, SLA_KINDS)
     names = [by] if by else list(DIMENSIONS)
     groups = [DIMENSIONS[name][0] for name in names]
     joins = _joins_for(*(DIMENSIONS[name][1] for name in names))
-    cube = db.session.execute(_clocks(rng, kind, joins)(*groups, *_outcome_counts()).group_by(*groups)).all()
+    cube = db.session.execute(_clocks(rng, kind, seen, joins)(*groups, *_outcome_counts()).group_by(*groups)).all()
     tables = []
     for i, name in enumerate(names):
         sums: dict = {}
@@ -211,13 +229,13 @@ def sla(actor: User, rng: DateRange, by: str | None = None, kind: str | None = N
 def sla_tickets(actor: User, rng: DateRange, by: str, value: str | None, outcome: str | None = None,
                 kind: str | None = None, limit: int = 100, offset: int = 0) -> Report:
     """Drill-down: the tickets behind one figure of the SLA report (value None: the empty group)."""
-    permissions.require(actor, "reports")
+    seen = _seen(actor)
     _check_choice("by", by, DIMENSIONS)
     _check_choice("outcome", outcome, OUTCOMES)
     _check_choice("kind", kind, SLA_KINDS)
     group, joins = DIMENSIONS[by]
     met, breached, paused = _outcome_counts()
-    query = _clocks(rng, kind, _joins_for(("ticket",), joins))(
+    query = _clocks(rng, kind, seen, _joins_for(("ticket",), joins))(
         Ticket.id, Ticket.number, Ticket.title, Ticket.channel, Ticket.status, met, breached, paused)
     query = query.where(group == value if value is not None else group.is_(None))
     if outcome:
@@ -231,9 +249,10 @@ def sla_tickets(actor: User, rng: DateRange, by: str, value: str | None, outcome
 
 def volumes(actor: User, rng: DateRange) -> Report:
     """Tickets opened and closed per day and channel, time per step, complaint reopen rate, faults by level."""
-    permissions.require(actor, "reports")
-    opened_in = and_(Ticket.created_at >= rng.start, Ticket.created_at < rng.end)
-    closed_in = and_(Ticket.status == "closed", Ticket.closed_at >= rng.start, Ticket.closed_at < rng.end)
+    seen = _seen(actor)
+    mine = branches.within(seen, Ticket.branch_id)
+    opened_in = and_(Ticket.created_at >= rng.start, Ticket.created_at < rng.end, mine)
+    closed_in = and_(Ticket.status == "closed", Ticket.closed_at >= rng.start, Ticket.closed_at < rng.end, mine)
     opened_day = local_day(Ticket.created_at, rng.tz, rng.start, rng.end)
     closed_day = local_day(Ticket.closed_at, rng.tz, rng.start, rng.end)
     opened = dict(db.session.execute(select(opened_day, func.count()).where(opened_in).group_by(opened_day)).all())
@@ -245,8 +264,8 @@ def volumes(actor: User, rng: DateRange) -> Report:
     return Report("volumes", rng, [
         Table("by_day", ("day", "opened", "closed"), [(d, opened.get(d, 0), closed.get(d, 0)) for d in days]),
         Table("by_channel", ("channel", "opened", "closed"), [tuple(r) for r in per_channel]),
-        step_times(rng),
-        complaint_reopens(rng),
+        step_times(rng, seen),
+        complaint_reopens(rng, seen),
         Table("fault_levels", ("fault_level", "tickets"), db_rows(
             select(Ticket.data["fault_level"].as_integer().label("level"), func.count())
             .where(opened_in, Ticket.data["fault_level"].as_integer().is_not(None))
@@ -258,25 +277,27 @@ def db_rows(query: Select) -> list[tuple]:
     return [tuple(r) for r in db.session.execute(query)]
 
 
-def step_times(rng: DateRange) -> Table:
+def step_times(rng: DateRange, seen: set[int] | None) -> Table:
     """Median and 90th percentile of the time from a task's creation to its completion, per step."""
     base = _join_process(
         select(ProcessModel.key.label("process"), HumanTask.element_id.label("step"), HumanTask.name.label("name"),
                seconds(HumanTask.created_at, HumanTask.completed_at).label("seconds"))
         .select_from(HumanTask).join(Ticket, HumanTask.ticket_id == Ticket.id)
-    ).where(HumanTask.state == "completed", HumanTask.completed_at >= rng.start, HumanTask.completed_at < rng.end)
+    ).where(HumanTask.state == "completed", HumanTask.completed_at >= rng.start, HumanTask.completed_at < rng.end,
+            branches.within(seen, Ticket.branch_id))
     query = percentiles(base, ["process", "step", "name"], "seconds", (0.5, 0.9))
     rows = sorted(db.session.execute(query).all(), key=lambda r: (r[0], r[1], r[2]))
     return Table("step_times", ("process", "step", "name", "tasks", "median_seconds", "p90_seconds"),
                  [(p, s, n, c, round(float(m), 1), round(float(q), 1)) for p, s, n, c, m, q in rows])
 
 
-def complaint_reopens(rng: DateRange) -> Table:
+def complaint_reopens(rng: DateRange, seen: set[int] | None) -> Table:
     """Of the complaints closed in the range, how many were reopened (the form's ``reopened``)."""
     reopened = Ticket.data["reopened"].as_boolean().is_(True)
     closed, again = db.session.execute(_join_process(
         select(func.count(), func.count().filter(reopened)).select_from(Ticket))
-        .where(COMPLAINT, Ticket.status == "closed", Ticket.closed_at >= rng.start, Ticket.closed_at < rng.end)).one()
+        .where(COMPLAINT, Ticket.status == "closed", Ticket.closed_at >= rng.start, Ticket.closed_at < rng.end,
+               branches.within(seen, Ticket.branch_id))).one()
     return Table("complaint_reopens", ("closed", "reopened", "reopen_pct"),
                  [(closed, again, round(100 * again / closed, 1) if closed else None)])
 
@@ -294,16 +315,14 @@ MANAGER_SORTS = {
 def managers(actor: User, rng: DateRange, sort: str = "tickets_handled") -> Report:
     """Account managers ranked: the tasks they did (tickets, response and resolution times) and the
     outcomes of their customers' tickets closed in the range (revisits, satisfaction, retention)."""
-    permissions.require(actor, "reports")
+    seen = _seen(actor)
     _check_choice("sort", sort, MANAGER_SORTS)
-    people = db.session.execute(select(User.id, User.username, User.display_name).join(UserRole)
-                                .where(UserRole.role == "manager").order_by(User.username)).all()
     done = and_(HumanTask.state == "completed", HumanTask.completed_at >= rng.start, HumanTask.completed_at < rng.end)
     work = {r[0]: r[1:] for r in db.session.execute(
         select(HumanTask.completed_by_id, func.count(HumanTask.ticket_id.distinct()), func.count(),
                func.avg(seconds(HumanTask.created_at, HumanTask.claimed_at)),
                func.avg(seconds(HumanTask.created_at, HumanTask.completed_at)))
-        .where(done).group_by(HumanTask.completed_by_id))}
+        .where(done, _owned(seen, HumanTask.ticket_id)).group_by(HumanTask.completed_by_id))}
     data = Ticket.data
     revisit = data["revisit_done"].as_boolean()
     outcome = data["outcome"].as_string()
@@ -313,8 +332,15 @@ def managers(actor: User, rng: DateRange, sort: str = "tickets_handled") -> Repo
                func.count().filter(revisit.is_not(None)), func.avg(satisfaction), func.count(satisfaction),
                func.count().filter(outcome == "retained"), func.count().filter(outcome == "lost"))
         .select_from(Ticket).join(Customer, Ticket.customer_id == Customer.id)
-        .where(Ticket.status == "closed", Ticket.closed_at >= rng.start, Ticket.closed_at < rng.end)
+        .where(Ticket.status == "closed", Ticket.closed_at >= rng.start, Ticket.closed_at < rng.end,
+               branches.within(seen, Ticket.branch_id))
         .group_by(Customer.account_manager_id))}
+    # the managers of the reader's branches, and those from elsewhere who have figures in them
+    people = db.session.execute(
+        select(User.id, User.username, User.display_name).join(UserRole)
+        .where(UserRole.role == "manager",
+               or_(branches.within(seen, User.branch_id), User.id.in_(sorted((work.keys() | results.keys()) - {None}))))
+        .order_by(User.username)).all()
     rows = []
     for user_id, username, name in people:
         tickets, tasks, response, resolution = work.get(user_id, (0, 0, None, None))
@@ -336,32 +362,35 @@ def _round(value, digits: int = 0) -> float | None:
 def customers(actor: User, rng: DateRange) -> Report:
     """Tickets and complaints opened in the range per customer tier and industry; credit-level and
     member-card changes made in the range (from the customer history), from which level to which."""
-    permissions.require(actor, "reports")
-    tiers = _per_customer(rng, Customer.tier)
+    seen = _seen(actor)
+    tiers = _per_customer(rng, seen, Customer.tier)
     tier_rows = [(t, *tiers.get(t, (0, 0))) for t in [*TIERS, *sorted(set(tiers) - set(TIERS))]]
-    industries = _per_customer(rng, Customer.industry)
+    industries = _per_customer(rng, seen, Customer.industry)
     industry_rows = sorted(((i, *v) for i, v in industries.items()), key=lambda r: (r[0] is None, r[0] or ""))
     return Report("customers", rng, [
         Table("by_tier", ("tier", "tickets", "complaints"), tier_rows),
         Table("by_industry", ("industry", "tickets", "complaints"), industry_rows),
-        _changes(rng, "credit_level", "credit_changes"),
-        _changes(rng, "member_card", "member_changes"),
+        _changes(rng, seen, "credit_level", "credit_changes"),
+        _changes(rng, seen, "member_card", "member_changes"),
     ])
 
 
-def _per_customer(rng: DateRange, group: ColumnElement) -> dict:
+def _per_customer(rng: DateRange, seen: set[int] | None, group: ColumnElement) -> dict:
     """{group value: (tickets, complaints)} of the tickets opened in the range."""
     return {g: (t, c) for g, t, c in db.session.execute(_join_process(
         select(group, func.count(), func.count().filter(COMPLAINT)).select_from(Ticket)
         .join(Customer, Ticket.customer_id == Customer.id))
-        .where(Ticket.created_at >= rng.start, Ticket.created_at < rng.end).group_by(group))}
+        .where(Ticket.created_at >= rng.start, Ticket.created_at < rng.end, branches.within(seen, Ticket.branch_id))
+        .group_by(group))}
 
 
-def _changes(rng: DateRange, field: str, key: str) -> Table:
-    """How often a customer field went from one value to another in the range (None: no card)."""
+def _changes(rng: DateRange, seen: set[int] | None, field: str, key: str) -> Table:
+    """How often a customer field of the reader's customers went from one value to another in the range
+    (None: no card)."""
     rows = db.session.execute(
         select(CustomerChange.old, CustomerChange.new, func.count())
-        .where(CustomerChange.field == field, CustomerChange.at >= rng.start, CustomerChange.at < rng.end)
+        .where(CustomerChange.field == field, CustomerChange.at >= rng.start, CustomerChange.at < rng.end,
+               _owned(seen, CustomerChange.customer_id, Customer))
         .group_by(CustomerChange.old, CustomerChange.new)).all()
     ordered = sorted(rows, key=lambda r: (r[0] or "", r[1] or ""))
     return Table(key, ("from", "to", "changes"), [tuple(r) for r in ordered])

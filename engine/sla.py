@@ -25,7 +25,7 @@ from engine.models import (
 from notifications import notify, rota
 
 KINDS = ("response", "resolution")
-ACTIVE = ("pending", "warned", "breached")
+ACTIVE = ("pending", "warned", "breached")  # with no met_at: a breached clock that was then met has stopped
 MATCH_FIELDS = ("process_key", "element_id", "channel", "priority", "fault_level", "customer_tier")
 
 
@@ -97,7 +97,7 @@ def clocks_of(task: HumanTask) -> list[SlaClock]:
 
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
     """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
-    _stop([c for c in clocks_of(task) if c.kind in kinds and c.state in ACTIVE])
+    _stop([c for c in clocks_of(task) if c.kind in kinds and running(c)])
 
 
 def meet_ticket(ticket: Ticket) -> None:
@@ -115,7 +115,7 @@ def _stop(clocks: list[SlaClock]) -> None:
 
 
 def cancel(clocks: list[SlaClock]) -> None:
-    stopped = [c for c in clocks if c.state in ACTIVE]
+    stopped = [c for c in clocks if running(c)]
     for sla_clock in stopped:
         sla_clock.state, sla_clock.cancelled_at = "cancelled", clock.now()
     _disarm(stopped)
@@ -125,6 +125,8 @@ def fire(row: Timer) -> None:
     """The clock's next point is due: warn, breach, or climb one rung."""
     sla_clock = row.sla_clock
     row.state, row.fired_at = "fired", clock.now()
+    if not running(sla_clock):
+        return
     if sla_clock.state == "pending" and sla_clock.warn_at and sla_clock.due_at > clock.now():
         _warn(sla_clock)
     elif sla_clock.state in ("pending", "warned"):
@@ -161,14 +163,20 @@ def resume(ticket: Ticket) -> int:
     return longest
 
 
+def running(sla_clock: SlaClock) -> bool:
+    """Still counting: not cancelled, and not met (a breach keeps its state once the task is taken or done)."""
+    return sla_clock.state in ACTIVE and sla_clock.met_at is None
+
+
 def _active(ticket: Ticket) -> list[SlaClock]:
+    """The ticket's running clocks: those that pause, resume and stop (met and cancelled ones stay as they are)."""
     return list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id,
-                                                          SlaClock.state.in_(ACTIVE))))
+                                                          SlaClock.state.in_(ACTIVE), SlaClock.met_at.is_(None))))
 
 
 def _next_point(sla_clock: SlaClock):
     """When the clock must next be looked at, or None when nothing more can happen."""
-    if sla_clock.paused_at is not None:
+    if sla_clock.paused_at is not None or not running(sla_clock):
         return None
     if sla_clock.state == "pending" and sla_clock.warn_at and sla_clock.warn_at < sla_clock.due_at:
         return sla_clock.warn_at

@@ -11,6 +11,9 @@ The desk (times UTC; the reader is in Asia/Shanghai, UTC+8; the report covers th
     R1  red, A+         opened 17th 12:00  claimed by tech 12:10, resolution breached 14:05, done 14:30, level 1
     R2  red, none       opened 17th 15:59:59 (23:59:59 local 17th: the last second of the range), left open
     R3  red, tier C     opened 17th 16:00:00 (00:00 local 18th: outside), paused at 16:10, left open
+
+Branches: the customers G0001 (A+) and G0003 are Pudong's, G0004 (C) and P0001 Minhang's, so C1 and R1 are
+Pudong tickets, R0 and R3 Minhang's; the rest are the provincial branch's. Headquarters (admin) sees all.
 """
 
 import csv
@@ -23,9 +26,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 import workflows
-from engine import customers, deployments, scheduler, tickets, users
+from engine import branches, customers, deployments, scheduler, tickets, users
 from engine.db import db
-from engine.models import Customer, Ticket
+from engine.models import Customer, Ticket, UserRole
 from engine.report_sql import offset_changes
 from tests.bpmn_samples import simple
 
@@ -92,10 +95,10 @@ def desk(app, fake_clock, monkeypatch):
         "sla.response": "PT10M", "sla.resolution": "PT1H", "form": "test.close"}))
     deployments.deploy(supervisor, simple(key="red_repair", channel="red", role="tech", work_props={
         "sla.resolution": "PT2H", "form": "test.close"}))
-    users.create_user("manager2", "demo", ["manager"], "Liu Yang (account manager)")
+    users.create_user("manager2", "demo", ["manager"], "Liu Yang (account manager)", branch=branches.by_code("SH"))
     db.session.flush()
     db.session.add(Customer(code="G0100", name="Xuhui Data Centre", kind="group", tier="B", industry="internet",
-                            account_manager=staff("manager2")))
+                            account_manager=staff("manager2"), branch=branches.by_code("SH")))
     db.session.commit()
 
     d = Desk(fake_clock)
@@ -200,9 +203,10 @@ def test_account_managers_ranked(api, desk):
     by_tickets = table(api, f"/reports/managers?{RANGE}", "ranking")
     assert by_tickets == [
         (1, "manager2", "Liu Yang (account manager)", 2, 2, 900.0, 1800.0, 0, 1, 1, 3.0, 0, 1),
-        (2, "manager", "Wang Wei (account manager)", 1, 1, 300.0, 1800.0, 1, 1, 1, 5.0, 1, 0)]
+        (2, "manager", "Wang Wei (account manager)", 1, 1, 300.0, 1800.0, 1, 1, 1, 5.0, 1, 0),
+        (3, "pudong", "Zheng Hui (Pudong account manager)", 0, 0, None, None, 0, 0, 0, None, 0, 0)]
     by_satisfaction = table(api, f"/reports/managers?{RANGE}&sort=satisfaction", "ranking")
-    assert [(r[0], r[1]) for r in by_satisfaction] == [(1, "manager"), (2, "manager2")]
+    assert [(r[0], r[1]) for r in by_satisfaction] == [(1, "manager"), (2, "manager2"), (3, "pudong")]
 
 
 def test_customers_per_tier_and_industry_and_their_level_changes(api, desk):
@@ -226,6 +230,66 @@ def test_the_dashboard_now(api, desk):
     assert table(api, path, "sla_trend") == [("2026-11-09", 0, 0, None), ("2026-11-16", 6, 2, 75.0)]
     desk.sweep(utc(17, 18, 30))
     assert table(api, path, "breaches_today") == [("red", 1)]
+
+
+@pytest.fixture
+def city_readers(desk):
+    """Pudong's account manager sees reports; Minhang's agent is made a supervisor of the Minhang branch."""
+    db.session.add(UserRole(user_id=staff("minhang").id, role="supervisor"))
+    db.session.commit()
+    return desk
+
+
+def test_city_branch_staff_see_only_their_branch(api, city_readers):
+    # Pudong: C1 and R1 (customer G0001); Minhang: R0 and R3 (G0004); headquarters (admin): every ticket
+    assert table(api, f"/reports/volumes?{RANGE}", "by_day", "pudong") == [("2026-11-16", 1, 1), ("2026-11-17", 1, 1)]
+    assert table(api, f"/reports/volumes?{RANGE}", "by_day", "minhang") == [("2026-11-16", 0, 1), ("2026-11-17", 0, 0)]
+    assert table(api, f"/reports/volumes?{RANGE}", "by_day", "admin") == [("2026-11-16", 2, 3), ("2026-11-17", 3, 2)]
+    assert table(api, f"/reports/volumes?{RANGE}", "step_times", "minhang") == [
+        ("red_repair", "work", "Do the work", 1, 5400.0, 5400.0)]
+    assert table(api, f"/reports/volumes?{RANGE}", "complaint_reopens", "pudong") == [(1, 0, 0.0)]
+    sla = f"/reports/sla?{RANGE}&by=channel"
+    assert table(api, sla, "by_channel", "pudong") == [("red", 0, 1, 0.0, 0), ("yellow", 2, 0, 100.0, 0)]
+    assert table(api, sla, "by_channel", "minhang") == [("red", 1, 0, 100.0, 0)]
+    assert table(api, sla, "by_channel", "admin") == [("red", 1, 1, 50.0, 0), ("yellow", 5, 1, 83.3, 600)]
+    assert table(api, f"/reports/sla?{RANGE}&by=member", "by_member", "pudong") == [
+        ("manager", 2, 0, 100.0, 0), ("tech", 0, 1, 0.0, 0)]
+    path = f"/reports/customers?{RANGE}"
+    assert table(api, path, "by_tier", "pudong") == [("A+", 2, 1), ("A", 0, 0), ("B", 0, 0), ("C", 0, 0)]
+    assert table(api, path, "credit_changes", "pudong") == [("grey", "red", 1)]
+    assert table(api, path, "member_changes", "pudong") == [("emerald", None, 1)]
+    assert table(api, path, "credit_changes", "minhang") == [("red", "black", 1)]
+    assert table(api, path, "member_changes", "minhang") == [("diamond", "emerald", 1)]
+    # the managers of Pudong, and the provincial manager who worked a Pudong ticket; manager2 had none there
+    assert table(api, f"/reports/managers?{RANGE}", "ranking", "pudong") == [
+        (1, "manager", "Wang Wei (account manager)", 1, 1, 300.0, 1800.0, 1, 1, 1, 5.0, 1, 0),
+        (2, "pudong", "Zheng Hui (Pudong account manager)", 0, 0, None, None, 0, 0, 0, None, 0, 0)]
+
+
+def test_city_branch_staff_drill_down_dashboard_and_export_their_branch(api, city_readers):
+    numbers = {name: db.session.get(Ticket, ticket_id).number for name, ticket_id in city_readers.ids.items()}
+    drill = f"/reports/sla/tickets?{RANGE}&by=channel&value="
+    assert [r[1] for r in table(api, drill + "red", "sla_tickets", "pudong")] == [numbers["R1"]]
+    assert [r[1] for r in table(api, drill + "red", "sla_tickets", "minhang")] == [numbers["R0"]]
+    assert table(api, drill + "yellow", "sla_tickets", "minhang") == []
+    assert [r[1] for r in table(api, drill + "red", "sla_tickets", "admin")] == [numbers["R0"], numbers["R1"]]
+    city_readers.at(utc(17, 17))
+    dashboard = "/reports/dashboard?tz=Asia/Shanghai&weeks=1"
+    assert table(api, dashboard, "open_tickets", "pudong") == []
+    assert table(api, dashboard, "open_tickets", "minhang") == [("red", 0, 1, 1)]  # R3, paused
+    assert [r[1] for r in table(api, dashboard, "oldest_open", "minhang")] == [numbers["R3"]]
+    assert [r[1] for r in table(api, dashboard, "due_next_hour", "admin")] == [numbers["R2"]]
+    assert table(api, dashboard, "due_next_hour", "minhang") == []
+    assert table(api, dashboard, "sla_trend", "pudong") == [("2026-11-16", 2, 1, 66.7)]
+    city_readers.sweep(utc(17, 18, 30))  # R2 breaches: a provincial ticket
+    assert table(api, dashboard, "breaches_today", "admin") == [("red", 1)]
+    assert table(api, dashboard, "breaches_today", "pudong") == []
+    response = api("get", f"/reports/sla?{RANGE}&format=xlsx", "pudong")
+    sheet = load_workbook(io.BytesIO(response.data))["Per channel"]
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2)] == [["red", 0, 1, 0, 0],
+                                                                              ["yellow", 2, 0, 100, 0]]
+    rows = api("get", f"/reports/customers?{RANGE}&format=csv&table=credit_changes", "minhang").data
+    assert list(csv.reader(io.StringIO(rows.decode("utf-8-sig"))))[1:] == [["red", "black", "1"]]
 
 
 def test_bad_ranges_are_a_400_that_names_the_problem(api, desk):

@@ -130,6 +130,30 @@ def test_waiting_on_the_customer_pauses_the_clock(app, fake_clock):
         tickets.resume(staff("agent"), ticket_id)
 
 
+def test_a_breached_response_once_met_is_left_alone_by_pause_and_resume(app, fake_clock):
+    task = open_ticket({"sla.response": "PT10M", "sla.resolution": "PT2H", "sla.escalate_to": "supervisor,admin"})
+    fake_clock.advance(minutes=11)
+    scheduler.sweep()  # the response breaches: the first rung (supervisor) is alerted
+    fake_clock.advance(minutes=1)
+    tickets.claim(staff("agent"), task.id)  # taken, late
+    response = clocks(task)["response"]
+    met_at, due, alerted = response.met_at, response.due_at, messages()
+    assert (response.state, met_at, response.rung) == ("breached", fake_clock.now(), 1)
+
+    fake_clock.advance(minutes=1)
+    tickets.pause(staff("agent"), task.ticket_id, "Waiting for the customer's site access")
+    fake_clock.advance(hours=2)
+    tickets.resume(staff("agent"), task.ticket_id)
+    found = clocks(task)
+    assert (found["response"].paused_seconds, found["response"].due_at, found["response"].met_at) == (0, due, met_at)
+    assert found["resolution"].paused_seconds == 2 * 3600  # the running clock did wait
+
+    fake_clock.advance(minutes=30)  # past where a re-armed ladder would climb to admin
+    assert scheduler.sweep() == 0
+    assert messages() == alerted and "sla_escalated" not in kinds(task)
+    assert clocks(task)["response"].rung == 1
+
+
 def test_a_policy_gives_top_tier_customers_a_tighter_clock(app, fake_clock):
     from engine import sla_config
 

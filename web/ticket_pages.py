@@ -10,7 +10,7 @@ from engine import attachments, clock, progress, ticket_access, tickets
 from engine.db import db
 from engine.inbox import sla_status
 from engine.models import ACTIVE_TASK_STATES, HumanTask, ProcessVersion, Ticket, TicketEvent
-from engine.sla import ACTIVE as ACTIVE_CLOCKS
+from engine.sla import running as counting
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("tickets", __name__)
@@ -39,7 +39,7 @@ def ticket_context(ticket: Ticket) -> dict:
 
 def _ticket_sla(ticket: Ticket) -> dict | None:
     """The worst state of the ticket's running SLA clocks and the soonest due time, or None when none runs."""
-    running = [c for c in tickets.sla_clocks(ticket) if c.state in ACTIVE_CLOCKS]
+    running = [c for c in tickets.sla_clocks(ticket) if counting(c)]
     if not running:
         return None
     now = clock.now()
