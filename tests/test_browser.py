@@ -87,9 +87,9 @@ def test_sign_in_claim_and_complete_a_task_through_its_form(page):
     assert row.locator("button[data-action=unclaim]").is_visible()
     shoot(page, "inbox")
     row.locator("a[data-action=open]").click()
-    page.select_option("#f-fault_level", "1")
-    page.fill("#f-impact", "all cranes offline")
-    page.check("label:has-text('Yes') >> xpath=preceding-sibling::input")
+    page.check("#f-impact-1")  # service down
+    page.fill("#f-impact_details", "all cranes offline")
+    page.check("#f-customer_answered")
     shoot(page, "task-form")
     page.click("button[value=complete]")
     page.wait_for_selector(".alert:has-text('Task completed.')")

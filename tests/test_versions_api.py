@@ -1,14 +1,25 @@
 """Versions over the API: who deployed what, what changed between two, rollback; supervisors only."""
 
+from io import BytesIO
+
 import pytest
 
-from tests.bpmn_samples import RED_FAULT, TIMER_STEP, simple
+from tests.bpmn_samples import RED_FAULT, RED_FAULT_DMN, TIMER_STEP, simple
 
 XML = {"Content-Type": "application/xml"}
 
 
 def deploy(api, xml: bytes, comment: str) -> dict:
     response = api("post", f"/process-models?comment={comment}", "supervisor", data=xml, headers=XML)
+    assert response.status_code == 201, response.json
+    return response.json["deployed"][0]
+
+
+def deploy_red_fault(api, xml: bytes, comment: str) -> dict:
+    """The red-fault flow decides the fault level with its decision table, which deploys with it."""
+    response = api("post", "/process-models", "supervisor", content_type="multipart/form-data",
+                   data={"file": (BytesIO(xml), "red_fault.bpmn"), "comment": comment,
+                         "dmn": [(BytesIO(RED_FAULT_DMN), "red_fault.dmn")]})
     assert response.status_code == 201, response.json
     return response.json["deployed"][0]
 
@@ -46,8 +57,8 @@ def test_the_diff_names_each_changed_element_and_what_changed(api):
 
 
 def test_the_diff_shows_added_and_removed_elements_and_conditions(api):
-    first = deploy(api, RED_FAULT, "v1")
-    second = deploy(api, changed_red_fault(), "v2")
+    first = deploy_red_fault(api, RED_FAULT, "v1")
+    second = deploy_red_fault(api, changed_red_fault(), "v2")
     key = first["key"]
     diff = api("get", f"/process-models/{key}/diff?from={first['version']}&to={second['version']}",
                "supervisor").json

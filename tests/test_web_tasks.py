@@ -11,7 +11,7 @@ from web import schema_form
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
-ACCEPT = {"fault_level": "1", "impact": "the port's cranes are offline", "customer_answered": "true"}
+ACCEPT = {"impact": "outage", "impact_details": "the port's cranes are offline", "customer_answered": "true"}
 
 
 def text(page) -> str:
@@ -21,8 +21,8 @@ def text(page) -> str:
 def test_the_form_shows_the_schemas_fields_and_the_ticket_beside_it(staff):
     ticket = red_ticket()
     page = text(staff("agent").get(f"/tasks/{open_task(ticket).id}"))
-    assert 'name="fault_level"' in page and "Fault level" in page
-    assert 'name="impact"' in page and 'name="customer_answered"' in page
+    assert 'name="impact"' in page and "Impact on the customer" in page and "Service down" in page
+    assert 'name="impact_details"' in page and 'name="customer_answered"' in page
     assert "Leased line down" in page and "no light on the fibre" in page  # the ticket's data
     assert 'data-kind="created"' in page and 'data-kind="task_created"' in page  # its history
 
@@ -36,18 +36,20 @@ def test_completing_moves_the_ticket_on(staff):
     db.session.refresh(task)
     assert (task.state, task.completed_by_id) == ("completed", users.by_username("agent").id)
     db.session.refresh(ticket)
-    assert ticket.data["fault_level"] == 1 and ticket.data["customer_answered"] is True
-    assert open_task(ticket).element_id == "repair_fault"
+    assert ticket.data["impact"] == "outage" and ticket.data["customer_answered"] is True
+    assert ticket.data["fault_level"] == 1  # the decision table: an A+ customer's leased line is down
+    assert open_task(ticket).element_id == "dispatch_on_site"
 
 
 def test_missing_values_are_named_next_to_their_fields_and_nothing_changes(staff):
     task = open_task(red_ticket())
-    response = staff("agent").post(f"/tasks/{task.id}", data={"fault_level": "2", "action": "complete"})
+    data = {"impact_details": "half the cranes", "action": "complete"}  # no impact
+    response = staff("agent").post(f"/tasks/{task.id}", data=data)
     assert response.status_code == 422
     page = text(response)
-    assert 'data-error-for="impact"' in page and 'data-error-for="customer_answered"' in page
-    assert 'data-error-for="fault_level"' not in page
-    assert 'value="2" selected' in page  # what was entered stays
+    assert 'data-error-for="impact"' in page
+    assert 'data-error-for="impact_details"' not in page
+    assert "half the cranes" in page  # what was entered stays
     db.session.refresh(task)
     assert task.state == "open"
 
@@ -56,26 +58,28 @@ def test_a_chinese_user_reads_the_messages_in_chinese(staff):
     task = open_task(red_ticket())
     agent = staff("agent")
     agent.post("/language", data={"locale": "zh_CN"})
-    response = agent.post(f"/tasks/{task.id}", data={"fault_level": "2", "action": "complete"})
+    response = agent.post(f"/tasks/{task.id}", data={"impact_details": "x", "action": "complete"})
     page = text(response)
     assert "为必填项" in page and "请修改标出的字段" in page and "is required" not in page
 
 
-def test_a_value_that_is_not_a_number_is_refused_at_its_field(staff):
+def test_a_value_that_is_not_one_of_the_choices_is_refused_at_its_field(staff):
     task = open_task(red_ticket())
-    response = staff("agent").post(f"/tasks/{task.id}", data={**ACCEPT, "fault_level": "one", "action": "complete"})
+    response = staff("agent").post(f"/tasks/{task.id}", data={**ACCEPT, "impact": "apocalypse", "action": "complete"})
     assert response.status_code == 422
-    assert "Enter a whole number." in text(response)
+    assert 'data-error-for="impact"' in text(response)
+    db.session.refresh(task)
+    assert task.state == "open"
 
 
 @BOTH
 def test_a_draft_is_kept_for_its_author_only(staff):
     task = open_task(red_ticket())
     agent = staff("agent")
-    response = agent.post(f"/tasks/{task.id}", data={"impact": "half the cranes", "action": "draft"})
+    response = agent.post(f"/tasks/{task.id}", data={"impact_details": "half the cranes", "action": "draft"})
     assert response.status_code == 302
     page = text(agent.get(f"/tasks/{task.id}"))
-    assert 'value="half the cranes"' in page and 'data-testid="draft-saved"' in page
+    assert "half the cranes" in page and 'data-testid="draft-saved"' in page
     db.session.refresh(task)
     assert task.state == "open"
     colleague()

@@ -14,7 +14,7 @@ from tests.web_data import open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
-ACCEPT = {"fault_level": "1", "impact": "cranes offline", "customer_answered": "true", "action": "complete"}
+ACCEPT = {"impact": "outage", "impact_details": "cranes offline", "customer_answered": "true", "action": "complete"}
 
 
 def text(page) -> str:
@@ -38,7 +38,7 @@ def test_the_diagram_is_the_tickets_version_with_its_progress(staff):
     assert state["current"] == ["accept_fault"] and "fault_reported" in state["finished"]
     agent.post(f"/tasks/{open_task(ticket).id}", data=ACCEPT)
     state = agent.get(f"/tickets/{ticket.id}/diagram").get_json()
-    assert state["current"] == ["repair_fault"] and "accept_fault" in state["finished"]
+    assert state["current"] == ["dispatch_on_site"] and "accept_fault" in state["finished"]
     assert state["breached"] == []
 
 
