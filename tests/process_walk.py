@@ -2,14 +2,10 @@
 
 from sqlalchemy import select
 
-from engine import customers, scheduler, tickets, users
+from engine import customers, scheduler, tickets
 from engine.db import db
-from engine.models import Customer, HumanTask, Ticket, User
-from notifications.outbox import OutboxMessage
-
-
-def staff(username: str):
-    return users.by_username(username)
+from engine.models import Customer, HumanTask, Ticket
+from tests.process_library import staff
 
 
 def customer(code: str) -> Customer:
@@ -33,23 +29,6 @@ def work(ticket: Ticket, element_id: str, username: str, data: dict) -> HumanTas
     task = open_task(ticket, element_id)
     tickets.claim(staff(username), task.id)
     return tickets.complete(staff(username), task.id, data)
-
-
-def completed_tasks(ticket: Ticket) -> list[tuple[str, str]]:
-    """(element, who) of each completion, in order."""
-    return [(e.task.element_id, e.actor.username) for e in tickets.history(ticket) if e.kind == "completed"]
-
-
-def kinds(ticket: Ticket) -> list[str]:
-    return [e.kind for e in tickets.history(ticket)]
-
-
-def outbox(ticket: Ticket) -> list[tuple[str, str, str]]:
-    """(event, channel, recipient: username or address) of each queued message, in order."""
-    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)
-                              .order_by(OutboxMessage.id))
-    names = {u.id: u.username for u in db.session.scalars(select(User))}
-    return [(m.event, m.channel, names.get(m.recipient_id, m.address)) for m in rows]
 
 
 def customer_changes(code: str) -> list[tuple[str, str | None, str | None]]:

@@ -10,7 +10,8 @@ from engine import deployments, runtime, scheduler, tickets, timers, users
 from engine.db import db
 from engine.errors import InvalidInput
 from engine.models import Customer
-from tests.walk import completed_steps, messages, open_steps, reload, walk, work
+from tests.process_library import completed, messages
+from tests.walk import open_steps, reload, walk, work
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 DRAFT = {"template": "standard_service", "contract_no": "HT-2026-0101", "amount": 200000, "term_months": 24,
@@ -77,7 +78,7 @@ def test_each_path_ends_as_the_decisions_say(fake_clock, customer, steps, status
     assert ticket.channel == "green" and ticket.number.startswith("G-")
     walk(ticket.id, steps)
     ticket = reload(ticket)
-    assert completed_steps(ticket) == [(element, WORKED_BY.get(element, "manager")) for element, _ in steps]
+    assert completed(ticket) == [(element, WORKED_BY.get(element, "manager")) for element, _ in steps]
     assert open_steps(ticket.id) == []
     if status == "signed":  # it waits for the reminder before the contract ends
         assert ticket.status == "open"
@@ -102,8 +103,8 @@ def test_the_expiry_reminder_goes_to_the_account_manager_and_the_customer(fake_c
     scheduler.sweep()
     ticket = reload(ticket)
     assert (ticket.status, outcome(ticket)) == ("closed", "signed")
-    assert messages(ticket) == [("contract_expiry", "manager", "email"), ("contract_expiry", "manager", "sms"),
-                                ("contract_expiry", customer.phone, "sms")]
+    assert messages(ticket) == [("contract_expiry", "email", "manager"), ("contract_expiry", "sms", "manager"),
+                                ("contract_expiry", "sms", customer.phone)]
     assert [e.kind for e in tickets.history(ticket)][-2:] == ["timer_fired", "closed"]
 
 

@@ -11,9 +11,10 @@ from engine import customers, deployments, scheduler, tickets, timers, users
 from engine.db import db
 from engine.models import Customer
 from notifications.outbox import OutboxMessage
+from tests.process_library import completed, messages
 from tests.test_process_contract_approval import PATHS as CONTRACT_PATHS
 from tests.test_process_contract_approval import REMIND_AT, WORKED_BY
-from tests.walk import completed_steps, messages, open_steps, open_tasks, reload, walk
+from tests.walk import open_steps, open_tasks, reload, walk
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 REQUEST = {"service": "leased_line", "requirement": "A 1 Gbit/s line to the new warehouse"}
@@ -33,9 +34,9 @@ FINISHED = ("update_progress", {"progress_percent": 100, "progress_note": "Splic
 ACTIVATION = {"activation_date": "2027-01-05", "billing_start": "2027-01-06"}
 DELIVERY = [("set_activation", ACTIVATION),
             ("project_records", {"archive_ref": "GO-2026-0042", "documents": ["contract", "acceptance_report"]})]
-NOTICE = ("activation_notice", "+8613900000003", "sms")
-EXPIRY = [("contract_expiry", "manager", "email"), ("contract_expiry", "manager", "sms"),
-          ("contract_expiry", "+8613900000003", "sms")]
+NOTICE = ("activation_notice", "sms", "+8613900000003")
+EXPIRY = [("contract_expiry", "email", "manager"), ("contract_expiry", "sms", "manager"),
+          ("contract_expiry", "sms", "+8613900000003")]
 
 WORKED = {**WORKED_BY, "complete_work_order": "business", "technical_solution": "tech",
           **dict.fromkeys(["request_start", "plan_construction", "update_progress", "joint_acceptance"], "engineer")}
@@ -78,7 +79,7 @@ def test_each_path_ends_with_its_steps_messages_and_customer_changes(fake_clock,
     assert ticket.channel == "green"
     walk(ticket.id, steps)
     ticket = reload(ticket)
-    assert completed_steps(ticket) == [(element, WORKED.get(element, "manager")) for element, _ in steps]
+    assert completed(ticket) == [(element, WORKED.get(element, "manager")) for element, _ in steps]
     assert open_steps(ticket.id) == []
     signed = any(element == "sign_contract" for element, _ in steps)
     if signed:  # delivered, while the contract it called still watches its end date
@@ -123,9 +124,9 @@ def test_an_overdue_progress_update_is_flagged_and_escalated(fake_clock, custome
     ladder = [(e.kind, e.data.get("role")) for e in tickets.history(ticket) if e.kind.startswith("sla_")]
     assert ladder == [("sla_warned", None), ("sla_breached", None), ("sla_escalated", "director")]
     assert [m for m in messages(ticket) if m[0].startswith("sla_")] == [
-        ("sla_warning", "engineer", "email"), ("sla_warning", "engineer", "sms"),
-        ("sla_breached", "supervisor", "email"), ("sla_breached", "supervisor", "sms"),
-        ("sla_breached", "director", "email"), ("sla_breached", "director", "sms")]
+        ("sla_warning", "email", "engineer"), ("sla_warning", "sms", "engineer"),
+        ("sla_breached", "email", "supervisor"), ("sla_breached", "sms", "supervisor"),
+        ("sla_breached", "email", "director"), ("sla_breached", "sms", "director")]
 
 
 def test_the_shipped_diagram_validates_against_the_deployed_contract_and_the_demo_deployed_it(app):

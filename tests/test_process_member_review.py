@@ -11,7 +11,8 @@ from sqlalchemy import select
 from engine import customers, deployments, scheduler, schedules, tickets
 from engine.db import db
 from engine.models import Customer, Ticket
-from tests.process_walk import customer, customer_changes, kinds, open_tasks, outbox, staff
+from tests.process_library import kinds, messages, staff
+from tests.process_walk import customer, customer_changes, open_tasks
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 MONTHLY_DUE = datetime(2026, 11, 30, 18, tzinfo=UTC)  # 1 December 02:00 at the desk
@@ -85,7 +86,7 @@ def test_the_monthly_screening_proposes_upgrades_and_the_reviewer_confirms_or_re
     assert {k: ticket.data[k] for k in ("yearly_inspection", "screened", "proposed", "changed")} == {
         "yearly_inspection": False, "screened": 4, "proposed": 2, "changed": 1}
     assert kinds(ticket).count("completed") == 2 and kinds(ticket)[-1] == "closed"
-    assert outbox(ticket) == [("process_message", "email", "manager"), ("process_message", "sms", "manager")]
+    assert messages(ticket) == [("process_message", "email", "manager"), ("process_message", "sms", "manager")]
 
 
 @pytest.mark.parametrize("manual_review", [True, False])
@@ -116,7 +117,7 @@ def test_a_screening_without_proposals_closes_at_once_and_says_so(app, fake_cloc
     ticket = run_screening(fake_clock, MONTHLY_DUE)  # the demo's holders all keep their cards monthly
     assert ticket.status == "closed" and (ticket.data["proposed"], ticket.data["changed"]) == (0, 0)
     assert [e.kind for e in tickets.history(ticket)] == ["created", "closed"]
-    assert outbox(ticket)[0] == ("process_message", "email", "manager")
+    assert messages(ticket)[0] == ("process_message", "email", "manager")
 
 
 def test_an_unanswered_review_breaches_its_sla(app, fake_clock):
@@ -128,4 +129,4 @@ def test_an_unanswered_review_breaches_its_sla(app, fake_clock):
     scheduler.sweep()
     db.session.refresh(task)
     assert task.sla_state == "breached"
-    assert ("sla_breached", "email", "supervisor") in outbox(ticket)
+    assert ("sla_breached", "email", "supervisor") in messages(ticket)

@@ -8,7 +8,8 @@ import pytest
 
 from engine import deployments, tickets
 from engine.errors import InvalidInput
-from tests.process_walk import customer, customer_changes, kinds, open_task, outbox, staff, sweep, work
+from tests.process_library import kinds, messages, staff
+from tests.process_walk import customer, customer_changes, open_task, sweep, work
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 REPORT = {"service": "leased_line", "description": "Link down at the port office", "contact_phone": "+86 21 5555"}
@@ -53,7 +54,7 @@ def test_the_decision_table_sets_the_level_and_maintenance_is_alerted(app, code,
     assert ticket.data["fault_level"] == level  # kept on the ticket for SLA policies and reports
     task = open_task(ticket, first_repair_task)
     assert task.role == "tech"
-    alert = [m for m in outbox(ticket) if m[0] == "process_message"]
+    alert = [m for m in messages(ticket) if m[0] == "process_message"]
     assert alert == [("process_message", "email", "tech"), ("process_message", "sms", "tech")]
 
 
@@ -70,7 +71,7 @@ def test_level_1_repair_loops_until_restored_then_compensates_a_broken_promise(a
     assert kinds(ticket)[-1] == "closed"
     assert {k: ticket.data[k] for k in ("fault_level", "satisfaction", "revisit_done", "compensation_due")} == {
         "fault_level": 1, "satisfaction": 2, "revisit_done": True, "compensation_due": True}
-    notice = outbox(ticket)[-1]
+    notice = messages(ticket)[-1]
     assert notice == ("customer_notice", "sms", customer("G0004").phone)
     assert customer_changes("G0004") == []  # a fault changes nothing on the customer's record
 
@@ -84,7 +85,7 @@ def test_level_2_repair_loops_and_closes_after_the_revisit_without_compensation(
     assert ticket.status == "closed"
     assert [t.element_id for t in ticket.tasks] == ["accept_fault", "repair_fault_l2", "repair_fault_l2",
                                                     "revisit_customer"]
-    assert [m[0] for m in outbox(ticket)] == ["process_message", "process_message"]  # no compensation notice
+    assert [m[0] for m in messages(ticket)] == ["process_message", "process_message"]  # no compensation notice
 
 
 def test_a_reached_customer_must_give_a_satisfaction(app):
@@ -113,7 +114,7 @@ def test_level_1_climbs_the_ladder_to_the_supervisor_then_the_account_manager(ap
     assert escalations(ticket) == [("sla_warned", "dispatch_on_site", "response"),
                                    ("sla_breached", "dispatch_on_site", "response"),
                                    ("sla_escalated", "dispatch_on_site", "manager")]
-    sla_mail = [(event, who) for event, channel, who in outbox(ticket)
+    sla_mail = [(event, who) for event, channel, who in messages(ticket)
                 if event.startswith("sla") and channel == "email"]
     assert sla_mail == [("sla_warning", "tech"), ("sla_breached", "supervisor"), ("sla_breached", "manager")]
     task = open_task(ticket, "dispatch_on_site")
@@ -140,4 +141,4 @@ def test_level_2_is_supervised_within_24_hours(app, fake_clock):
     sweep()
     assert escalations(ticket)[-2:] == [("sla_warned", "repair_fault_l2", "resolution"),
                                         ("sla_breached", "repair_fault_l2", "resolution")]
-    assert ("sla_breached", "email", "supervisor") in outbox(ticket)
+    assert ("sla_breached", "email", "supervisor") in messages(ticket)

@@ -8,7 +8,8 @@ import pytest
 
 from engine import deployments, tickets
 from engine.errors import InvalidInput
-from tests.process_walk import completed_tasks, customer, customer_changes, kinds, open_task, outbox, staff, sweep, work
+from tests.process_library import completed, kinds, messages, staff
+from tests.process_walk import customer, customer_changes, open_task, sweep, work
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 SIGNAL = {"signal": "competitor_calls", "details": "Forty calls a day to a competitor's sales line",
@@ -36,7 +37,7 @@ def test_the_diagram_validates_and_the_demo_deployed_it(app):
 
 def test_the_signal_alerts_the_account_manager_who_picks_a_library_plan_and_retains_the_customer(app, fake_clock):
     ticket = raise_signal()
-    assert outbox(ticket) == [("retention_alert", "email", "manager"), ("retention_alert", "sms", "manager")]
+    assert messages(ticket) == [("retention_alert", "email", "manager"), ("retention_alert", "sms", "manager")]
     work(ticket, "choose_plan", "manager", LIBRARY_PLAN)
     fake_clock.advance(days=3)
     work(ticket, "carry_out", "manager", attempt(1200, "close"))
@@ -44,7 +45,7 @@ def test_the_signal_alerts_the_account_manager_who_picks_a_library_plan_and_reta
     assert ticket.data["attempts"] == 1 and ticket.data["attempts_cost"] == 1200 and ticket.data["duration_days"] == 3
     work(ticket, "evaluate_plan", "supervisor", {"retention_cost": 4200, "effectiveness": "effective"})
     assert ticket.status == "closed" and kinds(ticket)[-1] == "closed"
-    assert completed_tasks(ticket) == [("choose_plan", "manager"), ("carry_out", "manager"),
+    assert completed(ticket) == [("choose_plan", "manager"), ("carry_out", "manager"),
                                        ("close_plan", "manager"), ("evaluate_plan", "supervisor")]
     assert (ticket.data["outcome"], ticket.data["retention_cost"]) == ("retained", 4200)
     assert "churn_reason" not in ticket.data
@@ -100,5 +101,5 @@ def test_an_unanswered_alert_climbs_to_the_supervisor(app, fake_clock):
     assert task.due_at == fake_clock.now() + timedelta(hours=4)
     fake_clock.advance(hours=4, seconds=1)
     sweep()
-    assert ("sla_breached", "email", "supervisor") in outbox(ticket)
+    assert ("sla_breached", "email", "supervisor") in messages(ticket)
     assert [e.kind for e in tickets.history(ticket) if e.kind.startswith("sla")] == ["sla_breached"]

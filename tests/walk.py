@@ -1,11 +1,9 @@
 """Walking a shipped process through the engine as the demo users do: who works which step, and what it left."""
 
-from sqlalchemy import select
 
 from engine import tickets, users
 from engine.db import db
-from engine.models import ACTIVE_TASK_STATES, HumanTask, Ticket, User
-from notifications.outbox import OutboxMessage
+from engine.models import ACTIVE_TASK_STATES, HumanTask, Ticket
 
 USER_OF_ROLE = {"engineering": "engineer"}  # every other role's demo user has the role's name
 
@@ -31,19 +29,6 @@ def work(ticket_id: int, element_id: str, data: dict) -> HumanTask:
 def walk(ticket_id: int, steps: list[tuple[str, dict]]) -> None:
     for element_id, data in steps:
         work(ticket_id, element_id, data)
-
-
-def completed_steps(ticket: Ticket) -> list[tuple[str, str]]:
-    """(element id, who) of each completed task, in the order of the ticket's history."""
-    return [(e.task.element_id, e.actor.username) for e in tickets.history(ticket) if e.kind == "completed"]
-
-
-def messages(ticket: Ticket) -> list[tuple[str, str, str]]:
-    """(event, recipient username or address, channel) of each message the ticket queued, oldest first."""
-    query = (select(OutboxMessage.event, User.username, OutboxMessage.address, OutboxMessage.channel)
-             .outerjoin(User, User.id == OutboxMessage.recipient_id)
-             .where(OutboxMessage.ticket_id == ticket.id).order_by(OutboxMessage.id))
-    return [(event, username or address, channel) for event, username, address, channel in db.session.execute(query)]
 
 
 def reload(ticket: Ticket) -> Ticket:
