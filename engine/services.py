@@ -34,7 +34,7 @@ class ServiceCall:
     def notify_account_manager(self, subject: str, body: str, event: str = "process_message") -> int:
         """Queue a message to the account manager of the ticket's customer; to the manager role when the
         customer has none (or no customer, or an inactive one). Returns how many people."""
-        customer = sla.ticket_customer(self.ticket)
+        customer = self.customer()
         manager = customer.account_manager if customer is not None else None
         if manager is None or not manager.active:
             return self.notify_role("manager", subject, body, event)

@@ -7,9 +7,8 @@ data under the service task's result variable.
 from datetime import date
 
 from engine import clock
-from notifications.template_defaults import DEFAULTS
+from notifications.templates import EVENTS
 
-EVENTS = tuple(DEFAULTS)  # the notification events messages are sent under (each has a template per language)
 PROFILE_FIELDS = ("code", "name", "kind", "tier", "member_card", "credit_level", "status", "arpu", "points",
                   "tenure_years")
 
