@@ -19,6 +19,13 @@ MONTHLY_DUE = datetime(2026, 11, 30, 18, tzinfo=UTC)  # 1 December 02:00 at the 
 YEARLY_DUE = datetime(2027, 1, 14, 19, tzinfo=UTC)  # 15 January 03:00 at the desk
 
 
+@pytest.fixture(autouse=True)
+def desk_clock(fake_clock):
+    """The controlled clock is set before the app's demo deploys, so the schedules plan 1 December and
+    15 January 2027 whatever day the tests run on (autouse fixtures come before ``app``)."""
+    return fake_clock
+
+
 def diagram(manual_review: bool | None = None) -> bytes:
     xml = (BPMN / "member_review.bpmn").read_bytes()
     if manual_review is None:
