@@ -481,13 +481,109 @@ class ProcessSchedule(db.Model):
     last_ticket: Mapped[Ticket | None] = relationship()
 
 
+class TicketFact(db.Model):
+    """What the reports count of a ticket, as narrow typed columns instead of the wide ticket row and its JSON.
+
+    Written by every step that changes the ticket's status or data (engine/report_facts.py), so the customer's
+    tier, industry and account manager are those of the ticket's last step: a manager who takes a customer over
+    does not inherit the satisfaction of tickets closed before.
+    """
+
+    __tablename__ = "ticket_facts"
+    __table_args__ = (  # the counts per day and channel read these alone
+        Index("ix_ticket_facts_opened", "opened_at", "channel", "branch_id"),
+        Index("ix_ticket_facts_closed", "closed_at", "status", "channel", "branch_id"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    channel: Mapped[str] = mapped_column(String(8))
+    process_key: Mapped[str] = mapped_column(String(128))
+    complaint: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    tier: Mapped[str | None] = mapped_column(String(4))
+    industry: Mapped[str | None] = mapped_column(String(64))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    fault_level: Mapped[int | None]
+    satisfaction: Mapped[float | None]
+    revisit_done: Mapped[bool | None]
+    reopened: Mapped[bool | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+    ticket: Mapped[Ticket] = relationship()
+    manager: Mapped[User | None] = relationship()
+
+
+class TaskFact(db.Model):
+    """A completed task as the reports count it, written once when it is completed and never changed."""
+
+    __tablename__ = "task_facts"
+    __table_args__ = (
+        # the only index: a step's durations in order, for its percentiles by rank (engine/report_sql.py), read
+        # off the index alone (with a second index on completed_at, SQLite's planner would sort instead)
+        Index("ix_task_facts_step_duration", "process_key", "step", "name", "duration_seconds", "completed_at",
+              "branch_id"),
+    )
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    process_key: Mapped[str] = mapped_column(String(128))
+    step: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(32))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    completed_at: Mapped[datetime]
+    response_seconds: Mapped[int | None]  # from creation to claim
+    duration_seconds: Mapped[int]  # from creation to completion
+
+    task: Mapped[HumanTask] = relationship()
+    ticket: Mapped[Ticket] = relationship()
+    completed_by: Mapped[User | None] = relationship()
+
+
+class SlaFact(db.Model):
+    """The outcome of an SLA clock as the reports count it, written once when it became known and never changed:
+    at the breach, or when the promise was kept. The task's holder and the customer's tier are those of that
+    moment, so a later hand-over or tier change does not move last month's breaches."""
+
+    __tablename__ = "sla_facts"
+    __table_args__ = (
+        # the only index: grouped by every dimension at once, both databases aggregate in its order and read
+        # nothing but the index (SQLite's planner otherwise takes a range index and sorts every outcome)
+        Index("ix_sla_facts_dimensions", "channel", "process_key", "step", "role", "member_id", "tier",
+              "decided_at", "kind", "breached", "paused_seconds", "branch_id"),
+    )
+
+    clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    channel: Mapped[str] = mapped_column(String(8))
+    process_key: Mapped[str] = mapped_column(String(128))
+    step: Mapped[str] = mapped_column(String(128))  # the task's element id; "ticket" for the ticket's own clock
+    role: Mapped[str | None] = mapped_column(String(32))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    tier: Mapped[str | None] = mapped_column(String(4))
+    decided_at: Mapped[datetime]
+    breached: Mapped[bool]
+    paused_seconds: Mapped[int]  # the time the ticket waited on the customer before the outcome
+
+    clock: Mapped[SlaClock] = relationship()
+    ticket: Mapped[Ticket] = relationship()
+    member: Mapped[User | None] = relationship()
+
+
 class ImmutableRecordError(RuntimeError):
     """Something tried to delete history or customer data, or to change a deployed version."""
 
 
 NEVER_DELETED = (Customer, CustomerChange, Ticket, TicketEvent, HumanTask, ProcessModel, ProcessVersion, User,
-                 SlaClock, Timer, Branch, Contact, Contract, CustomerView)
-NEVER_CHANGED = (TicketEvent, ProcessVersion, CustomerChange, CustomerView)
+                 SlaClock, Timer, Branch, Contact, Contract, CustomerView, TicketFact, TaskFact, SlaFact)
+NEVER_CHANGED = (TicketEvent, ProcessVersion, CustomerChange, CustomerView, TaskFact, SlaFact)
 
 
 @event.listens_for(Session, "before_flush")

@@ -1,17 +1,19 @@
 """The desk's figures: dashboard, SLA compliance, volumes and flow, account managers, customers.
 
-Each figure is one SQL aggregation over the ticket, task and SLA-clock tables (group by in the
-database over indexed range columns, no ticket loaded into Python); bench/reports.py times them over
-a year of a busy desk. Python only adds up the few aggregated rows, fills empty days and ranks.
+Each figure is one SQL aggregation over the report facts (engine/report_facts.py: narrow tables the
+engine step writes as things happen), grouped in the database over an indexed range column, with no
+ticket loaded into Python and no join with the wide ticket, task and clock rows; bench/reports.py times
+them over a year of a busy desk. Python only adds up the few aggregated rows, fills empty days and ranks.
 Every function checks that the reader may see reports, and counts only the tickets of the reader's
 branches (headquarters: all) with what hangs off them: tasks, clocks, and the changes of their customers.
+The "now" figures of the dashboard (open tickets, tasks due) read the live tickets and tasks.
 
 An SLA clock counts where its outcome became known: a breach on the day it breached (also when the
 ticket was later finished or cancelled), a kept promise on the day it was met. Clocks still running
 or cancelled before their due time are not counted.
 """
 
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,18 +30,17 @@ from engine.models import (
     Customer,
     CustomerChange,
     HumanTask,
-    ProcessModel,
-    ProcessVersion,
-    SlaClock,
+    SlaFact,
+    TaskFact,
     Ticket,
+    TicketFact,
     User,
     UserRole,
 )
-from engine.report_range import DateRange, local_midnight
-from engine.report_sql import local_day, local_week, percentiles, seconds
+from engine.report_range import DateRange
+from engine.report_sql import day_of, local_day, local_week, percentile
 
 Assignee = aliased(User)
-COMPLAINT = ProcessModel.key.like("%complaint%")  # the complaint processes are named so (yellow_complaint)
 SLA_KINDS = ("response", "resolution")
 OUTCOMES = ("met", "breached")
 DUE_SOON_LIMIT = 100
@@ -72,34 +73,16 @@ class Report:
         return found
 
 
-# -- joins and dimensions of the SLA figures ----------------------------------------------------------
+# -- the SLA figures: the clocks decided in the range, by dimension ---------------------------------------
 
-def _join_process(q: Select) -> Select:
-    return (q.join(ProcessVersion, Ticket.process_version_id == ProcessVersion.id)
-            .join(ProcessModel, ProcessVersion.model_id == ProcessModel.id))
-
-
-JOINS: dict[str, Callable[[Select], Select]] = {  # in the order they are made
-    "ticket": lambda q: q.join(Ticket, SlaClock.ticket_id == Ticket.id),
-    "process": _join_process,
-    "task": lambda q: q.outerjoin(HumanTask, SlaClock.task_id == HumanTask.id),
-    "member": lambda q: q.outerjoin(Assignee, HumanTask.assignee_id == Assignee.id),
-    "customer": lambda q: q.outerjoin(Customer, Ticket.customer_id == Customer.id),
+DIMENSIONS: dict[str, ColumnElement] = {  # in the order of their index
+    "channel": SlaFact.channel,
+    "process": SlaFact.process_key,
+    "step": SlaFact.step,  # a ticket's own clock has step 'ticket'
+    "role": SlaFact.role,
+    "member": SlaFact.member_id,  # shown by username
+    "tier": SlaFact.tier,
 }
-# dimension: (what it groups by, the joins it needs, in order); a ticket's own clock has step 'ticket'
-DIMENSIONS: dict[str, tuple[ColumnElement, tuple[str, ...]]] = {
-    "channel": (Ticket.channel, ("ticket",)),
-    "process": (ProcessModel.key, ("ticket", "process")),
-    "step": (func.coalesce(HumanTask.element_id, "ticket"), ("task",)),
-    "role": (HumanTask.role, ("task",)),
-    "member": (Assignee.username, ("task", "member")),
-    "tier": (Customer.tier, ("ticket", "customer")),
-}
-
-
-def _joins_for(*needed: tuple[str, ...]) -> tuple[str, ...]:
-    """The joins several dimensions need, each once, in the order they must be made."""
-    return tuple(name for name in JOINS if any(name in n for n in needed))
 
 
 def _seen(actor: User) -> set[int] | None:
@@ -109,35 +92,30 @@ def _seen(actor: User) -> set[int] | None:
     return branches.visible_ids(actor)
 
 
-def _owned(seen: set[int] | None, key: ColumnElement, model: type[Ticket] | type[Customer] = Ticket) -> ColumnElement:
-    """Rows whose ``key`` points at a ticket (or customer) of the reader's branches; headquarters'
-    figures get no condition at all, so they pay for no subquery."""
-    if seen is None:
-        return true()
-    return key.in_(select(model.id).where(branches.within(seen, model.branch_id)))
+def _decided(rng: DateRange, kind: str | None, seen: set[int] | None, *columns) -> Select:
+    """A select over the SLA outcomes decided in the range on the tickets the reader sees."""
+    query = select(*columns).select_from(SlaFact).where(
+        SlaFact.decided_at >= rng.start, SlaFact.decided_at < rng.end, branches.within(seen, SlaFact.branch_id))
+    return query.where(SlaFact.kind == kind) if kind else query
 
 
-def _clocks(rng: DateRange, kind: str | None, seen: set[int] | None,
-            joins: tuple[str, ...] = ()) -> Callable[..., Select]:
-    """A select over the clocks decided in the range (breached, or met) of the tickets the reader sees,
-    joined only as asked: a figure that needs no ticket column does not pay for the join with the tickets."""
-    def build(*columns) -> Select:
-        breached = and_(SlaClock.breached_at >= rng.start, SlaClock.breached_at < rng.end)
-        met = and_(SlaClock.state == "met", SlaClock.met_at >= rng.start, SlaClock.met_at < rng.end)
-        query = select(*columns).select_from(SlaClock)
-        for name in joins:
-            query = JOINS[name](query)
-        query = query.where(or_(breached, met), _owned(seen, SlaClock.ticket_id))
-        return query.where(SlaClock.kind == kind) if kind else query
-    return build
+def _usernames(ids) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
 
 
-BREACHED = SlaClock.breached_at.is_not(None)
+def _member_value(username: str | None) -> int | None:
+    """The id a drill-down's username stands for (-1, which matches nobody, for an unknown name)."""
+    if username is None:
+        return None
+    return db.session.scalar(select(User.id).where(User.username == username)) or -1
 
 
 def _outcome_counts() -> tuple[ColumnElement, ColumnElement, ColumnElement]:
-    return (func.count().filter(~BREACHED), func.count().filter(BREACHED),
-            func.coalesce(func.sum(SlaClock.paused_seconds), 0))
+    return (func.count().filter(SlaFact.breached.is_(False)), func.count().filter(SlaFact.breached.is_(True)),
+            func.coalesce(func.sum(SlaFact.paused_seconds), 0))
 
 
 def _compliance(met: int, breached: int) -> float | None:
@@ -169,11 +147,9 @@ def dashboard(actor: User, rng: DateRange) -> Report:
         .where(mine, HumanTask.state.in_(ACTIVE_TASK_STATES), HumanTask.due_at >= now,
                HumanTask.due_at < now + timedelta(hours=1))
         .order_by(HumanTask.due_at, HumanTask.id).limit(DUE_SOON_LIMIT)).all()
-    day_start, day_end = local_midnight(today, rng.tz), local_midnight(today + timedelta(days=1), rng.tz)
     breaches = db.session.execute(
-        select(Ticket.channel, func.count()).select_from(SlaClock).join(Ticket, SlaClock.ticket_id == Ticket.id)
-        .where(SlaClock.breached_at >= day_start, SlaClock.breached_at < day_end, mine)
-        .group_by(Ticket.channel).order_by(Ticket.channel)).all()
+        _decided(DateRange(today, today, rng.tz), None, seen, SlaFact.channel, func.count())
+        .where(SlaFact.breached.is_(True)).group_by(SlaFact.channel).order_by(SlaFact.channel)).all()
     oldest = db.session.execute(
         select(Ticket.id, Ticket.number, Ticket.title, Ticket.channel, Ticket.created_at)
         .where(Ticket.status == "open", mine).order_by(Ticket.created_at, Ticket.id).limit(OLDEST_LIMIT)).all()
@@ -190,11 +166,10 @@ def dashboard(actor: User, rng: DateRange) -> Report:
 
 def sla_trend(rng: DateRange, seen: set[int] | None) -> Table:
     """Met and breached clocks per local week (Monday first) of the range, with the compliance."""
-    decided = func.coalesce(SlaClock.breached_at, SlaClock.met_at)
-    week = local_week(decided, rng.tz, rng.start, rng.end)
+    week = local_week(SlaFact.decided_at, rng.tz, rng.start, rng.end)
     met, breached, _ = _outcome_counts()
-    found = {w: (m, b) for w, m, b in db.session.execute(
-        _clocks(rng, None, seen)(week, met, breached).group_by(week))}
+    found = {day_of(w): (m, b) for w, m, b in db.session.execute(
+        _decided(rng, None, seen, week, met, breached).group_by(week))}
     mondays = sorted({(d - timedelta(days=d.weekday())).isoformat() for d in rng.days()})
     rows = [(w, *found.get(w, (0, 0))) for w in mondays]
     return Table("sla_trend", ("week", "met", "breached", "compliance_pct"),
@@ -204,22 +179,24 @@ def sla_trend(rng: DateRange, seen: set[int] | None) -> Table:
 def sla(actor: User, rng: DateRange, by: str | None = None, kind: str | None = None) -> Report:
     """Met, breached and paused time of the SLA clocks decided in the range, per dimension (or one).
 
-    One scan groups the clocks by every dimension asked for at once; each dimension's table then adds
-    up those few group rows, so six tables cost one pass over the clocks, not six.
+    One scan groups the outcomes by every dimension at once, in the order of their index; each
+    dimension's table then adds up those few group rows, so six tables cost one pass, as one does.
     """
     seen = _seen(actor)
     _check_choice("by", by, DIMENSIONS)
     _check_choice("kind", kind, SLA_KINDS)
-    names = [by] if by else list(DIMENSIONS)
-    groups = [DIMENSIONS[name][0] for name in names]
-    joins = _joins_for(*(DIMENSIONS[name][1] for name in names))
-    cube = db.session.execute(_clocks(rng, kind, seen, joins)(*groups, *_outcome_counts()).group_by(*groups)).all()
+    groups = list(DIMENSIONS.values())
+    cube = db.session.execute(_decided(rng, kind, seen, *groups, *_outcome_counts()).group_by(*groups)).all()
+    names = _usernames(row[4] for row in cube)
     tables = []
-    for i, name in enumerate(names):
+    for i, name in enumerate(DIMENSIONS):
+        if by not in (None, name):
+            continue
         sums: dict = {}
         for row in cube:
-            met, breached, paused = sums.get(row[i], (0, 0, 0))
-            sums[row[i]] = (met + row[-3], breached + row[-2], paused + int(row[-1]))
+            group = names[row[i]] if name == "member" and row[i] is not None else row[i]
+            met, breached, paused = sums.get(group, (0, 0, 0))
+            sums[group] = (met + row[-3], breached + row[-2], paused + int(row[-1]))
         ordered = sorted(sums.items(), key=lambda item: (item[0] is None, item[0] or ""))  # the empty group last
         tables.append(Table(f"by_{name}", (name, "met", "breached", "compliance_pct", "paused_seconds"),
                             [(g, m, b, _compliance(m, b), p) for g, (m, b, p) in ordered]))
@@ -233,44 +210,60 @@ def sla_tickets(actor: User, rng: DateRange, by: str, value: str | None, outcome
     _check_choice("by", by, DIMENSIONS)
     _check_choice("outcome", outcome, OUTCOMES)
     _check_choice("kind", kind, SLA_KINDS)
-    group, joins = DIMENSIONS[by]
-    met, breached, paused = _outcome_counts()
-    query = _clocks(rng, kind, seen, _joins_for(("ticket",), joins))(
-        Ticket.id, Ticket.number, Ticket.title, Ticket.channel, Ticket.status, met, breached, paused)
-    query = query.where(group == value if value is not None else group.is_(None))
+    group = DIMENSIONS[by]
+    if by == "member":
+        value = _member_value(value)
+    columns = (Ticket.id, Ticket.number, Ticket.title, Ticket.channel, Ticket.status)
+    query = _decided(rng, kind, seen, *columns, *_outcome_counts()).join(Ticket, SlaFact.ticket_id == Ticket.id) \
+        .where(group == value if value is not None else group.is_(None))
     if outcome:
-        query = query.where(BREACHED if outcome == "breached" else ~BREACHED)
-    rows = db.session.execute(query.group_by(Ticket.id, Ticket.number, Ticket.title, Ticket.channel, Ticket.status)
-                              .order_by(Ticket.id).limit(limit).offset(offset)).all()
+        query = query.where(SlaFact.breached.is_(outcome == "breached"))
+    rows = db.session.execute(query.group_by(*columns).order_by(Ticket.id).limit(limit).offset(offset)).all()
     return Report("sla_tickets", rng, [Table(
         "sla_tickets", ("ticket_id", "ticket", "title", "channel", "status", "met", "breached", "paused_seconds"),
         [(*r[:7], int(r[7])) for r in rows])])
 
 
+def _opened(rng: DateRange, seen: set[int] | None) -> ColumnElement:
+    return and_(TicketFact.opened_at >= rng.start, TicketFact.opened_at < rng.end,
+                branches.within(seen, TicketFact.branch_id))
+
+
+def _closed(rng: DateRange, seen: set[int] | None) -> ColumnElement:
+    """Tickets finished in the range (a cancelled ticket is not a closed one)."""
+    return and_(TicketFact.status == "closed", TicketFact.closed_at >= rng.start, TicketFact.closed_at < rng.end,
+                branches.within(seen, TicketFact.branch_id))
+
+
 def volumes(actor: User, rng: DateRange) -> Report:
     """Tickets opened and closed per day and channel, time per step, complaint reopen rate, faults by level."""
     seen = _seen(actor)
-    mine = branches.within(seen, Ticket.branch_id)
-    opened_in = and_(Ticket.created_at >= rng.start, Ticket.created_at < rng.end, mine)
-    closed_in = and_(Ticket.status == "closed", Ticket.closed_at >= rng.start, Ticket.closed_at < rng.end, mine)
-    opened_day = local_day(Ticket.created_at, rng.tz, rng.start, rng.end)
-    closed_day = local_day(Ticket.closed_at, rng.tz, rng.start, rng.end)
-    opened = dict(db.session.execute(select(opened_day, func.count()).where(opened_in).group_by(opened_day)).all())
-    closed = dict(db.session.execute(select(closed_day, func.count()).where(closed_in).group_by(closed_day)).all())
-    per_channel = db.session.execute(
-        select(Ticket.channel, func.count().filter(opened_in), func.count().filter(closed_in))
-        .where(or_(opened_in, closed_in)).group_by(Ticket.channel).order_by(Ticket.channel)).all()
+    opened_in, closed_in = _opened(rng, seen), _closed(rng, seen)
+    opened_days, opened_channels = _per_day_and_channel(TicketFact.opened_at, opened_in, rng)
+    closed_days, closed_channels = _per_day_and_channel(TicketFact.closed_at, closed_in, rng)
     days = [d.isoformat() for d in rng.days()]
     return Report("volumes", rng, [
-        Table("by_day", ("day", "opened", "closed"), [(d, opened.get(d, 0), closed.get(d, 0)) for d in days]),
-        Table("by_channel", ("channel", "opened", "closed"), [tuple(r) for r in per_channel]),
+        Table("by_day", ("day", "opened", "closed"), [(d, opened_days[d], closed_days[d]) for d in days]),
+        Table("by_channel", ("channel", "opened", "closed"),
+              [(c, opened_channels[c], closed_channels[c]) for c in sorted(opened_channels | closed_channels)]),
         step_times(rng, seen),
-        complaint_reopens(rng, seen),
+        complaint_reopens(closed_in),
         Table("fault_levels", ("fault_level", "tickets"), db_rows(
-            select(Ticket.data["fault_level"].as_integer().label("level"), func.count())
-            .where(opened_in, Ticket.data["fault_level"].as_integer().is_not(None))
-            .group_by("level").order_by("level"))),
+            select(TicketFact.fault_level, func.count())
+            .where(opened_in, TicketFact.fault_level.is_not(None))
+            .group_by(TicketFact.fault_level).order_by(TicketFact.fault_level))),
     ])
+
+
+def _per_day_and_channel(at: ColumnElement, where: ColumnElement, rng: DateRange) -> tuple[Counter, Counter]:
+    """The tickets counted per local day and per channel, from one query grouped by both."""
+    day = local_day(at, rng.tz, rng.start, rng.end)
+    days, channels = Counter(), Counter()
+    for d, channel, count in db.session.execute(select(day, TicketFact.channel, func.count()).where(where)
+                                                .group_by(day, TicketFact.channel)):
+        days[day_of(d)] += count
+        channels[channel] += count
+    return days, channels
 
 
 def db_rows(query: Select) -> list[tuple]:
@@ -279,25 +272,23 @@ def db_rows(query: Select) -> list[tuple]:
 
 def step_times(rng: DateRange, seen: set[int] | None) -> Table:
     """Median and 90th percentile of the time from a task's creation to its completion, per step."""
-    base = _join_process(
-        select(ProcessModel.key.label("process"), HumanTask.element_id.label("step"), HumanTask.name.label("name"),
-               seconds(HumanTask.created_at, HumanTask.completed_at).label("seconds"))
-        .select_from(HumanTask).join(Ticket, HumanTask.ticket_id == Ticket.id)
-    ).where(HumanTask.state == "completed", HumanTask.completed_at >= rng.start, HumanTask.completed_at < rng.end,
-            branches.within(seen, Ticket.branch_id))
-    query = percentiles(base, ["process", "step", "name"], "seconds", (0.5, 0.9))
-    rows = sorted(db.session.execute(query).all(), key=lambda r: (r[0], r[1], r[2]))
-    return Table("step_times", ("process", "step", "name", "tasks", "median_seconds", "p90_seconds"),
-                 [(p, s, n, c, round(float(m), 1), round(float(q), 1)) for p, s, n, c, m, q in rows])
+    step = (TaskFact.process_key, TaskFact.step, TaskFact.name)
+    done = [TaskFact.completed_at >= rng.start, TaskFact.completed_at < rng.end,
+            branches.within(seen, TaskFact.branch_id)]
+    groups = db.session.execute(select(*step, func.count()).where(*done).group_by(*step).order_by(*step)).all()
+    rows = []
+    for process, key, name, tasks in groups:
+        in_step = [*done, TaskFact.process_key == process, TaskFact.step == key, TaskFact.name == name]
+        median, p90 = (percentile(TaskFact.duration_seconds, in_step, tasks, f) for f in (0.5, 0.9))
+        rows.append((process, key, name, tasks, round(median, 1), round(p90, 1)))
+    return Table("step_times", ("process", "step", "name", "tasks", "median_seconds", "p90_seconds"), rows)
 
 
-def complaint_reopens(rng: DateRange, seen: set[int] | None) -> Table:
+def complaint_reopens(closed_in: ColumnElement) -> Table:
     """Of the complaints closed in the range, how many were reopened (the form's ``reopened``)."""
-    reopened = Ticket.data["reopened"].as_boolean().is_(True)
-    closed, again = db.session.execute(_join_process(
-        select(func.count(), func.count().filter(reopened)).select_from(Ticket))
-        .where(COMPLAINT, Ticket.status == "closed", Ticket.closed_at >= rng.start, Ticket.closed_at < rng.end,
-               branches.within(seen, Ticket.branch_id))).one()
+    closed, again = db.session.execute(
+        select(func.count(), func.count().filter(TicketFact.reopened.is_(True)))
+        .where(TicketFact.complaint.is_(True), closed_in)).one()
     return Table("complaint_reopens", ("closed", "reopened", "reopen_pct"),
                  [(closed, again, round(100 * again / closed, 1) if closed else None)])
 
@@ -317,24 +308,19 @@ def managers(actor: User, rng: DateRange, sort: str = "tickets_handled") -> Repo
     outcomes of their customers' tickets closed in the range (revisits, satisfaction, retention)."""
     seen = _seen(actor)
     _check_choice("sort", sort, MANAGER_SORTS)
-    done = and_(HumanTask.state == "completed", HumanTask.completed_at >= rng.start, HumanTask.completed_at < rng.end)
     work = {r[0]: r[1:] for r in db.session.execute(
-        select(HumanTask.completed_by_id, func.count(HumanTask.ticket_id.distinct()), func.count(),
-               func.avg(seconds(HumanTask.created_at, HumanTask.claimed_at)),
-               func.avg(seconds(HumanTask.created_at, HumanTask.completed_at)))
-        .where(done, _owned(seen, HumanTask.ticket_id)).group_by(HumanTask.completed_by_id))}
-    data = Ticket.data
-    revisit = data["revisit_done"].as_boolean()
-    outcome = data["outcome"].as_string()
-    satisfaction = data["satisfaction"].as_float()
+        select(TaskFact.completed_by_id, func.count(TaskFact.ticket_id.distinct()), func.count(),
+               func.avg(TaskFact.response_seconds), func.avg(TaskFact.duration_seconds))
+        .where(TaskFact.completed_at >= rng.start, TaskFact.completed_at < rng.end,
+               branches.within(seen, TaskFact.branch_id))
+        .group_by(TaskFact.completed_by_id))}
     results = {r[0]: r[1:] for r in db.session.execute(
-        select(Customer.account_manager_id, func.count().filter(revisit.is_(True)),
-               func.count().filter(revisit.is_not(None)), func.avg(satisfaction), func.count(satisfaction),
-               func.count().filter(outcome == "retained"), func.count().filter(outcome == "lost"))
-        .select_from(Ticket).join(Customer, Ticket.customer_id == Customer.id)
-        .where(Ticket.status == "closed", Ticket.closed_at >= rng.start, Ticket.closed_at < rng.end,
-               branches.within(seen, Ticket.branch_id))
-        .group_by(Customer.account_manager_id))}
+        select(TicketFact.manager_id, func.count().filter(TicketFact.revisit_done.is_(True)),
+               func.count(TicketFact.revisit_done), func.avg(TicketFact.satisfaction),
+               func.count(TicketFact.satisfaction), func.count().filter(TicketFact.outcome == "retained"),
+               func.count().filter(TicketFact.outcome == "lost"))
+        .where(_closed(rng, seen), TicketFact.customer_id.is_not(None))
+        .group_by(TicketFact.manager_id))}
     # the managers of the reader's branches, and those from elsewhere who have figures in them
     people = db.session.execute(
         select(User.id, User.username, User.display_name).join(UserRole)
@@ -363,9 +349,9 @@ def customers(actor: User, rng: DateRange) -> Report:
     """Tickets and complaints opened in the range per customer tier and industry; credit-level and
     member-card changes made in the range (from the customer history), from which level to which."""
     seen = _seen(actor)
-    tiers = _per_customer(rng, seen, Customer.tier)
-    tier_rows = [(t, *tiers.get(t, (0, 0))) for t in [*TIERS, *sorted(set(tiers) - set(TIERS))]]
-    industries = _per_customer(rng, seen, Customer.industry)
+    tiers = _per_customer(rng, seen, TicketFact.tier)
+    tier_rows = [(t, *tiers.get(t, (0, 0))) for t in [*TIERS, *sorted(set(tiers) - set(TIERS), key=str)]]
+    industries = _per_customer(rng, seen, TicketFact.industry)
     industry_rows = sorted(((i, *v) for i, v in industries.items()), key=lambda r: (r[0] is None, r[0] or ""))
     return Report("customers", rng, [
         Table("by_tier", ("tier", "tickets", "complaints"), tier_rows),
@@ -376,21 +362,20 @@ def customers(actor: User, rng: DateRange) -> Report:
 
 
 def _per_customer(rng: DateRange, seen: set[int] | None, group: ColumnElement) -> dict:
-    """{group value: (tickets, complaints)} of the tickets opened in the range."""
-    return {g: (t, c) for g, t, c in db.session.execute(_join_process(
-        select(group, func.count(), func.count().filter(COMPLAINT)).select_from(Ticket)
-        .join(Customer, Ticket.customer_id == Customer.id))
-        .where(Ticket.created_at >= rng.start, Ticket.created_at < rng.end, branches.within(seen, Ticket.branch_id))
-        .group_by(group))}
+    """{group value: (tickets, complaints)} of the tickets of a customer opened in the range."""
+    return {g: (t, c) for g, t, c in db.session.execute(
+        select(group, func.count(), func.count().filter(TicketFact.complaint.is_(True)))
+        .where(_opened(rng, seen), TicketFact.customer_id.is_not(None)).group_by(group))}
 
 
 def _changes(rng: DateRange, seen: set[int] | None, field: str, key: str) -> Table:
     """How often a customer field of the reader's customers went from one value to another in the range
     (None: no card)."""
+    mine = true() if seen is None else CustomerChange.customer_id.in_(
+        select(Customer.id).where(branches.within(seen, Customer.branch_id)))
     rows = db.session.execute(
         select(CustomerChange.old, CustomerChange.new, func.count())
-        .where(CustomerChange.field == field, CustomerChange.at >= rng.start, CustomerChange.at < rng.end,
-               _owned(seen, CustomerChange.customer_id, Customer))
+        .where(CustomerChange.field == field, CustomerChange.at >= rng.start, CustomerChange.at < rng.end, mine)
         .group_by(CustomerChange.old, CustomerChange.new)).all()
     ordered = sorted(rows, key=lambda r: (r[0] or "", r[1] or ""))
     return Table(key, ("from", "to", "changes"), [tuple(r) for r in ordered])

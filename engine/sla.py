@@ -10,7 +10,7 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import audit, branches, clock, sla_config, timers
+from engine import audit, branches, clock, report_facts, sla_config, timers
 from engine.db import db
 from engine.models import (
     PRIORITIES,
@@ -111,6 +111,7 @@ def _stop(clocks: list[SlaClock]) -> None:
         sla_clock.met_at = clock.now()
         if sla_clock.state != "breached":
             sla_clock.state = "met"
+            report_facts.record_clock(sla_clock, breached=False)
     _disarm(clocks)
 
 
@@ -213,6 +214,7 @@ def _warn(sla_clock: SlaClock) -> None:
 
 def _breach(sla_clock: SlaClock) -> None:
     sla_clock.state, sla_clock.breached_at = "breached", clock.now()
+    report_facts.record_clock(sla_clock, breached=True)
     task = sla_clock.task
     if task is not None:
         task.priority, task.sla_state = _raised(task.priority), "breached"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, branches, clock, deployments, forms, permissions, runtime, sla, timers
+from engine import audit, branches, clock, deployments, forms, permissions, report_facts, runtime, sla, timers
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.models import (
@@ -148,6 +148,7 @@ def complete(actor: User, task_id: int, data: dict) -> HumanTask:
             task.assignee, task.claimed_at = actor, clock.now()
         task.state, task.completed_at, task.completed_by_id = "completed", clock.now(), actor.id
         sla.meet(task, sla.KINDS)
+        report_facts.record_task(task)
         ticket.data = {**ticket.data, **values}
         audit.record(ticket, actor, "completed", task, data=values)
         _sync(ticket, workflow, actor)
@@ -172,6 +173,7 @@ def cancel(actor: User, ticket_id: int, reason: str) -> Ticket:
         timers.cancel_all(ticket)
         ticket.status, ticket.closed_at = "cancelled", clock.now()
         audit.record(ticket, actor, "cancelled", reason=reason.strip())
+        report_facts.record_ticket(ticket)
         runtime.save(ticket, workflow)
         _touch(ticket)
     return ticket
@@ -377,6 +379,7 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
         ticket.status, ticket.closed_at = "closed", clock.now()
         sla.meet_ticket(ticket)
         audit.record(ticket, actor, "closed")
+    report_facts.record_ticket(ticket)
     runtime.save(ticket, workflow)
     _touch(ticket)
 

@@ -1,13 +1,27 @@
 """Schema changes go through migrations: upgrading an empty database yields exactly what the models describe."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from engine.db import db
-from engine.models import Branch, Customer, ProcessVersion, User
+from engine.models import (
+    Branch,
+    Customer,
+    HumanTask,
+    ProcessModel,
+    ProcessVersion,
+    SlaClock,
+    SlaFact,
+    TaskFact,
+    Ticket,
+    TicketFact,
+    User,
+)
 from tests.conftest import postgres_url
 from web import create_app
 
@@ -69,3 +83,41 @@ def test_an_upgrade_places_existing_users_customers_and_tickets_at_headquarters(
     hq = db.session.scalar(select(Branch).where(Branch.code == "HQ"))
     assert (hq.level, hq.parent_id) == ("hq", None)
     assert db.session.get(User, 1).branch_id == hq.id and db.session.get(Customer, 1).branch_id == hq.id
+
+
+@BOTH
+def test_an_upgrade_writes_the_report_facts_of_what_happened_before_it(empty_database):
+    """A complaint closed before the report facts existed: its ticket, completed task and decided clocks get their
+    facts from the rows as they are; a clock still running gets none."""
+    upgrade(revision="a8_reports_0001")
+    opened = datetime(2026, 11, 16, 2, tzinfo=UTC)
+    at = {minutes: opened + timedelta(minutes=minutes) for minutes in (10, 12, 30, 60)}
+    rows = [
+        (User, {"id": 1, "username": "old", "display_name": "Old", "password_hash": "x", "created_at": opened}),
+        (ProcessModel, {"id": 1, "key": "yellow_complaint", "name": "Complaint", "channel": "yellow",
+                        "created_at": opened}),
+        (ProcessVersion, {"id": 1, "model_id": 1, "version": 1, "bpmn_xml": "<x/>", "deployed_at": opened}),
+        (Ticket, {"id": 1, "number": "Y-2026-000001", "channel": "yellow", "process_version_id": 1, "title": "Bill",
+                  "status": "closed", "creator_id": 1, "created_at": opened, "closed_at": at[30],
+                  "data": {"satisfaction": 4, "reopened": True}}),
+        (HumanTask, {"id": 1, "ticket_id": 1, "spiff_task_id": "t1", "element_id": "work", "name": "Do the work",
+                     "role": "manager", "assignee_id": 1, "state": "completed", "created_at": opened,
+                     "claimed_at": at[12], "completed_at": at[30], "completed_by_id": 1}),
+    ]
+    clock = {"ticket_id": 1, "task_id": 1, "target_seconds": 600, "started_at": opened, "due_at": at[10]}
+    rows += [(SlaClock, {**clock, "id": 1, "kind": "response", "state": "breached", "breached_at": at[10],
+                         "met_at": at[12]}),
+             (SlaClock, {**clock, "id": 2, "kind": "resolution", "state": "met", "met_at": at[30]}),
+             (SlaClock, {**clock, "id": 3, "kind": "resolution", "state": "pending", "due_at": at[60]})]
+    for model, values in rows:
+        db.session.execute(insert(model), values)
+    db.session.commit()
+    upgrade()
+    ticket = db.session.get(TicketFact, 1)
+    assert (ticket.process_key, ticket.complaint, ticket.status, ticket.closed_at, ticket.satisfaction,
+            ticket.reopened) == ("yellow_complaint", True, "closed", at[30], 4.0, True)
+    task = db.session.get(TaskFact, 1)
+    assert (task.step, task.completed_by_id, task.response_seconds, task.duration_seconds) == ("work", 1, 720, 1800)
+    decided = db.session.execute(select(SlaFact.clock_id, SlaFact.breached, SlaFact.decided_at, SlaFact.member_id)
+                                 .order_by(SlaFact.clock_id)).all()
+    assert [tuple(r) for r in decided] == [(1, True, at[10], 1), (2, False, at[30], 1)]

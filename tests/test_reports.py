@@ -180,7 +180,9 @@ def test_sla_compliance_per_dimension(api, desk):
     assert sla("process") == [("red_repair", 1, 1, 50.0, 0), ("yellow_complaint", 5, 1, 83.3, 600)]
     assert sla("step") == [("work", 6, 2, 75.0, 600)]
     assert sla("role") == [("manager", 5, 1, 83.3, 600), ("tech", 1, 1, 50.0, 0)]
-    assert sla("member") == [("manager", 2, 0, 100.0, 0), ("manager2", 3, 1, 75.0, 600), ("tech", 1, 1, 50.0, 0)]
+    # C2's response breached at 03:16 while its task waited in the queue: nobody held it (manager2 took it later)
+    assert sla("member") == [("manager", 2, 0, 100.0, 0), ("manager2", 3, 0, 100.0, 300), ("tech", 1, 1, 50.0, 0),
+                             (None, 0, 1, 0.0, 300)]
     assert sla("tier") == [("A+", 2, 1, 66.7, 0), ("B", 1, 1, 50.0, 600), ("C", 1, 0, 100.0, 0),
                            (None, 2, 0, 100.0, 0)]
     assert sla("channel", "&kind=response") == [("yellow", 2, 1, 66.7, 300)]

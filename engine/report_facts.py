@@ -1,0 +1,161 @@
+"""The report facts: what the reports count, written by the engine step in which it happens.
+
+The reports aggregate three narrow tables instead of joining the wide ticket, task and clock rows and
+parsing ticket JSON (engine/reports.py). Each fact is written in the step that makes it known, so it
+commits or rolls back with that step:
+
+- a ticket's fact (``ticket_facts``) at every step that runs its workflow or ends it: status, the values
+  the processes collect (fault level, satisfaction, revisit, reopened, retention outcome) and the
+  customer's tier, industry and account manager as they are at that step;
+- a task's fact (``task_facts``) once, when it is completed: its step, who did it, how long it took;
+- a clock's fact (``sla_facts``) once, when its outcome becomes known: at the breach, or when the promise
+  was kept; with the task's holder and the customer's tier of that moment.
+
+``backfill`` writes the facts of rows that have none, from their current state (an upgraded database).
+"""
+
+from sqlalchemy import Connection, and_, case, func, insert, literal, select
+from sqlalchemy.orm import aliased
+
+from engine import clock
+from engine.db import db
+from engine.models import (
+    Customer,
+    HumanTask,
+    ProcessModel,
+    ProcessVersion,
+    SlaClock,
+    SlaFact,
+    TaskFact,
+    Ticket,
+    TicketFact,
+)
+from engine.report_sql import seconds
+
+COMPLAINT_MARK = "complaint"  # the complaint processes are named so (yellow_complaint)
+
+
+def is_complaint(process_key: str) -> bool:
+    return COMPLAINT_MARK in process_key
+
+
+def record_ticket(ticket: Ticket) -> None:
+    """Bring the ticket's fact up to date with its status, its data and its customer."""
+    fact = db.session.get(TicketFact, ticket.id) if ticket.id else None
+    if fact is None:
+        fact = TicketFact(ticket=ticket)
+        db.session.add(fact)
+    customer = db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    key = ticket.process_version.model.key
+    data = ticket.data
+    fact.branch_id, fact.channel, fact.process_key, fact.complaint = ticket.branch_id, ticket.channel, key, \
+        is_complaint(key)
+    fact.status, fact.opened_at, fact.closed_at = ticket.status, ticket.created_at, ticket.closed_at
+    fact.customer_id = ticket.customer_id
+    fact.tier = customer.tier if customer else None
+    fact.industry = customer.industry if customer else None
+    fact.manager_id = customer.account_manager_id if customer else None
+    fact.fault_level = _of_type(data.get("fault_level"), int)
+    fact.satisfaction = _of_type(data.get("satisfaction"), int, float)
+    fact.revisit_done = _of_type(data.get("revisit_done"), bool)
+    fact.reopened = _of_type(data.get("reopened"), bool)
+    outcome = _of_type(data.get("outcome"), str)
+    fact.outcome = outcome[:16] if outcome else None
+
+
+def _of_type(value, *types):
+    """The value when it has one of the types, else None (a boolean is not a number here)."""
+    if isinstance(value, bool) and bool not in types:
+        return None
+    return value if isinstance(value, types) else None
+
+
+def record_task(task: HumanTask) -> None:
+    """The task was completed just now."""
+    db.session.add(TaskFact(
+        task=task, ticket=task.ticket, branch_id=task.ticket.branch_id,
+        process_key=task.ticket.process_version.model.key, step=task.element_id, name=task.name, role=task.role,
+        completed_by_id=task.completed_by_id, completed_at=task.completed_at,
+        response_seconds=_whole_seconds(task.created_at, task.claimed_at),
+        duration_seconds=_whole_seconds(task.created_at, task.completed_at)))
+
+
+def _whole_seconds(start, end) -> int | None:
+    return None if end is None else round((end - start).total_seconds())
+
+
+def record_clock(sla_clock: SlaClock, breached: bool) -> None:
+    """The clock breached, or its promise was kept, just now."""
+    task, ticket = sla_clock.task, sla_clock.ticket
+    customer = db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    db.session.add(SlaFact(
+        clock=sla_clock, ticket=ticket, branch_id=ticket.branch_id, kind=sla_clock.kind, channel=ticket.channel,
+        process_key=ticket.process_version.model.key, step=task.element_id if task else "ticket",
+        role=task.role if task else None, member=task.assignee if task else None,
+        tier=customer.tier if customer else None, decided_at=clock.now(), breached=breached,
+        paused_seconds=sla_clock.paused_seconds))
+
+
+def backfill(connection: Connection) -> None:
+    """Write the facts of the tickets, completed tasks and decided clocks that have none, from what the rows
+    say now: for an upgraded database, the tier, holder and manager of today are the only ones left to know."""
+    for statement in (_ticket_backfill(), _task_backfill(), _clock_backfill()):
+        connection.execute(statement)
+
+
+def _process_key(query):
+    return (query.join(ProcessVersion, Ticket.process_version_id == ProcessVersion.id)
+            .join(ProcessModel, ProcessVersion.model_id == ProcessModel.id))
+
+
+def _ticket_backfill():
+    data = Ticket.data
+    columns = {
+        "ticket_id": Ticket.id, "branch_id": Ticket.branch_id, "channel": Ticket.channel,
+        "process_key": ProcessModel.key, "complaint": ProcessModel.key.like(f"%{COMPLAINT_MARK}%"),
+        "status": Ticket.status, "opened_at": Ticket.created_at, "closed_at": Ticket.closed_at,
+        "customer_id": Ticket.customer_id, "tier": Customer.tier, "industry": Customer.industry,
+        "manager_id": Customer.account_manager_id, "fault_level": data["fault_level"].as_integer(),
+        "satisfaction": data["satisfaction"].as_float(), "revisit_done": data["revisit_done"].as_boolean(),
+        "reopened": data["reopened"].as_boolean(), "outcome": func.substr(data["outcome"].as_string(), 1, 16),
+    }
+    query = _process_key(select(*columns.values()).select_from(Ticket)) \
+        .outerjoin(Customer, Ticket.customer_id == Customer.id) \
+        .where(~select(TicketFact.ticket_id).where(TicketFact.ticket_id == Ticket.id).exists())
+    return insert(TicketFact).from_select(list(columns), query)
+
+
+def _task_backfill():
+    columns = {
+        "task_id": HumanTask.id, "ticket_id": HumanTask.ticket_id, "branch_id": Ticket.branch_id,
+        "process_key": ProcessModel.key, "step": HumanTask.element_id, "name": HumanTask.name,
+        "role": HumanTask.role, "completed_by_id": HumanTask.completed_by_id, "completed_at": HumanTask.completed_at,
+        "response_seconds": seconds(HumanTask.created_at, HumanTask.claimed_at),
+        "duration_seconds": seconds(HumanTask.created_at, HumanTask.completed_at),
+    }
+    query = _process_key(select(*columns.values()).select_from(HumanTask)
+                         .join(Ticket, HumanTask.ticket_id == Ticket.id)) \
+        .where(HumanTask.state == "completed", HumanTask.completed_at.is_not(None),
+               ~select(TaskFact.task_id).where(TaskFact.task_id == HumanTask.id).exists())
+    return insert(TaskFact).from_select(list(columns), query)
+
+
+def _clock_backfill():
+    """A clock's outcome is known when it breached, or when it was met without a breach."""
+    holder = aliased(HumanTask)
+    breached = SlaClock.breached_at.is_not(None)
+    columns = {
+        "clock_id": SlaClock.id, "ticket_id": SlaClock.ticket_id, "branch_id": Ticket.branch_id,
+        "kind": SlaClock.kind, "channel": Ticket.channel, "process_key": ProcessModel.key,
+        "step": func.coalesce(holder.element_id, literal("ticket")), "role": holder.role,
+        "member_id": holder.assignee_id, "tier": Customer.tier,
+        "decided_at": case((breached, SlaClock.breached_at), else_=SlaClock.met_at), "breached": breached,
+        "paused_seconds": SlaClock.paused_seconds,
+    }
+    query = _process_key(select(*columns.values()).select_from(SlaClock)
+                         .join(Ticket, SlaClock.ticket_id == Ticket.id)) \
+        .outerjoin(holder, SlaClock.task_id == holder.id) \
+        .outerjoin(Customer, Ticket.customer_id == Customer.id) \
+        .where(breached | and_(SlaClock.state == "met", SlaClock.met_at.is_not(None)),
+               ~select(SlaFact.clock_id).where(SlaFact.clock_id == SlaClock.id).exists())
+    return insert(SlaFact).from_select(list(columns), query)
