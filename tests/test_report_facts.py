@@ -134,3 +134,13 @@ def test_percentiles_by_rank_interpolate_as_percentile_cont(app, points, median,
         theirs = db.session.execute(select(*(func.percentile_cont(f).within_group(Customer.points)
                                              for f in (0.5, 0.9))).where(*ours)).one()
         assert found == pytest.approx(list(theirs))
+
+
+def test_drilling_down_by_member_names_the_holder_of_each_outcome(api, desk):
+    def drill(extra: str) -> list[tuple]:
+        return [(r[0], r[5], r[6]) for r in table(api, f"/reports/sla/tickets?{RANGE}&by=member{extra}", "sla_tickets")]
+
+    complaint = desk["complaint"]
+    assert drill("&value=manager") == [(complaint, 1, 0)]  # the resolution, kept while the manager held the task
+    assert drill("") == [(complaint, 0, 1)]  # the response breach, while nobody held it
+    assert drill("&value=nobody-of-that-name") == []
