@@ -46,21 +46,25 @@ def record_ticket(ticket: Ticket) -> None:
         fact = TicketFact(ticket=ticket)
         db.session.add(fact)
     customer = db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
-    key = ticket.process_version.model.key
-    data = ticket.data
-    fact.branch_id, fact.channel, fact.process_key, fact.complaint = ticket.branch_id, ticket.channel, key, \
-        is_complaint(key)
-    fact.status, fact.opened_at, fact.closed_at = ticket.status, ticket.created_at, ticket.closed_at
-    fact.customer_id = ticket.customer_id
-    fact.tier = customer.tier if customer else None
-    fact.industry = customer.industry if customer else None
-    fact.manager_id = customer.account_manager_id if customer else None
-    fact.fault_level = _of_type(data.get("fault_level"), int)
-    fact.satisfaction = _of_type(data.get("satisfaction"), int, float)
-    fact.revisit_done = _of_type(data.get("revisit_done"), bool)
-    fact.reopened = _of_type(data.get("reopened"), bool)
+    values = ticket_values(
+        branch_id=ticket.branch_id, channel=ticket.channel, process_key=ticket.process_version.model.key,
+        status=ticket.status, opened_at=ticket.created_at, closed_at=ticket.closed_at, customer_id=ticket.customer_id,
+        tier=customer.tier if customer else None, industry=customer.industry if customer else None,
+        manager_id=customer.account_manager_id if customer else None, data=ticket.data)
+    for name, value in values.items():
+        setattr(fact, name, value)
+
+
+def ticket_values(*, process_key: str, data: dict, **columns) -> dict:
+    """A ticket fact's columns: the ticket's and its customer's as given, and the values the processes collect,
+    taken from the data only where they have their type (a diagram may write anything there)."""
     outcome = _of_type(data.get("outcome"), str)
-    fact.outcome = outcome[:16] if outcome else None
+    return {**columns, "process_key": process_key, "complaint": is_complaint(process_key),
+            "fault_level": _of_type(data.get("fault_level"), int),
+            "satisfaction": _of_type(data.get("satisfaction"), int, float),
+            "revisit_done": _of_type(data.get("revisit_done"), bool),
+            "reopened": _of_type(data.get("reopened"), bool),
+            "outcome": outcome[:16] if outcome else None}
 
 
 def _of_type(value, *types):
@@ -96,11 +100,20 @@ def record_clock(sla_clock: SlaClock, breached: bool) -> None:
         paused_seconds=sla_clock.paused_seconds))
 
 
-def backfill(connection: Connection) -> None:
+def backfill(connection: Connection, batch: int = 5000) -> None:
     """Write the facts of the tickets, completed tasks and decided clocks that have none, from what the rows
-    say now: for an upgraded database, the tier, holder and manager of today are the only ones left to know."""
-    for statement in (_ticket_backfill(), _task_backfill(), _clock_backfill()):
-        connection.execute(statement)
+    say now: for an upgraded database, the tier, holder and manager of today are the only ones left to know.
+
+    Tickets go through ticket_values in batches, so that odd data (a "fault_level" a diagram wrote as text)
+    is read as in a live step instead of failing the upgrade; tasks and clocks are one INSERT ... SELECT each.
+    """
+    last = 0
+    while rows := connection.execute(_tickets_without_facts(last, batch)).all():
+        connection.execute(insert(TicketFact), [{"ticket_id": r.ticket_id, **ticket_values(**{
+            k: v for k, v in r._mapping.items() if k != "ticket_id"})} for r in rows])
+        last = rows[-1].ticket_id
+    connection.execute(_task_backfill())
+    connection.execute(_clock_backfill())
 
 
 def _process_key(query):
@@ -108,21 +121,15 @@ def _process_key(query):
             .join(ProcessModel, ProcessVersion.model_id == ProcessModel.id))
 
 
-def _ticket_backfill():
-    data = Ticket.data
-    columns = {
-        "ticket_id": Ticket.id, "branch_id": Ticket.branch_id, "channel": Ticket.channel,
-        "process_key": ProcessModel.key, "complaint": ProcessModel.key.like(f"%{COMPLAINT_MARK}%"),
-        "status": Ticket.status, "opened_at": Ticket.created_at, "closed_at": Ticket.closed_at,
-        "customer_id": Ticket.customer_id, "tier": Customer.tier, "industry": Customer.industry,
-        "manager_id": Customer.account_manager_id, "fault_level": data["fault_level"].as_integer(),
-        "satisfaction": data["satisfaction"].as_float(), "revisit_done": data["revisit_done"].as_boolean(),
-        "reopened": data["reopened"].as_boolean(), "outcome": func.substr(data["outcome"].as_string(), 1, 16),
-    }
-    query = _process_key(select(*columns.values()).select_from(Ticket)) \
+def _tickets_without_facts(after: int, batch: int):
+    """The next ``batch`` tickets after id ``after`` that have no fact, with what their fact is made of."""
+    columns = (Ticket.id.label("ticket_id"), Ticket.branch_id, Ticket.channel, ProcessModel.key.label("process_key"),
+               Ticket.status, Ticket.created_at.label("opened_at"), Ticket.closed_at, Ticket.customer_id,
+               Customer.tier, Customer.industry, Customer.account_manager_id.label("manager_id"), Ticket.data)
+    return _process_key(select(*columns).select_from(Ticket)) \
         .outerjoin(Customer, Ticket.customer_id == Customer.id) \
-        .where(~select(TicketFact.ticket_id).where(TicketFact.ticket_id == Ticket.id).exists())
-    return insert(TicketFact).from_select(list(columns), query)
+        .where(Ticket.id > after, ~select(TicketFact.ticket_id).where(TicketFact.ticket_id == Ticket.id).exists()) \
+        .order_by(Ticket.id).limit(batch)
 
 
 def _task_backfill():

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 import workflows
 from engine import customers, deployments, report_facts, scheduler, tickets, users
 from engine.db import db
-from engine.models import Customer, SlaFact, TaskFact, TicketFact
+from engine.models import Customer, SlaFact, TaskFact, Ticket, TicketFact
 from engine.report_sql import percentile
 from tests.bpmn_samples import simple
 from tests.test_reports import CLOSE_FORM, table
@@ -114,6 +114,19 @@ def test_the_backfill_writes_the_facts_the_engine_wrote_with_the_values_of_today
     assert facts() == written
     report_facts.backfill(db.session.connection())  # a second run adds nothing
     assert facts() == written
+
+
+def test_the_backfill_reads_odd_data_as_a_step_would_instead_of_failing(desk):
+    ticket = db.session.get(Ticket, desk["complaint"])
+    ticket.data = {**ticket.data, "fault_level": "L1", "satisfaction": "good", "reopened": 1, "outcome": 7}
+    db.session.commit()
+    db.session.execute(delete(TicketFact))
+    report_facts.backfill(db.session.connection(), batch=1)  # a batch a ticket: both tickets, one after the other
+    db.session.commit()
+    odd = db.session.get(TicketFact, desk["complaint"])
+    assert (odd.fault_level, odd.satisfaction, odd.reopened, odd.outcome, odd.revisit_done) == (
+        None, None, None, None, True)
+    assert db.session.scalar(select(func.count()).select_from(TicketFact)) == 2
 
 
 @pytest.mark.parametrize(("points", "median", "p90"), [
