@@ -72,6 +72,12 @@ def get(customer_id: int, viewer: User | None = None) -> Customer:
     return customer
 
 
+def of_ticket(ticket: Ticket) -> Customer | None:
+    """The ticket's customer, read by id: a ticket being created has its customer_id but no customer object
+    loaded yet."""
+    return db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+
+
 def search(viewer: User, q: str | None = None, limit: int = 50, offset: int = 0) -> list[Customer]:
     """Customers the viewer may see whose name, code or phone, a contact's phone or a contract number holds ``q``."""
     query = select(Customer).where(branches.visible(viewer, Customer.branch_id))

@@ -17,7 +17,7 @@ commits or rolls back with that step:
 from sqlalchemy import Connection, and_, case, func, insert, literal, select
 from sqlalchemy.orm import aliased
 
-from engine import clock
+from engine import clock, customers
 from engine.db import db
 from engine.models import (
     Customer,
@@ -45,7 +45,7 @@ def record_ticket(ticket: Ticket) -> None:
     if fact is None:
         fact = TicketFact(ticket=ticket)
         db.session.add(fact)
-    customer = db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    customer = customers.of_ticket(ticket)
     values = ticket_values(
         branch_id=ticket.branch_id, channel=ticket.channel, process_key=ticket.process_version.model.key,
         status=ticket.status, opened_at=ticket.created_at, closed_at=ticket.closed_at, customer_id=ticket.customer_id,
@@ -91,7 +91,7 @@ def _whole_seconds(start, end) -> int | None:
 def record_clock(sla_clock: SlaClock, breached: bool) -> None:
     """The clock breached, or its promise was kept, just now."""
     task, ticket = sla_clock.task, sla_clock.ticket
-    customer = db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    customer = customers.of_ticket(ticket)
     db.session.add(SlaFact(
         clock=sla_clock, ticket=ticket, branch_id=ticket.branch_id, kind=sla_clock.kind, channel=ticket.channel,
         process_key=ticket.process_version.model.key, step=task.element_id if task else "ticket",

@@ -1,8 +1,8 @@
 """SQL that PostgreSQL and SQLite spell differently (durations, local days and weeks), and percentiles.
 
-Every figure stays in the database. Local days follow the reader's time zone: PostgreSQL converts
-with its own zone database; SQLite has none, so the UTC offsets in force over the report's range
-(daylight-saving changes included) are looked up here and written into the query.
+Every figure stays in the database. Local days follow the reader's time zone: the UTC offsets in force
+over the report's range (daylight-saving changes included) are looked up here and written into the
+query, for PostgreSQL's date_bin and SQLite's date() alike.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -47,8 +47,9 @@ def _local_bin(column: ColumnElement, tz: ZoneInfo, start: datetime, end: dateti
     """Shift UTC by the zone's offset, then take the day (or week) of that, switching offset where the zone
     did within the range. PostgreSQL bins with date_bin, three times cheaper than converting each row to
     the zone by name; SQLite's date() takes the shift as a modifier."""
+    changes = offset_changes(tz, start, end)
     bins = []
-    for _, offset in offset_changes(tz, start, end):
+    for _, offset in changes:
         shift = timedelta(seconds=offset)
         if postgres():
             width = timedelta(days=7 if weeks else 1)
@@ -57,7 +58,6 @@ def _local_bin(column: ColumnElement, tz: ZoneInfo, start: datetime, end: dateti
             bins.append(func.date(column, f"{offset:+d} seconds", *(("weekday 0", "-6 days") if weeks else ())))
     if len(bins) == 1:
         return bins[0]
-    changes = offset_changes(tz, start, end)
     return case(*[(column < at, b) for (at, _), b in zip(changes[1:], bins, strict=False)], else_=bins[-1])
 
 

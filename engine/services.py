@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 
 import workflows
-from engine import branches, customers, sla
+from engine import branches, customers
 from engine.db import db
 from engine.models import Customer, Ticket
 from notifications import notify, rota
@@ -51,7 +51,7 @@ class ServiceCall:
 
     def customer(self) -> Customer | None:
         """The ticket's customer, or None."""
-        return sla.ticket_customer(self.ticket)
+        return customers.of_ticket(self.ticket)
 
     def update_customer(self, changes: dict, reason: str, customer_id: int | None = None) -> list[str]:
         """Change a customer (credit level, member card, status...): the one named, else the ticket's; returns

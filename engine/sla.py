@@ -10,11 +10,10 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import audit, branches, clock, report_facts, sla_config, timers
+from engine import audit, branches, clock, customers, report_facts, sla_config, timers
 from engine.db import db
 from engine.models import (
     PRIORITIES,
-    Customer,
     HumanTask,
     SlaClock,
     SlaPolicy,
@@ -57,13 +56,8 @@ def matching_policy(ticket: Ticket, element_id: str) -> SlaPolicy | None:
 
 
 def _tier(ticket: Ticket) -> str | None:
-    customer = ticket_customer(ticket)
+    customer = customers.of_ticket(ticket)
     return customer.tier if customer else None
-
-
-def ticket_customer(ticket: Ticket) -> Customer | None:
-    """Read by id: a ticket being created has its customer_id but no customer object loaded yet."""
-    return db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
 
 
 def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props: dict[str, str],

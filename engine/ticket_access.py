@@ -6,10 +6,10 @@ held one, the customer's account manager; supervisors and admins see every ticke
 
 from sqlalchemy import exists, or_, select
 
+from engine.customers import of_ticket
 from engine.db import db
 from engine.errors import Forbidden
 from engine.models import HumanTask, Ticket, User
-from engine.sla import ticket_customer
 
 OVERSEERS = ("supervisor", "admin")
 
@@ -17,7 +17,7 @@ OVERSEERS = ("supervisor", "admin")
 def can_view(user: User, ticket: Ticket) -> bool:
     if user.has_role(*OVERSEERS) or ticket.creator_id == user.id:
         return True
-    customer = ticket_customer(ticket)
+    customer = of_ticket(ticket)
     if customer is not None and customer.account_manager_id == user.id:
         return True
     involved = exists().where(HumanTask.ticket_id == ticket.id,
