@@ -13,11 +13,12 @@ import pytest
 from sqlalchemy import delete, func, select
 
 import workflows
-from engine import customers, deployments, report_facts, scheduler, tickets, users
+from engine import customers, deployments, report_facts, scheduler, tickets
 from engine.db import db
 from engine.models import Customer, SlaFact, TaskFact, Ticket, TicketFact
 from engine.report_sql import percentile
 from tests.bpmn_samples import simple
+from tests.process_library import staff
 from tests.test_reports import CLOSE_FORM, table
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -28,10 +29,6 @@ FACT_TABLES = (TicketFact, TaskFact, SlaFact)
 
 def utc(hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, 16, hour, minute, tzinfo=UTC)
-
-
-def staff(name: str):
-    return users.by_username(name)
 
 
 def g0001() -> Customer:

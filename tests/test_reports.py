@@ -31,6 +31,7 @@ from engine.db import db
 from engine.models import Customer, Ticket, UserRole
 from engine.report_sql import offset_changes
 from tests.bpmn_samples import simple
+from tests.process_library import staff
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
                                      indirect=True)
@@ -50,10 +51,6 @@ RANGE = "start=2026-11-16&end=2026-11-17&tz=Asia/Shanghai"
 
 def utc(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, second, tzinfo=UTC)
-
-
-def staff(name: str):
-    return users.by_username(name)
 
 
 class Desk:
