@@ -11,6 +11,7 @@ from sqlalchemy import inspect
 from engine import deployments, scheduler, users
 from engine.db import db
 from engine.errors import EngineError
+from engine.forms import files as form_files
 from web import create_app
 
 
@@ -53,13 +54,16 @@ def worker(app) -> None:
 
 
 def deploy(app, files: list[str], comment: str) -> int:
-    """Deploy each BPMN file; the .dmn files named with them are its decision tables."""
+    """Deploy each BPMN file as a bundle with the .dmn decision tables and .form.json forms named with them."""
     decisions = [Path(name).read_bytes() for name in files if name.endswith(".dmn")]
+    form_paths = [name for name in files if name.endswith(form_files.SUFFIX)]
+    diagrams = [name for name in files if name not in form_paths and not name.endswith(".dmn")]
     with app.app_context():
         admin = users.by_username("admin")
-        for name in (name for name in files if not name.endswith(".dmn")):
+        for name in diagrams:
             try:
-                versions = deployments.deploy(admin, Path(name).read_bytes(), decisions, comment=comment)
+                forms = form_files.read_all([(Path(f).name, Path(f).read_bytes()) for f in form_paths])
+                versions = deployments.deploy(admin, Path(name).read_bytes(), decisions, comment=comment, forms=forms)
             except EngineError as err:
                 print(f"{name}: {err.message}", file=sys.stderr)
                 for problem in err.details or []:
@@ -93,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="run the scheduler alone (timers, SLA clocks)")
     commands.add_parser("init-db", help="create or upgrade the database schema")
     commands.add_parser("demo", help="load the demo users, customers and shipped processes")
-    deploy_cmd = commands.add_parser("deploy", help="deploy BPMN files (with the .dmn decision tables given) "
-                                                    "as new process versions")
+    deploy_cmd = commands.add_parser("deploy", help="deploy BPMN files as new process versions, with "
+                                                    "the .dmn decision tables and .form.json forms given")
     deploy_cmd.add_argument("files", nargs="+", metavar="FILE")
     deploy_cmd.add_argument("--comment", default="deployed from the command line")
     token_cmd = commands.add_parser("token", help="print a new API token for a user")

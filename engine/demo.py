@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from engine import branches, contracts, deployments, users
 from engine.db import db
+from engine.forms import files as form_files
 from engine.models import Branch, CalendarRecord, Contact, Contract, Customer, ProcessModel, SlaPolicy, User
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
@@ -127,7 +128,8 @@ def load() -> list[str]:
     for path in sorted(BPMN_DIR.glob("*.bpmn")):
         if db.session.scalar(select(ProcessModel).where(ProcessModel.key == path.stem)) is None:
             decisions = [dmn.read_bytes() for dmn in sorted(BPMN_DIR.glob(f"{path.stem}*.dmn"))]
-            deployments.deploy(deployer, path.read_bytes(), decisions, comment="shipped with KeyDesk")
+            forms = form_files.read_all([(f.name, f.read_bytes()) for f in BPMN_DIR.glob(f"{path.stem}.*.form.json")])
+            deployments.deploy(deployer, path.read_bytes(), decisions, comment="shipped with KeyDesk", forms=forms)
             added.append(f"process {path.stem}")
     return added
 

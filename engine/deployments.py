@@ -19,25 +19,35 @@ def _as_text(xml: bytes | str) -> str:
     return xml.decode("utf-8") if isinstance(xml, bytes) else xml
 
 
-def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = ()) -> list[Problem]:
-    """The deploy-time check, without deploying."""
+def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), forms: dict[str, dict] | None = None
+             ) -> list[Problem]:
+    """The deploy-time check of a bundle (diagram, decision tables, forms by key), without deploying."""
     try:
-        called = _called_diagrams(_called_versions(diagrams.read_xml(bpmn_xml)))
+        root = diagrams.read_xml(bpmn_xml)
+        called_versions = _called_versions(root)
     except diagrams.DiagramRejected as err:
         return [err.problem]
-    problems = diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS, workflows.HANDLERS, called)
-    return problems or schedules.problems(diagrams.read_xml(bpmn_xml))
+    available = _available_forms(root, called_versions, forms or {})
+    problems = diagrams.check(bpmn_xml, dmn_xmls, available, workflows.HANDLERS, _called_diagrams(called_versions))
+    return problems or schedules.problems(root)
+
+
+def _available_forms(root, called_versions: dict, bundle: dict[str, dict]) -> dict[str, dict]:
+    """The forms a diagram's tasks may name: those of the bundle, else those its processes' current versions
+    (and the processes it calls) were deployed with, so that a diagram can be redeployed without its forms."""
+    forms = {}
+    for key in [p.get("id") for p in diagrams.executable_processes(root)]:
+        current = _latest_or_none(key)
+        forms.update(current.forms if current else {})
+    for version in called_versions.values():
+        forms.update(version.forms)
+    return {**forms, **bundle}
 
 
 def _called_versions(root) -> dict[str, ProcessVersion]:
     """The newest deployed version of each process the diagram's call activities run elsewhere."""
-    found = {}
-    for key in {c.get("calledElement") for c in diagrams.called_elsewhere(root)}:
-        version = db.session.scalar(select(ProcessVersion).join(ProcessModel).where(ProcessModel.key == key)
-                                    .order_by(ProcessVersion.version.desc()).limit(1))
-        if version is not None:
-            found[key] = version
-    return found
+    found = {key: _latest_or_none(key) for key in {c.get("calledElement") for c in diagrams.called_elsewhere(root)}}
+    return {key: version for key, version in found.items() if version is not None}
 
 
 def _called_diagrams(versions: dict[str, ProcessVersion]) -> dict[str, list[str]]:
@@ -46,18 +56,21 @@ def _called_diagrams(versions: dict[str, ProcessVersion]) -> dict[str, list[str]
     return {key: [*version.called_xml, *version.dmn_xml, version.bpmn_xml] for key, version in versions.items()}
 
 
-def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), comment: str = ""):
-    """Make each executable process of the diagram the next version of its model; all or nothing."""
+def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), comment: str = "",
+           forms: dict[str, dict] | None = None):
+    """Make each executable process of the diagram the next version of its model; all or nothing.
+    ``forms`` are the bundle's forms by key; a task may also name a form of its process's current version."""
     permissions.require(actor, "deploy")
-    problems = validate(bpmn_xml, dmn_xmls)
+    problems = validate(bpmn_xml, dmn_xmls, forms)
     if problems:
         raise InvalidDiagram(f"the diagram has {len(problems)} problem(s); nothing was deployed",
                              [p.to_dict() for p in problems])
     root = diagrams.read_xml(bpmn_xml)
     called_versions = _called_versions(root)
     called = diagrams.flatten(_called_diagrams(called_versions))
+    available = _available_forms(root, called_versions, forms or {})
     forms = {key: schema for version in called_versions.values() for key, schema in version.forms.items()}
-    forms.update(_forms_of(root))
+    forms.update(_forms_of(root, available))
     versions = [_add_version(actor, process, bpmn_xml, dmn_xmls, called, forms, comment)
                 for process in diagrams.executable_processes(root)]
     try:
@@ -93,20 +106,31 @@ def _add_version(actor, process, bpmn_xml, dmn_xmls, called, forms, comment) -> 
     return version
 
 
-def _forms_of(root) -> dict:
+def _forms_of(root, available: dict[str, dict]) -> dict:
     """Snapshot the schemas the diagram refers to, so that the version stays as it was deployed."""
     keys = {p.get("value") for p in root.iterfind(".//spiffworkflow:property[@name='form']", NS)}
-    return {key: workflows.FORMS[key] for key in sorted(keys) if key in workflows.FORMS}
+    return {key: available[key] for key in sorted(keys) if key in available}
 
 
 def models() -> list[ProcessModel]:
     return list(db.session.scalars(select(ProcessModel).order_by(ProcessModel.key)))
 
 
+def current_forms() -> dict[str, dict]:
+    """The forms of every process's newest version, by key: what a diagram in the modeller may name."""
+    forms = {}
+    for model in models():
+        forms.update(_latest_or_none(model.key).forms)
+    return forms
+
+
+def _latest_or_none(key: str) -> ProcessVersion | None:
+    return db.session.scalar(select(ProcessVersion).join(ProcessModel).where(ProcessModel.key == key)
+                             .order_by(ProcessVersion.version.desc()).limit(1))
+
+
 def latest_version(key: str) -> ProcessVersion:
-    version = db.session.scalar(
-        select(ProcessVersion).join(ProcessModel).where(ProcessModel.key == key)
-        .order_by(ProcessVersion.version.desc()).limit(1))
+    version = _latest_or_none(key)
     if version is None:
         raise NotFound(f"no process model {key!r} is deployed")
     return version

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine import deployments, tickets, users
 from engine.db import db
 from engine.diagrams import NS
+from engine.forms import files as form_files
 from engine.models import HumanTask, Ticket, User
 from notifications.outbox import OutboxMessage
 
@@ -22,9 +23,14 @@ def diagram(key: str) -> tuple[bytes, list[bytes]]:
     return (BPMN_DIR / f"{key}.bpmn").read_bytes(), [p.read_bytes() for p in sorted(BPMN_DIR.glob(f"{key}*.dmn"))]
 
 
+def forms(key: str) -> dict[str, dict]:
+    """The forms shipped with a diagram (``bpmn/<key>.*.form.json``), as `demo` deploys them."""
+    return form_files.read_all([(p.name, p.read_bytes()) for p in BPMN_DIR.glob(f"{key}.*.form.json")])
+
+
 def problems(key: str) -> list:
     bpmn, dmns = diagram(key)
-    return deployments.validate(bpmn, dmns)
+    return deployments.validate(bpmn, dmns, forms(key))
 
 
 def layout_problems(key: str) -> list[str]:

@@ -75,7 +75,10 @@ def test_a_called_process_with_a_decision_table_runs_with_its_table(app):
 
 
 def test_the_tasks_of_a_called_process_are_checked_against_its_forms(app):
-    deploy(simple(key="approval", role="supervisor", work_props={"form": "red_fault.repair"}))
+    repair = deployments.latest_version("red_fault").forms["red_fault.repair"]
+    deployments.deploy(users.by_username("supervisor"), simple(key="approval", role="supervisor",
+                                                               work_props={"form": "red_fault.repair"}),
+                       forms={"red_fault.repair": repair})
     deploy(simple(key="order", step=CALL))
     ticket = tickets.start_ticket(users.by_username("agent"), "order", "Leased line")
     task, = [t for t in ticket.tasks if t.state == "open"]

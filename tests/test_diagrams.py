@@ -3,8 +3,11 @@
 import pytest
 
 from engine import diagrams
+from engine.forms import files as form_files
 from tests.bpmn_samples import RED_FAULT, RED_FAULT_DMN, simple
-from workflows import FORMS, HANDLERS
+from workflows import HANDLERS
+
+FORMS = form_files.shipped()
 
 
 def check(xml: bytes | str) -> list[diagrams.Problem]:

@@ -3,13 +3,14 @@
 import pytest
 from lxml import etree
 
-import workflows
 from engine import deployments
 from engine.diagrams import NS, process_properties
+from engine.forms import files as form_files
 from engine.models import ROLES
 from tests.process_library import BPMN_DIR, diagram, layout_problems, problems
 
 SHIPPED = sorted(path.stem for path in BPMN_DIR.glob("*.bpmn"))
+SHIPPED_FORMS = form_files.shipped()
 
 
 def forms_named(root) -> dict[str, str | None]:
@@ -36,13 +37,13 @@ def test_every_lane_is_a_role_and_every_user_task_has_a_known_form(key):
     assert lanes and set(lanes) <= set(ROLES)
     user_tasks = {task.get("id") for task in root.iterfind(".//bpmn:userTask", NS)}
     named = forms_named(root)
-    assert all(named[task] in workflows.FORMS for task in user_tasks), {t: named[t] for t in user_tasks}
+    assert all(named[task] in SHIPPED_FORMS for task in user_tasks), {t: named[t] for t in user_tasks}
 
 
 @pytest.mark.parametrize("key", SHIPPED)
 def test_every_form_speaks_english_and_chinese(key):
     for form in {name for name in forms_named(etree.fromstring(diagram(key)[0])).values() if name}:
-        schema = workflows.FORMS[form]
+        schema = SHIPPED_FORMS[form]
         assert schema.get("title") and schema.get("x-title-zh"), form
         for field, spec in schema.get("properties", {}).items():
             assert spec.get("title") and spec.get("x-title-zh"), f"{form}.{field}"

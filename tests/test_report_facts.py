@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import delete, func, select
 
-import workflows
 from engine import customers, deployments, report_facts, scheduler, tickets
 from engine.db import db
 from engine.models import Customer, SlaFact, TaskFact, Ticket, TicketFact
@@ -36,11 +35,10 @@ def g0001() -> Customer:
 
 
 @pytest.fixture
-def desk(app, fake_clock, monkeypatch):
-    monkeypatch.setitem(workflows.FORMS, "test.close", CLOSE_FORM)
+def desk(app, fake_clock):
     deployments.deploy(staff("supervisor"), simple(key="yellow_complaint", channel="yellow", role="manager",
                                                    work_props={"sla.response": "PT10M", "sla.resolution": "PT1H",
-                                                               "form": "test.close"}))
+                                                               "form": "test.close"}), forms={"test.close": CLOSE_FORM})
     fake_clock.current = utc(2)
     complaint = tickets.start_ticket(staff("agent"), "yellow_complaint", "Bill too high", customer_id=g0001().id)
     fake_clock.current = utc(2, 11)

@@ -25,7 +25,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-import workflows
 from engine import branches, customers, deployments, scheduler, tickets, users
 from engine.db import db
 from engine.models import Customer, Ticket, UserRole
@@ -85,13 +84,13 @@ class Desk:
 
 
 @pytest.fixture
-def desk(app, fake_clock, monkeypatch):
-    monkeypatch.setitem(workflows.FORMS, "test.close", CLOSE_FORM)
+def desk(app, fake_clock):
     supervisor = staff("supervisor")
+    forms = {"test.close": CLOSE_FORM}
     deployments.deploy(supervisor, simple(key="yellow_complaint", channel="yellow", role="manager", work_props={
-        "sla.response": "PT10M", "sla.resolution": "PT1H", "form": "test.close"}))
+        "sla.response": "PT10M", "sla.resolution": "PT1H", "form": "test.close"}), forms=forms)
     deployments.deploy(supervisor, simple(key="red_repair", channel="red", role="tech", work_props={
-        "sla.resolution": "PT2H", "form": "test.close"}))
+        "sla.resolution": "PT2H", "form": "test.close"}), forms=forms)
     users.create_user("manager2", "demo", ["manager"], "Liu Yang (account manager)", branch=branches.by_code("SH"))
     db.session.flush()
     db.session.add(Customer(code="G0100", name="Xuhui Data Centre", kind="group", tier="B", industry="internet",

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-import workflows
 from engine import deployments, scheduler, schedules, tickets, users
 from engine.db import db
 from engine.errors import InvalidDiagram
@@ -164,13 +163,13 @@ def test_a_new_version_replaces_the_schedule(app, fake_clock):
     assert len([row for row in schedules.schedules() if row.model.key == "periodic"]) == 1
 
 
-def test_scheduled_tickets_start_with_the_start_forms_defaults(app, fake_clock, monkeypatch):
+def test_scheduled_tickets_start_with_the_start_forms_defaults(app, fake_clock):
     form = {"type": "object", "title": "Check", "x-title-zh": "检查",
             "properties": {"thorough": {"type": "boolean", "title": "Thorough", "x-title-zh": "全面", "default": True},
                            "note": {"type": "string", "title": "Note", "x-title-zh": "备注"}},
             "additionalProperties": False}
-    monkeypatch.setitem(workflows.FORMS, "periodic.start", form)
-    deploy(periodic(form="periodic.start"))
+    version, = deployments.deploy(users.by_username("supervisor"), periodic(form="periodic.start"),
+                                  forms={"periodic.start": form})
     fake_clock.current = utc(2026, 11, 30, 18, 0, 1)
     scheduler.sweep()
     ticket, = started()

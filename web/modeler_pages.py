@@ -54,7 +54,7 @@ def _config(text: dict) -> dict:
         "roles": [{"value": role, "label": f"{term(role)} ({role})"} for role in ROLES],
         "channels": [{"value": channel, "label": f"{term(channel)} ({channel})"} for channel in CHANNELS],
         "forms": [{"value": key, "label": f"{label(schema, key)} ({key})"}
-                  for key, schema in sorted(workflows.FORMS.items())],
+                  for key, schema in sorted(deployments.current_forms().items())],
         "calendars": list(dict.fromkeys(calendars)),
         "operations": [{"value": name, "parameters": workflows.PARAMETERS.get(name, [])}
                        for name in sorted(workflows.HANDLERS)],

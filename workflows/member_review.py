@@ -1,5 +1,5 @@
-"""Member qualification review (``bpmn/member_review.bpmn``): the forms and the service operation that lists the card
-holders the decision table screens.
+"""Member qualification review (``bpmn/member_review.bpmn``): the service operation that lists the card holders the
+decision table screens (the forms are ``bpmn/member_review.*.form.json``).
 
 One screening is one ticket: the scheduler starts it monthly (and for the yearly card inspection), the decision
 table runs once per card holder (a multi-instance business rule task), and the reviewer gets one task per proposal
@@ -22,37 +22,3 @@ def candidates(call) -> list[dict]:
 
 
 HANDLERS = {"member_review.candidates": candidates}
-
-FORMS: dict[str, dict] = {
-    "member_review.start": {
-        "type": "object",
-        "title": "Member qualification screening",
-        "x-title-zh": "会员资格审核",
-        "description": "Started by the scheduler each month and for the yearly card inspection.",
-        "x-description-zh": "由调度器每月启动，年度会员卡年审同样走此流程。",
-        "properties": {
-            "manual_review": {
-                "type": "boolean", "default": True, "x-widget": "checkbox",
-                "title": "A reviewer confirms each proposal", "x-title-zh": "每项建议需审核人确认",
-            },
-        },
-        "additionalProperties": False,
-    },
-    "member_review.review": {
-        "type": "object",
-        "title": "Review the card proposal",
-        "x-title-zh": "审核会员卡调整建议",
-        "properties": {
-            "confirmed": {
-                "type": "boolean", "x-widget": "radio", "enum": [True, False],
-                "x-enum-labels": {"en": ["Confirm the change", "Reject it"], "zh": ["确认调整", "驳回"]},
-                "title": "Decision", "x-title-zh": "审核结论",
-            },
-            "review_note": {
-                "type": "string", "x-widget": "textarea", "title": "Reviewer's note", "x-title-zh": "审核意见",
-            },
-        },
-        "required": ["confirmed"],
-        "additionalProperties": False,
-    },
-}

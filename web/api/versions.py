@@ -38,7 +38,7 @@ def list_versions(key: str):
 
 @blueprint.get(f"{BASE}/<int:number>")
 def get_version(key: str, number: int):
-    """One version with its BPMN diagram (to open it in the modeller).
+    """One version with its bundle: BPMN diagram, decision tables and forms (to open it in the modeller).
     ---
     get:
       tags: [versions]
@@ -46,12 +46,12 @@ def get_version(key: str, number: int):
         - {in: path, name: key, required: true, schema: {type: string}}
         - {in: path, name: number, required: true, schema: {type: integer}}
       responses:
-        200: {description: "the version plus bpmn_xml"}
+        200: {description: "the version plus its bundle: bpmn_xml, dmn (the decision tables' XML) and forms by key"}
         403: {$ref: '#/components/responses/Error'}
         404: {$ref: '#/components/responses/Error'}
     """
     version = versions.get_version(g.actor, key, number)
-    return {**out.version(version), "bpmn_xml": version.bpmn_xml}
+    return {**out.version(version), "bpmn_xml": version.bpmn_xml, "dmn": version.dmn_xml, "forms": version.forms}
 
 
 @blueprint.get("/process-models/<key>/diff")
