@@ -32,7 +32,8 @@ def _panel_context(args: dict[str, str]) -> dict:
     rows = inbox.inbox(current_user, view=args["view"], **{k: v or None for k, v in query.items() if k != "sort"},
                        sort=args.get("sort", "due"))
     people = inbox.people_by_role({row.task.role for row in rows}) if args["view"] == "team" else {}
-    return {"rows": rows, "args": args, "counts": inbox.counts(current_user), "now": clock.now(), "people": people}
+    return {"rows": rows, "args": args, "counts": inbox.counts(current_user), "count_cap": inbox.COUNT_CAP,
+            "now": clock.now(), "people": people}
 
 
 @blueprint.get("/")
