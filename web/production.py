@@ -12,7 +12,6 @@ import shutil
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
-from prometheus_client import multiprocess
 
 # Who asked, what, the answer, its size and how long it took in ms (%(M)s), then the browser.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
@@ -32,6 +31,10 @@ def prepare_metrics_dir(instance: Path) -> Path:
 
 
 def _child_exit(_server, worker) -> None:
+    # Imported here: prometheus_client picks its multi-process mode when first imported, which must be
+    # after prepare_metrics_dir has set the folder.
+    from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(worker.pid)
 
 
