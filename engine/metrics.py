@@ -11,9 +11,9 @@ changed nothing and is not counted.
 import time
 from datetime import datetime
 
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, object_session
 
 from engine.db import db
@@ -23,8 +23,14 @@ from notifications.outbox import OutboxMessage
 STEPS = Histogram("keydesk_engine_step_seconds",
                   "Engine steps by kind, from the transaction's first statement to its commit",
                   ["kind"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+STATEMENTS = Counter("keydesk_sql_statements", "SQL statements sent to the database")
 UNSENT_STATES = ("pending", "failed")  # the backlog, and what delivery gave up on
 CONSEQUENCES = ("task_created", "task_cancelled", "closed")  # lines that follow from what the step did
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _statement(*_args) -> None:
+    STATEMENTS.inc()
 
 
 @event.listens_for(Session, "after_begin")

@@ -1,8 +1,9 @@
 """GET /metrics: who may read it, and that its figures move with the work (steps, requests, queues, timers)."""
 
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from engine import deployments, scheduler, tickets, users
 from engine.db import db
@@ -93,3 +94,16 @@ def test_the_timer_lag_and_the_outbox_backlog_are_read_from_the_database(app, sc
     figures = scrape()
     assert {state: value(figures, "keydesk_outbox_messages", state=state) for state in ("pending", "failed")} == {
         "pending": unsent["pending"] + 2, "failed": unsent["failed"] + 1}
+
+
+def test_every_sql_statement_is_counted(api):
+    sent: list[str] = []
+    listener = lambda *args: sent.append(args[2])  # noqa: E731
+    start = REGISTRY.get_sample_value("keydesk_sql_statements_total")
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert api("post", "/tickets", "agent", json={"process": "red_fault", "title": "Line down",
+                                                      "data": REPORT}).status_code == 201
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(sent) > 3 and REGISTRY.get_sample_value("keydesk_sql_statements_total") - start == len(sent)
