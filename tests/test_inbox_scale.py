@@ -10,6 +10,7 @@ from engine import clock, inbox, tickets, users
 from engine.db import db
 from engine.models import HumanTask
 from tests.web_data import open_task, red_ticket
+from web import inbox_pages
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
@@ -78,3 +79,22 @@ def test_a_view_counts_up_to_the_cap_and_shows_more_as_a_plus(staff, monkeypatch
     assert 'data-count="queues">2+<' in page and 'data-count="mine">0<' in page
     monkeypatch.setattr(inbox, "COUNT_CAP", 5)
     assert inbox.counts(agent) == {"mine": 0, "queues": 4}
+
+
+def test_the_list_shows_a_first_page_and_more_on_demand(staff, monkeypatch):
+    monkeypatch.setattr(inbox_pages, "PAGE_ROWS", 2)
+    numbers = [red_ticket(f"fault {i}").number for i in range(5)]
+    agent = staff("agent")
+    first = agent.get("/inbox/list?view=queues").get_data(as_text=True)
+    assert [n for n in numbers if n in first] == numbers[:2]
+    assert 'data-action="more"' in first and "shown=4" in first
+    longer = agent.get("/inbox/list?view=queues&shown=4").get_data(as_text=True)
+    assert [n for n in numbers if n in longer] == numbers[:4] and "shown=6" in longer
+    everything = agent.get("/inbox?view=queues&shown=6").get_data(as_text=True)
+    assert [n for n in numbers if n in everything] == numbers and 'data-action="more"' not in everything
+    for wrong in ("abc", "-3", "1"):  # anything but a number above the page size is the first page
+        page = agent.get(f"/inbox/list?view=queues&shown={wrong}").get_data(as_text=True)
+        assert [n for n in numbers if n in page] == numbers[:2]
+    users.by_username("agent").locale = "zh_CN"
+    db.session.commit()
+    assert "显示更多" in agent.get("/inbox/list?view=queues").get_data(as_text=True)
