@@ -5,8 +5,9 @@ What it does, on PostgreSQL (``--database``, wiped first):
    the agent's "Accept the fault";
 2. for each server in turn, the *before* one (``run.py serve --no-scheduler``: Werkzeug, one process) and the
    production one (``run.py serve --workers N``: gunicorn), drives ``--clients`` concurrent HTTP clients
-   over loopback for ``--seconds``. Each client loops: GET /api/v1/tasks?limit=20 -> claim one of them at
-   random -> complete it. Two clients picking the same task is a 409, as in real life;
+   over loopback for ``--seconds``, each signed in as an agent of its own (colleagues of the demo agent).
+   Each client loops: GET /api/v1/tasks?limit=20 -> claim one of them at random -> complete it. Two
+   clients picking the same task is a 409 on the claim, as in real life;
 3. runs the same diagram in raw SpiffWorkflow in this process (bench/engine.py's raw lifecycle): steps/s;
 4. tops the open tasks up to ``--inbox-tasks`` (100,000) with SQL and times the first page of
    GET /api/v1/tasks and of the web inbox list on the production server, with EXPLAIN of the query.
@@ -22,6 +23,8 @@ Reading the figures
                     completion; it counts index entries and heap rows a statement visited.
     raw steps/s     SpiffWorkflow alone: one step = running one manual task and the engine steps after it.
     ratio           raw steps/s divided by completions/s: how many times slower a step is behind HTTP.
+    load            the machine's 1-minute load average when the window closed: above the number of cores,
+                    other work was competing for them and the figures are not the server's own.
 
 The clients, the servers and PostgreSQL share the machine's cores: the client threads' own CPU is part of the
 picture. Figures move with the machine and whatever else runs on it: compare the rows of one run.
@@ -89,8 +92,9 @@ class Client:
 
 # --- the database --------------------------------------------------------------------------------------------------
 
-def prepare(url: str, instance: Path) -> str:
-    """Empty the database, upgrade it and load the demo data as an operator would; returns the agent's token."""
+def prepare(url: str, instance: Path, agents: int) -> list[str]:
+    """Empty the database, upgrade it and load the demo data as an operator would, add `agents` colleagues of the
+    demo agent (same roles and branch); returns one API token per agent, the demo agent's first."""
     parsed = make_url(url)
     server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
@@ -101,9 +105,13 @@ def prepare(url: str, instance: Path) -> str:
     expect(run.main(["demo"]) == 0, "the demo data loads")
     app = create_app()
     with app.app_context():
-        token = users.issue_token(users.by_username("agent"))
+        agent = users.by_username("agent")
+        people = [agent] + [users.create_user(f"agent{i}", "demo", sorted(agent.role_names), f"Agent {i}",
+                                              branch=agent.branch) for i in range(1, agents)]
+        db.session.commit()
+        tokens = [users.issue_token(person) for person in people]
         db.engine.dispose()
-    return token
+    return tokens
 
 
 def fill(base: str, token: str, tickets: int) -> None:
@@ -162,8 +170,8 @@ def statements(base: str) -> float:
 
 # --- one load phase ------------------------------------------------------------------------------------------------
 
-def drive(base: str, token: str, clients: int, seconds: float) -> dict:
-    """`clients` threads loop list -> claim -> complete until the window closes."""
+def drive(base: str, tokens: list[str], clients: int, seconds: float) -> dict:
+    """`clients` threads, each as an agent of its own, loop list -> claim -> complete until the window closes."""
     latencies: dict[str, list[float]] = defaultdict(list)
     conflicts: dict[str, int] = defaultdict(int)
     counts = {"completions": 0, "empty": 0}
@@ -171,7 +179,7 @@ def drive(base: str, token: str, clients: int, seconds: float) -> dict:
     until = time.monotonic() + seconds
 
     def loop(seed: int) -> None:
-        client, pick = Client(base, token), random.Random(seed)
+        client, pick = Client(base, tokens[seed % len(tokens)]), random.Random(seed)
         while time.monotonic() < until:
             status, payload, took, _ = client.call("GET", "/api/v1/tasks?limit=20")
             expect(status == 200, f"list: {status}")
@@ -203,21 +211,21 @@ def drive(base: str, token: str, clients: int, seconds: float) -> dict:
     return {"latencies": latencies, "conflicts": conflicts, **counts}
 
 
-def phase(name: str, url: str, token: str, instance: Path, workers: int | None, args, pg) -> dict:
+def phase(name: str, url: str, tokens: list[str], instance: Path, workers: int | None, args, pg) -> dict:
     database = make_url(url).database
     env = {"KEYDESK_METRICS_TOKEN": SCRAPE_TOKEN}
     with live_server(url, instance, workers, env=env) as (base, process):
-        drive(base, token, 2, 2)  # warm up: imports, pools, caches
+        drive(base, tokens, 2, 2)  # warm up: imports, pools, caches
         sql_before, db_before, cpu_before = statements(base), database_figures(pg, database), group_cpu(process.pid)
         started = time.monotonic()
-        result = drive(base, token, args.clients, args.seconds)
+        result = drive(base, tokens, args.clients, args.seconds)
         window = time.monotonic() - started
         cpu_after, db_after, sql_after = group_cpu(process.pid), database_figures(pg, database), statements(base)
     done = max(result["completions"], 1)
     server_cpu = sum(cpu_after.get(pid, 0) - ticks for pid, ticks in cpu_before.items())
     server_cpu += sum(ticks for pid, ticks in cpu_after.items() if pid not in cpu_before)
     pg_cpu = sum(ticks - db_before["cpu"].get(pid, 0) for pid, ticks in db_after["cpu"].items())
-    return {"name": name, "window": window, **result,
+    return {"name": name, "window": window, "load": os.getloadavg()[0], **result,
             "server_ms": server_cpu / CLOCK_TICKS * 1000 / done, "pg_ms": pg_cpu / CLOCK_TICKS * 1000 / done,
             "sql": (sql_after - sql_before) / done, "rows": (db_after["rows"] - db_before["rows"]) / done}
 
@@ -277,7 +285,7 @@ def first_pages(base: str, token: str, rounds: int) -> list[list[str]]:
     client = Client(base, token)
     cookie = {"Cookie": signed_in_cookie(client)}
     pages = (("GET /api/v1/tasks (100 rows)", "/api/v1/tasks", client.headers),
-             ("web inbox list, My queues (200 rows)", "/inbox/list?view=queues", cookie),
+             ("web inbox list, My queues (50 rows)", "/inbox/list?view=queues", cookie),
              ("web inbox list, Mine", "/inbox/list?view=mine", cookie),
              ("web inbox page, My queues", "/inbox?view=queues", cookie))
     rows = []
@@ -318,14 +326,17 @@ def explain_first_page(url: str) -> tuple[str, str]:
 def report(phases: list[dict], raw: float, args) -> None:
     print(f"\n{args.clients} clients, {args.seconds:.0f} s per server, PostgreSQL; each client loops "
           "GET /api/v1/tasks -> claim -> complete")
-    header = ["server", "completions/s", "server CPU ms", "PG CPU ms", "SQL", "PG rows", "raw steps/s ÷ this"]
+    header = ["server", "completions/s", "server CPU ms", "PG CPU ms", "SQL", "PG rows", "raw steps/s ÷ this",
+              "load"]
     rows = []
     for p in phases:
         rate = p["completions"] / p["window"]
         rows.append([p["name"], f"{rate:.1f}", f"{p['server_ms']:.1f}", f"{p['pg_ms']:.1f}", f"{p['sql']:.1f}",
-                     f"{p['rows']:.0f}", f"{raw / rate:.0f}×" if rate else "-"])
+                     f"{p['rows']:.0f}", f"{raw / rate:.0f}×" if rate else "-", f"{p['load']:.1f}"])
     print(table(header, rows))
-    print("(CPU, SQL and PG rows are per completion; a completion also paid for its list and claim requests)")
+    print("(CPU, SQL and PG rows are per completion; a completion also paid for its list and claim requests;\n"
+          " load: the machine's 1-minute load average at the end of the window, against its "
+          f"{os.cpu_count()} cores)")
     before, after = (p["completions"] / p["window"] for p in phases)
     print(f"production server / Werkzeug: {after / before:.2f}× the completions per second" if before else "")
     print(f"raw SpiffWorkflow, same diagram, this run: {raw:,.0f} steps/s")
@@ -356,14 +367,15 @@ def main() -> None:
     expect(make_url(args.database).get_backend_name() == "postgresql", "--database is a PostgreSQL URL")
     expect(0 < args.seconds <= 600 and 0 < args.clients <= 256, "a bounded run: --seconds 1-600, --clients 1-256")
     instance = Path(tempfile.mkdtemp(prefix="keydesk-load-"))
-    token = prepare(args.database, instance / "setup")
+    tokens = prepare(args.database, instance / "setup", args.clients)
+    token = tokens[0]
     pg = create_engine(make_url(args.database).set(database="postgres"))
     with live_server(args.database, instance / "fill", args.workers) as (base, _):
         started = time.perf_counter()
         fill(base, token, args.tickets)
         print(f"started {args.tickets} faults over HTTP in {time.perf_counter() - started:.0f} s")
-    phases = [phase("Werkzeug, 1 process (before)", args.database, token, instance / "werkzeug", None, args, pg),
-              phase(f"gunicorn, {args.workers} workers", args.database, token, instance / "gunicorn",
+    phases = [phase("Werkzeug, 1 process (before)", args.database, tokens, instance / "werkzeug", None, args, pg),
+              phase(f"gunicorn, {args.workers} workers", args.database, tokens, instance / "gunicorn",
                     args.workers, args, pg)]
     raw = raw_steps_per_second()
     report(phases, raw, args)
