@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/python bench/notifications.py
 	$(BIN)/python bench/branches.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache node_modules $(CATALOG).mo web/static/build

@@ -1,4 +1,8 @@
-"""KeyDesk's entry point: `python run.py` serves the web app and the scheduler on http://127.0.0.1:5000."""
+"""KeyDesk's entry point: `python run.py` serves the web app and the scheduler on http://127.0.0.1:5000.
+
+`python run.py serve --workers N` is the production server (gunicorn, N processes, no scheduler inside):
+run `python run.py worker` processes beside it.
+"""
 
 import argparse
 import sys
@@ -12,7 +16,7 @@ from engine import deployments, scheduler, users
 from engine.db import db
 from engine.errors import EngineError
 from engine.forms import files as form_files
-from web import create_app
+from web import create_app, instance_path, production
 
 
 def init_db(app) -> None:
@@ -39,6 +43,18 @@ def serve(app, host: str, port: int, with_scheduler: bool = True) -> None:
         scheduler.start(app)
     print(f"KeyDesk on http://{host}:{port}  (demo users: agent, manager, tech, supervisor, admin; password demo)")
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def serve_production(host: str, port: int, workers: int, threads: int) -> int:
+    """gunicorn with `workers` processes of `threads` threads; the schema is upgraded once, before they fork."""
+    production.prepare_metrics_dir(instance_path())
+    app = create_app()
+    init_db(app)
+    with app.app_context():
+        db.engine.dispose()  # the workers build their own pools: no connection may cross the fork
+    print(f"KeyDesk on http://{host}:{port} with {workers} web workers; run `run.py worker` for the scheduler")
+    production.Server(create_app, host, port, workers, threads).run()
+    return 0
 
 
 def worker(app) -> None:
@@ -85,6 +101,12 @@ def token(app, username: str) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run.py", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -94,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host", default=argparse.SUPPRESS)
     serve_cmd.add_argument("--port", type=int, default=argparse.SUPPRESS)
     serve_cmd.add_argument("--no-scheduler", action="store_true", help="web only; run `worker` processes instead")
+    serve_cmd.add_argument("--workers", type=_at_least_one, default=None, metavar="N",
+                           help="production: gunicorn with N web processes and no scheduler (run `worker`)")
+    serve_cmd.add_argument("--threads", type=_at_least_one, default=4, metavar="T",
+                           help="threads per web process with --workers (default 4)")
     commands.add_parser("worker", help="run the scheduler alone (timers, SLA clocks)")
     commands.add_parser("init-db", help="create or upgrade the database schema")
     commands.add_parser("demo", help="load the demo users, customers and shipped processes")
@@ -104,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     token_cmd = commands.add_parser("token", help="print a new API token for a user")
     token_cmd.add_argument("username")
     args = parser.parse_args(argv)
+    if args.command == "serve" and args.workers:
+        return serve_production(args.host, args.port, args.workers, args.threads)
 
     app = create_app()
     match args.command:

@@ -7,7 +7,7 @@ the test client, then each page is requested ``--rounds`` times (after two warm-
 Reading the figures
     p50/p95     median and 95th percentile of one request in ms, rendering included.
     SQL         statements one request sends. The list is one query plus the counts query whatever the
-                number of rows (200 shown at most), so this must not grow with --tickets.
+                number of rows (the first 50 shown), so this must not grow with --tickets.
 """
 
 import argparse

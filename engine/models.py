@@ -24,6 +24,7 @@ PRIORITIES = ("low", "normal", "high", "urgent")
 TICKET_STATES = ("open", "closed", "cancelled")
 TASK_STATES = ("open", "claimed", "completed", "cancelled")
 ACTIVE_TASK_STATES = ("open", "claimed")  # still waiting for a person
+ACTIVE_TASKS_SQL = "state IN ('open', 'claimed')"  # the same, as the inbox index's predicate
 TIERS = ("A+", "A", "B", "C")
 CREDIT_LEVELS = ("red", "grey", "black")
 MEMBER_CARDS = ("diamond", "emerald", "sapphire")
@@ -278,6 +279,9 @@ class HumanTask(db.Model):
     __table_args__ = (
         Index("ix_human_tasks_queue", "state", "role", "due_at"),
         Index("ix_human_tasks_assignee", "assignee_id", "state"),
+        # The inbox's due-time order over the tasks still waiting for a person (engine.inbox.BY_DUE).
+        Index("ix_human_tasks_active_due", "due_at", "id", postgresql_where=text(ACTIVE_TASKS_SQL),
+              sqlite_where=text(ACTIVE_TASKS_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

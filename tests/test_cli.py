@@ -70,10 +70,22 @@ def test_deploy_takes_the_decision_tables_given_with_a_diagram(env, capsys):
     (["serve", "--port", "5001"], ("serve", True)),
     (["serve", "--no-scheduler"], ("serve", False)),
     (["worker"], ("worker", None)),
+    (["serve", "--workers", "3"], ("production", (3, 4))),
+    (["serve", "--workers", "2", "--threads", "8", "--port", "5002"], ("production", (2, 8))),
 ])
 def test_serve_and_worker_choose_what_runs(env, monkeypatch, argv, called):
     seen = []
     monkeypatch.setattr(run, "serve", lambda app, host, port, with_scheduler: seen.append(("serve", with_scheduler)))
     monkeypatch.setattr(run, "worker", lambda app: seen.append(("worker", None)))
+    monkeypatch.setattr(run, "serve_production",
+                        lambda host, port, workers, threads: seen.append(("production", (workers, threads))) or 0)
     assert run.main(argv) == 0
     assert seen == [called]
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "two"])
+def test_serve_refuses_a_number_of_workers_below_one(env, capsys, workers):
+    with pytest.raises(SystemExit) as done:
+        run.main(["serve", "--workers", workers])
+    assert done.value.code == 2
+    assert f"--workers: must be a whole number of 1 or more, not '{workers}'" in capsys.readouterr().err

@@ -18,8 +18,13 @@ migrate = Migrate()
 login_manager = LoginManager()
 
 
+def instance_path() -> Path:
+    """The installation's own folder: its SQLite database, secret key and metrics files."""
+    return Path(os.environ.get("KEYDESK_INSTANCE", ROOT / "instance"))
+
+
 def create_app(overrides: dict | None = None) -> Flask:
-    instance = Path(os.environ.get("KEYDESK_INSTANCE", ROOT / "instance"))
+    instance = instance_path()
     app = Flask(__name__, instance_path=str(instance))
     instance.mkdir(parents=True, exist_ok=True)
     app.config.update(
@@ -52,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         health,
         i18n,
         inbox_pages,
+        metrics,
         modeler_pages,
         new_ticket,
         notification_pages,
@@ -64,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     i18n.init_app(app)
     security.init_app(app)
+    metrics.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
                    notification_pages, customer_pages, modeler_pages, report_pages):

@@ -14,6 +14,8 @@ from web.security import staff_blueprint
 
 blueprint = staff_blueprint("inbox", __name__)
 FILTERS = ("view", "channel", "process", "task", "customer", "sla", "sort")
+PAGE_ROWS = 50  # rows the list shows first; "Show more" adds as many again, up to MAX_ROWS
+MAX_ROWS = 500
 
 
 def _args() -> dict[str, str]:
@@ -29,10 +31,18 @@ def _panel_context(args: dict[str, str]) -> dict:
     if args["view"] == "team" and not current_user.has_role(*inbox.TEAM_ROLES):
         raise Forbidden(_("The team view is for supervisors."))
     query = {key: value for key, value in args.items() if key != "view"}
+    shown = _shown()
     rows = inbox.inbox(current_user, view=args["view"], **{k: v or None for k, v in query.items() if k != "sort"},
-                       sort=args.get("sort", "due"))
+                       sort=args.get("sort", "due"), limit=shown + 1)  # one more tells whether there are more
     people = inbox.people_by_role({row.task.role for row in rows}) if args["view"] == "team" else {}
-    return {"rows": rows, "args": args, "counts": inbox.counts(current_user), "now": clock.now(), "people": people}
+    return {"rows": rows[:shown], "more": len(rows) > shown, "shown": shown, "page_rows": PAGE_ROWS, "args": args,
+            "counts": inbox.counts(current_user), "count_cap": inbox.COUNT_CAP, "now": clock.now(), "people": people}
+
+
+def _shown() -> int:
+    """How many rows to show: PAGE_ROWS, or what "Show more" asked for (a whole number up to MAX_ROWS)."""
+    asked = request.values.get("shown", "")
+    return min(int(asked), MAX_ROWS) if asked.isdigit() and int(asked) > PAGE_ROWS else PAGE_ROWS
 
 
 @blueprint.get("/")

@@ -1,0 +1,398 @@
+"""Completions per second through a real socket: the production server against the Werkzeug one, in one run.
+
+What it does, on PostgreSQL (``--database``, wiped first):
+1. fills the database: the demo data, then ``--tickets`` red-channel faults started over HTTP, each waiting on
+   the agent's "Accept the fault";
+2. for each server in turn, the *before* one (``run.py serve --no-scheduler``: Werkzeug, one process) and the
+   production one (``run.py serve --workers N``: gunicorn), drives ``--clients`` concurrent HTTP clients
+   over loopback for ``--seconds``, each signed in as an agent of its own (colleagues of the demo agent).
+   Each client loops: GET /api/v1/tasks?limit=20 -> claim one of them at random -> complete it. Two
+   clients picking the same task is a 409 on the claim, as in real life;
+3. runs the same diagram in raw SpiffWorkflow in this process (bench/engine.py's raw lifecycle): steps/s;
+4. tops the open tasks up to ``--inbox-tasks`` (100,000) with SQL and times the first page of
+   GET /api/v1/tasks and of the web inbox list on the production server, with EXPLAIN of the query.
+
+Reading the figures
+    completions/s   successful completes divided by the window.
+    p50/p95/p99     latency of one request of that kind in ms, as the client saw it.
+    409             requests of that kind refused because another client was faster.
+    server CPU      user+system CPU of the server's processes (master and workers) in the window, per completion.
+    PG CPU          the same for the PostgreSQL backends serving this database (by pid, from /proc).
+    SQL             statements the server sent (keydesk_sql_statements_total of /metrics) per completion.
+    PG rows         rows PostgreSQL read for this database (pg_stat_database tup_returned + tup_fetched) per
+                    completion; it counts index entries and heap rows a statement visited.
+    raw steps/s     SpiffWorkflow alone: one step = running one manual task and the engine steps after it.
+    ratio           raw steps/s divided by completions/s: how many times slower a step is behind HTTP.
+    load            the machine's 1-minute load average when the window closed: above the number of cores,
+                    other work was competing for them and the figures are not the server's own.
+
+The clients, the servers and PostgreSQL share the machine's cores: the client threads' own CPU is part of the
+picture. Figures move with the machine and whatever else runs on it: compare the rows of one run.
+Nothing is asserted on time; the run stops if a request gives an unexpected answer.
+
+    .venv/bin/python bench/load.py                                  # 2 workers, 16 clients, 30 s each
+    .venv/bin/python bench/load.py --workers 4 --clients 32 --seconds 60 --inbox-tasks 0
+"""
+
+import common  # noqa: F401  (first: it puts the project root on the import path)  # isort: skip
+from common import ROOT, expect, pct, table  # isort: skip
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import re  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections import defaultdict  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+import run  # noqa: E402
+from engine import inbox, users  # noqa: E402
+from engine.db import db  # noqa: E402
+from tests.live_server import live_server  # noqa: E402
+from web import create_app  # noqa: E402
+
+SCRAPE_TOKEN = "bench-load"
+REPORT = {"service": "leased_line", "description": "Link down at the port office"}
+ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "customer_answered": True}
+KINDS = ("list", "claim", "complete")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class Client:
+    """One HTTP/1.1 connection per request over loopback, as a simple API client makes them."""
+
+    def __init__(self, base: str, token: str):
+        self.host, self.port = urlsplit(base).hostname, urlsplit(base).port
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(self, method: str, path: str, body: dict | None = None,
+             headers: dict | None = None) -> tuple[int, bytes, float, dict]:
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        started = time.perf_counter()
+        try:
+            connection.request(method, path, body=json.dumps(body) if body is not None else None,
+                               headers=headers if headers is not None else self.headers)
+            response = connection.getresponse()
+            payload = response.read()
+            return response.status, payload, time.perf_counter() - started, dict(response.getheaders())
+        finally:
+            connection.close()
+
+
+# --- the database --------------------------------------------------------------------------------------------------
+
+def prepare(url: str, instance: Path, agents: int) -> list[str]:
+    """Empty the database, upgrade it and load the demo data as an operator would, add `agents` colleagues of the
+    demo agent (same roles and branch); returns one API token per agent, the demo agent's first."""
+    parsed = make_url(url)
+    server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    server.dispose()
+    os.environ.update(DATABASE_URL=url, KEYDESK_INSTANCE=str(instance))
+    expect(run.main(["demo"]) == 0, "the demo data loads")
+    app = create_app()
+    with app.app_context():
+        agent = users.by_username("agent")
+        people = [agent] + [users.create_user(f"agent{i}", "demo", sorted(agent.role_names), f"Agent {i}",
+                                              branch=agent.branch) for i in range(1, agents)]
+        db.session.commit()
+        tokens = [users.issue_token(person) for person in people]
+        db.engine.dispose()
+    return tokens
+
+
+def fill(base: str, token: str, tickets: int) -> None:
+    """Start the faults over HTTP, 8 at a time."""
+    client = Client(base, token)
+    body = {"process": "red_fault", "title": "Leased line down", "customer_id": 1, "data": REPORT}
+
+    def start(_):
+        status, payload, _, _ = client.call("POST", "/api/v1/tickets", body)
+        expect(status == 201, f"a ticket starts: {status} {payload[:200]!r}")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(start, range(tickets)))
+
+
+def database_figures(engine, database: str) -> dict:
+    """pg_stat_database's rows read for the database, and the CPU ticks of its backends (by pid)."""
+    time.sleep(1.2)  # backends flush their statistics at most once a second
+    with engine.connect() as conn:
+        rows = conn.scalar(text("SELECT tup_returned + tup_fetched FROM pg_stat_database WHERE datname = :d"),
+                           {"d": database})
+        pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+                            {"d": database}).all()
+    return {"rows": rows, "cpu": {pid: cpu_ticks(pid) for pid in pids}}
+
+
+def cpu_ticks(pid: int) -> int:
+    """user + system CPU of one process in clock ticks (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def group_cpu(pgid: int) -> dict[int, int]:
+    """CPU ticks of every process of the server's process group (gunicorn's master and workers)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                found[int(entry.name)] = int(fields[11]) + int(fields[12])
+    return found
+
+
+def statements(base: str) -> float:
+    status, payload, _, _ = Client(base, SCRAPE_TOKEN).call("GET", "/metrics")
+    expect(status == 200, f"/metrics answers: {status}")
+    return sum(s.value for family in text_string_to_metric_families(payload.decode()) for s in family.samples
+               if s.name == "keydesk_sql_statements_total")
+
+
+# --- one load phase ------------------------------------------------------------------------------------------------
+
+def drive(base: str, tokens: list[str], clients: int, seconds: float) -> dict:
+    """`clients` threads, each as an agent of its own, loop list -> claim -> complete until the window closes."""
+    latencies: dict[str, list[float]] = defaultdict(list)
+    conflicts: dict[str, int] = defaultdict(int)
+    counts = {"completions": 0, "empty": 0}
+    lock = threading.Lock()
+    until = time.monotonic() + seconds
+
+    def loop(seed: int) -> None:
+        client, pick = Client(base, tokens[seed % len(tokens)]), random.Random(seed)
+        while time.monotonic() < until:
+            status, payload, took, _ = client.call("GET", "/api/v1/tasks?limit=20")
+            expect(status == 200, f"list: {status}")
+            tasks = [t["id"] for t in json.loads(payload)["tasks"] if t["state"] == "open"]
+            record("list", status, took)
+            if not tasks:
+                with lock:
+                    counts["empty"] += 1
+                continue
+            task_id = pick.choice(tasks)
+            status, payload, took, _ = client.call("POST", f"/api/v1/tasks/{task_id}/claim")
+            record("claim", status, took)
+            if status != 200:
+                continue
+            status, payload, took, _ = client.call("POST", f"/api/v1/tasks/{task_id}/complete", {"data": ACCEPT})
+            record("complete", status, took)
+            if status == 200:
+                with lock:
+                    counts["completions"] += 1
+
+    def record(kind: str, status: int, took: float) -> None:
+        expect(status in (200, 409), f"{kind}: unexpected status {status}")
+        with lock:
+            latencies[kind].append(took * 1000)
+            conflicts[kind] += status == 409
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(loop, range(clients)))
+    return {"latencies": latencies, "conflicts": conflicts, **counts}
+
+
+def phase(name: str, url: str, tokens: list[str], instance: Path, workers: int | None, args, pg) -> dict:
+    database = make_url(url).database
+    env = {"KEYDESK_METRICS_TOKEN": SCRAPE_TOKEN}
+    with live_server(url, instance, workers, env=env) as (base, process):
+        drive(base, tokens, 2, 2)  # warm up: imports, pools, caches
+        sql_before, db_before, cpu_before = statements(base), database_figures(pg, database), group_cpu(process.pid)
+        started = time.monotonic()
+        result = drive(base, tokens, args.clients, args.seconds)
+        window = time.monotonic() - started
+        cpu_after, db_after, sql_after = group_cpu(process.pid), database_figures(pg, database), statements(base)
+    done = max(result["completions"], 1)
+    server_cpu = sum(cpu_after.get(pid, 0) - ticks for pid, ticks in cpu_before.items())
+    server_cpu += sum(ticks for pid, ticks in cpu_after.items() if pid not in cpu_before)
+    pg_cpu = sum(ticks - db_before["cpu"].get(pid, 0) for pid, ticks in db_after["cpu"].items())
+    return {"name": name, "window": window, "load": os.getloadavg()[0], **result,
+            "server_ms": server_cpu / CLOCK_TICKS * 1000 / done, "pg_ms": pg_cpu / CLOCK_TICKS * 1000 / done,
+            "sql": (sql_after - sql_before) / done, "rows": (db_after["rows"] - db_before["rows"]) / done}
+
+
+# --- raw SpiffWorkflow ---------------------------------------------------------------------------------------------
+
+def raw_steps_per_second(seconds: float = 5) -> float:
+    """bench/engine.py's raw lifecycle of the same diagram, repeated for `seconds`: 7 steps each."""
+    spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "bench" / "engine.py")
+    bench_engine = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_engine)
+    specs = bench_engine.raw_specs()
+    bench_engine.raw_lifecycle(specs, [])  # warm up
+    laps: list[float] = []
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        bench_engine.raw_lifecycle(specs, laps)
+    return len(laps) / (time.perf_counter() - started)
+
+
+# --- the inbox at 100,000 open tasks -------------------------------------------------------------------------------
+
+def top_up_open_tasks(pg_url: str, target: int) -> int:
+    """Add open agent tasks (one in ten without a due time) on the existing tickets until `target` are open."""
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        open_now = conn.scalar(text("SELECT count(*) FROM human_tasks WHERE state IN ('open', 'claimed')"))
+        conn.execute(text("""
+            INSERT INTO human_tasks (ticket_id, spiff_task_id, element_id, name, role, state, priority, created_at,
+                                     due_at)
+            SELECT t.id, gen_random_uuid()::text, 'accept_fault', 'Accept the fault', 'agent', 'open', 'normal',
+                   now(), CASE WHEN i % 10 = 0 THEN NULL ELSE now() + (i % 5000) * interval '1 minute' END
+            FROM generate_series(1, :n) AS i
+            JOIN tickets t ON t.id = (SELECT min(id) FROM tickets) + i % (SELECT count(*) FROM tickets)
+            """), {"n": max(target - open_now, 0)})
+        conn.execute(text("ANALYZE human_tasks"))
+        total = conn.scalar(text("SELECT count(*) FROM human_tasks WHERE state IN ('open', 'claimed')"))
+    engine.dispose()
+    return total
+
+
+def signed_in_cookie(client: Client) -> str:
+    status, page, _, headers = client.call("GET", "/login", headers={})
+    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+    form = f"username=agent&password=demo&csrf_token={csrf}"
+    connection = http.client.HTTPConnection(client.host, client.port, timeout=60)
+    connection.request("POST", "/login", body=form, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    response = connection.getresponse()
+    response.read()
+    expect(response.status == 302, f"the agent signs in: {response.status}")
+    return response.getheader("Set-Cookie").split(";", 1)[0]
+
+
+def first_pages(base: str, token: str, rounds: int) -> list[list[str]]:
+    client = Client(base, token)
+    cookie = {"Cookie": signed_in_cookie(client)}
+    pages = (("GET /api/v1/tasks (100 rows)", "/api/v1/tasks", client.headers),
+             ("web inbox list, My queues (50 rows)", "/inbox/list?view=queues", cookie),
+             ("web inbox list, Mine", "/inbox/list?view=mine", cookie),
+             ("web inbox page, My queues", "/inbox?view=queues", cookie))
+    rows = []
+    for name, path, headers in pages:
+        timings = []
+        for i in range(rounds + 2):
+            status, payload, took, _ = client.call("GET", path, headers=headers)
+            expect(status == 200, f"{path}: {status}")
+            if i >= 2:
+                timings.append(took * 1000)
+        rows.append([name, f"{pct(timings, 50):.1f}", f"{pct(timings, 95):.1f}", f"{len(payload) / 1024:.0f}"])
+    return rows
+
+
+def explain_first_page(url: str) -> tuple[str, str]:
+    """EXPLAIN ANALYZE of the API's first page as KeyDesk sends it, and of the same query in the old order."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        sent: list[tuple] = []
+        listener = lambda _c, _cur, sql, params, _ctx, _many: sent.append((sql, params))  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        inbox.tasks_for(users.by_username("agent"))
+        event.remove(db.engine, "before_cursor_execute", listener)
+        sql, params = next((s, p) for s, p in sent if "FROM human_tasks" in s and "ORDER BY" in s)
+        old = re.sub(r"ORDER BY .*? LIMIT", "ORDER BY human_tasks.due_at IS NULL, human_tasks.due_at, human_tasks.id "
+                                            "LIMIT", sql, flags=re.S)
+        plans = []
+        for query in (sql, old):
+            lines = db.session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {query}", params).scalars()
+            plans.append("\n".join(lines))
+        db.session.rollback()
+        db.engine.dispose()
+    return plans[0], plans[1]
+
+
+# --- printing ------------------------------------------------------------------------------------------------------
+
+def report(phases: list[dict], raw: float, args) -> None:
+    print(f"\n{args.clients} clients, {args.seconds:.0f} s per server, PostgreSQL; each client loops "
+          "GET /api/v1/tasks -> claim -> complete")
+    header = ["server", "completions/s", "server CPU ms", "PG CPU ms", "SQL", "PG rows", "raw steps/s ÷ this",
+              "load"]
+    rows = []
+    for p in phases:
+        rate = p["completions"] / p["window"]
+        rows.append([p["name"], f"{rate:.1f}", f"{p['server_ms']:.1f}", f"{p['pg_ms']:.1f}", f"{p['sql']:.1f}",
+                     f"{p['rows']:.0f}", f"{raw / rate:.0f}×" if rate else "-", f"{p['load']:.1f}"])
+    print(table(header, rows))
+    print("(CPU, SQL and PG rows are per completion; a completion also paid for its list and claim requests;\n"
+          " load: the machine's 1-minute load average at the end of the window, against its "
+          f"{os.cpu_count()} cores)")
+    before, after = (p["completions"] / p["window"] for p in phases)
+    print(f"production server / Werkzeug: {after / before:.2f}× the completions per second" if before else "")
+    print(f"raw SpiffWorkflow, same diagram, this run: {raw:,.0f} steps/s")
+    print()
+    lat_rows = []
+    for p in phases:
+        for kind in KINDS:
+            values = p["latencies"].get(kind) or [0.0]
+            lat_rows.append([f"{p['name']}: {kind}", str(len(p["latencies"].get(kind, []))),
+                             f"{pct(values, 50):.1f}", f"{pct(values, 95):.1f}", f"{pct(values, 99):.1f}",
+                             str(p["conflicts"].get(kind, 0))])
+    print(table(["request", "count", "p50 ms", "p95 ms", "p99 ms", "409"], lat_rows))
+    for p in phases:
+        if p["empty"]:
+            print(f"note: {p['name']} found an empty list {p['empty']} times (start more --tickets)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="postgresql+psycopg://postgres@127.0.0.1:5432/keydesk_load")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--tickets", type=int, default=3000)
+    parser.add_argument("--inbox-tasks", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=40, help="requests per inbox page")
+    args = parser.parse_args()
+    expect(make_url(args.database).get_backend_name() == "postgresql", "--database is a PostgreSQL URL")
+    expect(0 < args.seconds <= 600 and 0 < args.clients <= 256, "a bounded run: --seconds 1-600, --clients 1-256")
+    instance = Path(tempfile.mkdtemp(prefix="keydesk-load-"))
+    tokens = prepare(args.database, instance / "setup", args.clients)
+    token = tokens[0]
+    pg = create_engine(make_url(args.database).set(database="postgres"))
+    with live_server(args.database, instance / "fill", args.workers) as (base, _):
+        started = time.perf_counter()
+        fill(base, token, args.tickets)
+        print(f"started {args.tickets} faults over HTTP in {time.perf_counter() - started:.0f} s")
+    phases = [phase("Werkzeug, 1 process (before)", args.database, tokens, instance / "werkzeug", None, args, pg),
+              phase(f"gunicorn, {args.workers} workers", args.database, tokens, instance / "gunicorn",
+                    args.workers, args, pg)]
+    raw = raw_steps_per_second()
+    report(phases, raw, args)
+    if args.inbox_tasks:
+        total = top_up_open_tasks(args.database, args.inbox_tasks)
+        print(f"\ninbox first pages at {total:,} open tasks, {args.rounds} requests each, gunicorn "
+              f"{args.workers} workers, one client")
+        with live_server(args.database, instance / "inbox", args.workers) as (base, _):
+            rows = first_pages(base, token, args.rounds)
+        print(table(["page", "p50 ms", "p95 ms", "KB"], rows))
+        now, old = explain_first_page(args.database)
+        print("\nEXPLAIN ANALYZE of the first page of GET /api/v1/tasks (ORDER BY due_at NULLS LAST, id):")
+        print(now)
+        print("\nthe same query in the old order (ORDER BY due_at IS NULL, due_at, id), for comparison:")
+        print(old)
+    pg.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""`run.py serve --workers N` in a process of its own on a free loopback port: for the tests and bench/load.py."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def live_server(database_url: str, instance: Path, workers: int | None, env: dict | None = None,
+                deadline: float = 60):
+    """Start the server (gunicorn with `workers`, or the Werkzeug one with None), wait until it answers,
+    yield its base URL and process, stop it at the end. Its output goes to instance/server.log."""
+    instance.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    command = [sys.executable, str(ROOT / "run.py"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)] if workers else ["--no-scheduler"]
+    log = (instance / "server.log").open("wb")
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                               env={**os.environ, "DATABASE_URL": database_url, "KEYDESK_INSTANCE": str(instance),
+                                    **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, process, instance / "server.log", deadline)
+        yield base, process
+    finally:
+        _stop(process)
+        log.close()
+
+
+def _wait_until_up(base: str, process: subprocess.Popen, log: Path, deadline: float) -> None:
+    until = time.monotonic() + deadline
+    while time.monotonic() < until:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2)
+            return
+        except urllib.error.HTTPError:  # a 503 (no scheduler yet) is an answer: the server is up
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"the server did not answer within {deadline} s:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's own process group (gunicorn stops its workers), SIGKILL if it lingers."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)

@@ -1,0 +1,65 @@
+"""The production web server: gunicorn, pre-forking N worker processes that each build their own app.
+
+gunicorn is well kept, forks its workers from one master (a crashed or hung worker is replaced, a
+HUP reloads them one by one) and is the server prometheus-client's multi-process mode documents:
+each worker writes its metrics to files in PROMETHEUS_MULTIPROC_DIR, the master marks a dead
+worker's files, and any worker answers /metrics with the sum of all of them. The workers never run
+the scheduler: `run.py worker` processes do.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+# Who asked, what, the answer, its size and how long it took in ms (%(M)s), then the browser.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+
+def prepare_metrics_dir(instance: Path) -> Path:
+    """An empty PROMETHEUS_MULTIPROC_DIR (the operator's, or instance/prometheus), set in the environment.
+
+    It must be set before prometheus_client is first imported, and emptied at each start: files of an
+    earlier run would add its counts to this one's.
+    """
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or instance / "prometheus")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return folder
+
+
+def _child_exit(_server, worker) -> None:
+    # Imported here: prometheus_client picks its multi-process mode when first imported, which must be
+    # after prepare_metrics_dir has set the folder.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+class Server(BaseApplication):
+    """gunicorn run from our own command line: `run.py serve --workers N` builds one app per worker."""
+
+    def __init__(self, app_factory, host: str, port: int, workers: int, threads: int):
+        self.app_factory = app_factory
+        self.options = {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "gthread",  # threads overlap the waits on PostgreSQL within one worker
+            "threads": threads,
+            "accesslog": "-",
+            "errorlog": "-",
+            "access_log_format": ACCESS_LOG_FORMAT,
+            "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+            "control_socket_disable": True,  # one fixed socket path per user: two servers would share it
+            "child_exit": _child_exit,
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            self.cfg.set(name, value)
+
+    def load(self):
+        return self.app_factory()
