@@ -84,8 +84,8 @@ def commit_import(import_id: int):
                     type: array
                     items: {type: object, properties: {username: {type: string}, password: {type: string}}}
         404: {$ref: '#/components/responses/Error'}
-        409: {description: committed already, or a record changed since the preview (preview again)}
-        422: {description: the preview has problems, listed as in the dry run}
+        409: {description: "committed already, or a record changed since the preview (preview again)"}
+        422: {description: "the preview has problems, listed as in the dry run"}
     """
     return batches.commit(g.actor, import_id)
 
