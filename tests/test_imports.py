@@ -263,3 +263,31 @@ def test_templates_import_back_as_an_empty_file(api, fmt, lang, first):
 def test_imports_are_in_the_openapi_description(api):
     paths = api("get", "/openapi.json").json["paths"]
     assert {"/imports/{kind}", "/imports/{import_id}/commit", "/imports/{kind}/template"} <= set(paths)
+
+
+@pytest.mark.parametrize("kind, total", [("customers", 7), ("contracts", 5), ("users", 13), ("branches", 4)])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_imports_back_unchanged(api, kind, total, fmt):
+    exported = api("get", f"/imports/{kind}/export?format={fmt}&lang=zh", "admin")
+    assert exported.status_code == 200
+    preview = upload(api, kind, exported.data, name=f"{kind}.{fmt}")
+    assert preview.json["problems"] == [], preview.json["problems"][:3]
+    assert preview.json["summary"] == {"new": 0, "changed": 0, "unchanged": total}
+
+
+def test_round_trip_export_edit_import_then_reimport_changes_nothing(api):
+    exported = api("get", "/imports/customers/export", "pudong").data.decode("utf-8-sig")
+    lines = exported.splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == ["G0001", "G0003", "P0002"]  # only Pudong's
+    assert "'+8613911110001" in exported  # the formula guard a spreadsheet needs
+    edited = "\n".join([lines[0], lines[1].replace("Shanghai Port Logistics Group", "Shanghai Port Group"),
+                        *lines[2:]]).encode()
+    preview = upload(api, "customers", edited, username="pudong", name="pudong.csv")
+    assert preview.json["summary"] == {"new": 0, "changed": 1, "unchanged": 2}
+    assert commit(api, preview, "pudong").status_code == 200
+    assert history("G0001")[-1] == ("name", "Shanghai Port Logistics Group", "Shanghai Port Group", "import pudong.csv")
+    again = upload(api, "customers", edited, username="pudong", name="pudong.csv")
+    assert again.json["summary"] == {"new": 0, "changed": 0, "unchanged": 3}
+    before = len(history("G0001"))
+    assert commit(api, again, "pudong").status_code == 200
+    assert len(history("G0001")) == before

@@ -4,12 +4,13 @@ Admins import branches, users, customers and contracts; other staff customers an
 their branches (engine.imports.batches checks it, as for the API and the command line).
 """
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.errors import Conflict, InvalidInput
-from engine.imports import batches, templates
+from engine.imports import batches
+from web import import_files
 from web.api.imports import uploaded
 from web.i18n import is_zh
 from web.security import staff_blueprint
@@ -64,6 +65,11 @@ def commit(import_id: int):
 @blueprint.get("/imports/<kind>/template.<fmt>")
 def template(kind: str, fmt: str):
     module = batches.kind_of(current_user, kind)
-    body = templates.template(module.COLUMNS, fmt, "zh" if is_zh() else "en")
-    return Response(body, mimetype=templates.FORMATS[fmt],
-                    headers={"Content-Disposition": f"attachment; filename={kind}-template.{fmt}"})
+    return import_files.download(module.COLUMNS, [], fmt, "zh" if is_zh() else "en", f"{kind}-template")
+
+
+@blueprint.get("/imports/<kind>/export.<fmt>")
+def export(kind: str, fmt: str):
+    module = batches.kind_of(current_user, kind)
+    rows = batches.export(current_user, kind)
+    return import_files.download(module.COLUMNS, rows, fmt, "zh" if is_zh() else "en", kind)

@@ -1,6 +1,6 @@
 """Importing branches (admins only): a branch's parent is named by code, already there or in an earlier row."""
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, case, insert, select, update
 from sqlalchemy.orm import aliased
 
 from engine import fields
@@ -16,6 +16,7 @@ COLUMNS = (Column("code", "机构编码", required=True), Column("name", "机构
            Column("level", "级别", required=True), Column("parent", "上级机构"))
 KEY = "code"
 ADMIN_ONLY = True
+LEVEL_ORDER = {level: rank for rank, level in enumerate(BRANCH_LEVELS)}
 
 
 def states(keys: list[str]) -> dict[str, dict]:
@@ -23,6 +24,15 @@ def states(keys: list[str]) -> dict[str, dict]:
     query = (select(Branch.id, Branch.code, Branch.name, Branch.level, parent.code.label("parent"))
              .outerjoin(parent, Branch.parent_id == parent.id).where(Branch.code.in_(keys)))
     return {row.code: row._asdict() for row in db.session.execute(query)}
+
+
+def listed(scope: Scope) -> Select:
+    """Headquarters first, then provinces, then cities: a file in this order imports into an empty database."""
+    return select(Branch.code).order_by(case(LEVEL_ORDER, value=Branch.level), Branch.code)
+
+
+def cells(state: dict) -> list:
+    return checks.cells(COLUMNS, state)
 
 
 def check(scope: Scope, values: dict[str, str], state: dict | None) -> Row:

@@ -38,6 +38,10 @@ def changed(clean: dict, state: dict) -> dict:
     return {key: (state.get(key), new) for key, new in clean.items() if state.get(key) != new}
 
 
+def cells(columns: tuple, state: dict) -> list:
+    """A record as an export row: its state's value under each column."""
+    return [state.get(column.key) for column in columns]
+
 def code(limit: int):
     """A record's key: required text without spaces around it."""
     return fields.text(required=True, limit=limit)

@@ -1,8 +1,8 @@
 """Importing contracts: each names its customer by code; a changed contract is updated with the customer's history."""
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 
-from engine import contracts, fields
+from engine import branches, contracts, fields
 from engine.db import db
 from engine.imports import checks
 from engine.imports.checks import Row, code
@@ -27,6 +27,15 @@ def states(keys: list[str]) -> dict[str, dict]:
     return {row.number: {**row._asdict(), **{key: _text(getattr(row, key)) for key in
                                              ("start_date", "end_date", "amount")}}
             for row in db.session.execute(query)}
+
+
+def listed(scope: Scope) -> Select:
+    return (select(Contract.number).join(Customer, Contract.customer_id == Customer.id)
+            .where(branches.within(scope.branch_ids, Customer.branch_id)).order_by(Contract.number))
+
+
+def cells(state: dict) -> list:
+    return checks.cells(COLUMNS, state)
 
 
 def _text(value) -> str | None:

@@ -5,7 +5,7 @@ row per changed field, as engine.customers.apply records them), so a large file 
 session full of ORM objects.
 """
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import aliased
 
 from engine import branches, customers, fields
@@ -47,6 +47,17 @@ def states(keys: list[str]) -> dict[str, dict]:
         by_id[contact.customer_id]["contacts"].setdefault(
             contact.name, {"id": contact.id, "phone": contact.phone, "email": contact.email})
     return found
+
+
+def listed(scope: Scope) -> Select:
+    return select(Customer.code).where(branches.within(scope.branch_ids, Customer.branch_id)).order_by(Customer.code)
+
+
+def cells(state: dict) -> list:
+    """The record with its first active contact, as the import reads it."""
+    name, contact = next(iter(state["contacts"].items()), (None, {}))
+    extra = {"contact_name": name, "contact_phone": contact.get("phone"), "contact_email": contact.get("email")}
+    return checks.cells(COLUMNS, {**state, **extra})
 
 
 def check(scope: Scope, values: dict[str, str], state: dict | None) -> Row:

@@ -3,7 +3,7 @@
 import re
 import secrets
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import aliased
 
 from engine import fields, users
@@ -37,6 +37,14 @@ def states(keys: list[str]) -> dict[str, dict]:
     for state in found.values():
         state["roles"] = " ".join(state["roles"])
     return found
+
+
+def listed(scope: Scope) -> Select:
+    return select(User.username).order_by(User.username)
+
+
+def cells(state: dict) -> list:
+    return checks.cells(COLUMNS, state)
 
 
 def check(scope: Scope, values: dict[str, str], state: dict | None) -> Row:

@@ -4,11 +4,12 @@ A file is limited to 20 MB (a larger body answers 413). Branches and users are f
 staff import customers and contracts within their branches.
 """
 
-from flask import Response, g, request
+from flask import g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from engine.errors import InvalidInput
-from engine.imports import batches, files, templates
+from engine.imports import batches, files
+from web import import_files
 from web.api import blueprint
 
 BODY_LIMIT = files.MAX_BYTES + 64 * 1024  # the file plus the multipart envelope around it
@@ -102,10 +103,32 @@ def import_template(kind: str):
         - {in: query, name: lang, schema: {type: string, enum: [en, zh], default: en}}
       responses:
         200: {description: the template file}
+        403: {$ref: '#/components/responses/Error'}
         404: {$ref: '#/components/responses/Error'}
     """
     module = batches.kind_of(g.actor, kind)
-    fmt, lang = request.args.get("format", "csv"), request.args.get("lang", "en")
-    body = templates.template(module.COLUMNS, fmt, lang)
-    return Response(body, mimetype=templates.FORMATS[fmt],
-                    headers={"Content-Disposition": f"attachment; filename={kind}-template.{fmt}"})
+    return import_files.download(module.COLUMNS, [], *_format(), f"{kind}-template")
+
+
+@blueprint.get("/imports/<kind>/export")
+def import_export(kind: str):
+    """The caller's records of the kind (customers and contracts within their branches) as an import file.
+    ---
+    get:
+      tags: [imports]
+      description: "Edit it in a spreadsheet and import it back: unchanged rows change nothing."
+      parameters:
+        - {in: path, name: kind, required: true, schema: {type: string, enum: [branches, users, customers, contracts]}}
+        - {in: query, name: format, schema: {type: string, enum: [csv, xlsx], default: csv}}
+        - {in: query, name: lang, schema: {type: string, enum: [en, zh], default: en}}
+      responses:
+        200: {description: the file}
+        403: {$ref: '#/components/responses/Error'}
+        404: {$ref: '#/components/responses/Error'}
+    """
+    module = batches.kind_of(g.actor, kind)
+    return import_files.download(module.COLUMNS, batches.export(g.actor, kind), *_format(), kind)
+
+
+def _format() -> tuple[str, str]:
+    return request.args.get("format", "csv"), request.args.get("lang", "en")
