@@ -291,3 +291,18 @@ def test_round_trip_export_edit_import_then_reimport_changes_nothing(api):
     before = len(history("G0001"))
     assert commit(api, again, "pudong").status_code == 200
     assert len(history("G0001")) == before
+
+
+def test_a_move_keeps_the_account_manager_only_where_they_see(api):
+    """Once pudong manages G0003, the customer cannot move to Minhang (which pudong does not see) without a new one."""
+    moved = upload(api, "customers", csv_bytes("code,name,kind,tier,branch,account_manager",
+                                               "G0003,Jiangnan Hospital Alliance,group,B,SH-PD,pudong"))
+    assert commit(api, moved).status_code == 200
+    away = upload(api, "customers", csv_bytes("code,name,kind,tier,branch",
+                                              "G0003,Jiangnan Hospital Alliance,group,B,SH-MH"))
+    assert problems(away) == [(2, "branch", "the account manager pudong: pudong does not see branch SH-MH")]
+
+
+def test_an_existing_branch_keeps_its_level(api):
+    preview = upload(api, "branches", csv_bytes("code,name,level,parent", "SH-PD,Pudong,province,HQ"))
+    assert [(row, column) for row, column, _ in problems(preview)] == [(2, "level")]

@@ -48,6 +48,9 @@ def check(scope: Scope, values: dict[str, str], state: dict | None) -> Row:
             row.fail("parent", parent, f"a {level} branch sits under " + (f"a {wanted} branch" if wanted else
                                                                           "no other branch"),
                      f"{level} 级机构的上级应为 " + (f"{wanted} 级机构" if wanted else "空"))
+    if state is not None and level and level != state["level"]:  # the branches under it would sit wrong
+        row.fail("level", level, f"branch {key} is a {state['level']} branch; its level cannot change",
+                 f"机构 {key} 为 {state['level']} 级，级别不能修改")
     if key and level and not row.problems and state is None:
         scope.branches[key] = Place(None, level)  # later rows may name it as their parent
     return row

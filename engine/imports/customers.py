@@ -71,6 +71,8 @@ def check(scope: Scope, values: dict[str, str], state: dict | None) -> Row:
     row.take("member_card", customers.FIELDS["member_card"], empty=None)
     branch = row.take("branch", lambda value: _branch(scope, value))
     row.take("account_manager", lambda value: _manager(scope, value, branch), empty=None)
+    if "account_manager" not in values and state and state["account_manager"] and branch:
+        _keeps_manager(scope, row, state["account_manager"], branch)
     contact = row.take("contact_name", fields.text(limit=128), empty=None)
     row.take("contact_phone", fields.phone)
     row.take("contact_email", fields.email)
@@ -104,6 +106,14 @@ def _manager(scope: Scope, username: str, branch: str | None) -> str:
     if place is not None and visible is not None and place.id not in visible:
         raise fields.Wrong(f"{username} does not see branch {branch}", f"{username} 看不到分支机构 {branch}")
     return username
+
+
+def _keeps_manager(scope: Scope, row: Row, username: str, branch: str) -> None:
+    """A customer moved to another branch keeps its account manager only if they see that branch."""
+    try:
+        _manager(scope, username, branch)
+    except fields.Wrong as err:
+        row.fail("branch", branch, f"the account manager {username}: {err}", f"客户经理 {username}：{err.message_zh}")
 
 
 def _known_user(scope: Scope, username: str) -> tuple[int, bool, set[int] | None] | None:
