@@ -27,7 +27,6 @@ COLUMNS = (
 KEY = "code"
 ADMIN_ONLY = False
 PROFILE = ("name", "kind", "tier", "industry", "branch", "account_manager", "credit_level", "member_card")
-COLUMN_OF = {"branch": "branch_id", "account_manager": "account_manager_id"}  # fields named as the history names them
 CONTACT = {"contact_phone": "phone", "contact_email": "email"}
 
 
@@ -144,40 +143,43 @@ NEW_DEFAULTS = {"industry": None, "account_manager": None, "credit_level": "red"
 
 def write(scope: Scope, rows: list, states: dict[str, dict], reason: str) -> list[dict]:
     """Create the new customers and update the changed ones, with one history row per field that changes."""
-    history: list[dict] = []
     new = [row for row in rows if row.action == "new"]
-    created = {}
-    if new:
-        profiles = [{"code": row.key, **_columns(scope, {**NEW_DEFAULTS, **row.values})} for row in new]
-        created = dict(db.session.execute(insert(Customer).returning(Customer.code, Customer.id), profiles).all())
-        history += [history_row(scope, created[row.key], "customer", None, row.key, reason) for row in new]
-    updates, contact_updates, new_contacts = [], [], []
-    for row in rows:
-        customer_id = created.get(row.key) or states[row.key]["id"]
-        diff = {} if row.action == "new" else differences(row.values, states[row.key])
-        profile = {key: diff[key] for key in PROFILE if key in diff}
+    ids = _insert_customers(scope, new)
+    history = [history_row(scope, ids[row.key], "customer", None, row.key, reason) for row in new]
+    contacts_to_add = [(ids[row.key], row.values) for row in new if row.values.get("contact_name")]
+    profile_updates, contact_updates = [], []
+    for row in (row for row in rows if row.action == "changed"):
+        state = states[row.key]
+        diff = differences(row.values, state)
+        profile = _columns(scope, {key: value for key, (_, value) in diff.items() if key in PROFILE})
         if profile:
-            updates.append({"id": customer_id, **_columns(scope, {key: new for key, (_, new) in profile.items()})})
-            state = states[row.key]
-            history += [history_row(scope, customer_id, COLUMN_OF.get(key, key), state.get(COLUMN_OF.get(key, key)),
-                                 _columns(scope, {key: new})[COLUMN_OF.get(key, key)], reason)
-                        for key, (_, new) in profile.items()]
-        if row.values.get("contact_name") and (row.action == "new" or "contact" in diff):
-            new_contacts.append((customer_id, row.values))
-        contact_changes = {CONTACT[column]: diff[column] for column in CONTACT if column in diff}
-        if contact_changes:
-            contact_id = states[row.key]["contacts"][row.values["contact_name"]]["id"]
-            contact_updates.append({"id": contact_id, **{field: new for field, (_, new) in contact_changes.items()}})
-            history += [history_row(scope, customer_id, field, old, new, reason, contact_id)
-                        for field, (old, new) in contact_changes.items()]
-    if updates:
-        db.session.execute(update(Customer), updates)
+            profile_updates.append({"id": state["id"], **profile})
+            history += [history_row(scope, state["id"], column, state[column], value, reason)
+                        for column, value in profile.items()]
+        if "contact" in diff:
+            contacts_to_add.append((state["id"], row.values))
+        contact = {CONTACT[key]: value for key, (_, value) in diff.items() if key in CONTACT}
+        if contact:
+            old = state["contacts"][row.values["contact_name"]]
+            contact_updates.append({"id": old["id"], **contact})
+            history += [history_row(scope, state["id"], field, old[field], value, reason, old["id"])
+                        for field, value in contact.items()]
+    if profile_updates:
+        db.session.execute(update(Customer), profile_updates)
     if contact_updates:
         db.session.execute(update(Contact), contact_updates)
-    history += _add_contacts(scope, new_contacts, reason)
+    history += _add_contacts(scope, contacts_to_add, reason)
     if history:
         db.session.execute(insert(CustomerChange), history)
     return []
+
+
+def _insert_customers(scope: Scope, rows: list) -> dict[str, int]:
+    """The new customers' ids by code."""
+    if not rows:
+        return {}
+    profiles = [{"code": row.key, **_columns(scope, {**NEW_DEFAULTS, **row.values})} for row in rows]
+    return dict(db.session.execute(insert(Customer).returning(Customer.code, Customer.id), profiles).all())
 
 
 def _columns(scope: Scope, values: dict) -> dict:
