@@ -46,19 +46,30 @@ def preview(actor: User, kind: str, file_name: str, data: bytes) -> ImportBatch:
     if header is None:
         files.refuse("the file is empty: the first row must name the columns", "文件为空：第一行应为列名")
     keys = columns.mapping(header[1], module.COLUMNS)
-    batch = ImportBatch(kind=kind, file_name=file_name[:256], file_digest=hashlib.sha256(data).hexdigest(),
-                        actor=actor)
-    db.session.add(batch)
-    db.session.flush()
-    scope, summary, problems, seen = Scope.of(actor), Counter(), [], {}
-    for chunk in _chunks(_records(rows, keys, problems)):
-        states = module.states([values[module.KEY] for _, values in chunk])
+    with customers.saved():  # the preview is stored whole, or not at all when the file breaks off
+        batch = ImportBatch(kind=kind, file_name=file_name[:256], file_digest=hashlib.sha256(data).hexdigest(),
+                            actor=actor)
+        db.session.add(batch)
+        db.session.flush()
+        summary, problems = _check_rows(module, Scope.of(actor), batch.id, _records(rows, keys))
+        batch.summary = {action: summary[action] for action in ("new", "changed", "unchanged")}
+        batch.problems = sorted(problems, key=lambda found: found["row"])
+    return batch
+
+
+def _check_rows(module: ModuleType, scope: Scope, import_id: int, records: Iterator) -> tuple[Counter, list[dict]]:
+    """Check the records a chunk at a time and store the good ones; what they would do, and the problems."""
+    summary, problems, seen = Counter(), [], {}
+    for chunk in _chunks(records):
+        states = module.states([values[module.KEY] for _, values, _ in chunk if values is not None])
         parsed = []
-        for number, values in chunk:
-            key = values[module.KEY]
-            state = states.get(key)
+        for number, values, too_long in chunk:
+            if too_long:
+                problems.append(too_long)
+                continue
+            key, state = values[module.KEY], states.get(values[module.KEY])
             row = module.check(scope, values, state)
-            if key and key in seen:
+            if key in seen:
                 row.fail(module.KEY, key, f"{module.KEY} {key} is also in row {seen[key]}",
                          f"{module.KEY} {key} 与第 {seen[key]} 行重复")
             seen.setdefault(key, number)
@@ -67,14 +78,11 @@ def preview(actor: User, kind: str, file_name: str, data: bytes) -> ImportBatch:
                 continue
             action = "new" if state is None else "changed" if module.differences(row.clean, state) else "unchanged"
             summary[action] += 1
-            parsed.append({"import_id": batch.id, "row": number, "key": key, "action": action, "values": row.clean,
+            parsed.append({"import_id": import_id, "row": number, "key": key, "action": action, "values": row.clean,
                            "state_digest": digest(state)})
         if parsed:
             db.session.execute(insert(ImportRow), parsed)
-    batch.summary = {action: summary[action] for action in ("new", "changed", "unchanged")}
-    batch.problems = sorted(problems, key=lambda found: found["row"])
-    db.session.commit()
-    return batch
+    return summary, problems
 
 
 def export(actor: User, kind: str) -> Iterator[list]:
@@ -92,17 +100,16 @@ def _chunks(records: Iterator) -> Iterator[list]:
         yield chunk
 
 
-def _records(rows: Iterable[tuple[int, list[str]]], keys: list[str],
-             problems: list[dict]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Each row's cells by column key; a row with more cells than the header is a problem, not a record."""
+def _records(rows: Iterable[tuple[int, list[str]]],
+             keys: list[str]) -> Iterator[tuple[int, dict[str, str] | None, dict | None]]:
+    """Each row's cells by column key, or for a row with more cells than the header, the problem instead."""
     for number, cells in rows:
         if len(cells) > len(keys):
-            column = get_column_letter(len(keys) + 1)
-            problems.append(files.problem(number, column, cells[len(keys)],
-                                          f"the row has {len(cells)} columns, the header {len(keys)}",
-                                          f"该行有 {len(cells)} 列，表头只有 {len(keys)} 列"))
-            continue
-        yield number, {key: cells[index] if index < len(cells) else "" for index, key in enumerate(keys)}
+            yield number, None, files.problem(number, get_column_letter(len(keys) + 1), cells[len(keys)],
+                                              f"the row has {len(cells)} columns, the header {len(keys)}",
+                                              f"该行有 {len(cells)} 列，表头只有 {len(keys)} 列")
+        else:
+            yield number, {key: cells[index] if index < len(cells) else "" for index, key in enumerate(keys)}, None
 
 
 def get(actor: User, import_id: int) -> ImportBatch:
