@@ -176,6 +176,13 @@ def test_a_file_over_20_mb_is_413_with_a_json_error(api):
     assert refused.status_code == 413 and refused.json["error"]["code"] == "request_entity_too_large"
 
 
+def test_a_file_between_the_apps_16_mb_and_the_imports_20_mb_is_read(api):
+    data = csv_bytes(HEADER, "N0600," + "x" * (17 * 1024 * 1024))
+    refused = upload(api, "customers", data)  # read, and refused for its content, not its size
+    assert refused.status_code == 422 and refusal(refused) == [(2, None)]
+    assert "field larger than field limit" in refused.json["error"]["message"]
+
+
 def test_the_commit_is_refused_when_a_record_changed_since_the_preview(api):
     preview = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "G0001,Port Group,group,A+,SH-PD"))
     assert preview.json["summary"]["changed"] == 1

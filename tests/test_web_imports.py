@@ -37,7 +37,7 @@ def test_problems_are_listed_in_the_users_language_and_nothing_can_be_committed(
     users.by_username("agent").locale = "zh_CN"
     db.session.commit()
     html = send(agent, BAD).get_data(as_text=True)
-    assert "没有分支机构 MOON" in html and "import-commit" not in html
+    assert "没有分支机构 MOON" in html and "<td>归属机构</td>" in html and "import-commit" not in html
     refused = send(agent, b"\xd0\xcf\x11\xe0old excel", name="old.xls")
     assert refused.status_code == 422 and "旧版 Excel .xls 文件" in refused.get_data(as_text=True)
 

@@ -29,7 +29,15 @@ def _kinds() -> list[str]:
 
 def _page(status: int = 200, **shown):
     return render_template("imports/index.html", kinds=_kinds(), kind_labels=KIND_LABELS,
-                           action_labels=ACTION_LABELS, message=_message, **shown), status
+                           action_labels=ACTION_LABELS, message=_message,
+                           column_label=lambda key: _column_label(shown.get("kind"), key), **shown), status
+
+
+def _column_label(kind: str | None, key: str | None) -> str:
+    """A problem's column as the user's template names it (a field name, or its Chinese label)."""
+    module = batches.KINDS.get(kind or "")
+    column = next((c for c in module.COLUMNS if c.key == key), None) if module else None
+    return column.label_zh if column and is_zh() else key or ""
 
 
 def _message(problem: dict) -> str:

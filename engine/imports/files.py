@@ -60,7 +60,7 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
         for cells in reader:
             yield reader.line_num, [_unguarded(cell.strip()) for cell in cells]
     except csv.Error as err:
-        refuse(f"not a readable CSV file: {err}", f"无法读取的 CSV 文件：{err}", row=reader.line_num + 1)
+        refuse(f"not a readable CSV file: {err}", f"无法读取的 CSV 文件：{err}", row=reader.line_num)
 
 
 def _unguarded(cell: str) -> str:
