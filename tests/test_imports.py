@@ -59,7 +59,7 @@ def test_customers_round_trip_new_then_unchanged_then_changed(api):
     assert len(history("N0001")) == 2  # re-importing the same file changes nothing
 
     changed = ROWS[0].replace(",A,", ",A+,").replace("+8613911112222", "+8613911113333")
-    third = upload(api, "customers", csv_bytes(HEADER, changed, ROWS[1]), name="update.csv")
+    third = upload(api, "customers", csv_bytes(HEADER, changed, ROWS[1]), name="exports/2026/update.csv")
     assert third.json["summary"] == {"new": 0, "changed": 1, "unchanged": 1}
     assert commit(api, third).status_code == 200
     assert history("N0001")[2:] == [("tier", "A", "A+", "import update.csv"),

@@ -47,7 +47,7 @@ def preview(actor: User, kind: str, file_name: str, data: bytes) -> ImportBatch:
         files.refuse("the file is empty: the first row must name the columns", "文件为空：第一行应为列名")
     keys = columns.mapping(header[1], module.COLUMNS)
     with customers.saved():  # the preview is stored whole, or not at all when the file breaks off
-        batch = ImportBatch(kind=kind, file_name=file_name[:256], file_digest=hashlib.sha256(data).hexdigest(),
+        batch = ImportBatch(kind=kind, file_name=_base_name(file_name), file_digest=hashlib.sha256(data).hexdigest(),
                             actor=actor)
         db.session.add(batch)
         db.session.flush()
@@ -55,6 +55,11 @@ def preview(actor: User, kind: str, file_name: str, data: bytes) -> ImportBatch:
         batch.summary = {action: summary[action] for action in ("new", "changed", "unchanged")}
         batch.problems = sorted(problems, key=lambda found: found["row"])
     return batch
+
+
+def _base_name(file_name: str) -> str:
+    """The file's own name, as the history's reason quotes it: a browser may send a whole Windows path."""
+    return file_name.replace("\\", "/").rsplit("/", 1)[-1][:256] or "upload"
 
 
 def _check_rows(module: ModuleType, scope: Scope, import_id: int, records: Iterator) -> tuple[Counter, list[dict]]:
