@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from engine import contracts, users
 from engine.db import db
+from engine.imports import batches
 from engine.models import ROLES, Branch, Contact, Contract, Customer, CustomerChange, User
 
 HEADER = ("code,name,kind,tier,industry,branch,account_manager,credit_level,member_card,"
@@ -313,3 +314,25 @@ def test_a_move_keeps_the_account_manager_only_where_they_see(api):
 def test_an_existing_branch_keeps_its_level(api):
     preview = upload(api, "branches", csv_bytes("code,name,level,parent", "SH-PD,Pudong,province,HQ"))
     assert [(row, column) for row, column, _ in problems(preview)] == [(2, "level")]
+
+
+def test_the_commit_is_all_or_nothing(api, monkeypatch):
+    """Row 2 is written in the first chunk; row 3's record changed since the preview: row 2 is rolled back too."""
+    monkeypatch.setattr(batches, "CHUNK", 1)
+    preview = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0800,First Co,group,A,SH",
+                                                 "G0002,Huadong Bank,group,A,SH"))
+    assert preview.json["summary"] == {"new": 1, "changed": 1, "unchanged": 0}
+    bank = db.session.scalar(select(Customer).where(Customer.code == "G0002"))
+    api("patch", f"/customers/{bank.id}", "admin", json={"industry": "banking", "reason": "reclassified"})
+    refused = commit(api, preview)
+    assert refused.status_code == 409 and [p["row"] for p in refused.json["error"]["details"]] == [3]
+    assert db.session.scalar(select(Customer).where(Customer.code == "N0800")) is None
+    assert commit(api, upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0800,First Co,group,A,SH",
+                                                          "G0002,Huadong Bank,group,A,SH"))).status_code == 200
+
+
+def test_staff_import_contracts_only_for_customers_they_see(api):
+    data = csv_bytes("number,customer,title,start_date", "HT-2026-0100,G0001,Port fibre,2026-02-01",
+                     "HT-2026-0101,G0004,Textile lines,2026-02-01")
+    preview = upload(api, "contracts", data, username="pudong")
+    assert problems(preview) == [(3, "customer", "no customer G0004")]  # Minhang's, as if it did not exist
