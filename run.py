@@ -107,6 +107,31 @@ def _at_least_one(text: str) -> int:
     return int(text)
 
 
+def import_file(app, kind: str, file: str, commit: bool, username: str) -> int:
+    """A dry run of the file, printed as summary and problems; with ``commit``, then written."""
+    from engine.imports import batches
+
+    with app.app_context():
+        try:
+            actor = users.by_username(username)
+            batch = batches.preview(actor, kind, Path(file).name, Path(file).read_bytes())
+            print(f"{kind} from {file}: " + ", ".join(f"{n} {action}" for action, n in batch.summary.items()))
+            for problem in batch.problems:
+                print(f"  row {problem['row']}, {problem['column']}: {problem['message']}", file=sys.stderr)
+            if batch.problems or not commit:
+                return 1 if batch.problems else 0
+            done = batches.commit(actor, batch.id)
+        except EngineError as err:
+            print(err.message, file=sys.stderr)
+            for problem in err.details or []:
+                print(f"  row {problem.get('row')}, {problem.get('column')}: {problem['message']}", file=sys.stderr)
+            return 1
+        print(f"committed import {done['id']}")
+        for issued in done["passwords"]:
+            print(f"  one-time password for {issued['username']}: {issued['password']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run.py", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -129,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     deploy_cmd.add_argument("--comment", default="deployed from the command line")
     token_cmd = commands.add_parser("token", help="print a new API token for a user")
     token_cmd.add_argument("username")
+    import_cmd = commands.add_parser("import", help="check a CSV or XLSX file of branches, users, customers or "
+                                                    "contracts (a dry run), and with --commit write it")
+    import_cmd.add_argument("kind", choices=("branches", "users", "customers", "contracts"))
+    import_cmd.add_argument("file", metavar="FILE")
+    import_cmd.add_argument("--commit", action="store_true", help="write the rows when no row has a problem")
+    import_cmd.add_argument("--user", default="admin", help="who imports (their branches bound it); default admin")
     args = parser.parse_args(argv)
     if args.command == "serve" and args.workers:
         return serve_production(args.host, args.port, args.workers, args.threads)
@@ -148,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             return deploy(app, args.files, args.comment)
         case "token":
             return token(app, args.username)
+        case "import":
+            return import_file(app, args.kind, args.file, args.commit, args.user)
     return 0
 
 

@@ -581,6 +581,38 @@ class SlaFact(db.Model):
     member: Mapped[User | None] = relationship()
 
 
+class ImportBatch(db.Model):
+    """A previewed import file (engine/imports): what its dry run found, committed later exactly as previewed."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # branches | users | customers | contracts
+    file_name: Mapped[str] = mapped_column(String(256))
+    file_digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the uploaded bytes
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    committed_at: Mapped[datetime | None]
+    summary: Mapped[dict] = mapped_column(default=dict)  # {new, changed, unchanged}
+    problems: Mapped[list] = mapped_column(default=list)  # [{row, column, value, message, message_zh}]
+    actor: Mapped[User] = relationship()
+
+
+class ImportRow(db.Model):
+    """One parsed row of a preview: its checked values, what it would do, and a digest of the record it saw."""
+
+    __tablename__ = "import_rows"
+    __table_args__ = (Index("ix_import_rows_import_id_row", "import_id", "row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"))
+    row: Mapped[int]  # as a spreadsheet numbers it: the header is row 1
+    key: Mapped[str] = mapped_column(String(64))  # the record's code, username or contract number
+    action: Mapped[str] = mapped_column(String(10))  # new | changed | unchanged
+    values: Mapped[dict] = mapped_column(default=dict)
+    state_digest: Mapped[str] = mapped_column(String(64), default="")  # "" for a record that did not exist
+
+
 class ImmutableRecordError(RuntimeError):
     """Something tried to delete history or customer data, or to change a deployed version."""
 

@@ -89,3 +89,25 @@ def test_serve_refuses_a_number_of_workers_below_one(env, capsys, workers):
         run.main(["serve", "--workers", workers])
     assert done.value.code == 2
     assert f"--workers: must be a whole number of 1 or more, not '{workers}'" in capsys.readouterr().err
+
+
+def test_import_dry_run_then_commit(env, capsys):
+    assert run.main(["demo"]) == 0
+    capsys.readouterr()
+    good, bad = env / "customers.csv", env / "bad.csv"
+    good.write_text("code,name,kind,tier,branch,contact_name\nN0900,Cli Co,group,B,SH,Fan Li\n")
+    bad.write_text("code,name,kind,tier,branch\nN0901,Lost Co,group,B,MOON\n")
+    assert run.main(["import", "customers", str(good)]) == 0
+    assert f"customers from {good}: 1 new, 0 changed, 0 unchanged" in capsys.readouterr().out
+    assert run.main(["import", "customers", str(bad), "--commit"]) == 1
+    assert "row 2, branch: no branch MOON" in capsys.readouterr().err
+    assert run.main(["import", "customers", str(good), "--commit"]) == 0
+    assert "committed import" in capsys.readouterr().out
+    assert run.main(["import", "customers", str(good)]) == 0
+    assert "0 new, 0 changed, 1 unchanged" in capsys.readouterr().out
+    users_file = env / "users.csv"
+    users_file.write_text("username,roles\nfan,agent\n")
+    assert run.main(["import", "users", str(users_file), "--commit", "--user", "agent"]) == 1
+    assert "importing users needs the role admin" in capsys.readouterr().err
+    assert run.main(["import", "users", str(users_file), "--commit"]) == 0
+    assert "one-time password for fan:" in capsys.readouterr().out

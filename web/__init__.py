@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         customer_pages,
         health,
         i18n,
+        import_pages,
         inbox_pages,
         metrics,
         modeler_pages,
@@ -73,7 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     metrics.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
-                   notification_pages, customer_pages, modeler_pages, report_pages):
+                   notification_pages, customer_pages, modeler_pages, report_pages, import_pages):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -77,10 +77,7 @@ def to_xlsx(report: Report, lang: str) -> bytes:
         sheet = book.create_sheet(label(table.key, lang)[:31])
         sheet.append([label(c, lang) for c in table.columns])
         for row in table.rows:
-            sheet.append([_cell(v, report) for v in row])
-            for cell in sheet[sheet.max_row]:  # text such as a ticket title "=HYPERLINK(...)" stays text
-                if cell.data_type == "f":
-                    cell.data_type = "s"
+            append_row(sheet, [_cell(v, report) for v in row])
         for index, column in enumerate(table.columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = max(10, len(label(column, lang)) + 4)
         sheet.freeze_panes = "A2"
@@ -89,16 +86,24 @@ def to_xlsx(report: Report, lang: str) -> bytes:
     return out.getvalue()
 
 
+def append_row(sheet, values: list) -> None:
+    """A row of a sheet; text such as a ticket title "=HYPERLINK(...)" stays text, never a formula."""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
 def to_csv(report: Report, table: Table, lang: str) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([label(c, lang) for c in table.columns])
     for row in table.rows:
-        writer.writerow(["" if v is None else _text(_cell(v, report)) for v in row])
+        writer.writerow(["" if v is None else csv_text(_cell(v, report)) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _text(value) -> str:
+def csv_text(value) -> str:
     """A CSV field; text that a spreadsheet would run as a formula gets a leading apostrophe."""
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")

@@ -42,6 +42,7 @@ def engine_error(err: EngineError):
     return error(status, err.code, err.message, err.details)
 
 
+@blueprint.errorhandler(HTTPException)  # before the catch-all below, for a 413 raised inside a view
 @blueprint.app_errorhandler(HTTPException)
 def http_error(err: HTTPException):
     """Routing errors (unknown path, wrong method, body too large) as JSON under /api, as HTML elsewhere."""
@@ -78,6 +79,7 @@ def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 # The route modules register on import.
 from web.api import (  # noqa: E402,F401
     customers,
+    imports,
     notifications,
     openapi,
     process_models,

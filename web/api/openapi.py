@@ -37,6 +37,15 @@ CUSTOMER = {"type": "object", "properties": {
     "branch": {"type": "object", "nullable": True},
     "contacts": {"type": "array", "items": {"type": "object"}, "description": "in a full record"},
     "contracts": {"type": "array", "items": {"type": "object"}, "description": "in a full record, with expiry"}}}
+IMPORT_SUMMARY = {"type": "object", "properties": {
+    "new": {"type": "integer"}, "changed": {"type": "integer"}, "unchanged": {"type": "integer"}}}
+IMPORT_PREVIEW = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "kind": {"type": "string"}, "file_name": {"type": "string"},
+    "summary": {"$ref": "#/components/schemas/ImportSummary"},
+    "problems": {"type": "array", "items": {"type": "object", "properties": {
+        "row": {"type": "integer", "nullable": True, "description": "as a spreadsheet numbers it: the header is 1"},
+        "column": {"type": "string", "nullable": True}, "value": {"type": "string", "nullable": True},
+        "message": {"type": "string"}, "message_zh": {"type": "string"}}}}}}
 
 
 @cache
@@ -48,6 +57,8 @@ def _spec_for(app_name: str) -> dict:
     spec.components.schema("Task", TASK)
     spec.components.schema("Ticket", TICKET)
     spec.components.schema("Customer", CUSTOMER)
+    spec.components.schema("ImportSummary", IMPORT_SUMMARY)
+    spec.components.schema("ImportPreview", IMPORT_PREVIEW)
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     spec.components.response("Error", {"description": "an error", "content": error_body})
     for rule in current_app.url_map.iter_rules():
