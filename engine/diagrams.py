@@ -14,8 +14,9 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine import problem_text, sandbox
+from engine import problem_text
 from engine.models import CHANNELS, ROLES
+from engine.sandbox import rules
 
 MAX_BYTES = 5 * 1024 * 1024
 NS = {
@@ -308,7 +309,7 @@ def _code_problems(root) -> list[Problem]:
             if not source:
                 continue
             code, values = problem_text.code_kind(source)
-            for found in sandbox.check(source, mode):
+            for found in rules.check(source, mode):
                 line = node.sourceline + (found.line or 1) - 1 if node.sourceline else None
                 problems.append(problem(code, _element_id(node), line, detail=found.message, **values))
     return problems
@@ -331,7 +332,7 @@ def _service_problems(root, handlers: set[str]) -> list[Problem]:
         for parameter in operator.iterfind(".//spiffworkflow:parameter", NS):
             problems += [problem("service_parameter", element, parameter.sourceline,
                                  parameter=repr(parameter.get("id")), detail=found.message)
-                         for found in sandbox.check(parameter.get("value", ""), "eval")]
+                         for found in rules.check(parameter.get("value", ""), "eval")]
     return problems
 
 
@@ -347,7 +348,7 @@ def _decision_problems(table) -> list[Problem]:
                 continue
             source = _as_dmn_test(source.replace("?", "dmninputexpr"))
         problems += [problem("decision_code", _element_id(node), node.sourceline, detail=found.message)
-                     for found in sandbox.check(source, "eval")]
+                     for found in rules.check(source, "eval")]
     return problems
 
 
