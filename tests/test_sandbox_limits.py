@@ -9,7 +9,7 @@ import threading
 from xml.sax.saxutils import escape
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine import deployments, tickets, users
 from engine.db import db
@@ -107,3 +107,94 @@ def test_the_web_process_answers_while_an_evaluator_is_stuck_in_one_c_call(clien
     assert "time limit exceeded" in outcome[0].message
     after = {worker.pid for worker in evaluators.idle}
     assert before - after and after - before  # the stuck evaluator was killed, a fresh one took its place
+
+
+# --- task data and workflow state ---
+
+LATER_STEP = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="defs" targetNamespace="http://keydesk.example/test">
+  <bpmn:process id="later" name="Later" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="channel" value="yellow"/>
+    </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:laneSet id="lanes"><bpmn:lane id="lane" name="agent">
+      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>first</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>grow</bpmn:flowNodeRef><bpmn:flowNodeRef>work</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first"/>
+    <bpmn:scriptTask id="first"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:script>x = ['a']</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="work"/>
+    <bpmn:userTask id="work" name="Work"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="grow"/>
+    <bpmn:scriptTask id="grow"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+      <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f4" sourceRef="grow" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def started_then_completed(script: str):
+    """A ticket waiting in 'work', then the failure of completing it (whose next step runs `script`)."""
+    deployments.deploy(users.by_username("supervisor"), LATER_STEP.replace("{script}", escape(script)).encode())
+    ticket = tickets.start_ticket(users.by_username("agent"), "later", "grows")
+    task, = ticket.tasks
+    state = ticket.workflow_state
+    with pytest.raises(ProcessError) as raised:
+        tickets.complete(users.by_username("agent"), task.id, {})
+    db.session.rollback()
+    db.session.expire_all()
+    assert db.session.get(Ticket, ticket.id).workflow_state == state  # nothing of the ticket changed
+    assert [t.state for t in db.session.get(Ticket, ticket.id).tasks] == [task.state]
+    return raised.value.details
+
+
+@pytest.mark.parametrize(("script", "message", "message_zh"), [
+    ("x.extend(['y' * 9000000] * 100)", "size limit exceeded: more than 1,000,000 characters of task data written "
+                                        "out, at 'x'", "超出大小限制"),
+    ("x.append(x)", "'x' contains itself", "包含自身"),
+    ("for i in range(40):\n    x = [x, x]", "'x' is nested more than 32 levels deep", "嵌套超过 32 层"),
+])
+def test_task_data_changed_in_place_is_checked_whole_after_each_evaluation(app, script, message, message_zh):
+    details = started_then_completed(script)
+
+    assert details["element_id"] == "grow"
+    assert message in details["message"]
+    assert message_zh in details["message_zh"]
+
+
+def test_a_step_whose_workflow_state_would_exceed_the_limit_is_refused(app, monkeypatch):
+    monkeypatch.setenv("KEYDESK_MAX_STATE_BYTES", "40000")  # each task keeps its own copy of the task data
+
+    details = started_then_completed("x = 'y' * 30000")
+
+    assert details["limit"] == "state_bytes"
+    assert "over the limit of 40,000" in details["message"]
+    assert "超过上限 40,000 字节" in details["message_zh"]
+
+
+def test_lists_never_read_the_workflow_state(app, api, staff):
+    deployments.deploy(users.by_username("supervisor"), simple(key="listed"))
+    tickets.start_ticket(users.by_username("agent"), "listed", "listed")
+    db.session.commit()
+    agent = staff("agent")
+    statements = []
+
+    def catch(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", catch)
+    try:
+        assert api("get", "/tickets", "agent").status_code == 200
+        assert agent.get("/inbox").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", catch)
+
+    assert any("FROM tickets" in statement for statement in statements)
+    assert not [statement for statement in statements if "workflow_state" in statement]
