@@ -370,6 +370,15 @@ def test_workflow_reports_runtime_limit_with_its_line():
     assert raised.value.line_number == 2
 
 
+def test_workflow_reports_an_ordinary_error_of_the_evaluator_with_its_line():
+    workflow = start("priority = 'normal'\ncount = missing + 1")
+
+    with pytest.raises(WorkflowTaskException, match="NameError: name 'missing' is not defined") as raised:
+        workflow.do_engine_steps()
+
+    assert (raised.value.line_number, raised.value.error_line) == (2, "count = missing + 1")
+
+
 def test_script_engine_refuses_service_calls_with_the_reason():
     workflow = start("priority = 'normal'")
     task = workflow.get_tasks(state=TaskState.READY)[0]

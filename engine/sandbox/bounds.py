@@ -16,7 +16,7 @@ from engine.sandbox.rules import Problem, SandboxViolation
 MAX_CARDINALITY = 1_000
 MIN_CYCLE = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=3653)  # ten years
-_APPROXIMATE_DAYS = {"years": 366, "months": 31, "weeks": 7, "days": 1, "hours": 1 / 24, "minutes": 1 / 1440,
+_APPROXIMATE_DAYS = {"years": 365.25, "months": 30.44, "weeks": 7, "days": 1, "hours": 1 / 24, "minutes": 1 / 1440,
                      "seconds": 1 / 86400}
 
 Refusal = tuple[str, str] | None

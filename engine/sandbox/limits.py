@@ -35,13 +35,16 @@ class StepBudget:
         self.evaluations += 1
         left = self.deadline - time.monotonic()
         if self.evaluations > STEP_EVALUATIONS or left <= 0:
-            raise SandboxViolation(Problem(
-                None, f"step budget exceeded: one engine step may run diagram code for {self.seconds:g} s and "
-                      f"{STEP_EVALUATIONS:,} evaluations (this one reached {self.evaluations - 1:,}); "
-                      "a loop in the diagram probably never ends",
-                f"超出单步预算：一个引擎步骤运行图表代码最多 {self.seconds:g} 秒、{STEP_EVALUATIONS:,} 次求值"
-                f"（本步骤已达 {self.evaluations - 1:,} 次）；流程图中的循环可能不会结束"))
+            raise self.exceeded()
         return min(wanted, left)
+
+    def exceeded(self) -> SandboxViolation:
+        return SandboxViolation(Problem(
+            None, f"step budget exceeded: one engine step may run diagram code for {self.seconds:g} s and "
+                  f"{STEP_EVALUATIONS:,} evaluations (this one reached {self.evaluations:,}); "
+                  "a loop in the diagram probably never ends",
+            f"超出单步预算：一个引擎步骤运行图表代码最多 {self.seconds:g} 秒、{STEP_EVALUATIONS:,} 次求值"
+            f"（本步骤已达 {self.evaluations:,} 次）；流程图中的循环可能不会结束"))
 
 
 _current: contextvars.ContextVar[StepBudget | None] = contextvars.ContextVar("step_budget", default=None)

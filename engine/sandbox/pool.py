@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from engine.sandbox import evaluator, wire
+from engine.sandbox.rules import TIME_LIMIT
 
 _ROOT = Path(__file__).resolve().parents[2]
 _STARTUP_SECONDS = 60  # an evaluator that is not ready by then is broken
@@ -145,3 +146,20 @@ def read_reply_data(reply_part):
         return wire.read(reply_part)
     except (ValueError, TypeError, KeyError, RecursionError) as err:
         raise WorkerFailed(f"the evaluator answered unreadable data: {err}") from None
+
+
+def send(request: dict, wall_seconds: float, max_chars: int) -> dict:
+    """One request's answer from this process's pool; a limit the evaluator hit is a SandboxViolation."""
+    try:
+        return shared().evaluate(request, wall_seconds, max_chars)
+    except TimeoutError:
+        raise wire.violation(
+            f"{TIME_LIMIT}: the evaluation ran longer than {wall_seconds:g} s and was stopped",
+            f"超出时间限制：求值运行超过 {wall_seconds:g} 秒，已被终止") from None
+    except WorkerFailed as err:
+        if str(err) == "cpu":
+            raise wire.violation(f"CPU limit exceeded: the evaluation used more than {wall_seconds:g} s of CPU "
+                                 "and was stopped", f"超出 CPU 限制：求值占用 CPU 超过 {wall_seconds:g} 秒，已被终止"
+                                 ) from None
+        raise wire.violation(f"the evaluation was stopped: its process ended ({err}), most likely over the "
+                             "memory limit", f"求值被终止：其进程已结束（{err}），很可能超出内存限制") from None

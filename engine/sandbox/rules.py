@@ -34,6 +34,7 @@ _FILENAME = "<string>"  # SpiffWorkflow reads a script's error line from the fra
 MAX_SIZE = 10_000_000  # items or characters that sized operations may build in one run
 MAX_INT_BITS = 10_000  # about 3000 decimal digits
 MAX_ROUND_DIGITS = 100
+TIME_LIMIT = "time limit exceeded"
 _HUGE_WIDTH = re.compile(r"[1-9]\d{4}")  # a width or precision of 10000 or more in a format spec
 
 
@@ -285,7 +286,7 @@ def _is_sequence(value) -> bool:
     return isinstance(value, str | bytes | list | tuple)
 
 
-def _result_bits(op: str, left: int, right: int) -> float:
+def result_bits(op: str, left: int, right: int) -> float:
     """Roughly how many bits `left op right` has, without computing it."""
     if op == "*":
         return left.bit_length() + right.bit_length()
@@ -296,7 +297,7 @@ def _result_bits(op: str, left: int, right: int) -> float:
     return 0
 
 
-def _result_length(op: str, left, right) -> int:
+def result_length(op: str, left, right) -> int:
     """How many items or characters `left op right` builds from sequences, without building it."""
     if op == "+" and _is_sequence(left) and _is_sequence(right):
         return len(left) + len(right)
@@ -330,7 +331,7 @@ class _Run:
         if self.steps > self.max_steps:
             raise _violation(f"step limit exceeded: more than {self.max_steps:,} loop iterations")
         if time.monotonic() > self.deadline:
-            raise _violation(f"time limit exceeded: the code ran longer than {self.max_seconds:g} s")
+            raise _violation(f"{TIME_LIMIT}: the code ran longer than {self.max_seconds:g} s")
 
     def charge(self, size: int, what: str):
         self.size += max(size, 0)
@@ -395,10 +396,10 @@ class _Run:
         if op == "%" and isinstance(left, str | bytes):
             raise _violation("'%' formatting of text is not allowed (use an f-string)")
         if isinstance(left, int) and isinstance(right, int):
-            if _result_bits(op, left, right) > MAX_INT_BITS:
+            if result_bits(op, left, right) > MAX_INT_BITS:
                 raise _violation(f"'{op}' would make a number of more than {MAX_INT_BITS:,} bits")
         else:
-            self.charge(_result_length(op, left, right) - reused, f"'{op}'")
+            self.charge(result_length(op, left, right) - reused, f"'{op}'")
 
 
 def run(source, mode: str, scope: dict, max_steps: int, max_seconds: float):

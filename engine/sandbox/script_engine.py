@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.sandbox import bounds, limits, pool, wire
+from engine.sandbox import bounds, limits, pool, rules, wire
 from engine.sandbox.rules import Problem, SandboxViolation
 
 WALL_GRACE_SECONDS = 1.0  # past an evaluation's own deadline, before its process is killed
@@ -27,22 +27,6 @@ class DiagramCodeError(Exception):
         self.line = line
 
 
-def _in_pool(request: dict, wall_seconds: float, max_chars: int) -> dict:
-    try:
-        return pool.shared().evaluate(request, wall_seconds, max_chars)
-    except TimeoutError:
-        raise wire.violation(
-            f"time limit exceeded: the evaluation ran longer than {wall_seconds:g} s and was stopped",
-            f"超出时间限制：求值运行超过 {wall_seconds:g} 秒，已被终止") from None
-    except pool.WorkerFailed as err:
-        if str(err) == "cpu":
-            raise wire.violation(f"CPU limit exceeded: the evaluation used more than {wall_seconds:g} s of CPU "
-                                 "and was stopped", f"超出 CPU 限制：求值占用 CPU 超过 {wall_seconds:g} 秒，已被终止"
-                                 ) from None
-        raise wire.violation(f"the evaluation was stopped: its process ended ({err}), most likely over the "
-                             "memory limit", f"求值被终止：其进程已结束（{err}），很可能超出内存限制") from None
-
-
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow's script environment, running every expression and script in an evaluator process.
 
@@ -50,7 +34,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     passes `engine.sandbox.evaluator.handle` to measure the same work without the process boundary.
     """
 
-    def __init__(self, max_steps: int = 100_000, max_seconds: float = 1.0, send=_in_pool):
+    def __init__(self, max_steps: int = 100_000, max_seconds: float = 1.0, send=pool.send):
         super().__init__({})
         self.max_steps = max_steps
         self.max_seconds = max_seconds
@@ -84,11 +68,17 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         request = {"mode": mode, "source": source, "max_steps": self.max_steps, "max_seconds": seconds,
                    "cpu_seconds": seconds + WALL_GRACE_SECONDS, "max_chars": max_chars,
                    "data": wire.plain_data(visible, max_chars), "external": wire.plain_data(external, max_chars)}
-        reply = self.send(request, seconds + WALL_GRACE_SECONDS, max_chars)
-        if "problem" in reply:
-            raise SandboxViolation(Problem(**reply["problem"]))
+        try:
+            reply = self.send(request, seconds + WALL_GRACE_SECONDS, max_chars)
+            if "problem" in reply:
+                raise SandboxViolation(Problem(**reply["problem"]))
+        except SandboxViolation as err:
+            if seconds < self.max_seconds and err.problem.message.startswith(rules.TIME_LIMIT):
+                raise budget.exceeded() from None  # cut short by what was left of the step, not by its own limit
+            raise
         if "error" in reply:
-            raise DiagramCodeError(**reply["error"])
+            error = reply["error"]
+            raise DiagramCodeError(error["type"], error["message"], error["line"])
         return reply
 
 
@@ -145,7 +135,7 @@ class _SandboxScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
 
 
-def make_script_engine(services=None, send=_in_pool) -> PythonScriptEngine:
+def make_script_engine(services=None, send=pool.send) -> PythonScriptEngine:
     """The script engine KeyDesk gives every workflow: SpiffWorkflow's, on the evaluator processes.
 
     `services(task, operation_name=..., operation_params=...)` runs service tasks and returns JSON text.
