@@ -8,6 +8,7 @@ goes over, and the pool ends it at the wall limit.
 
 One request is one whole evaluation: an expression or a script, the task data it sees, and its
 budgets; the answer is the expression's value, or the task data the script changed and deleted.
+A message template's part is rendered the same way (`engine.sandbox.text_templates`).
 """
 
 import json
@@ -17,7 +18,7 @@ import struct
 import sys
 import traceback
 
-from engine.sandbox import rules, wire
+from engine.sandbox import rules, text_templates, wire
 
 HEADER = struct.Struct(">I")
 READY = {"ready": True}
@@ -42,6 +43,8 @@ def handle(request: dict) -> dict:
 
 
 def _evaluate(request: dict) -> dict:
+    if request["mode"] == "template":
+        return text_templates.answer(request)
     data, external = wire.read(request["data"]), wire.read(request["external"])
     scope = {**external, **data}
     limits = request["max_steps"], request["max_seconds"]
