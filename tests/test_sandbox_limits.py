@@ -5,7 +5,9 @@ evaluator process hits its memory or wall limit, the step fails with a located e
 Chinese, no ticket changes, and the web process never runs the code itself.
 """
 
+import re
 import threading
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
@@ -198,3 +200,17 @@ def test_lists_never_read_the_workflow_state(app, api, staff):
 
     assert any("FROM tickets" in statement for statement in statements)
     assert not [statement for statement in statements if "workflow_state" in statement]
+
+
+def test_an_evaluator_runs_with_an_empty_environment_and_cannot_start_processes():
+    """Should code ever get past the rules, the process it runs in holds no secrets and cannot fork."""
+    assert SandboxEnvironment().evaluate("1 + 1", {}) == 2
+    worker = pool.shared().idle[-1]  # the one that just answered, back in the pool
+
+    environ = Path(f"/proc/{worker.pid}/environ").read_bytes().split(b"\0")
+    limits = Path(f"/proc/{worker.pid}/limits").read_text()
+
+    assert {entry.split(b"=")[0] for entry in environ if entry} == {b"PATH", b"LANG"}
+    assert re.search(r"Max processes\s+0\s+0", limits)
+    assert re.search(r"Max file size\s+0\s+0", limits)
+    assert re.search(r"Max address space\s+536870912\s+536870912", limits)

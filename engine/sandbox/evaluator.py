@@ -1,7 +1,8 @@
 """An evaluator process: runs diagram code for KeyDesk under hard limits, one request at a time.
 
 Started by `engine.sandbox.pool` as ``python -m engine.sandbox.evaluator MEMORY_MB`` with an empty
-environment. It caps its own address space (RLIMIT_AS) before it reads anything, then answers
+environment. It caps its own address space (RLIMIT_AS), and forbids itself new processes and
+written files, before it reads anything; then it answers
 requests on stdin/stdout, each a frame (4-byte length, then JSON). Before each request it moves its
 CPU limit (RLIMIT_CPU) to what it has used plus the request's allowance; the kernel ends it when it
 goes over, and the pool ends it at the wall limit.
@@ -87,6 +88,8 @@ def _limit_cpu(seconds: float) -> None:
 def main(memory_mb: int) -> None:
     memory = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # should code ever get past the rules: no new processes,
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # and no file written
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames goes to the pool
     replies.write(frame(READY))
