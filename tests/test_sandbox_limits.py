@@ -20,7 +20,7 @@ from engine.models import Ticket
 from engine.sandbox import pool, rules
 from engine.sandbox.rules import SandboxViolation
 from engine.sandbox.script_engine import SandboxEnvironment
-from tests.bpmn_samples import DECISION_STEP, simple
+from tests.bpmn_samples import DECISION_STEP, one_lane, simple
 
 BIG = "(s := 'x' * 500000, "  # an expression may name a value with :=, then use it
 DEEP = "(a := [1], b := [1], " + "a := [a, a], b := [b, b], " * 28 + "a == b)[-1]"
@@ -113,19 +113,7 @@ def test_the_web_process_answers_while_an_evaluator_is_stuck_in_one_c_call(clien
 
 # --- task data and workflow state ---
 
-LATER_STEP = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
-    id="defs" targetNamespace="http://keydesk.example/test">
-  <bpmn:process id="later" name="Later" isExecutable="true">
-    <bpmn:extensionElements><spiffworkflow:properties>
-      <spiffworkflow:property name="channel" value="yellow"/>
-    </spiffworkflow:properties></bpmn:extensionElements>
-    <bpmn:laneSet id="lanes"><bpmn:lane id="lane" name="agent">
-      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>first</bpmn:flowNodeRef>
-      <bpmn:flowNodeRef>grow</bpmn:flowNodeRef><bpmn:flowNodeRef>work</bpmn:flowNodeRef>
-      <bpmn:flowNodeRef>end</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
-    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+LATER_STEP = """<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first"/>
     <bpmn:scriptTask id="first"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
       <bpmn:script>x = ['a']</bpmn:script></bpmn:scriptTask>
@@ -136,15 +124,13 @@ LATER_STEP = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:scriptTask id="grow"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
       <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
     <bpmn:sequenceFlow id="f4" sourceRef="grow" targetRef="end"/>
-    <bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
-  </bpmn:process>
-</bpmn:definitions>
-"""
+    <bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>"""
 
 
 def started_then_completed(script: str):
     """A ticket waiting in 'work', then the failure of completing it (whose next step runs `script`)."""
-    deployments.deploy(users.by_username("supervisor"), LATER_STEP.replace("{script}", escape(script)).encode())
+    xml = one_lane("later", LATER_STEP.replace("{script}", escape(script)))
+    deployments.deploy(users.by_username("supervisor"), xml)
     ticket = tickets.start_ticket(users.by_username("agent"), "later", "grows")
     task, = ticket.tasks
     state = ticket.workflow_state
