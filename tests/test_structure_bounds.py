@@ -8,9 +8,9 @@ from xml.sax.saxutils import escape
 import pytest
 from sqlalchemy import func, select
 
-from engine import deployments, sla, tickets, users
+from engine import deployments, sla, sla_config, tickets, users
 from engine.db import db
-from engine.errors import InvalidDiagram, ProcessError
+from engine.errors import InvalidDiagram, InvalidInput, ProcessError
 from engine.models import Ticket
 from tests.bpmn_samples import TIMER_STEP, one_lane, simple
 
@@ -125,6 +125,15 @@ def test_an_sla_target_over_ten_years_is_refused_at_deploy(app):
     assert problem["element_id"] == "work"
     assert problem["code"] == "sla_duration_bound"
     assert problem["message"] == "sla.resolution: the duration P99999999Y is longer than 10 years"
+
+
+def test_an_sla_policy_over_ten_years_is_refused(app):
+    with pytest.raises(InvalidInput) as raised:
+        sla_config.save_policy(users.by_username("admin"), {"name": "slow", "resolution": "P99999999Y"})
+
+    [problem] = raised.value.details
+    assert problem["field"] == "resolution" and "longer than 10 years" in problem["message"]
+    assert "超过 10 年" in problem["message_zh"]
 
 
 def test_an_sla_target_over_ten_years_from_elsewhere_is_refused_before_it_is_computed():
