@@ -275,6 +275,14 @@ def test_in_place_changes_come_back_into_the_task_data():
     assert data == {"items": [0, 2, 3], "other": {"kept": True}}
 
 
+def test_a_new_variable_set_to_none_is_kept():
+    data = {"kept": None}
+
+    SandboxEnvironment().execute("decision = None\nkept = None", data)
+
+    assert data == {"kept": None, "decision": None}
+
+
 def test_underscore_task_data_cannot_shadow_the_guards():
     data = {"_getiter_": "not a function", "items": [1, 2, 3]}
 

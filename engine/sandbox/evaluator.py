@@ -57,7 +57,7 @@ def _evaluate(request: dict) -> dict:
             if not name.startswith("_") and name not in external and not callable(value)}
     written = wire.plain_data(kept, request["max_chars"])  # the whole task data, checked
     before = request["data"]
-    return {"changed": {name: value for name, value in written.items() if before.get(name) != value},
+    return {"changed": {name: value for name, value in written.items() if name not in before or before[name] != value},
             "deleted": [name for name in before if name not in written]}
 
 

@@ -7,7 +7,6 @@ visible task data goes out as JSON, the value (or the names the script changed a
 back, is checked, and only then touches the task.
 """
 
-
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
