@@ -200,3 +200,13 @@ def test_an_evaluator_runs_with_an_empty_environment_and_cannot_start_processes(
     assert re.search(r"Max processes\s+0\s+0", limits)
     assert re.search(r"Max file size\s+0\s+0", limits)
     assert re.search(r"Max address space\s+536870912\s+536870912", limits)
+
+
+def test_an_evaluator_over_its_cpu_allowance_is_ended_by_the_kernel():
+    request = {"mode": "eval", "source": DEEP, "max_steps": 1000, "max_seconds": 60, "cpu_seconds": 1,
+               "max_chars": 1000, "data": {}, "external": {}}
+
+    with pytest.raises(SandboxViolation, match="CPU limit exceeded: the evaluation used more than 1 s") as raised:
+        pool.send(request, wall_seconds=120, max_chars=1000)  # the wall is far: the CPU limit ends it first
+
+    assert "超出 CPU 限制" in raised.value.problem.message_zh

@@ -158,8 +158,8 @@ def send(request: dict, wall_seconds: float, max_chars: int) -> dict:
             f"超出时间限制：求值运行超过 {wall_seconds:g} 秒，已被终止") from None
     except WorkerFailed as err:
         if str(err) == "cpu":
-            raise wire.violation(f"CPU limit exceeded: the evaluation used more than {wall_seconds:g} s of CPU "
-                                 "and was stopped", f"超出 CPU 限制：求值占用 CPU 超过 {wall_seconds:g} 秒，已被终止"
-                                 ) from None
+            seconds = request["cpu_seconds"]
+            raise wire.violation(f"CPU limit exceeded: the evaluation used more than {seconds:g} s of CPU and was "
+                                 "stopped", f"超出 CPU 限制：求值占用 CPU 超过 {seconds:g} 秒，已被终止") from None
         raise wire.violation(f"the evaluation was stopped: its process ended ({err}), most likely over the "
                              "memory limit", f"求值被终止：其进程已结束（{err}），很可能超出内存限制") from None
