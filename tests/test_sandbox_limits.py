@@ -24,12 +24,15 @@ from tests.bpmn_samples import DECISION_STEP, one_lane, simple
 
 BIG = "(s := 'x' * 500000, "  # an expression may name a value with :=, then use it
 DEEP = "(a := [1], b := [1], " + "a := [a, a], b := [b, b], " * 28 + "a == b)[-1]"
-ATTACKS = {  # each adds gigabytes, or holds the evaluator for hours, in one C call
-    "to_bytes": ("(1).to_bytes(2*10**9, 'big')", "memory limit exceeded", "超出内存限制"),
-    "unpacking": (BIG + "[" + "*s, " * 2000 + "])[-1]", "memory limit exceeded", "超出内存限制"),
-    "f-string": (BIG + "f'" + "{s}" * 5000 + "')[-1]", "memory limit exceeded", "超出内存限制"),
-    "str of shared list": (BIG + "str([s] * 4000))[-1]", "memory limit exceeded", "超出内存限制"),
-    "deep shared compare": (DEEP, "time limit exceeded", "超出时间限制"),
+MEMORY = ("memory limit exceeded", "超出内存限制")
+WALL = ("time limit exceeded", "超出时间限制")
+ATTACKS = {  # each adds gigabytes, or holds the evaluator for hours, in one C call; the limits that may stop it
+    # (a machine under load may reach the wall limit before an attack has filled the address space)
+    "to_bytes": ("(1).to_bytes(2*10**9, 'big')", [MEMORY]),  # one allocation: refused at once
+    "unpacking": (BIG + "[" + "*s, " * 2000 + "])[-1]", [MEMORY, WALL]),
+    "f-string": (BIG + "f'" + "{s}" * 5000 + "')[-1]", [MEMORY]),
+    "str of shared list": (BIG + "str([s] * 4000))[-1]", [MEMORY, WALL]),
+    "deep shared compare": (DEEP, [WALL]),
 }
 GATEWAY_STEP = """<bpmn:exclusiveGateway id="step" name="Route" default="f2">
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f2b</bpmn:outgoing>
@@ -66,7 +69,7 @@ def deploy_attack(place: str, code: str) -> None:
 @pytest.mark.parametrize("attack", ATTACKS)
 @pytest.mark.parametrize("place", ["condition", "script", "decision cell"])
 def test_an_attack_stops_at_a_limit_with_a_located_error_and_no_ticket(app, place, attack):
-    code, limit, limit_zh = ATTACKS[attack]
+    code, limits = ATTACKS[attack]
     assert rules.check(code, "eval") == []  # the static rules do not see it: only the process limits can
     deploy_attack(place, code)
 
@@ -75,8 +78,8 @@ def test_an_attack_stops_at_a_limit_with_a_located_error_and_no_ticket(app, plac
 
     details = raised.value.details
     assert details["element_id"] == "step"
-    assert limit in details["message"]
-    assert limit_zh in details["message_zh"]
+    assert [(limit, limit_zh) for limit, limit_zh in limits
+            if limit in details["message"] and limit_zh in details["message_zh"]]
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
 
