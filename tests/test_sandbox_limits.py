@@ -172,9 +172,9 @@ def test_a_step_whose_workflow_state_would_exceed_the_limit_is_refused(app, monk
 
 def test_lists_never_read_the_workflow_state(app, api, staff):
     deployments.deploy(users.by_username("supervisor"), simple(key="listed"))
-    tickets.start_ticket(users.by_username("agent"), "listed", "listed")
+    tickets.start_ticket(users.by_username("agent"), "listed", "listed", customer_id=1)
     db.session.commit()
-    agent = staff("agent")
+    agent, supervisor = staff("agent"), staff("supervisor")
     statements = []
 
     def catch(conn, cursor, statement, *args):
@@ -184,6 +184,8 @@ def test_lists_never_read_the_workflow_state(app, api, staff):
     try:
         assert api("get", "/tickets", "agent").status_code == 200
         assert agent.get("/inbox").status_code == 200
+        assert supervisor.get("/inbox?view=team").status_code == 200
+        assert supervisor.get("/customers/1").status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", catch)
 
