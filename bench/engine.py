@@ -5,12 +5,15 @@ One *lifecycle* is the longest path through ``bpmn/red_fault.bpmn``:
     start the ticket -> accept (level 1 by the decision table) -> on site -> repair (not restored)
     -> repair (restored) -> revisit (compensation due) -> carry out compensation -> closed
 
-It is run three ways, each on its own, one after the other, in this process:
+It is run four ways, each on its own, one after the other, in this process:
 
-raw     SpiffWorkflow alone, in memory: the diagram is parsed once (with ``engine.diagrams.build_parser``, so
-        timers are quoted as in production), then each lifecycle builds a ``BpmnWorkflow`` and completes each
-        READY manual task with ``task.data.update`` + ``task.run()`` + ``workflow.do_engine_steps()``.
+raw     SpiffWorkflow alone, in memory (its diagram code still runs in KeyDesk's evaluator processes): the diagram
+        is parsed once (with ``engine.diagrams.build_parser``, so timers are quoted as in production), then each
+        lifecycle builds a ``BpmnWorkflow`` and completes each READY manual task with ``task.data.update`` +
+        ``task.run()`` + ``workflow.do_engine_steps()``.
         No database, no serialization, no form checks; service tasks answer canned results. This is the floor.
+in-proc The raw lifecycle again, with each evaluation request answered in this process instead of an evaluator
+        process: the baseline for what the process boundary costs a step (printed last, as "x in-proc").
 engine  ``engine.tickets.start_ticket`` / ``engine.tickets.complete`` in an app context, on a fresh database.
         Each step validates the form, loads the workflow from its JSON, runs it, saves it back, syncs the task
         table and writes history, in one transaction. Every step runs in its own app context (a fresh session,
@@ -62,9 +65,11 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from engine import diagrams, sandbox, tickets, users  # noqa: E402
+from engine import diagrams, tickets, users  # noqa: E402
 from engine.db import db  # noqa: E402
 from engine.models import HumanTask, Ticket  # noqa: E402
+from engine.sandbox import evaluator  # noqa: E402
+from engine.sandbox.script_engine import make_script_engine  # noqa: E402
 
 DEFAULT_LIFECYCLES = 200
 WARMUP = 3
@@ -96,8 +101,11 @@ RAW_SERVICE_RESULTS = {
     "record_on_ticket": {"recorded": ["fault_level"]}, "notify_role": {"notified": 1},
     "notify_customer": {"sent": True},
 }
-RAW_SCRIPT_ENGINE = sandbox.make_script_engine(
-    services=lambda task, operation_name, operation_params: json.dumps(RAW_SERVICE_RESULTS[operation_name]))
+RAW_SERVICES = lambda task, operation_name, operation_params: json.dumps(RAW_SERVICE_RESULTS[operation_name])  # noqa: E731
+RAW_SCRIPT_ENGINE = make_script_engine(services=RAW_SERVICES)
+# The baseline of the evaluator processes: the same requests answered in this process, without the process boundary.
+IN_PROCESS_SCRIPT_ENGINE = make_script_engine(services=RAW_SERVICES,
+                                              send=lambda request, wall_seconds, max_chars: evaluator.handle(request))
 
 
 def raw_specs():
@@ -105,10 +113,10 @@ def raw_specs():
     return parser.get_spec("red_fault"), parser.get_subprocess_specs("red_fault")
 
 
-def raw_lifecycle(specs, laps: list[float]) -> None:
+def raw_lifecycle(specs, laps: list[float], script_engine=RAW_SCRIPT_ENGINE) -> None:
     spec, subprocess_specs = specs
     started = time.perf_counter()
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=RAW_SCRIPT_ENGINE)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
     workflow.task_tree.data.update(REPORT)
     workflow.do_engine_steps()
     laps.append(time.perf_counter() - started)
@@ -221,6 +229,19 @@ def report(results: list[dict], sizes: dict[str, float], database: str, n: int) 
          f"{pct(by_name['http'][i], 95):.2f}"] for i, step in enumerate(STEPS)]))
 
 
+def report_evaluators(raw: dict, in_process: dict) -> None:
+    """What running diagram code in the evaluator processes costs a step, against running it in this process."""
+    print()
+    print("Diagram code in evaluator processes (raw) against the same code evaluated in this process (in-proc):")
+    print(table(["step (ms)", "in-proc p50", "raw p50", "raw p95", "x in-proc"], [
+        [step, f"{statistics.median(in_process['steps'][i]):.3f}", f"{statistics.median(raw['steps'][i]):.3f}",
+         f"{pct(raw['steps'][i], 95):.3f}",
+         f"{statistics.median(raw['steps'][i]) / statistics.median(in_process['steps'][i]):.1f}x"]
+        for i, step in enumerate(STEPS)]))
+    print(f"whole lifecycle: {raw['ms']:.2f} ms against {in_process['ms']:.2f} ms in-proc "
+          f"({raw['ms'] / in_process['ms']:.1f}x)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lifecycles", type=int, default=DEFAULT_LIFECYCLES, metavar="N",
@@ -241,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
 
         specs = raw_specs()
         results.append(run("raw", lambda laps: raw_lifecycle(specs, laps), args.lifecycles))
+        in_process = run("in-proc", lambda laps: raw_lifecycle(specs, laps, IN_PROCESS_SCRIPT_ENGINE), args.lifecycles)
 
         app = fresh_app(urls["engine"])
         profiler = cProfile.Profile() if args.profile else None
@@ -260,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes["http"] = finish(app, "http")
 
     report(results, sizes, shown, args.lifecycles)
+    report_evaluators(results[0], in_process)
     if profiler:
         print_profile(profiler, f"cProfile of the engine phase ({WARMUP + args.lifecycles} lifecycles)")
     return 0

@@ -14,8 +14,9 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from engine import problem_text, sandbox
+from engine import problem_text
 from engine.models import CHANNELS, ROLES
+from engine.sandbox import bounds, rules
 
 MAX_BYTES = 5 * 1024 * 1024
 NS = {
@@ -212,6 +213,7 @@ def _keydesk_problems(root: etree._Element, forms: dict) -> list[Problem]:
         problems += _human_task_problems(process, forms)
         problems += _gateway_problems(process)
     problems += _code_problems(root)
+    problems += _bound_problems(root)
     return problems
 
 
@@ -268,6 +270,9 @@ def _human_task_problems(process, forms: dict) -> list[Problem]:
             for name in SLA_DURATIONS:
                 if name in props and not ISO_DURATION.match(props[name]):
                     problems.append(problem("sla_duration", tid, line, name=name, value=repr(props[name])))
+                elif name in props and (refusal := bounds.duration_problem(props[name])):
+                    problems.append(problem("sla_duration_bound", tid, line, name=name, detail=refusal[0],
+                                            detail_zh=refusal[1]))
     return problems
 
 
@@ -308,9 +313,26 @@ def _code_problems(root) -> list[Problem]:
             if not source:
                 continue
             code, values = problem_text.code_kind(source)
-            for found in sandbox.check(source, mode):
+            for found in rules.check(source, mode):
                 line = node.sourceline + (found.line or 1) - 1 if node.sourceline else None
                 problems.append(problem(code, _element_id(node), line, detail=found.message, **values))
+    return problems
+
+
+def _bound_problems(root) -> list[Problem]:
+    """Multi-instance counts and timer values written as literals, against `engine.sandbox.bounds`
+    (a computed one is checked when it is evaluated)."""
+    problems = []
+    for path, code, check in ((".//bpmn:loopCardinality", "cardinality_bound", bounds.cardinality_problem),
+                              (".//bpmn:timerEventDefinition/*", "timer_bound", bounds.timer_problem)):
+        for node in root.iterfind(path, NS):
+            try:
+                value = ast.literal_eval((node.text or "").strip())
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue  # not a literal: computed when the workflow runs
+            if refusal := check(value):
+                problems.append(problem(code, _element_id(node), node.sourceline, detail=refusal[0],
+                                        detail_zh=refusal[1], limit=f"{bounds.MAX_CARDINALITY:,}"))
     return problems
 
 
@@ -331,7 +353,7 @@ def _service_problems(root, handlers: set[str]) -> list[Problem]:
         for parameter in operator.iterfind(".//spiffworkflow:parameter", NS):
             problems += [problem("service_parameter", element, parameter.sourceline,
                                  parameter=repr(parameter.get("id")), detail=found.message)
-                         for found in sandbox.check(parameter.get("value", ""), "eval")]
+                         for found in rules.check(parameter.get("value", ""), "eval")]
     return problems
 
 
@@ -347,7 +369,7 @@ def _decision_problems(table) -> list[Problem]:
                 continue
             source = _as_dmn_test(source.replace("?", "dmninputexpr"))
         problems += [problem("decision_code", _element_id(node), node.sourceline, detail=found.message)
-                     for found in sandbox.check(source, "eval")]
+                     for found in rules.check(source, "eval")]
     return problems
 
 

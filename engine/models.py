@@ -259,7 +259,7 @@ class Ticket(db.Model):
     closed_at: Mapped[datetime | None]
     waiting_since: Mapped[datetime | None]  # waiting on the customer: SLA clocks are paused
     data: Mapped[dict] = mapped_column(default=dict)
-    workflow_state: Mapped[str] = mapped_column(Text, default="")
+    workflow_state: Mapped[str] = mapped_column(Text, default="", deferred=True)  # read only to run the workflow
     lock_version: Mapped[int] = mapped_column(default=1)
 
     # Every write checks and bumps lock_version: of two concurrent steps on one ticket, one loses.

@@ -75,6 +75,21 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "write the duration as ISO 8601: PT30M is 30 minutes, PT4H 4 hours, P2D 2 days",
         "{name} 必须是 ISO 8601 时长（例如 PT4H），而不是 {value}",
         "按 ISO 8601 填写时长：PT30M 为 30 分钟，PT4H 为 4 小时，P2D 为 2 天"),
+    "cardinality_bound": (
+        "{detail}",
+        "loop over a list of at most {limit} items, or split the work into several tickets",
+        "{detail_zh}",
+        "对不超过 {limit} 项的列表循环，或将工作拆分到多个工单"),
+    "timer_bound": (
+        "{detail}",
+        "repeat at most once a minute (R/PT1M or slower) and wait at most ten years",
+        "{detail_zh}",
+        "重复间隔至少一分钟（R/PT1M 或更慢），等待时间最多十年"),
+    "sla_duration_bound": (
+        "{name}: {detail}",
+        "an SLA target is at most ten years",
+        "{name}：{detail_zh}",
+        "SLA 目标最多十年"),
     "gateway_condition": (
         "this {kind} gateway ({gateway}) has an outgoing flow without a condition",
         "add a condition or make it the default flow",

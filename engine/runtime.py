@@ -17,10 +17,13 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 
-from engine import clock, sandbox, services
+from engine import clock, services
 from engine.deployments import specs
 from engine.errors import ProcessError
 from engine.models import ProcessVersion, Ticket
+from engine.sandbox import limits
+from engine.sandbox.rules import SandboxViolation
+from engine.sandbox.script_engine import make_script_engine
 
 
 class _StateConverter(BpmnWorkflowConverter):
@@ -44,7 +47,7 @@ class _ClockDatetime(datetime):
 spiff_timers.datetime = _ClockDatetime
 
 _serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _StateConverter}))
-script_engine = sandbox.make_script_engine(services=services.dispatch)
+script_engine = make_script_engine(services=services.dispatch)
 
 
 def registry():
@@ -71,13 +74,24 @@ def load(ticket: Ticket) -> BpmnWorkflow:
 
 
 def save(ticket: Ticket, workflow: BpmnWorkflow) -> None:
-    ticket.workflow_state = _serializer.serialize_json(workflow)
+    """Keep the workflow's state on the ticket; a state over the limit fails the step instead."""
+    state = _serializer.serialize_json(workflow)
+    if len(state) > limits.max_state_bytes():
+        raise ProcessError(
+            f"the workflow state would be {len(state):,} bytes, over the limit of {limits.max_state_bytes():,}: "
+            "the diagram keeps too much task data",
+            {"element_id": None, "limit": "state_bytes",
+             "message": f"workflow state of {len(state):,} bytes is over the limit of {limits.max_state_bytes():,}",
+             "message_zh": f"工作流状态将达 {len(state):,} 字节，超过上限 {limits.max_state_bytes():,} 字节："
+                           "流程图保存的任务数据过多"})
+    ticket.workflow_state = state
 
 
 def advance(workflow: BpmnWorkflow) -> None:
     """Run everything the engine can run without a person; a diagram error becomes a ProcessError."""
     try:
-        workflow.do_engine_steps()
+        with limits.engine_step():
+            workflow.do_engine_steps()
     except SpiffWorkflowException as err:
         raise process_error(err) from err
 
@@ -85,18 +99,34 @@ def advance(workflow: BpmnWorkflow) -> None:
 def run_task(workflow: BpmnWorkflow, task: SpiffTask, data: dict) -> None:
     """Complete a human task with its form data, then advance."""
     task.data.update(data)
-    try:
-        task.run()
-    except SpiffWorkflowException as err:
-        raise process_error(err) from err
-    advance(workflow)
+    with limits.engine_step():
+        try:
+            task.run()
+        except SpiffWorkflowException as err:
+            raise process_error(err) from err
+        advance(workflow)
 
 
 def process_error(err: SpiffWorkflowException) -> ProcessError:
+    """The error located at its element; a sandbox limit says which, in Chinese too."""
     task = getattr(err, "task", None)
     element = task.task_spec.bpmn_id if task is not None else None
+    cause = _sandbox_cause(err)
+    zh = cause.problem.message_zh if cause is not None and cause.problem.message_zh else str(err)
     return ProcessError(f"the process stopped at {element or 'an element'}: {err}",
-                        {"element_id": element, "message": str(err)})
+                        {"element_id": element, "message": str(err),
+                         "message_zh": f"流程在 {element or '某个元素'} 处停止：{zh}"})
+
+
+def _sandbox_cause(err: BaseException) -> SandboxViolation | None:
+    """The sandbox violation behind an error, through SpiffWorkflow's wrapping."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, SandboxViolation):
+            return err
+        seen.add(id(err))
+        err = getattr(err, "exception", None) or err.__cause__ or err.__context__
+    return None
 
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
@@ -132,19 +162,21 @@ def set_timer_due(task: SpiffTask, due: datetime) -> None:
 
 def fire_timers(workflow: BpmnWorkflow) -> None:
     """Let every timer that is due fire, then run what follows."""
-    try:
-        workflow.refresh_timers()
-    except SpiffWorkflowException as err:
-        raise process_error(err) from err
-    advance(workflow)
+    with limits.engine_step():
+        try:
+            workflow.refresh_timers()
+        except SpiffWorkflowException as err:
+            raise process_error(err) from err
+        advance(workflow)
 
 
 def start_at(workflow: BpmnWorkflow, element_id: str) -> None:
     """Start a new workflow at one of its timer start events, as if its timer had just fired (a schedule fires
     it), and run it as far as it goes."""
     _fire_start_event(workflow, element_id)
-    advance(workflow)
-    fire_timers(workflow)  # a cycle's start event completes on the look after its last cycle
+    with limits.engine_step():
+        advance(workflow)
+        fire_timers(workflow)  # a cycle's start event completes on the look after its last cycle
 
 
 def _fire_start_event(workflow: BpmnWorkflow, element_id: str) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from engine import audit, branches, clock, customers, report_facts, sla_config, timers
 from engine.db import db
+from engine.errors import ProcessError
 from engine.models import (
     PRIORITIES,
     HumanTask,
@@ -21,6 +22,7 @@ from engine.models import (
     Timer,
     User,
 )
+from engine.sandbox import bounds
 from notifications import notify, rota
 
 KINDS = ("response", "resolution")
@@ -29,6 +31,10 @@ MATCH_FIELDS = ("process_key", "element_id", "channel", "priority", "fault_level
 
 
 def duration(iso: str, start) -> timedelta:
+    """The length of an SLA target from `start`; one over ten years fails the step (before any month loop)."""
+    if refusal := bounds.duration_problem(iso):
+        raise ProcessError(f"SLA target: {refusal[0]}", {"element_id": None, "message": refusal[0],
+                                                          "message_zh": refusal[1]})
     return TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(iso), start)
 
 

@@ -9,6 +9,7 @@ from engine.db import db
 from engine.diagrams import ISO_DURATION
 from engine.errors import InvalidInput, NotFound
 from engine.models import CHANNELS, PRIORITIES, TIERS, CalendarDay, CalendarRecord, SlaPolicy, User
+from engine.sandbox import bounds
 
 POLICY_FIELDS = {
     "name": str, "process_key": str, "element_id": str, "channel": str, "priority": str, "fault_level": int,
@@ -51,6 +52,8 @@ def _policy_problems(data: dict, creating: bool) -> list[dict]:
             problems.append({"field": field, "message": f"one of {', '.join(CHOICES[field])}"})
         elif field in ("response", "resolution") and not ISO_DURATION.match(value):
             problems.append({"field": field, "message": "an ISO 8601 duration such as PT4H"})
+        elif field in ("response", "resolution") and (refusal := bounds.duration_problem(value)):
+            problems.append({"field": field, "message": refusal[0], "message_zh": refusal[1]})
         elif field == "warn_percent" and not 1 <= value <= 99:
             problems.append({"field": field, "message": "from 1 to 99"})
     if creating and not str(data.get("name") or "").strip():

@@ -1,21 +1,19 @@
-"""Message templates per event and language, rendered with Jinja2's sandbox.
+"""Message templates per event and language, rendered with Jinja2's sandbox in an evaluator process.
 
 KeyDesk ships a subject and body for every event in English and Chinese (template_defaults.py). An admin
 may save a new version of either; versions are rows that are never changed or deleted, the newest wins,
 and the defaults stay as the fallback. A template is checked before it is saved: a syntax error, a name
 the message could not know, or anything the sandbox refuses (attributes starting with `_`, unsafe calls)
 is reported with the part and line, and the template is refused. Templates see plain dicts, never ORM rows,
-so no template can reach a user's password hash through a relationship. Whatever a template says, a message
-about a ticket names the ticket's number: if the rendered subject and body do not, the subject gets it.
+so no template can reach a user's password hash through a relationship. Rendering is bounded (time,
+output size, memory: see engine.sandbox.text_templates), so no template can hang or bloat the server.
+Whatever a template says, a message about a ticket names the ticket's number: if the rendered subject
+and body do not, the subject gets it.
 """
 
 import logging
-import traceback
 from datetime import datetime
-from functools import lru_cache
 
-from jinja2 import ChainableUndefined, StrictUndefined, TemplateSyntaxError
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +21,7 @@ from engine import clock, permissions
 from engine.db import db
 from engine.errors import InvalidInput, NotFound
 from engine.models import User
+from engine.sandbox import text_templates
 from notifications.template_defaults import DEFAULTS, SAMPLE
 
 EVENTS = tuple(DEFAULTS)
@@ -55,17 +54,6 @@ class MessageTemplate(db.Model):
     created_by: Mapped[User | None] = relationship()
 
 
-class _AnyKey(dict):
-    """Sample `data` for the check: a process may put any key there, so every key has a value."""
-
-    def __missing__(self, key):
-        return f"<{key}>"
-
-
-_lenient = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False, keep_trailing_newline=True)
-_strict = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-
-
 def language(value: str | None) -> str:
     """zh, zh_CN, zh-Hans… → zh_CN; en, en_US… → en; anything else → Chinese, the desk's own language."""
     value = (value or "").replace("-", "_").lower()
@@ -87,10 +75,10 @@ def render(event: str, lang: str, context: dict) -> tuple[str, str]:
     lang = language(lang)
     subject, body, version = current(event, lang)
     try:
-        rendered = _render(_lenient, subject, body, context)
+        rendered = _render(False, subject, body, context)
     except _PartError as err:
         log.error("template %s/%s version %s failed (%s); sent the default instead", event, lang, version, err)
-        rendered = _render(_lenient, *DEFAULTS[event][lang], context)
+        rendered = _render(False, *DEFAULTS[event][lang], context)
     return _with_number(*rendered, context.get("ticket"))
 
 
@@ -112,9 +100,9 @@ def check(subject: str, body: str) -> tuple[str, str]:
         problems.append({"field": "subject", "message": "required"})
     if problems:
         raise InvalidInput(f"wrong template fields: {', '.join(p['field'] for p in problems)}", problems)
-    sample = {**SAMPLE, "data": _AnyKey(SAMPLE["data"]), "ticket": {**SAMPLE["ticket"], "data": _AnyKey()}}
-    try:
-        return _with_number(*_render(_strict, subject, body, sample), sample["ticket"])
+    sample = {**SAMPLE, "ticket": {**SAMPLE["ticket"], "data": {}}}
+    try:  # a process may put any key into `data`: in the sample, every key has a value
+        return _with_number(*_render(True, subject, body, sample, [["data"], ["ticket", "data"]]), sample["ticket"])
     except _PartError as err:
         raise InvalidInput(f"the {err.part} template, line {err.line}: {err.reason}",
                            [{"field": err.part, "line": err.line, "message": err.reason}]) from err
@@ -161,27 +149,15 @@ class _PartError(Exception):
         self.part, self.line, self.reason = part, line, reason
 
 
-def _render(env: SandboxedEnvironment, subject: str, body: str, context: dict) -> tuple[str, str]:
+def _render(strict: bool, subject: str, body: str, context: dict, open_keys=()) -> tuple[str, str]:
+    """Both parts rendered in an evaluator process (engine.sandbox.text_templates), bounded in time and size."""
     out = []
     for part, source in zip(PARTS, (subject, body), strict=True):
         try:
-            out.append(_compiled(env, part, source).render(context))
-        except TemplateSyntaxError as err:
-            raise _PartError(part, err.lineno, err.message or str(err)) from err
-        except Exception as err:  # the sandbox's refusals, unknown names, errors in filters: all the admin's to fix
-            raise _PartError(part, _line_in(err, part), f"{err.__class__.__name__}: {err}") from err
+            out.append(text_templates.render(part, source, context, strict, open_keys))
+        except text_templates.TemplateProblem as err:
+            raise _PartError(part, err.line, err.reason) from err
     return " ".join(out[0].split()), out[1]  # a subject is one line
-
-
-@lru_cache(maxsize=256)
-def _compiled(env: SandboxedEnvironment, part: str, source: str):
-    return env.template_class.from_code(env, env.compile(source, name=part, filename=part), env.make_globals(None))
-
-
-def _line_in(err: Exception, part: str) -> int | None:
-    """The template line a run-time error came from: Jinja maps its frames back to the template's lines."""
-    lines = [frame.lineno for frame in traceback.extract_tb(err.__traceback__) if frame.filename == part]
-    return lines[-1] if lines else None
 
 
 def _with_number(subject: str, body: str, ticket) -> tuple[str, str]:

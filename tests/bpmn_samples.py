@@ -1,5 +1,6 @@
 """Small BPMN documents for tests, built from a template so that each test shows only what it varies."""
 
+import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -135,3 +136,25 @@ def service_step(operation: str, params: dict[str, str]) -> str:
       </spiffworkflow:serviceTaskOperator></bpmn:extensionElements>
       <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
     </bpmn:serviceTask>"""
+
+
+ONE_LANE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+    id="defs" targetNamespace="http://keydesk.example/test">
+  <bpmn:process id="{key}" name="{key}" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="channel" value="yellow"/>
+    </spiffworkflow:properties></bpmn:extensionElements>
+    <bpmn:laneSet id="lanes"><bpmn:lane id="lane" name="agent">{refs}</bpmn:lane></bpmn:laneSet>
+    {elements}
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def one_lane(key: str, elements: str) -> bytes:
+    """A yellow process whose elements (every one with an id) all stand in the agent's lane."""
+    refs = "".join(f"<bpmn:flowNodeRef>{node}</bpmn:flowNodeRef>"
+                   for node in re.findall(r'<bpmn:(?!sequenceFlow)\w+ id="(\w+)"', elements))
+    return _fill(ONE_LANE, {"{key}": key, "{refs}": refs, "{elements}": elements})

@@ -1,23 +1,16 @@
-"""The sandbox through which every piece of diagram code runs.
+"""The rules diagram code runs under, inside an evaluator process (see `engine.sandbox`).
 
-SpiffWorkflow evaluates gateway conditions, scripts, timer expressions, DMN cells, cardinalities and
-service-task parameters with plain ``eval``/``exec``, and supervisors edit diagrams in the browser.
 RestrictedPython supplies the mechanism: it compiles code so that attribute access, subscripts,
 iteration and unpacking call guard functions of ours, and its policy class can be narrowed. KeyDesk
 narrows it to what a condition or a small script needs (no imports, def/lambda/class, while,
 try/with/raise, str.format), offers a short list of builtins, reads attributes only on plain data,
 and bounds the work: every loop iteration counts against a step budget and a deadline, and the
 operations that build a big value in one C call (``*``, ``**``, ``<<``, ``+``, ``%``, padding,
-replace, join, extend) are sized before they run.
+replace, join, extend) are sized before they run, so that most runaway code stops with its line.
 
-What a script leaves in task data, and what an expression returns, is plain data of bounded size
-when written out, so that saving a ticket cannot blow up.
-
-Deliberately not covered: one long C call is not interrupted (the deadline is checked between
-iterations); values grown by other means (f-string or ``[*a, *a]`` concatenation, slice assignment)
-are not sized, nor is rendering big shared data with ``str()`` or an f-string (``str([s] * 10**6)``).
-A hard CPU/memory cap needs a worker process with rlimits. Functions passed in run unrestricted:
-they must take and return plain data.
+These checks are the first line only. A single C call they do not see (``(1).to_bytes(2*10**9, 'big')``,
+``[*a, *a]``, ``str([s] * 400)``, comparing deep shared lists) is stopped by the evaluator process's
+hard limits instead: `check` runs in the web process at deploy, `run` only in an evaluator process.
 """
 
 import ast
@@ -36,15 +29,12 @@ from RestrictedPython import compile_restricted_eval, compile_restricted_exec, s
 from RestrictedPython.Eval import default_guarded_getitem
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr_raise
 from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 _FILENAME = "<string>"  # SpiffWorkflow reads a script's error line from the frames of this file
 MAX_SIZE = 10_000_000  # items or characters that sized operations may build in one run
 MAX_INT_BITS = 10_000  # about 3000 decimal digits
 MAX_ROUND_DIGITS = 100
+TIME_LIMIT = "time limit exceeded"
 _HUGE_WIDTH = re.compile(r"[1-9]\d{4}")  # a width or precision of 10000 or more in a format spec
 
 
@@ -54,6 +44,7 @@ class Problem:
 
     line: int | None  # line within the snippet (1-based), None if unknown
     message: str
+    message_zh: str = ""  # the hard limits say it in Chinese too; the rules speak to developers in English
 
 
 class SandboxViolation(Exception):
@@ -295,7 +286,7 @@ def _is_sequence(value) -> bool:
     return isinstance(value, str | bytes | list | tuple)
 
 
-def _result_bits(op: str, left: int, right: int) -> float:
+def result_bits(op: str, left: int, right: int) -> float:
     """Roughly how many bits `left op right` has, without computing it."""
     if op == "*":
         return left.bit_length() + right.bit_length()
@@ -306,7 +297,7 @@ def _result_bits(op: str, left: int, right: int) -> float:
     return 0
 
 
-def _result_length(op: str, left, right) -> int:
+def result_length(op: str, left, right) -> int:
     """How many items or characters `left op right` builds from sequences, without building it."""
     if op == "+" and _is_sequence(left) and _is_sequence(right):
         return len(left) + len(right)
@@ -340,7 +331,7 @@ class _Run:
         if self.steps > self.max_steps:
             raise _violation(f"step limit exceeded: more than {self.max_steps:,} loop iterations")
         if time.monotonic() > self.deadline:
-            raise _violation(f"time limit exceeded: the code ran longer than {self.max_seconds:g} s")
+            raise _violation(f"{TIME_LIMIT}: the code ran longer than {self.max_seconds:g} s")
 
     def charge(self, size: int, what: str):
         self.size += max(size, 0)
@@ -405,171 +396,16 @@ class _Run:
         if op == "%" and isinstance(left, str | bytes):
             raise _violation("'%' formatting of text is not allowed (use an f-string)")
         if isinstance(left, int) and isinstance(right, int):
-            if _result_bits(op, left, right) > MAX_INT_BITS:
+            if result_bits(op, left, right) > MAX_INT_BITS:
                 raise _violation(f"'{op}' would make a number of more than {MAX_INT_BITS:,} bits")
         else:
-            self.charge(_result_length(op, left, right) - reused, f"'{op}'")
+            self.charge(result_length(op, left, right) - reused, f"'{op}'")
 
 
-# --- SpiffWorkflow's side ---
-
-_STORABLE_SCALARS = frozenset({str, int, float, bool, type(None), datetime, timedelta})
-_STORABLE_CONTAINERS = frozenset({list, tuple, set, dict})
-_JSON_KEYS = frozenset({str, int, float, bool, type(None)})
-_MISSING = object()
-
-
-def _unstorable(value) -> str | None:
-    """What part of `value` task data cannot keep (SpiffWorkflow serializes it as JSON), or None."""
-    pending, seen = [value], set()
-    while pending:
-        item = pending.pop()
-        kind = type(item)
-        if kind in _STORABLE_SCALARS or id(item) in seen:
-            continue
-        if kind not in _STORABLE_CONTAINERS:
-            return f"{kind.__name__} value"
-        seen.add(id(item))
-        pending.extend(item)
-        if kind is dict:
-            bad_key = next((key for key in item if type(key) not in _JSON_KEYS), _MISSING)
-            if bad_key is not _MISSING:
-                return f"dict key of type {type(bad_key).__name__}"
-            pending.extend(item.values())
-    return None
-
-
-def _written_size(value) -> int:
-    """About how many characters `value` takes written out in full, as JSON or str() writes it.
-
-    Shared parts count each time they appear, yet each is measured once: `[[0] * 1000] * 1000` is
-    measured in 2000 steps, not a million.
-    """
-    memo = {}
-
-    def size(item) -> int:
-        kind = type(item)
-        if kind is str:
-            return len(item) + 2
-        if kind not in _STORABLE_CONTAINERS:
-            return item.bit_length() // 3 + 2 if kind is int else 40
-        known = memo.get(id(item), _MISSING)
-        if known is None:  # met again while being measured: it contains itself, JSON cannot write it
-            raise RecursionError
-        if known is _MISSING:
-            memo[id(item)] = None
-            parts = [*item, *item.values()] if kind is dict else item
-            known = memo[id(item)] = 2 + sum(size(part) + 2 for part in parts)
-        return known
-
-    return size(value)
-
-
-def _check_written_size(value, what: str) -> None:
-    """Refuse a value that would be too big once written out (into task data, or by the serializer)."""
-    try:
-        size = _written_size(value)
-    except RecursionError:
-        problem = Problem(None, f"{what} cannot be kept: it is nested too deeply or contains itself")
-        raise SandboxViolation(problem) from None
-    if size > MAX_SIZE:
-        raise SandboxViolation(Problem(None, f"size limit exceeded: {what} would be about {size:,} "
-                                             f"characters written out, more than {MAX_SIZE:,}"))
-
-
-def _store(scope: dict, context: dict, hidden) -> None:
-    """Write a script's results back into task data: plain data only, never functions or helpers."""
-    changed = {name: value for name, value in scope.items()
-               if not name.startswith("_") and name not in hidden and not callable(value)
-               and value is not context.get(name, _MISSING)}
-    for name, value in changed.items():
-        if what := _unstorable(value):
-            raise SandboxViolation(Problem(None, f"'{name}' cannot be kept in task data: it holds a {what} "
-                                                 "(keep text, numbers, lists, dicts, datetime, timedelta)"))
-        _check_written_size(value, f"'{name}'")
-    for name in [name for name in context if not name.startswith("_")]:
-        if name not in scope or callable(scope[name]):  # deleted, or replaced by a function
-            del context[name]
-    context.update(changed)
-
-
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):
-    """SpiffWorkflow's script environment, running every expression and script through the sandbox.
-
-    `functions` are offered to diagram code by name; they run unrestricted, so they must take and
-    return plain data.
-    """
-
-    def __init__(self, functions: dict | None = None, max_steps: int = 100_000, max_seconds: float = 1.0):
-        super().__init__(dict(functions or {}))
-        self.max_steps = max_steps
-        self.max_seconds = max_seconds
-
-    def evaluate(self, expression, context, external_context=None):
-        result = self._run(expression, "eval", self._scope(context, external_context))
-        _check_written_size(result, "the result")  # DMN outputs and the like end up in task data
-        return result
-
-    def execute(self, script, context, external_context=None):
-        external_context = external_context or {}
-        hidden = self.globals.keys() | external_context.keys()
-        if clashes := hidden & context.keys():
-            raise ValueError(f"task data hides predefined names; rename these variables: {sorted(clashes)}")
-        scope = self._scope(context, external_context)
-        self._run(script, "exec", scope)
-        _store(scope, context, hidden)
-        return True
-
-    def call_service(self, context, **kwargs):
-        raise SandboxViolation(Problem(None, "service tasks are dispatched by KeyDesk, not by diagram code"))
-
-    def _scope(self, context, external_context) -> dict:
-        """Functions, then external context, then task data; names starting with '_' are unreachable."""
-        scope = {**self.globals, **(external_context or {})}
-        scope.update((name, value) for name, value in context.items() if not name.startswith("_"))
-        return scope
-
-    def _run(self, source, mode: str, scope: dict):
-        code, problems = _checked(source, mode)
-        if problems:
-            raise SandboxViolation(problems[0])
-        scope["__builtins__"] = _Run(self.max_steps, self.max_seconds).builtins()
-        return eval(code, scope)  # runs exec-mode code as well, returning None
-
-
-class _SandboxScriptEngine(PythonScriptEngine):
-    """PythonScriptEngine whose errors say why: SpiffWorkflow's own wrapping drops the reason.
-
-    Service tasks go to `services` (KeyDesk's handlers, trusted code), never to diagram code.
-    """
-
-    def __init__(self, environment, services=None):
-        super().__init__(environment)
-        self.services = services
-
-    def evaluate(self, task, expression, external_context=None):
-        try:
-            return self.environment.evaluate(expression, task.data, external_context)
-        except SpiffWorkflowException as err:
-            err.add_note(f"Error evaluating expression '{expression}'")
-            raise
-        except Exception as err:
-            message = f"Error evaluating expression '{expression}': {type(err).__name__}: {err}"
-            raise WorkflowTaskException(message, task=task, exception=err) from err
-
-    def call_service(self, task, **kwargs):
-        # SpiffWorkflow's own version fails with a NameError while wrapping the error
-        try:
-            if self.services is None:
-                return self.environment.call_service(task.data, **kwargs)
-            return self.services(task, **kwargs)
-        except Exception as err:
-            raise WorkflowTaskException(str(err), task=task, exception=err) from err
-
-
-def make_script_engine(functions: dict | None = None, services=None) -> PythonScriptEngine:
-    """The script engine KeyDesk gives every workflow: SpiffWorkflow's, on the sandbox.
-
-    `services(task, operation_name=..., operation_params=...)` runs service tasks and returns JSON text.
-    """
-    return _SandboxScriptEngine(environment=SandboxEnvironment(functions), services=services)
+def run(source, mode: str, scope: dict, max_steps: int, max_seconds: float):
+    """Run checked code on `scope` (names to values); an expression's value, or None for a script."""
+    code, problems = _checked(source, mode)
+    if problems:
+        raise SandboxViolation(problems[0])
+    scope["__builtins__"] = _Run(max_steps, max_seconds).builtins()
+    return eval(code, scope)  # runs exec-mode code as well, returning None
