@@ -8,8 +8,9 @@ from pathlib import Path
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
-from engine import deployments, scheduler, users
+from engine import deployments, scheduler
 from engine.db import db
+from engine.directory import users
 from engine.errors import EngineError
 from web import create_app
 

@@ -62,8 +62,9 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from engine import diagrams, sandbox, tickets, users  # noqa: E402
+from engine import diagrams, sandbox, tickets  # noqa: E402
 from engine.db import db  # noqa: E402
+from engine.directory import users  # noqa: E402
 from engine.models import HumanTask, Ticket  # noqa: E402
 
 DEFAULT_LIFECYCLES = 200

@@ -10,8 +10,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import exists, or_, select
 
-from engine import branches, fields
+from engine import fields
 from engine.db import db
+from engine.directory import branches
 from engine.errors import InvalidInput, NotFound
 from engine.models import (
     CREDIT_LEVELS,

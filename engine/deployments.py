@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import workflows
-from engine import diagrams, permissions, schedules
+from engine import diagrams, schedules
 from engine.db import db
 from engine.diagrams import NS, Problem
+from engine.directory import permissions
 from engine.errors import Conflict, InvalidDiagram, NotFound
 from engine.models import ProcessModel, ProcessVersion, User
 

@@ -1,6 +1,6 @@
 """Read-only lists for the task inbox and the ticket list: indexed queries that never load a workflow.
 
-Every list holds only what lies within the user's branches (engine.branches).
+Every list holds only what lies within the user's branches (engine.directory.branches).
 """
 
 from dataclasses import dataclass
@@ -8,8 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, false, func, or_, select
 
-from engine import branches, clock, customers
+from engine import clock, customers
 from engine.db import db
+from engine.directory import branches
 from engine.errors import InvalidInput
 from engine.models import (
     ACTIVE_TASK_STATES,

@@ -12,8 +12,9 @@ from flask import current_app
 from sqlalchemy import ColumnElement, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine import clock, permissions
+from engine import clock
 from engine.db import db
+from engine.directory import permissions
 from engine.errors import InvalidInput, NotFound
 from engine.models import ROLES, User, UserRole
 from notifications import daytime

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 import run
-from engine import users
 from engine.db import db
+from engine.directory import users
 from tests.bpmn_samples import RED_FAULT, RED_FAULT_DMN, simple
 from web import create_app
 

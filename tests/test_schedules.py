@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 import workflows
-from engine import deployments, scheduler, schedules, tickets, users
+from engine import deployments, scheduler, schedules, tickets
 from engine.db import db
+from engine.directory import users
 from engine.errors import InvalidDiagram
 from engine.models import ProcessSchedule, Ticket
 from tests.bpmn_samples import _fill, properties

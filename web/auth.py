@@ -6,8 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from engine import signin
 from engine.db import db
+from engine.directory import signin
 from web.i18n import LANGUAGES
 
 blueprint = Blueprint("auth", __name__)

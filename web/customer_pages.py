@@ -12,11 +12,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import branches, contacts, contracts, customer_views, customers, inbox
+from engine import contacts, contracts, customer_views, customers, inbox
 from engine.db import db
+from engine.directory import branches
+from engine.directory.permissions import PERMISSIONS
 from engine.errors import InvalidInput
 from engine.models import CONTRACT_STATES, CREDIT_LEVELS, CUSTOMER_STATES, MEMBER_CARDS, TIERS, User, UserRole
-from engine.permissions import PERMISSIONS
 from web import schema_form
 from web.security import staff_blueprint
 

@@ -6,7 +6,8 @@ here deletes: contacts are deactivated (``active: false``), contracts ended (``s
 
 from flask import g, request
 
-from engine import branches, contacts, contracts, customer_views, customers
+from engine import contacts, contracts, customer_views, customers
+from engine.directory import branches
 from web.api import blueprint, int_arg, json_body
 from web.api import serialize as out
 

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine import clock, users
+from engine import clock
 from engine.db import db
+from engine.directory import users
 from engine.errors import EngineError
 from engine.models import User
 
