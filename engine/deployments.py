@@ -11,7 +11,7 @@ import workflows
 from engine import diagrams, schedules
 from engine.db import db
 from engine.diagrams import NS, Problem
-from engine.directory import permissions
+from engine.directory import permissions, roles
 from engine.errors import Conflict, InvalidDiagram, NotFound
 from engine.models import ProcessModel, ProcessVersion, User
 
@@ -26,7 +26,8 @@ def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = ()) -> list[Pr
         called = _called_diagrams(_called_versions(diagrams.read_xml(bpmn_xml)))
     except diagrams.DiagramRejected as err:
         return [err.problem]
-    problems = diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS, workflows.HANDLERS, called)
+    problems = diagrams.check(bpmn_xml, dmn_xmls, workflows.FORMS, workflows.HANDLERS, called,
+                             roles.active_keys())
     return problems or schedules.problems(diagrams.read_xml(bpmn_xml))
 
 

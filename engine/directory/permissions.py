@@ -10,6 +10,7 @@ PERMISSIONS = {
     "cancel": ("supervisor", "admin"),
     "migrate": ("supervisor", "admin"),  # move running tickets to another version
     "configure": ("admin",),  # SLA policies and business calendars
+    "administer": ("admin",),  # branches, roles and users
     "audit_customers": ("supervisor", "admin"),  # who looked at a customer's record
     "reports": ("supervisor", "manager", "admin"),
 }

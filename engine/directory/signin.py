@@ -1,12 +1,16 @@
 """Staff sign-in with a lockout: five wrong passwords within 15 minutes lock the account for the rest of them.
 
-Every attempt is a row in ``sign_in_events`` (kept, never changed), so the lockout is computed from
-the audit trail itself and an admin can read who tried what from where.
+Every attempt is a row in ``sign_in_events`` (kept, never changed), so an admin can read who tried
+what from where. The lock itself is a counter per user name that an attempt claims with one UPDATE
+before its password is checked: the database serialises the claims, so of 60 parallel guesses exactly
+five get a password check and the rest are refused, on SQLite and PostgreSQL alike.
 """
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy import ForeignKey, Index, String, case, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine import clock
@@ -33,6 +37,16 @@ class SignInEvent(db.Model):
     at: Mapped[datetime]
 
 
+class SignInCounter(db.Model):
+    """Wrong passwords for a user name since ``since`` (the first of the current window); reset by a success."""
+
+    __tablename__ = "sign_in_counters"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    since: Mapped[datetime]
+
+
 class WrongCredentials(EngineError):
     code = "wrong_credentials"
 
@@ -49,22 +63,22 @@ def sign_in(username: str, password: str, address: str = "") -> User:
     """The user whose password this is; each outcome is recorded and committed."""
     username = username.strip()[:64]
     now = clock.now()
-    until = locked_until(username, now)
-    if until is not None:
+    claimed = _claim(username, now)
+    if claimed is None:
         _record(username, None, "refused", address, now)
         db.session.commit()
-        raise AccountLocked(until)
+        raise AccountLocked(locked_until(username, now))
     user = users.authenticate(username, password)
     if user is None:
         _record(username, None, "failure", address, now)
-        db.session.flush()
-        until = locked_until(username, now)
-        if until is not None:
+        failures, since = claimed
+        if failures >= MAX_FAILURES:
             _record(username, None, "locked", address, now)
         db.session.commit()
-        if until is not None:
-            raise AccountLocked(until)
+        if failures >= MAX_FAILURES:
+            raise AccountLocked(since + WINDOW)
         raise WrongCredentials("wrong user name or password")
+    db.session.execute(update(SignInCounter).where(SignInCounter.username == username).values(failures=0))
     _record(username, user.id, "success", address, now)
     db.session.commit()
     return user
@@ -75,21 +89,32 @@ def signed_out(user: User, address: str = "") -> None:
     db.session.commit()
 
 
+def _claim(username: str, now: datetime) -> tuple[int, datetime] | None:
+    """Count this attempt as a failure until it proves otherwise, in one committed UPDATE; None when locked.
+
+    The UPDATE's condition is re-checked on the newest row by whichever attempt waits for another's lock
+    (PostgreSQL) or for the write lock (SQLite), so no two attempts take the same place in the count.
+    """
+    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(SignInCounter).values(username=username, failures=0, since=now)
+                       .on_conflict_do_nothing(index_elements=["username"]))
+    expired = SignInCounter.since <= now - WINDOW
+    row = db.session.execute(
+        update(SignInCounter)
+        .where(SignInCounter.username == username, (SignInCounter.failures < MAX_FAILURES) | expired)
+        .values(failures=case((expired, 1), else_=SignInCounter.failures + 1),
+                since=case((expired | (SignInCounter.failures == 0), now), else_=SignInCounter.since))
+        .returning(SignInCounter.failures, SignInCounter.since)).first()
+    db.session.commit()
+    return tuple(row) if row else None
+
+
 def locked_until(username: str, now: datetime) -> datetime | None:
-    """When the lock on ``username`` ends, or None: MAX_FAILURES failures within WINDOW and no success since."""
-    recent = db.session.execute(
-        select(SignInEvent.outcome, SignInEvent.at)
-        .where(SignInEvent.username == username, SignInEvent.at > now - WINDOW,
-               SignInEvent.outcome.in_(("success", "failure")))
-        .order_by(SignInEvent.at.desc(), SignInEvent.id.desc())).all()
-    failures = []
-    for outcome, at in recent:
-        if outcome == "success":
-            break
-        failures.append(at)
-    if len(failures) < MAX_FAILURES:
+    """When the lock on ``username`` ends, or None when it is not locked."""
+    counter = db.session.get(SignInCounter, username)
+    if counter is None or counter.failures < MAX_FAILURES or counter.since <= now - WINDOW:
         return None
-    return failures[MAX_FAILURES - 1] + WINDOW
+    return counter.since + WINDOW
 
 
 def _record(username: str, user_id: int | None, outcome: str, address: str, at: datetime) -> None:
