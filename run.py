@@ -60,11 +60,11 @@ def worker(app) -> None:
         running.shutdown()
 
 
-def deploy(app, files: list[str], comment: str) -> int:
-    """Deploy each BPMN file; the .dmn files named with them are its decision tables."""
+def deploy(app, files: list[str], comment: str, username: str = "admin") -> int:
+    """Deploy each BPMN file as ``username``; the .dmn files named with them are its decision tables."""
     decisions = [Path(name).read_bytes() for name in files if name.endswith(".dmn")]
     with app.app_context():
-        admin = users.by_username("admin")
+        admin = users.by_username(username)
         for name in (name for name in files if not name.endswith(".dmn")):
             try:
                 versions = deployments.deploy(admin, Path(name).read_bytes(), decisions, comment=comment)
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                                                     "as new process versions")
     deploy_cmd.add_argument("files", nargs="+", metavar="FILE")
     deploy_cmd.add_argument("--comment", default="deployed from the command line")
+    deploy_cmd.add_argument("--as", dest="username", default="admin", help="the deploying user (default: admin)")
     token_cmd = commands.add_parser("token", help="print a new API token for a user")
     token_cmd.add_argument("username")
     admin_cmd = commands.add_parser("create-admin", help="create an admin account and print its one-time password")
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             init_db(app)
             load_demo(app)
         case "deploy":
-            return deploy(app, args.files, args.comment)
+            return deploy(app, args.files, args.comment, args.username)
         case "token":
             return token(app, args.username)
         case "create-admin":

@@ -33,7 +33,8 @@ ACTIVE_TASK_STATES = ("open", "claimed")  # still waiting for a person
 TIERS = ("A+", "A", "B", "C")
 CREDIT_LEVELS = ("red", "grey", "black")
 MEMBER_CARDS = ("diamond", "emerald", "sapphire")
-CUSTOMER_STATES = ("active", "prospect", "departed")  # never deleted: a lost customer is archived
+# never deleted: a lost customer is archived (departed); locked: service suspended, tickets can still be opened
+CUSTOMER_STATES = ("active", "locked", "prospect", "departed")
 BRANCH_LEVELS = ("hq", "province", "city")  # headquarters > provincial branches > city branches
 CONTRACT_STATES = ("draft", "active", "ended")  # a contract is ended, never deleted
 

@@ -109,3 +109,7 @@ def test_create_admin_makes_the_first_admin_with_a_one_time_password(env, capsys
         db.engine.dispose()
     assert run.main(["create-admin", "chen.admin"]) == 1
     assert "exists already" in capsys.readouterr().err
+    diagram = env / "simple.bpmn"
+    diagram.write_bytes(simple())
+    assert run.main(["deploy", "--as", "chen.admin", str(diagram)]) == 0  # the shipped flows, by the first admin
+    assert "deployed simple version 1" in capsys.readouterr().out

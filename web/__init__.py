@@ -45,6 +45,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = lazy_gettext("Please sign in to open this page.")
 
     from web import (
+        admin_pages,
         api,
         assets,
         auth,
@@ -66,7 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
-                   notification_pages, customer_pages, modeler_pages, report_pages):
+                   notification_pages, customer_pages, modeler_pages, report_pages, admin_pages):
         app.register_blueprint(module.blueprint)
     return app
 

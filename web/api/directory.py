@@ -144,16 +144,9 @@ def create_user():
         content:
           application/json:
             schema:
-              type: object
-              required: [username, display_name]
-              properties:
-                username: {type: string}
-                display_name: {type: string}
-                email: {type: string, nullable: true}
-                phone: {type: string, nullable: true}
-                branch: {type: string, nullable: true, description: a branch code}
-                roles: {type: array, items: {type: string}}
-                locale: {type: string, enum: [en, zh_CN]}
+              allOf:
+                - {$ref: '#/components/schemas/UserFields'}
+                - {type: object, required: [username, display_name], properties: {username: {type: string}}}
       responses:
         201: {description: 'the user, with `one_time_password`'}
         403: {$ref: '#/components/responses/Error'}
@@ -176,15 +169,9 @@ def update_user(username: str):
         content:
           application/json:
             schema:
-              type: object
-              properties:
-                active: {type: boolean}
-                display_name: {type: string}
-                email: {type: string, nullable: true}
-                phone: {type: string, nullable: true}
-                branch: {type: string, nullable: true, description: a branch code}
-                roles: {type: array, items: {type: string}}
-                locale: {type: string, enum: [en, zh_CN]}
+              allOf:
+                - {$ref: '#/components/schemas/UserFields'}
+                - {type: object, properties: {active: {type: boolean}}}
       responses:
         200: {description: the user}
         403: {$ref: '#/components/responses/Error'}

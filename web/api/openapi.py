@@ -38,6 +38,12 @@ CUSTOMER = {"type": "object", "properties": {
     "contacts": {"type": "array", "items": {"type": "object"}, "description": "in a full record"},
     "contracts": {"type": "array", "items": {"type": "object"}, "description": "in a full record, with expiry"}}}
 
+USER_FIELDS = {"type": "object", "properties": {
+    "display_name": {"type": "string"}, "email": {"type": "string", "nullable": True},
+    "phone": {"type": "string", "nullable": True},
+    "branch": {"type": "string", "nullable": True, "description": "a branch code"},
+    "roles": {"type": "array", "items": {"type": "string"}}, "locale": {"type": "string", "enum": ["en", "zh_CN"]}}}
+
 
 @cache
 def _spec_for(app_name: str) -> dict:
@@ -48,6 +54,7 @@ def _spec_for(app_name: str) -> dict:
     spec.components.schema("Task", TASK)
     spec.components.schema("Ticket", TICKET)
     spec.components.schema("Customer", CUSTOMER)
+    spec.components.schema("UserFields", USER_FIELDS)
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     spec.components.response("Error", {"description": "an error", "content": error_body})
     for rule in current_app.url_map.iter_rules():
