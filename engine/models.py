@@ -88,6 +88,7 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(server_default=text("false"))  # one-time password
+    sign_in_via: Mapped[str] = mapped_column(String(8), server_default="local")  # local | ldap (the directory)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # en | zh_CN
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")

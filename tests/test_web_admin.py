@@ -90,6 +90,16 @@ def test_an_admin_creates_a_user_and_sees_the_one_time_password_once(staff):
     assert 'data-testid="one-time-password"' not in admin.get("/admin/users").get_data(as_text=True)
 
 
+def test_a_user_who_signs_in_through_the_directory_gets_no_one_time_password(staff):
+    admin = staff("admin")
+    response = admin.post("/admin/users", {"username": "li.ming", "display_name": "Li Ming", "branch": "SH",
+                                           "roles": ["agent"], "locale": "en", "sign_in_via": "ldap"})
+    assert response.status_code == 302
+    user = users.by_username("li.ming")
+    assert (user.sign_in_via, user.must_change_password) == ("ldap", False)
+    assert 'data-testid="one-time-password"' not in admin.get(response.location).get_data(as_text=True)
+
+
 @pytest.mark.parametrize("change, field", [({"username": "agent"}, "username"), ({"branch": "NOWHERE"}, "branch"),
                                            ({"roles": ["astronaut"]}, "roles")])
 def test_a_refused_user_names_the_field_and_changes_nothing(staff, change, field):

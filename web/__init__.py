@@ -1,5 +1,6 @@
 """The Flask application: REST API, health check and the staff pages."""
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -35,6 +36,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long shift keeps its forms
         ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
         INBOX_REFRESH_SECONDS=30,
+        LDAP_URL=os.environ.get("KEYDESK_LDAP_URL"),  # sign-in through the operator's directory: engine/directory
+        LDAP_USER_DN=os.environ.get("KEYDESK_LDAP_USER_DN"),
+        LDAP_GROUP_BASE=os.environ.get("KEYDESK_LDAP_GROUP_BASE"),
+        LDAP_GROUP_ROLES=json.loads(os.environ.get("KEYDESK_LDAP_GROUP_ROLES") or "{}"),
     )
     app.config.update(overrides or {})
     app.json.sort_keys = False

@@ -15,7 +15,7 @@ from web.security import staff_blueprint
 
 blueprint = staff_blueprint("admin", __name__, url_prefix="/admin")
 BRANCH_FIELDS = ("name", "parent")
-USER_FIELDS = ("display_name", "email", "phone", "branch", "locale")
+USER_FIELDS = ("display_name", "email", "phone", "branch", "locale", "sign_in_via")
 
 
 @blueprint.before_request
@@ -70,6 +70,9 @@ def user_create():
         user, password = user_admin.create(current_user, {**_form(("username", *USER_FIELDS)), "roles": _roles()})
     except InvalidInput as err:
         return user_list(_problems(err), 422)
+    if password is None:  # the directory checks this user's password
+        flash(_("User saved."), "success")
+        return redirect(url_for("admin.user_list"))
     return user_list(password=(user.username, password))
 
 

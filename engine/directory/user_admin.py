@@ -50,24 +50,32 @@ def _optional_branch(code):
     return None if code in (None, "") else active_branch(code)
 
 
+def _sign_in_via(value) -> str:
+    """local: KeyDesk's own password; ldap: the operator's directory checks it (engine.directory.ldap_signin)."""
+    return "local" if value in (None, "") else fields.choice(("local", "ldap"))(value)
+
+
 def _locale(value) -> str:
     return "en" if value in (None, "") else fields.choice(LOCALES)(value)
 
 
 NEW = {"username": _new_username, "display_name": fields.text(required=True, limit=128), "email": fields.email,
-       "phone": fields.phone, "branch": _optional_branch, "roles": _role_keys, "locale": _locale}
+       "phone": fields.phone, "branch": _optional_branch, "roles": _role_keys, "locale": _locale,
+       "sign_in_via": _sign_in_via}
 EDITABLE = {**{k: v for k, v in NEW.items() if k != "username"}, "active": fields.flag}
 
 
-def create(actor: User, body: dict) -> tuple[User, str]:
-    """A new account and its one-time password, which is shown once and must be changed at first sign-in."""
+def create(actor: User, body: dict) -> tuple[User, str | None]:
+    """A new account and its one-time password, which is shown once and must be changed at first sign-in
+    (none for a user who signs in through the directory)."""
     permissions.require(actor, "administer")
     with saved():
         values = fields.checked(NEW, fields.complete(body, NEW), "user")
         user = User(username=values["username"], display_name=values["display_name"], email=values["email"],
                     phone=values["phone"], branch=values["branch"], locale=values["locale"],
-                    roles=[UserRole(role=role) for role in values["roles"]])
-        password = users.one_time_password(user)
+                    sign_in_via=values["sign_in_via"], roles=[UserRole(role=role) for role in values["roles"]],
+                    password_hash="", must_change_password=False)
+        password = users.one_time_password(user) if user.sign_in_via == "local" else None
         db.session.add(user)
         for field, value in values.items():
             changes.record(actor, "user", user.username, field, None, _shown(value))

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import clock, fields
 from engine.db import db
+from engine.directory import ldap_signin
 from engine.directory.roles import active_keys
 from engine.errors import InvalidInput, NotFound
 from engine.models import ApiToken, Branch, User, UserRole
@@ -41,9 +42,20 @@ def authenticate(username: str, password: str) -> User | None:
     """The active user with that password. An unknown name costs the same hashing as a known one, so the time an
     answer takes does not tell which user names exist."""
     user = db.session.scalar(select(User).where(User.username == username))
+    if user is not None and user.sign_in_via == "ldap":
+        return _through_directory(user, password)
     matches = check_password_hash(user.password_hash if user else _stand_in_hash(), password)
     if user is None or not user.active or not matches:
         return None
+    return user
+
+
+def _through_directory(user: User, password: str) -> User | None:
+    """The directory checks the password; its groups may set the user's roles."""
+    groups = ldap_signin.verify(user.username, password) if user.active else None
+    if groups is None:
+        return None
+    ldap_signin.sync_roles(user, groups)
     return user
 
 

@@ -152,7 +152,7 @@ def role(r: Role) -> dict:
 def user(u: User) -> dict:
     return {"username": u.username, "display_name": u.display_name, "email": u.email, "phone": u.phone,
             "branch": u.branch.code if u.branch else None, "roles": sorted(u.role_names), "locale": u.locale,
-            "active": u.active, "must_change_password": u.must_change_password}
+            "active": u.active, "must_change_password": u.must_change_password, "sign_in_via": u.sign_in_via}
 
 
 def directory_change(c: DirectoryChange) -> dict:

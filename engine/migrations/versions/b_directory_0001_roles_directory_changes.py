@@ -1,5 +1,5 @@
 """directory: roles as a table (seeded with the roles of earlier releases), the directory audit trail,
-branch deactivation, one-time passwords and the sign-in failure counters
+branch deactivation, one-time passwords, the sign-in failure counters and sign-in through LDAP
 
 Revision ID: b_directory_0001
 Revises: a9_reports_0002
@@ -52,10 +52,12 @@ def upgrade():
     op.add_column('branches', sa.Column('active', sa.Boolean(), server_default=sa.text('true'), nullable=False))
     op.add_column('users', sa.Column('must_change_password', sa.Boolean(), server_default=sa.text('false'),
                                      nullable=False))
+    op.add_column('users', sa.Column('sign_in_via', sa.String(length=8), server_default='local', nullable=False))
 
 
 def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('sign_in_via')
         batch_op.drop_column('must_change_password')
     with op.batch_alter_table('branches', schema=None) as batch_op:
         batch_op.drop_column('active')
