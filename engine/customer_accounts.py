@@ -134,10 +134,7 @@ def _placement_problems(actor: User, branch: Branch, manager: User | None, manag
     """The branch must be one the actor sees, and the manager must see it."""
     if not branches.can_see(actor, branch.id):
         return [fields.problem("branch", f"no branch {branch.code}", f"没有分支机构 {branch.code}")]
-    if manager is not None and not branches.can_see(manager, branch.id):
-        return [fields.problem(manager_field, f"{manager.username} does not see branch {branch.code}",
-                               f"{manager.username} 看不到分支机构 {branch.code}")]
-    return []
+    return customers.manager_problems(manager, branch.id, manager_field)
 
 
 def _hand_over_tasks(actor: User, customer: Customer, leaving: User, taking: User, reason: str) -> int:

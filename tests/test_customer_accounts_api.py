@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.db import db
+from engine.directory import users
 from engine.models import Contact, Customer, CustomerChange
 from tests.bpmn_samples import simple
 from tests.test_api import start
@@ -112,3 +113,13 @@ def test_a_portfolio_move_needs_a_supervisor(api):
     response = api("post", "/customers/portfolio-moves", "manager", json={
         "from": "manager", "to": "pudong", "customers": ["G0001"], "reason": "x"})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("customer_id, manager", [(1, "tech"), (4, "pudong")])  # not a manager; G0004 is in Minhang
+def test_a_changed_account_manager_must_be_a_manager_who_sees_the_branch(api, customer_id, manager):
+    before = counts()
+    manager_id = users.by_username(manager).id
+    refused(api("patch", f"/customers/{customer_id}", "admin", json={"account_manager_id": manager_id,
+                                                                     "reason": "new manager"}), "account_manager_id")
+    assert counts() == before
+    assert db.session.get(Customer, customer_id).account_manager.username == "manager"
