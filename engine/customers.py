@@ -37,8 +37,11 @@ def _user(value):
 
 
 def _branch(value):
-    if isinstance(value, bool) or not isinstance(value, int) or db.session.get(Branch, value) is None:
+    branch = None if isinstance(value, bool) or not isinstance(value, int) else db.session.get(Branch, value)
+    if branch is None:
         raise fields.Wrong(f"no branch {value}", f"没有分支机构 {value}")
+    if not branch.active:
+        raise fields.Wrong(f"branch {branch.code} is deactivated", f"分支机构 {branch.code} 已停用")
     return value
 
 

@@ -123,3 +123,11 @@ def test_a_changed_account_manager_must_be_a_manager_who_sees_the_branch(api, cu
                                                                      "reason": "new manager"}), "account_manager_id")
     assert counts() == before
     assert db.session.get(Customer, customer_id).account_manager.username == "manager"
+
+
+def test_a_customer_cannot_move_to_a_deactivated_branch(api):
+    api("post", "/branches", "admin", json={"code": "SH-JD", "name": "Jiading", "parent": "SH"})
+    jiading = api("patch", "/branches/SH-JD", "admin", json={"active": False}).json
+    refused(api("patch", "/customers/2", "admin", json={"branch_id": jiading["id"], "reason": "moved"}), "branch_id")
+    refused(api("post", "/customers", "admin", json={**NEW, "branch": "SH-JD", "account_manager": None}), "branch")
+    assert db.session.get(Customer, 2).branch.code == "SH"
