@@ -59,7 +59,8 @@ def label(code) -> str:
 def index():
     q = request.args.get("q", "")
     return render_template("customers/index.html", q=q, found=customers.search(current_user, q, limit=100),
-                           label=label, open_customers=PERMISSIONS["open_customers"])
+                           label=label, open_customers=PERMISSIONS["open_customers"],
+                           portfolio_roles=PERMISSIONS["portfolio"])
 
 
 @blueprint.get("/customers/new")
@@ -85,6 +86,36 @@ def create():
     return redirect(url_for("customers.show", customer_id=customer.id))
 
 
+@blueprint.get("/customers/portfolio")
+def portfolio(errors: dict | None = None, status: int = 200):
+    """A manager leaves: choose their customers and who takes them over (with the open tasks they held)."""
+    permissions.require(current_user, "portfolio")
+    managers = _managers()
+    leaving = request.values.get("from") or ""
+    held = [c for c in customers.search(current_user, limit=1000) if c.account_manager
+            and c.account_manager.username == leaving]
+    return render_template("customers/portfolio.html", managers=managers, leaving=leaving, held=held,
+                           errors=errors or {}, form=request.form), status
+
+
+@blueprint.post("/customers/portfolio")
+def move_portfolio():
+    try:
+        moved = customer_accounts.move_portfolio(current_user, request.form.get("from"), request.form.get("to"),
+                                                 request.form.getlist("customers"), _reason())
+    except InvalidInput as err:
+        flash(_("Please correct the marked fields."), "danger")
+        return portfolio(schema_form.engine_errors(err.details), 422)
+    flash(_("%(customers)s customer(s) and %(tasks)s open task(s) moved.", customers=len(moved["customers"]),
+            tasks=moved["tasks"]), "success")
+    return redirect(url_for("customers.portfolio"))
+
+
+def _managers() -> list[User]:
+    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == "manager", User.active)
+                                   .order_by(User.display_name)))
+
+
 def _form_field(field: str | None) -> str | None:
     """An engine field name as the new-customer form names it (contacts[0].name is contact_name)."""
     own = {f"contacts[0].{field}": name for name, field in CONTACT_OF_NEW.items()}
@@ -92,8 +123,7 @@ def _form_field(field: str | None) -> str | None:
 
 
 def _new_options() -> dict[str, list[tuple]]:
-    managers = db.session.scalars(select(User).join(UserRole).where(UserRole.role == "manager", User.active)
-                                  .order_by(User.display_name))
+    managers = _managers()
     return {"kind": _labelled(customer_accounts.KINDS), "tier": [(t, t) for t in TIERS],
             "credit_level": _labelled(CREDIT_LEVELS), "member_card": [("", "—"), *_labelled(MEMBER_CARDS)],
             "status": _labelled(CUSTOMER_STATES), "account_manager": [("", "—"), *((u.username, u.display_name)

@@ -1,4 +1,4 @@
-"""Opening a customer from the page: the record with its first contact, or the form again naming the wrong field."""
+"""Opening a customer and moving a manager's customers from the pages; each refusal names the field, changes nothing."""
 
 import pytest
 from sqlalchemy import func, select
@@ -44,3 +44,23 @@ def test_the_page_needs_the_right(staff):
     before = counts()
     assert staff("tech").post("/customers/new", FORM).status_code == 403
     assert counts() == before
+
+
+def test_a_supervisor_moves_a_managers_customers_from_the_page(staff):
+    supervisor = staff("supervisor")
+    assert 'data-testid="portfolio-link"' in supervisor.get("/customers").get_data(as_text=True)
+    listed = supervisor.get("/customers/portfolio?from=manager").get_data(as_text=True)
+    assert 'value="G0001"' in listed and 'value="G0004"' in listed
+    moved = supervisor.post("/customers/portfolio", {"from": "manager", "to": "pudong", "customers": ["G0001", "G0003"],
+                                                     "reason": "Wang Wei left"})
+    assert moved.status_code == 302
+    assert db.session.scalar(select(Customer).where(Customer.code == "G0001")).account_manager.username == "pudong"
+
+
+def test_a_refused_move_names_the_field_and_moves_nothing(staff):
+    supervisor = staff("supervisor")
+    response = supervisor.post("/customers/portfolio", {"from": "manager", "to": "pudong", "customers": ["G0004"],
+                                                        "reason": "Wang Wei left"})
+    assert response.status_code == 422 and 'data-error-for="customers"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(Customer).where(Customer.code == "G0004")).account_manager.username == "manager"
+    assert staff("agent").get("/customers/portfolio").status_code == 403
