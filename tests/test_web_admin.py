@@ -128,3 +128,8 @@ def test_an_admin_resets_a_password_and_revokes_tokens(staff):
     assert 'data-testid="one-time-password"' in page and users.by_username("tech").must_change_password
     assert admin.post("/admin/users/tech/tokens").status_code == 302
     assert "1 API token(s) revoked" in admin.get("/admin/users/tech").get_data(as_text=True)
+
+
+def test_pages_name_roles_as_the_roles_table_says(staff):
+    staff("admin").post("/admin/roles/agent", {"name": "front desk", "name_zh": "前台", "active": "1"})
+    assert "front desk" in staff("agent").get("/profile").get_data(as_text=True)
