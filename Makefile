@@ -43,7 +43,7 @@ chromium:
 		|| echo "chromium could not be installed: browser tests will skip"
 
 run: install
-	$(BIN)/python run.py serve
+	$(BIN)/python run.py serve --demo
 
 test: install chromium
 	$(BIN)/ruff check .

@@ -10,12 +10,14 @@ import time
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
-from engine import deployments, scheduler, users
+from engine import deployments, scheduler
 from engine.db import db
+from engine.directory import user_admin, users
 from engine.errors import EngineError
 from engine.forms import files as form_files
+from engine.models import User
 from web import create_app, instance_path, production
 
 
@@ -33,15 +35,21 @@ def load_demo(app) -> None:
             print(f"added {line}")
 
 
-def serve(app, host: str, port: int, with_scheduler: bool = True) -> None:
+def serve(app, host: str, port: int, with_scheduler: bool = True, demo: bool = False) -> None:
+    """Serve; with ``demo``, a database that did not exist yet gets the demo data (never a live one)."""
     with app.app_context():
         first_start = not inspect(db.engine).has_table("users")
     init_db(app)
-    if first_start:
+    if demo and first_start:
         load_demo(app)
     if with_scheduler:
         scheduler.start(app)
-    print(f"KeyDesk on http://{host}:{port}  (demo users: agent, manager, tech, supervisor, admin; password demo)")
+    with app.app_context():
+        nobody = db.session.scalar(select(User.id).limit(1)) is None
+    if nobody:
+        print("The database has no users yet: create the first admin with `python run.py create-admin USERNAME`")
+    print(f"KeyDesk on http://{host}:{port}" + ("  (demo users: agent, manager, tech, supervisor, admin; password demo)"
+                                               if demo else ""))
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
@@ -69,13 +77,14 @@ def worker(app) -> None:
         running.shutdown()
 
 
-def deploy(app, files: list[str], comment: str) -> int:
-    """Deploy each BPMN file as a bundle with the .dmn decision tables and .form.json forms named with them."""
+def deploy(app, files: list[str], comment: str, username: str = "admin") -> int:
+    """Deploy each BPMN file as ``username``, as a bundle with the .dmn decision tables and .form.json forms named
+    with them."""
     decisions = [Path(name).read_bytes() for name in files if name.endswith(".dmn")]
     form_paths = [name for name in files if name.endswith(form_files.SUFFIX)]
     diagrams = [name for name in files if name not in form_paths and not name.endswith(".dmn")]
     with app.app_context():
-        admin = users.by_username("admin")
+        admin = users.by_username(username)
         for name in diagrams:
             try:
                 forms = form_files.read_all([(Path(f).name, Path(f).read_bytes()) for f in form_paths])
@@ -132,6 +141,22 @@ def import_file(app, kind: str, file: str, commit: bool, username: str) -> int:
     return 0
 
 
+def create_admin(app, username: str) -> int:
+    """The first admin (at headquarters, created if the database has no branch yet) with a one-time password."""
+    init_db(app)
+    with app.app_context():
+        try:
+            user, password = user_admin.create_first_admin(username)
+        except EngineError as err:
+            print(err.message, file=sys.stderr)
+            for problem in err.details or []:
+                print(f"  {problem['field']}: {problem['message']}", file=sys.stderr)
+            return 1
+        print(f"admin {user.username} created at branch {user.branch.code}; one-time password (change it at the "
+              f"first sign-in): {password}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run.py", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -145,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                            help="production: gunicorn with N web processes and no scheduler (run `worker`)")
     serve_cmd.add_argument("--threads", type=_at_least_one, default=4, metavar="T",
                            help="threads per web process with --workers (default 4)")
+    serve_cmd.add_argument("--demo", action="store_true", help="load the demo data when the database is new")
     commands.add_parser("worker", help="run the scheduler alone (timers, SLA clocks)")
     commands.add_parser("init-db", help="create or upgrade the database schema")
     commands.add_parser("demo", help="load the demo users, customers and shipped processes")
@@ -152,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                                                     "the .dmn decision tables and .form.json forms given")
     deploy_cmd.add_argument("files", nargs="+", metavar="FILE")
     deploy_cmd.add_argument("--comment", default="deployed from the command line")
+    deploy_cmd.add_argument("--as", dest="username", default="admin", help="the deploying user (default: admin)")
     token_cmd = commands.add_parser("token", help="print a new API token for a user")
     token_cmd.add_argument("username")
     import_cmd = commands.add_parser("import", help="check a CSV or XLSX file of branches, users, customers or "
@@ -160,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     import_cmd.add_argument("file", metavar="FILE")
     import_cmd.add_argument("--commit", action="store_true", help="write the rows when no row has a problem")
     import_cmd.add_argument("--user", default="admin", help="who imports (their branches bound it); default admin")
+    admin_cmd = commands.add_parser("create-admin", help="create an admin account and print its one-time password")
+    admin_cmd.add_argument("username")
     args = parser.parse_args(argv)
     if args.command == "serve" and args.workers:
         return serve_production(args.host, args.port, args.workers, args.threads)
@@ -167,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app()
     match args.command:
         case None | "serve":
-            serve(app, args.host, args.port, with_scheduler=not getattr(args, "no_scheduler", False))
+            serve(app, args.host, args.port, with_scheduler=not getattr(args, "no_scheduler", False),
+                  demo=getattr(args, "demo", False))
         case "worker":
             worker(app)
         case "init-db":
@@ -176,11 +206,13 @@ def main(argv: list[str] | None = None) -> int:
             init_db(app)
             load_demo(app)
         case "deploy":
-            return deploy(app, args.files, args.comment)
+            return deploy(app, args.files, args.comment, args.username)
         case "token":
             return token(app, args.username)
         case "import":
             return import_file(app, args.kind, args.file, args.commit, args.user)
+        case "create-admin":
+            return create_admin(app, args.username)
     return 0
 
 

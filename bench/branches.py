@@ -25,8 +25,9 @@ from datetime import UTC, datetime, timedelta  # noqa: E402
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
-from engine import branches, customers, inbox, users  # noqa: E402
+from engine import customers, inbox  # noqa: E402
 from engine.db import db  # noqa: E402
+from engine.directory import branches, users  # noqa: E402
 from engine.models import Branch, Customer, HumanTask, ProcessVersion, Ticket, User  # noqa: E402
 
 PROVINCES, CITIES = 31, 10

@@ -65,8 +65,9 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from engine import diagrams, tickets, users  # noqa: E402
+from engine import diagrams, tickets  # noqa: E402
 from engine.db import db  # noqa: E402
+from engine.directory import users  # noqa: E402
 from engine.models import HumanTask, Ticket  # noqa: E402
 from engine.sandbox import evaluator  # noqa: E402
 from engine.sandbox.script_engine import make_script_engine  # noqa: E402

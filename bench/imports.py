@@ -27,8 +27,9 @@ from pathlib import Path  # noqa: E402
 
 from sqlalchemy import func, select  # noqa: E402
 
-from engine import branches, customers, users  # noqa: E402
+from engine import customers  # noqa: E402
 from engine.db import db  # noqa: E402
+from engine.directory import branches, users  # noqa: E402
 from engine.imports import batches  # noqa: E402
 from engine.models import Contact, Customer  # noqa: E402
 

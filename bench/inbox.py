@@ -19,8 +19,9 @@ from pathlib import Path
 import common
 from sqlalchemy import event
 
-from engine import tickets, users
+from engine import tickets
 from engine.db import db
+from engine.directory import users
 
 
 def main() -> None:

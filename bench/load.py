@@ -57,8 +57,9 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import run  # noqa: E402
-from engine import inbox, users  # noqa: E402
+from engine import inbox  # noqa: E402
 from engine.db import db  # noqa: E402
+from engine.directory import users  # noqa: E402
 from tests.live_server import live_server  # noqa: E402
 from web import create_app  # noqa: E402
 

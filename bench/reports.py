@@ -40,8 +40,9 @@ from zoneinfo import ZoneInfo  # noqa: E402
 from sqlalchemy import JSON, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from engine import clock, deployments, report_facts, reports, users  # noqa: E402
+from engine import clock, deployments, report_facts, reports  # noqa: E402
 from engine.db import db  # noqa: E402
+from engine.directory import users  # noqa: E402
 from engine.models import (  # noqa: E402
     TIERS,
     Customer,

@@ -72,8 +72,9 @@ from pathlib import Path  # noqa: E402
 from sqlalchemy import event, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from engine import clock, deployments, scheduler, tickets, users  # noqa: E402
+from engine import clock, deployments, scheduler, tickets  # noqa: E402
 from engine.db import db  # noqa: E402
+from engine.directory import users  # noqa: E402
 from engine.models import HumanTask, Ticket, TicketEvent, Timer  # noqa: E402
 from tests.bpmn_samples import TIMER_STEP, simple  # noqa: E402
 

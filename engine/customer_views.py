@@ -5,8 +5,9 @@ The log is append-only and readable by supervisors and admins only.
 
 from sqlalchemy import select
 
-from engine import clock, customers, permissions
+from engine import clock, customers
 from engine.db import db
+from engine.directory import permissions
 from engine.models import Customer, CustomerView, User
 
 VIA = ("web", "api")

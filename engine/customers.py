@@ -10,8 +10,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import exists, or_, select
 
-from engine import branches, fields
+from engine import fields
 from engine.db import db
+from engine.directory import branches
 from engine.errors import InvalidInput, NotFound
 from engine.models import (
     CREDIT_LEVELS,
@@ -36,8 +37,11 @@ def _user(value):
 
 
 def _branch(value):
-    if isinstance(value, bool) or not isinstance(value, int) or db.session.get(Branch, value) is None:
+    branch = None if isinstance(value, bool) or not isinstance(value, int) else db.session.get(Branch, value)
+    if branch is None:
         raise fields.Wrong(f"no branch {value}", f"没有分支机构 {value}")
+    if not branch.active:
+        raise fields.Wrong(f"branch {branch.code} is deactivated", f"分支机构 {branch.code} 已停用")
     return value
 
 
@@ -100,7 +104,26 @@ def update(actor: User, customer_id: int, changes: dict, reason: str) -> list[Cu
             branch = changes["branch_id"]
             raise InvalidInput("the customer change has wrong values: branch_id",
                                [fields.problem("branch_id", f"no branch {branch}", f"没有分支机构 {branch}")])
-        return change(customer, changes, reason, actor)
+        recorded = change(customer, changes, reason, actor)
+        if {"account_manager_id", "branch_id"} & set(changes):
+            manager = db.session.get(User, customer.account_manager_id) if customer.account_manager_id else None
+            problems = manager_problems(manager, customer.branch_id, "account_manager_id")
+            if problems:  # saved() rolls the change back
+                raise InvalidInput("the customer change has wrong values: account_manager_id", problems)
+        return recorded
+
+
+def manager_problems(manager: User | None, branch_id: int | None, field: str) -> list[dict]:
+    """A customer's account manager must hold the manager role and see the customer's branch."""
+    if manager is None:
+        return []
+    if not manager.has_role("manager"):
+        return [fields.problem(field, f"{manager.username} does not have the account manager role",
+                               f"{manager.username} 没有客户经理角色")]
+    if not branches.can_see(manager, branch_id):
+        return [fields.problem(field, f"{manager.username} does not see the customer's branch",
+                               f"{manager.username} 看不到该客户所在的分支机构")]
+    return []
 
 
 def change(customer: Customer, changes: dict, reason: str, actor: User | None = None,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from engine import branches, contracts, deployments, users
+from engine import contracts, deployments
 from engine.db import db
+from engine.directory import branches, users
 from engine.forms import files as form_files
 from engine.models import Branch, CalendarRecord, Contact, Contract, Customer, ProcessModel, SlaPolicy, User
 

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import workflows
-from engine import diagrams, permissions, schedules
+from engine import diagrams, schedules
 from engine.db import db
 from engine.diagrams import NS, Problem
+from engine.directory import permissions, roles
 from engine.errors import Conflict, InvalidDiagram, NotFound
 from engine.models import ProcessModel, ProcessVersion, User
 
@@ -28,7 +29,8 @@ def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), forms: dic
     except diagrams.DiagramRejected as err:
         return [err.problem]
     available = _available_forms(root, called_versions, forms or {})
-    problems = diagrams.check(bpmn_xml, dmn_xmls, available, workflows.HANDLERS, _called_diagrams(called_versions))
+    problems = diagrams.check(bpmn_xml, dmn_xmls, available, workflows.HANDLERS, _called_diagrams(called_versions),
+                             roles.active_keys())
     return problems or schedules.problems(root)
 
 

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine import problem_text
-from engine.models import CHANNELS, ROLES
+from engine.models import CHANNELS, SEED_ROLES
 from engine.sandbox import bounds, rules
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -142,10 +142,12 @@ def executable_processes(root: etree._Element) -> list[etree._Element]:
 
 
 def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: dict | None = None,
-          handlers: Iterable[str] = (), called: dict[str, list[str]] | None = None) -> list[Problem]:
+          handlers: Iterable[str] = (), called: dict[str, list[str]] | None = None,
+          roles: Iterable[str] = tuple(SEED_ROLES)) -> list[Problem]:
     """Every problem KeyDesk can find in a diagram without running it; an empty list means deployable.
 
-    `called` maps the process ids KeyDesk has deployed to the diagrams (theirs and what they call).
+    `called` maps the process ids KeyDesk has deployed to the diagrams (theirs and what they call);
+    `roles` are the role keys a lane may name (the desk's active roles; a new database's by default).
     """
     dmn_xmls, called = list(dmn_xmls), called or {}
     try:
@@ -156,7 +158,7 @@ def check(bpmn_xml: bytes | str, dmn_xmls: Iterable[bytes | str] = (), forms: di
     problems = _schema_problems(root)
     if problems:
         return problems
-    problems = _keydesk_problems(root, forms or {})
+    problems = _keydesk_problems(root, forms or {}, sorted(roles))
     problems += [problem for table in tables for problem in _decision_problems(table)]
     problems += _service_problems(root, set(handlers))
     missing = _call_problems(root, called)
@@ -202,14 +204,14 @@ def _spiff_problems(bpmn_xml, dmn_xmls, root, called_xmls) -> list[Problem]:
     return []
 
 
-def _keydesk_problems(root: etree._Element, forms: dict) -> list[Problem]:
+def _keydesk_problems(root: etree._Element, forms: dict, roles: list[str]) -> list[Problem]:
     processes = executable_processes(root)
     if not processes:
         return _not_executable(root)
     problems = []
     for process in processes:
         problems += _process_problems(process)
-        problems += _lane_problems(process)
+        problems += _lane_problems(process, roles)
         problems += _human_task_problems(process, forms)
         problems += _gateway_problems(process)
     problems += _code_problems(root)
@@ -234,13 +236,18 @@ def _process_problems(process) -> list[Problem]:
     return []
 
 
-def _lane_problems(process) -> list[Problem]:
+def _lane_problems(process, roles: list[str]) -> list[Problem]:
     problems = []
     for lane in process.iterfind(".//bpmn:lane", NS):
-        if lane.get("name") not in ROLES:
+        if lane.get("name") not in roles:
             problems.append(problem("lane_role", lane.get("id"), lane.sourceline, lane=repr(lane.get("name")),
-                                    roles=", ".join(ROLES)))
+                                    roles=", ".join(roles)))
     return problems
+
+
+def lane_names(bpmn_xml: bytes | str) -> set[str]:
+    """The names of every lane of a (deployed) diagram."""
+    return {lane.get("name") for lane in read_xml(bpmn_xml).iterfind(".//bpmn:lane", NS)}
 
 
 def lane_of(process, node) -> str | None:

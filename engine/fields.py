@@ -46,6 +46,12 @@ def checked(spec: dict[str, Converter], changes: object, what: str) -> dict:
     return values
 
 
+def complete(body: object, spec: dict[str, Converter]) -> object:
+    """A new record's body with every field of ``spec`` present (None when missing), so ``checked`` names a
+    missing field like a wrong one; anything but a dict is left for ``checked`` to refuse."""
+    return {field: None for field in spec} | body if isinstance(body, dict) else body
+
+
 def choice(options: tuple) -> Converter:
     def convert(value):
         if value not in options:

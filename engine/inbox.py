@@ -1,6 +1,6 @@
 """Read-only lists for the task inbox and the ticket list: indexed queries that never load a workflow.
 
-Every list holds only what lies within the user's branches (engine.branches). A page is a constant
+Every list holds only what lies within the user's branches (engine.directory.branches). A page is a constant
 number of statements whatever its length: the rows it shows come with their ticket and assignee in
 one query, without the ticket's workflow blob. Due-time lists are ordered ``due_at NULLS LAST, id``,
 the order of the partial index ``ix_human_tasks_active_due``, so the first page reads only its rows.
@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, case, false, func, literal, or_, select
 from sqlalchemy.orm import contains_eager, defer
 
-from engine import branches, clock, customers
+from engine import clock, customers
 from engine.db import db
+from engine.directory import branches
 from engine.errors import InvalidInput
 from engine.models import (
     ACTIVE_TASK_STATES,

@@ -13,8 +13,9 @@ from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import audit, deployments, permissions, runtime, tickets, versions
+from engine import audit, deployments, runtime, tickets, versions
 from engine.db import db
+from engine.directory import permissions
 from engine.errors import Conflict, InvalidInput, ProcessError
 from engine.models import ACTIVE_TASK_STATES, ProcessVersion, Ticket, User
 

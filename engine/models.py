@@ -14,11 +14,17 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from engine import clock
 from engine.db import db
 
-# The desk's roles; a diagram's lane names one. business: the business department that takes a work
-# order; billing: billing and collections; engineering: construction; director / vp: contract
-# approval above a manager's authority; hq: headquarters' key-account desk.
-ROLES = ("agent", "manager", "tech", "supervisor", "admin",
-         "business", "billing", "engineering", "director", "vp", "hq")
+# The roles a new database starts with (the ``roles`` table is the role set; admins add more). A diagram's
+# lane names one. business: the business department that takes a work order; billing: billing and
+# collections; engineering: construction; director / vp: contract approval above a manager's authority;
+# hq: headquarters' key-account desk.
+SEED_ROLES = {
+    "agent": ("agent", "客服坐席"), "manager": ("account manager", "客户经理"), "tech": ("maintenance", "维护人员"),
+    "supervisor": ("supervisor", "值班主管"), "admin": ("admin", "管理员"),
+    "business": ("business department", "业务部门"), "billing": ("billing", "计费"),
+    "engineering": ("engineering", "工程"), "director": ("director", "主管领导"), "vp": ("vice-president", "副总经理"),
+    "hq": ("headquarters desk", "总部大客户部"),
+}
 CHANNELS = {"green": "G", "yellow": "Y", "red": "R"}
 PRIORITIES = ("low", "normal", "high", "urgent")
 TICKET_STATES = ("open", "closed", "cancelled")
@@ -28,7 +34,8 @@ ACTIVE_TASKS_SQL = "state IN ('open', 'claimed')"  # the same, as the inbox inde
 TIERS = ("A+", "A", "B", "C")
 CREDIT_LEVELS = ("red", "grey", "black")
 MEMBER_CARDS = ("diamond", "emerald", "sapphire")
-CUSTOMER_STATES = ("active", "prospect", "departed")  # never deleted: a lost customer is archived
+# never deleted: a lost customer is archived (departed); locked: service suspended, tickets can still be opened
+CUSTOMER_STATES = ("active", "locked", "prospect", "departed")
 BRANCH_LEVELS = ("hq", "province", "city")  # headquarters > provincial branches > city branches
 CONTRACT_STATES = ("draft", "active", "ended")  # a contract is ended, never deleted
 
@@ -48,8 +55,27 @@ class Branch(db.Model):
     name: Mapped[str] = mapped_column(String(128))
     level: Mapped[str] = mapped_column(String(8))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    active: Mapped[bool] = mapped_column(server_default=text("true"))  # deactivated, never deleted
     created_at: Mapped[datetime] = mapped_column(default=_now)
     parent: Mapped["Branch | None"] = relationship(remote_side=[id])
+
+
+class Role(db.Model):
+    """A role staff can hold and a lane can name. Retired (inactive), never deleted: history names it."""
+
+    __tablename__ = "roles"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    name_zh: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
+
+
+@event.listens_for(Role.__table__, "after_create")
+def _seed_roles(table, connection, **kwargs):
+    """A database made by ``create_all`` (tests, the demo) starts with the seed roles, as a migrated one does."""
+    connection.execute(table.insert(), [{"key": key, "name": name, "name_zh": zh, "active": True}
+                                        for key, (name, zh) in SEED_ROLES.items()])
 
 
 class User(UserMixin, db.Model):
@@ -62,6 +88,8 @@ class User(UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(256))
     phone: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
+    must_change_password: Mapped[bool] = mapped_column(server_default=text("false"))  # one-time password
+    sign_in_via: Mapped[str] = mapped_column(String(8), server_default="local")  # local | ldap (the directory)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # en | zh_CN
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
@@ -102,6 +130,23 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=_now)
     revoked_at: Mapped[datetime | None]
     user: Mapped[User] = relationship()
+
+
+class DirectoryChange(db.Model):
+    """One field of a branch, role or user changed by an admin: who, when, old and new. Kept forever."""
+
+    __tablename__ = "directory_changes"
+    __table_args__ = (Index("ix_directory_changes_subject", "kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=_now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the command line
+    kind: Mapped[str] = mapped_column(String(8))  # branch | role | user
+    subject: Mapped[str] = mapped_column(String(64))  # the branch code, role key or username
+    field: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(String(256))
+    new: Mapped[str | None] = mapped_column(String(256))
+    actor: Mapped[User | None] = relationship()
 
 
 class Customer(db.Model):

@@ -21,8 +21,9 @@ from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
 
-from engine import branches, clock, permissions
+from engine import clock
 from engine.db import db
+from engine.directory import branches, permissions
 from engine.errors import InvalidInput
 from engine.models import (
     ACTIVE_TASK_STATES,

@@ -9,8 +9,9 @@ import json
 from dataclasses import dataclass
 
 import workflows
-from engine import branches, customers
+from engine import customers
 from engine.db import db
+from engine.directory import branches
 from engine.models import Customer, Ticket
 from notifications import notify, rota
 

@@ -10,8 +10,9 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import audit, branches, clock, customers, report_facts, sla_config, timers
+from engine import audit, clock, customers, report_facts, sla_config, timers
 from engine.db import db
+from engine.directory import branches
 from engine.errors import ProcessError
 from engine.models import (
     PRIORITIES,

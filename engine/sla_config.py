@@ -4,9 +4,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from engine import calendars, permissions
+from engine import calendars
 from engine.db import db
 from engine.diagrams import ISO_DURATION
+from engine.directory import permissions
 from engine.errors import InvalidInput, NotFound
 from engine.models import CHANNELS, PRIORITIES, TIERS, CalendarDay, CalendarRecord, SlaPolicy, User
 from engine.sandbox import bounds

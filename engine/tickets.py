@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, branches, clock, deployments, forms, permissions, report_facts, runtime, sla, timers
+from engine import audit, clock, deployments, forms, report_facts, runtime, sla, timers
 from engine.db import db
+from engine.directory import branches, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.models import (
     ACTIVE_TASK_STATES,

@@ -8,9 +8,10 @@ tables: it never loads a workflow.
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import diagrams, permissions
+from engine import diagrams
 from engine.db import db
 from engine.diagrams import NS
+from engine.directory import permissions
 from engine.errors import Conflict, NotFound
 from engine.models import (
     ACTIVE_TASK_STATES,

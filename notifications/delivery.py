@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from engine import clock, permissions
+from engine import clock
 from engine.db import db
+from engine.directory import permissions
 from engine.errors import Conflict, InvalidInput
 from engine.models import User, UserRole
 from notifications import mail, outbox, sms

@@ -12,10 +12,12 @@ from flask import current_app
 from sqlalchemy import ColumnElement, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from engine import clock, permissions
+from engine import clock
 from engine.db import db
+from engine.directory import permissions
+from engine.directory.roles import active_keys
 from engine.errors import InvalidInput, NotFound
-from engine.models import ROLES, User, UserRole
+from engine.models import User, UserRole
 from notifications import daytime
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -107,5 +109,6 @@ def _problems(index: int, shift: object, role: str, people: dict) -> list[dict]:
 
 
 def _known(role: str) -> None:
-    if role not in ROLES:
-        raise NotFound(f"no role {role!r}; the roles are {', '.join(ROLES)}")
+    known = active_keys()
+    if role not in known:
+        raise NotFound(f"no role {role!r}; the roles are {', '.join(sorted(known))}")

@@ -17,8 +17,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine import clock, permissions
+from engine import clock
 from engine.db import db
+from engine.directory import permissions
 from engine.errors import InvalidInput, NotFound
 from engine.models import User
 from engine.sandbox import text_templates

@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from engine import clock, demo, users
+from engine import clock, demo
 from engine.db import db
+from engine.directory import users
 from web import create_app
 
 # Each test run gets a database of its own (the name plus the process id), so that two runs side by

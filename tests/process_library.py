@@ -7,9 +7,10 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import select
 
-from engine import deployments, tickets, users
+from engine import deployments, tickets
 from engine.db import db
 from engine.diagrams import NS
+from engine.directory import users
 from engine.forms import files as form_files
 from engine.models import HumanTask, Ticket, User
 from notifications.outbox import OutboxMessage

@@ -8,8 +8,9 @@ G0004, P0001). G0002 and P0003 belong to the province itself. Every test runs on
 import pytest
 from sqlalchemy import select
 
-from engine import branches, customers, deployments, inbox, tickets, users
+from engine import customers, deployments, inbox, tickets
 from engine.db import db
+from engine.directory import branches, users
 from engine.errors import InvalidInput, NotFound
 from engine.models import Customer, User
 from notifications.outbox import OutboxMessage

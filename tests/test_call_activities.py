@@ -2,8 +2,9 @@
 
 import pytest
 
-from engine import deployments, runtime, tickets, users
+from engine import deployments, runtime, tickets
 from engine.db import db
+from engine.directory import users
 from engine.errors import InvalidDiagram, InvalidInput
 from engine.models import Ticket
 from tests.bpmn_samples import DECISION_STEP, simple

@@ -3,10 +3,12 @@
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 import run
-from engine import users
 from engine.db import db
+from engine.directory import users
+from engine.models import User
 from tests.bpmn_samples import RED_FAULT, RED_FAULT_DMN, simple
 from web import create_app
 
@@ -66,16 +68,18 @@ def test_deploy_takes_the_decision_tables_given_with_a_diagram(env, capsys):
 
 
 @pytest.mark.parametrize("argv, called", [
-    ([], ("serve", True)),
-    (["serve", "--port", "5001"], ("serve", True)),
-    (["serve", "--no-scheduler"], ("serve", False)),
+    ([], ("serve", True, False)),
+    (["serve", "--port", "5001"], ("serve", True, False)),
+    (["serve", "--no-scheduler"], ("serve", False, False)),
+    (["serve", "--demo"], ("serve", True, True)),
     (["worker"], ("worker", None)),
     (["serve", "--workers", "3"], ("production", (3, 4))),
     (["serve", "--workers", "2", "--threads", "8", "--port", "5002"], ("production", (2, 8))),
 ])
 def test_serve_and_worker_choose_what_runs(env, monkeypatch, argv, called):
     seen = []
-    monkeypatch.setattr(run, "serve", lambda app, host, port, with_scheduler: seen.append(("serve", with_scheduler)))
+    monkeypatch.setattr(run, "serve", lambda app, host, port, with_scheduler, demo: seen.append(
+        ("serve", with_scheduler, demo)))
     monkeypatch.setattr(run, "worker", lambda app: seen.append(("worker", None)))
     monkeypatch.setattr(run, "serve_production",
                         lambda host, port, workers, threads: seen.append(("production", (workers, threads))) or 0)
@@ -111,3 +115,35 @@ def test_import_dry_run_then_commit(env, capsys):
     assert "importing users needs the role admin" in capsys.readouterr().err
     assert run.main(["import", "users", str(users_file), "--commit"]) == 0
     assert "one-time password for fan:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("demo", [False, True])
+def test_serve_loads_the_demo_only_when_asked(env, monkeypatch, capsys, demo):
+    app = create_app()
+    monkeypatch.setattr(app, "run", lambda **kwargs: None)
+    run.serve(app, "127.0.0.1", 5000, with_scheduler=False, demo=demo)
+    with app.app_context():
+        people = set(db.session.scalars(select(User.username)))
+        db.engine.dispose()
+    out = capsys.readouterr().out
+    if demo:
+        assert {"agent", "admin", "supervisor"} <= people and "password demo" in out
+    else:
+        assert people == set() and "create-admin" in out and "demo" not in out
+
+
+def test_create_admin_makes_the_first_admin_with_a_one_time_password(env, capsys):
+    assert run.main(["create-admin", "chen.admin"]) == 0
+    out = capsys.readouterr().out
+    password = out.rsplit(": ", 1)[1].strip()
+    assert "branch HQ" in out and len(password) >= users.MIN_LENGTH
+    with create_app().app_context():
+        admin = users.authenticate("chen.admin", password)
+        assert admin.has_role("admin") and admin.must_change_password and admin.branch.parent is None
+        db.engine.dispose()
+    assert run.main(["create-admin", "chen.admin"]) == 1
+    assert "exists already" in capsys.readouterr().err
+    diagram = env / "simple.bpmn"
+    diagram.write_bytes(simple())
+    assert run.main(["deploy", "--as", "chen.admin", str(diagram)]) == 0  # the shipped flows, by the first admin
+    assert "deployed simple version 1" in capsys.readouterr().out

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import contacts, contracts, customer_views, customers, users
+from engine import contacts, contracts, customer_views, customers
 from engine.db import db
+from engine.directory import users
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import Branch, Contact, Contract, Customer, CustomerView, ImmutableRecordError
 

@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from engine import customers, deployments, tickets, users
+from engine import customers, deployments, tickets
 from engine.db import db
+from engine.directory import users
 from engine.errors import InvalidInput, ProcessError
 from engine.models import Customer, CustomerChange, ImmutableRecordError
 from tests.bpmn_samples import service_step, simple

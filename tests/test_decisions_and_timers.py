@@ -4,7 +4,8 @@ from io import BytesIO
 
 import pytest
 
-from engine import deployments, runtime, tickets, users
+from engine import deployments, runtime, tickets
+from engine.directory import users
 from engine.errors import InvalidDiagram
 from tests.bpmn_samples import DECISION_STEP, TIMER_STEP, simple
 

@@ -22,8 +22,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import func, select, text
 
-from engine import users
 from engine.db import db
+from engine.directory import users
 from engine.models import User
 from notifications import delivery, mail
 from notifications.outbox import OutboxMessage, enqueue, enqueue_to

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, update
 
-from engine import clock, inbox, tickets, users
+from engine import clock, inbox, tickets
 from engine.db import db
+from engine.directory import users
 from engine.models import HumanTask
 from tests.web_data import open_task, red_ticket
 from web import inbox_pages

@@ -5,8 +5,9 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event, update
 
-from engine import deployments, scheduler, tickets, users
+from engine import deployments, scheduler, tickets
 from engine.db import db
+from engine.directory import users
 from notifications import outbox
 from notifications.outbox import OutboxMessage
 from tests.bpmn_samples import TIMER_STEP, simple

@@ -5,8 +5,9 @@ from itertools import pairwise
 import pytest
 from sqlalchemy import select
 
-from engine import deployments, migration, tickets, users
+from engine import deployments, migration, tickets
 from engine.db import db
+from engine.directory import users
 from engine.models import HumanTask, SlaClock, Ticket, Timer
 from tests.bpmn_samples import properties
 

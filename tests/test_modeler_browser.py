@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine import deployments, tickets, users
+from engine import deployments, tickets
 from engine.db import db
+from engine.directory import users
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect

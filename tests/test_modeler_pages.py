@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from engine import deployments, tickets, users
+from engine import deployments, tickets
+from engine.directory import users
 from tests.bpmn_samples import simple
 
 

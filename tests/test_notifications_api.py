@@ -4,8 +4,8 @@ preferences and duty rotas, each with its permissions and errors."""
 import pytest
 from openapi_spec_validator import validate as validate_openapi
 
-from engine import users
 from engine.db import db
+from engine.directory import users
 from notifications import delivery
 from notifications.outbox import OutboxMessage, enqueue_to
 from tests.test_delivery import gateway, no_outside_settings  # noqa: F401  (fixtures)

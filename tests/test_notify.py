@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import scheduler, tickets, users
+from engine import scheduler, tickets
 from engine.db import db
+from engine.directory import users
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import ImmutableRecordError, User
 from notifications import delivery, notify, preferences, rota, templates

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import deployments, runtime, scheduler, tickets, timers, users
+from engine import deployments, runtime, scheduler, tickets, timers
 from engine.db import db
+from engine.directory import users
 from engine.errors import InvalidInput
 from engine.models import Customer
 from tests.process_library import completed, messages

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import customers, deployments, scheduler, tickets, timers, users
+from engine import customers, deployments, scheduler, tickets, timers
 from engine.db import db
+from engine.directory import users
 from engine.models import Customer
 from notifications.outbox import OutboxMessage
 from tests.process_library import completed, messages

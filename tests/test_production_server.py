@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 import run
-from engine import users
 from engine.db import db
+from engine.directory import users
 from tests.conftest import postgres_url
 from tests.live_server import live_server
 from tests.test_tickets import ACCEPT, REPORT

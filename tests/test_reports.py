@@ -25,8 +25,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from engine import branches, customers, deployments, scheduler, tickets, users
+from engine import customers, deployments, scheduler, tickets
 from engine.db import db
+from engine.directory import branches, users
 from engine.models import Customer, Ticket, UserRole
 from engine.report_sql import offset_changes
 from tests.bpmn_samples import simple

@@ -13,8 +13,9 @@ from xml.sax.saxutils import escape
 import pytest
 from sqlalchemy import event, func, select
 
-from engine import deployments, tickets, users
+from engine import deployments, tickets
 from engine.db import db
+from engine.directory import users
 from engine.errors import ProcessError
 from engine.models import Ticket
 from engine.sandbox import pool, rules

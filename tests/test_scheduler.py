@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from engine import deployments, scheduler, tickets, users
+from engine import deployments, scheduler, tickets
 from engine.db import db
+from engine.directory import users
 from engine.models import SchedulerHeartbeat, Timer
 from tests.bpmn_samples import TIMER_STEP, simple
 

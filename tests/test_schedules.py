@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import deployments, scheduler, schedules, tickets, users
+from engine import deployments, scheduler, schedules, tickets
 from engine.db import db
+from engine.directory import users
 from engine.errors import InvalidDiagram
 from engine.models import ProcessSchedule, Ticket
 from tests.bpmn_samples import _fill, properties

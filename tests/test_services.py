@@ -3,8 +3,9 @@
 import pytest
 from sqlalchemy import func, select
 
-from engine import deployments, runtime, tickets, users
+from engine import deployments, runtime, tickets
 from engine.db import db
+from engine.directory import users
 from engine.errors import InvalidDiagram
 from engine.models import Ticket
 from notifications.outbox import OutboxMessage

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import deployments, scheduler, tickets, users
+from engine import deployments, scheduler, tickets
 from engine.db import db
+from engine.directory import users
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.models import HumanTask, SlaClock, Ticket, User
 from notifications.outbox import OutboxMessage

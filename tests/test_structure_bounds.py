@@ -8,8 +8,9 @@ from xml.sax.saxutils import escape
 import pytest
 from sqlalchemy import func, select
 
-from engine import deployments, sla, sla_config, tickets, users
+from engine import deployments, sla, sla_config, tickets
 from engine.db import db
+from engine.directory import users
 from engine.errors import InvalidDiagram, InvalidInput, ProcessError
 from engine.models import Ticket
 from tests.bpmn_samples import TIMER_STEP, one_lane, simple

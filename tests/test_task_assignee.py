@@ -2,7 +2,8 @@
 
 import pytest
 
-from engine import deployments, tickets, users
+from engine import deployments, tickets
+from engine.directory import users
 from engine.errors import Conflict, InvalidDiagram
 from tests.bpmn_samples import simple
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import branches, runtime, tickets, users
+from engine import runtime, tickets
 from engine.db import db
+from engine.directory import branches, users
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.models import Customer, HumanTask, ImmutableRecordError, ProcessModel, ProcessVersion, Ticket, TicketEvent
 from tests.bpmn_samples import simple

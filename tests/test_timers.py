@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import deployments, scheduler, tickets, timers, users
+from engine import deployments, scheduler, tickets, timers
 from engine.db import db
+from engine.directory import users
 from engine.models import Ticket, Timer
 from tests.bpmn_samples import TIMER_STEP, guarded, simple
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from engine import users
 from engine.db import db
-from engine.signin import SignInEvent
+from engine.directory import users
+from engine.directory.signin import SignInEvent
 from tests.conftest import csrf_token_of
 from tests.web_data import red_ticket
 

@@ -6,8 +6,9 @@ Branch scoping is the same as the API's: a customer outside one's branches is a 
 import pytest
 from sqlalchemy import func, select
 
-from engine import contacts, contracts, customers, users
+from engine import contacts, contracts, customers
 from engine.db import db
+from engine.directory import users
 from engine.models import Customer, CustomerChange, CustomerView
 from tests.web_data import red_ticket
 

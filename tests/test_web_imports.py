@@ -5,8 +5,8 @@ import re
 
 from sqlalchemy import select
 
-from engine import users
 from engine.db import db
+from engine.directory import users
 from engine.models import Customer, User
 
 GOOD = b"code,name,kind,tier,branch\nN0700,Page Co,group,B,SH-PD\n"

@@ -3,8 +3,9 @@
 import pytest
 from sqlalchemy import event
 
-from engine import saved_filters, tickets, users
+from engine import saved_filters, tickets
 from engine.db import db
+from engine.directory import users
 from tests.web_data import colleague, open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -4,8 +4,9 @@ template editor with its preview; admins only, CSRF on every form, English and C
 import pytest
 from sqlalchemy import func, select
 
-from engine import tickets, users
+from engine import tickets
 from engine.db import db
+from engine.directory import users
 from notifications import delivery, templates
 from notifications.outbox import OutboxMessage, enqueue_to
 from tests.test_delivery import gateway, no_outside_settings  # noqa: F401  (fixtures)

@@ -2,7 +2,7 @@
 
 import re
 
-from engine import users
+from engine.directory import users
 
 
 def text(page) -> str:

@@ -8,7 +8,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from engine import deployments, tickets, users
+from engine import deployments, tickets
+from engine.directory import users
 from tests.bpmn_samples import simple
 
 PAGES = ["/reports/", "/reports/sla", "/reports/volumes", "/reports/managers", "/reports/customers",

@@ -4,8 +4,9 @@ import pytest
 from flask import g
 from werkzeug.datastructures import MultiDict
 
-from engine import drafts, tickets, users
+from engine import drafts, tickets
 from engine.db import db
+from engine.directory import users
 from tests.web_data import colleague, open_task, red_ticket
 from web import schema_form
 

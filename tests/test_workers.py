@@ -15,8 +15,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from engine import clock, deployments, scheduler, tickets, timers, users
+from engine import clock, deployments, scheduler, tickets, timers
 from engine.db import db
+from engine.directory import users
 from engine.models import HumanTask, Ticket, TicketEvent, Timer
 from tests import worker_process
 from tests.bpmn_samples import TIMER_STEP, simple

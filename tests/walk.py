@@ -1,8 +1,9 @@
 """Walking a shipped process through the engine as the demo users do: who works which step, and what it left."""
 
 
-from engine import tickets, users
+from engine import tickets
 from engine.db import db
+from engine.directory import users
 from engine.models import ACTIVE_TASK_STATES, HumanTask, Ticket
 
 USER_OF_ROLE = {"engineering": "engineer"}  # every other role's demo user has the role's name

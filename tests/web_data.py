@@ -2,8 +2,9 @@
 
 from sqlalchemy import select
 
-from engine import tickets, users
+from engine import tickets
 from engine.db import db
+from engine.directory import users
 from engine.models import Customer, Ticket
 
 

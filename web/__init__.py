@@ -1,5 +1,6 @@
 """The Flask application: REST API, health check and the staff pages."""
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -40,6 +41,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long shift keeps its forms
         ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
         INBOX_REFRESH_SECONDS=30,
+        LDAP_URL=os.environ.get("KEYDESK_LDAP_URL"),  # sign-in through the operator's directory: engine/directory
+        LDAP_USER_DN=os.environ.get("KEYDESK_LDAP_USER_DN"),
+        LDAP_GROUP_BASE=os.environ.get("KEYDESK_LDAP_GROUP_BASE"),
+        LDAP_GROUP_ROLES=json.loads(os.environ.get("KEYDESK_LDAP_GROUP_ROLES") or "{}"),
     )
     app.config.update(overrides or {})
     app.json.sort_keys = False
@@ -50,6 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = lazy_gettext("Please sign in to open this page.")
 
     from web import (
+        admin_pages,
         api,
         assets,
         auth,
@@ -74,7 +80,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     metrics.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
-                   notification_pages, customer_pages, modeler_pages, report_pages, import_pages):
+                   notification_pages, customer_pages, modeler_pages, report_pages, import_pages,
+                   admin_pages):
         app.register_blueprint(module.blueprint)
     return app
 

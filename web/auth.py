@@ -6,9 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from engine import signin
 from engine.db import db
-from web.i18n import LANGUAGES
+from engine.directory import signin, users
+from engine.errors import InvalidInput
+from web.i18n import LANGUAGES, is_zh
 
 blueprint = Blueprint("auth", __name__)
 
@@ -31,7 +32,37 @@ def login():
         return render_template("login.html", next=request.form.get("next", ""), username=username), 401
     session.clear()  # a new session on sign-in: no fixation
     login_user(user)
+    if user.must_change_password:
+        return redirect(url_for("auth.change_password"))
     return redirect(_safe_next(request.form.get("next")) or url_for("inbox.index"))
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """The user's own new password; forced after a one-time password (no other page opens until then)."""
+    if request.method == "GET":
+        return render_template("password.html", errors={})
+    errors = {}
+    if not users.authenticate(current_user.username, request.form.get("current", "")):
+        errors["current"] = _("This is not your current password.")
+    elif request.form.get("password", "") != request.form.get("repeat", ""):
+        errors["repeat"] = _("The two new passwords differ.")
+    else:
+        try:
+            users.set_password(current_user, request.form.get("password", ""))
+        except InvalidInput as err:
+            errors["password"] = _("The new password %(problem)s.", problem=_problem_text(err.details[0]))
+    if errors:
+        db.session.rollback()
+        return render_template("password.html", errors=errors), 422
+    db.session.commit()
+    flash(_("Your password was changed."), "success")
+    return redirect(url_for("inbox.index"))
+
+
+def _problem_text(problem: dict) -> str:
+    return problem["message_zh"] if is_zh() else problem["message"]
 
 
 @blueprint.post("/logout")

@@ -12,11 +12,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from engine import branches, contacts, contracts, customer_views, customers, inbox
+from engine import contacts, contracts, customer_accounts, customer_views, customers, inbox
 from engine.db import db
+from engine.directory import branches, permissions
+from engine.directory.permissions import PERMISSIONS
 from engine.errors import InvalidInput
 from engine.models import CONTRACT_STATES, CREDIT_LEVELS, CUSTOMER_STATES, MEMBER_CARDS, TIERS, User, UserRole
-from engine.permissions import PERMISSIONS
 from web import schema_form
 from web.security import staff_blueprint
 
@@ -29,7 +30,8 @@ CONTRACT = ("number", "title", "start_date", "end_date", "amount", "status")
 LABELS = {  # stored codes and field names as the pages show them
     "red": _l("red list"), "grey": _l("grey list"), "black": _l("black list"),
     "diamond": _l("diamond card"), "emerald": _l("emerald card"), "sapphire": _l("sapphire card"),
-    "active": _l("active"), "prospect": _l("prospect"), "departed": _l("departed"), "draft": _l("draft"),
+    "active": _l("active"), "locked": _l("locked: service suspended"), "prospect": _l("prospect"),
+    "departed": _l("departed"), "draft": _l("draft"),
     "ended": _l("ended"), "current": _l("current"), "expiring": _l("expiring soon"), "expired": _l("expired"),
     "open-ended": _l("open-ended"), "group": _l("group customer"), "individual": _l("individual customer"),
     "hq": _l("headquarters"), "province": _l("provincial branch"), "city": _l("city branch"),
@@ -41,7 +43,12 @@ LABELS = {  # stored codes and field names as the pages show them
     "role": _l("Role at the customer"), "email": _l("E-mail"), "contact": _l("contact added"),
     "contract": _l("contract added"), "number": _l("Contract number"), "title": _l("Title"),
     "start_date": _l("Start"), "end_date": _l("End"), "amount": _l("Amount (yuan)"), "reason": _l("Reason"),
+    "code": _l("Customer code"), "kind": _l("Kind"), "branch": _l("Branch"), "account_manager": _l("Account manager"),
+    "contact_name": _l("Contact name"), "contact_phone": _l("Contact phone"), "contact_email": _l("Contact e-mail"),
 }
+NEW = ("code", "name", "kind", "tier", "industry", "phone", "branch", "account_manager", "credit_level",
+       "member_card", "status")
+CONTACT_OF_NEW = {"contact_name": "name", "contact_phone": "phone", "contact_email": "email"}
 
 
 def label(code) -> str:
@@ -52,7 +59,76 @@ def label(code) -> str:
 def index():
     q = request.args.get("q", "")
     return render_template("customers/index.html", q=q, found=customers.search(current_user, q, limit=100),
-                           label=label)
+                           label=label, open_customers=PERMISSIONS["open_customers"],
+                           portfolio_roles=PERMISSIONS["portfolio"])
+
+
+@blueprint.get("/customers/new")
+def new(errors: dict | None = None, status: int = 200):
+    permissions.require(current_user, "open_customers")
+    return render_template("customers/new.html", options=_new_options(), failed="new", errors=errors or {},
+                           form=request.form, label=label), status
+
+
+@blueprint.post("/customers/new")
+def create():
+    """Open a customer (开户) with at most one contact; on a wrong value show the form again with the messages."""
+    body = {name: request.form.get(name, "").strip() or None for name in NEW}
+    contact = {field: request.form.get(name, "").strip() or None for name, field in CONTACT_OF_NEW.items()}
+    body["contacts"] = [contact] if any(contact.values()) else []
+    try:
+        customer = customer_accounts.create(current_user, body, _reason())
+    except InvalidInput as err:
+        errors = schema_form.engine_errors([{**p, "field": _form_field(p.get("field"))} for p in err.details or []])
+        flash(_("Please correct the marked fields."), "danger")
+        return new(errors, 422)
+    flash(_("Customer %(code)s opened.", code=customer.code), "success")
+    return redirect(url_for("customers.show", customer_id=customer.id))
+
+
+@blueprint.get("/customers/portfolio")
+def portfolio(errors: dict | None = None, status: int = 200):
+    """A manager leaves: choose their customers and who takes them over (with the open tasks they held)."""
+    permissions.require(current_user, "portfolio")
+    managers = _managers()
+    leaving = request.values.get("from") or ""
+    held = [c for c in customers.search(current_user, limit=1000) if c.account_manager
+            and c.account_manager.username == leaving]
+    return render_template("customers/portfolio.html", managers=managers, leaving=leaving, held=held,
+                           errors=errors or {}, form=request.form), status
+
+
+@blueprint.post("/customers/portfolio")
+def move_portfolio():
+    try:
+        moved = customer_accounts.move_portfolio(current_user, request.form.get("from"), request.form.get("to"),
+                                                 request.form.getlist("customers"), _reason())
+    except InvalidInput as err:
+        flash(_("Please correct the marked fields."), "danger")
+        return portfolio(schema_form.engine_errors(err.details), 422)
+    flash(_("%(customers)s customer(s) and %(tasks)s open task(s) moved.", customers=len(moved["customers"]),
+            tasks=moved["tasks"]), "success")
+    return redirect(url_for("customers.portfolio"))
+
+
+def _managers() -> list[User]:
+    return list(db.session.scalars(select(User).join(UserRole).where(UserRole.role == "manager", User.active)
+                                   .order_by(User.display_name)))
+
+
+def _form_field(field: str | None) -> str | None:
+    """An engine field name as the new-customer form names it (contacts[0].name is contact_name)."""
+    own = {f"contacts[0].{field}": name for name, field in CONTACT_OF_NEW.items()}
+    return own.get(field, field)
+
+
+def _new_options() -> dict[str, list[tuple]]:
+    managers = _managers()
+    return {"kind": _labelled(customer_accounts.KINDS), "tier": [(t, t) for t in TIERS],
+            "credit_level": _labelled(CREDIT_LEVELS), "member_card": [("", "—"), *_labelled(MEMBER_CARDS)],
+            "status": _labelled(CUSTOMER_STATES), "account_manager": [("", "—"), *((u.username, u.display_name)
+                                                                                  for u in managers)],
+            "branch": [(b.code, b.name) for b in branches.listing(current_user) if b.active]}
 
 
 @blueprint.get("/customers/<int:customer_id>")

@@ -14,20 +14,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine import clock
+from engine.directory import roles
 
 LANGUAGES = {"en": "English", "zh_CN": "中文"}
 babel = Babel()
 
-# The words the pages show for stored codes: states, channels, priorities, roles, history kinds.
+# The words the pages show for stored codes: states, channels, priorities, history kinds (roles: the roles table).
 TERMS = {
     "open": _l("open"), "claimed": _l("claimed"), "completed": _l("completed"), "cancelled": _l("cancelled"),
     "closed": _l("closed"), "green": _l("green"), "yellow": _l("yellow"), "red": _l("red"),
     "low": _l("low"), "normal": _l("normal"), "high": _l("high"), "urgent": _l("urgent"),
     "on_track": _l("on track"), "warning": _l("warning"), "breached": _l("breached"),
-    "agent": _l("agent"), "manager": _l("account manager"), "tech": _l("maintenance"),
-    "supervisor": _l("supervisor"), "admin": _l("admin"), "business": _l("business department"),
-    "billing": _l("billing"), "engineering": _l("engineering"), "director": _l("director"),
-    "vp": _l("vice-president"), "hq": _l("headquarters desk"),
     "created": _l("ticket created"), "unclaimed": _l("task returned"), "assigned": _l("task assigned"),
     "reassigned": _l("task reassigned"), "paused": _l("waiting on the customer"), "resumed": _l("resumed"),
     "comment": _l("comment"), "task_created": _l("task created"), "task_cancelled": _l("task cancelled"),
@@ -57,10 +54,13 @@ def select_timezone() -> str:
 
 
 def term(code: str | None) -> str:
-    """The word for a stored code; translated once per request, as a list shows the same few words on every row."""
+    """The word for a stored code; translated once per request, as a list shows the same few words on every row.
+    A role is named as the roles table says (admins rename roles and add new ones)."""
     words = g.get("_kd_terms")
     if words is None:
-        words = g._kd_terms = {key: str(value) for key, value in TERMS.items()}
+        words = {key: str(value) for key, value in TERMS.items()}
+        words.update({role.key: role.name_zh if is_zh() else role.name for role in roles.listing()})
+        g._kd_terms = words
     return words.get(code, code or "")
 
 

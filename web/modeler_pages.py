@@ -12,8 +12,9 @@ from sqlalchemy import select
 import workflows
 from engine import deployments, migration, versions
 from engine.db import db
+from engine.directory import roles
 from engine.errors import EngineError, InvalidInput
-from engine.models import CHANNELS, ROLES, CalendarRecord
+from engine.models import CHANNELS, CalendarRecord
 from web.api import serialize as out
 from web.i18n import is_zh, label, term
 from web.modeler_text import TEXT
@@ -51,7 +52,8 @@ def _config(text: dict) -> dict:
     return {
         "lang": "zh" if is_zh() else "en",
         "text": text,
-        "roles": [{"value": role, "label": f"{term(role)} ({role})"} for role in ROLES],
+        "roles": [{"value": role.key, "label": f"{role.name_zh if is_zh() else role.name} ({role.key})"}
+                  for role in roles.listing() if role.active],
         "channels": [{"value": channel, "label": f"{term(channel)} ({channel})"} for channel in CHANNELS],
         "forms": [{"value": key, "label": f"{label(schema, key)} ({key})"}
                   for key, schema in sorted(deployments.current_forms().items())],

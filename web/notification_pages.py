@@ -5,8 +5,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import permissions
 from engine.db import db
+from engine.directory import permissions
 from engine.errors import InvalidInput, NotFound
 from notifications import delivery, outbox, templates
 from notifications.outbox import OutboxMessage

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, update
 
-from engine import clock, users
+from engine import clock
 from engine.db import db
+from engine.directory import users
 from engine.models import ApiToken
 from web.i18n import LANGUAGES, timezones
 from web.security import staff_blueprint

@@ -7,7 +7,8 @@ Chart.js from a JSON description in each canvas's data attribute, so the pages n
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
-from engine import permissions, reports
+from engine import reports
+from engine.directory import permissions
 from engine.report_range import InvalidRange
 from web import exports, report_views
 from web.i18n import is_zh

@@ -6,7 +6,7 @@ The JSON API is exempt from CSRF because it accepts only bearer tokens, never th
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -56,13 +56,15 @@ def staff_blueprint(name: str, import_name: str, **kwargs) -> Blueprint:
 
 
 def _signed_in():
-    """Send a visitor to sign in; under htmx the whole page goes there, not a fragment of it."""
-    if current_user.is_authenticated:
+    """Send a visitor to sign in, and a user on a one-time password to change it; under htmx the whole page goes
+    there, not a fragment of it."""
+    if current_user.is_authenticated and not current_user.must_change_password:
         return None
+    target = url_for("auth.change_password") if current_user.is_authenticated else None
     if request.headers.get("HX-Request"):
         came_from = urlsplit(request.headers.get("HX-Current-URL", "")).path
-        return "", 401, {"HX-Redirect": url_for("auth.login", next=came_from)}
-    return current_app.login_manager.unauthorized()
+        return "", 401, {"HX-Redirect": target or url_for("auth.login", next=came_from)}
+    return redirect(target) if target else current_app.login_manager.unauthorized()
 
 
 def _engine_error(err: EngineError):

@@ -4,8 +4,8 @@ from sqlalchemy import Select, case, insert, select, update
 from sqlalchemy.orm import aliased
 
 from engine import fields
-from engine.branches import PARENT_LEVEL
 from engine.db import db
+from engine.directory.branches import PARENT_LEVEL
 from engine.imports import checks
 from engine.imports.checks import Row, code
 from engine.imports.columns import Column

@@ -2,8 +2,9 @@
 
 from sqlalchemy import Select, insert, select, update
 
-from engine import branches, contracts, fields
+from engine import contracts, fields
 from engine.db import db
+from engine.directory import branches
 from engine.imports import checks
 from engine.imports.checks import Row, code
 from engine.imports.columns import Column

@@ -8,8 +8,9 @@ session full of ORM objects.
 from sqlalchemy import Select, insert, select, update
 from sqlalchemy.orm import aliased
 
-from engine import branches, customers, fields
+from engine import customers, fields
 from engine.db import db
+from engine.directory import branches
 from engine.imports import checks
 from engine.imports.checks import Row, code
 from engine.imports.columns import Column

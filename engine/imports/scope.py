@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from engine import branches
 from engine.db import db
+from engine.directory import branches
 from engine.models import Branch, User
 
 

@@ -6,13 +6,14 @@ import secrets
 from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import aliased
 
-from engine import fields, users
+from engine import fields
 from engine.db import db
+from engine.directory import roles, users
 from engine.imports import checks
 from engine.imports.checks import Row, code
 from engine.imports.columns import Column
 from engine.imports.scope import Scope
-from engine.models import ROLES, Branch, User, UserRole
+from engine.models import Branch, User, UserRole
 
 COLUMNS = (Column("username", "用户名", required=True), Column("display_name", "姓名"), Column("email", "邮箱"),
            Column("phone", "手机"), Column("branch", "所属机构"), Column("roles", "角色", required=True),
@@ -70,9 +71,10 @@ def _roles(value: str) -> str:
     given = {role for role in SEPARATORS.split(value) if role}
     if not given:
         raise fields.Wrong("at least one role", "至少一个角色")
-    unknown = given - set(ROLES)
+    known = sorted(roles.active_keys())
+    unknown = given - set(known)
     if unknown:
-        listed = ", ".join(ROLES)
+        listed = ", ".join(known)
         raise fields.Wrong(f"unknown roles {', '.join(sorted(unknown))}: one of {listed}",
                            f"未知角色 {', '.join(sorted(unknown))}：应为 {listed} 之一")
     return " ".join(sorted(given))
@@ -89,11 +91,11 @@ def write(scope: Scope, rows: list, states: dict[str, dict], reason: str) -> lis
         values = row.values
         branch_id = scope.branch(values["branch"]).id if values.get("branch") else None
         if row.action == "new":
-            password = secrets.token_urlsafe(12)
-            user = users.create_user(row.key, password, values["roles"].split(), values.get("display_name", ""),
-                                     values.get("email"), values.get("phone"),
+            user = users.create_user(row.key, secrets.token_urlsafe(32), values["roles"].split(),
+                                     values.get("display_name", ""), values.get("email"), values.get("phone"),
                                      db.session.get(Branch, branch_id) if branch_id else None)
             user.locale = values.get("locale") or "en"
+            password = users.one_time_password(user)  # to be changed at the first sign-in
             passwords.append({"username": row.key, "password": password})
             continue
         user_id = states[row.key]["id"]

@@ -7,8 +7,8 @@ carries no credentials and needs no CSRF token.
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from engine import users
 from engine.db import db
+from engine.directory import users
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -79,6 +79,7 @@ def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 # The route modules register on import.
 from web.api import (  # noqa: E402,F401
     customers,
+    directory,
     imports,
     notifications,
     openapi,

@@ -6,7 +6,8 @@ here deletes: contacts are deactivated (``active: false``), contracts ended (``s
 
 from flask import g, request
 
-from engine import branches, contacts, contracts, customer_views, customers
+from engine import contacts, contracts, customer_accounts, customer_views, customers
+from engine.directory import branches
 from web.api import blueprint, int_arg, json_body
 from web.api import serialize as out
 
@@ -40,6 +41,78 @@ def search_customers():
     found = customers.search(g.actor, request.args.get("q"), limit=int_arg("limit", 50, 1, 200),
                              offset=int_arg("offset", 0, 0, 10**9))
     return {"customers": [out.customer(c) for c in found]}
+
+
+@blueprint.post("/customers")
+def create_customer():
+    """Open a customer in one of the caller's branches, with its contacts; the reason goes into its history.
+    ---
+    post:
+      tags: [customers]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [reason, code, name, kind, tier, branch]
+              properties:
+                reason: {type: string}
+                code: {type: string}
+                name: {type: string}
+                kind: {type: string, enum: [group, individual]}
+                tier: {type: string, enum: [A+, A, B, C]}
+                industry: {type: string}
+                phone: {type: string}
+                branch: {type: string, description: "a branch code, one the caller sees"}
+                account_manager: {type: string, description: "a username with the manager role who sees the branch"}
+                credit_level: {type: string, enum: [red, grey, black]}
+                member_card: {type: string, enum: [diamond, emerald, sapphire], nullable: true}
+                status: {type: string, enum: [active, locked, prospect, departed]}
+                contacts:
+                  type: array
+                  items:
+                    type: object
+                    required: [name]
+                    properties: {name: {type: string}, role: {type: string}, phone: {type: string},
+                                 email: {type: string}}
+      responses:
+        201: {description: the record, content: {application/json: {schema: {$ref: '#/components/schemas/Customer'}}}}
+        403: {$ref: '#/components/responses/Error'}
+        422: {$ref: '#/components/responses/Error'}
+    """
+    body, reason = _changes_and_reason()
+    customer = customer_accounts.create(g.actor, body, reason)
+    return out.customer(customer, full=True), 201
+
+
+@blueprint.post("/customers/portfolio-moves")
+def move_portfolio():
+    """Move customers from one account manager to another in one step (a manager leaves); the old manager's open
+    tasks on their tickets follow, and each customer's history and each ticket's history record it.
+    ---
+    post:
+      tags: [customers]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [from, to, customers, reason]
+              properties:
+                from: {type: string, description: the leaving manager's username}
+                to: {type: string, description: the new manager's username}
+                customers: {type: array, items: {type: string}, description: customer codes}
+                reason: {type: string}
+      responses:
+        200: {description: "`customers`: the codes moved, `tasks`: how many tasks followed"}
+        403: {$ref: '#/components/responses/Error'}
+        422: {$ref: '#/components/responses/Error'}
+    """
+    body = json_body()
+    return customer_accounts.move_portfolio(g.actor, body.get("from"), body.get("to"), body.get("customers"),
+                                            body.get("reason"))
 
 
 @blueprint.get("/customers/<int:customer_id>")
@@ -76,7 +149,7 @@ def update_customer(customer_id: int):
                 tier: {type: string, enum: [A+, A, B, C]}
                 credit_level: {type: string, enum: [red, grey, black]}
                 member_card: {type: string, enum: [diamond, emerald, sapphire], nullable: true}
-                status: {type: string, enum: [active, prospect, departed]}
+                status: {type: string, enum: [active, locked, prospect, departed]}
                 phone: {type: string}
                 industry: {type: string}
                 arpu: {type: string, example: "1280.00"}

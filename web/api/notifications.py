@@ -3,8 +3,8 @@ preferences (themself, or anyone for an admin); duty rotas (read by staff, set b
 
 from flask import g, request
 
-from engine import permissions, users
 from engine.db import db
+from engine.directory import permissions, users
 from engine.errors import NotFound
 from notifications import delivery, outbox, preferences, rota, templates
 from notifications.outbox import OutboxMessage

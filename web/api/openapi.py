@@ -47,6 +47,12 @@ IMPORT_PREVIEW = {"type": "object", "properties": {
         "column": {"type": "string", "nullable": True}, "value": {"type": "string", "nullable": True},
         "message": {"type": "string"}, "message_zh": {"type": "string"}}}}}}
 
+USER_FIELDS = {"type": "object", "properties": {
+    "display_name": {"type": "string"}, "email": {"type": "string", "nullable": True},
+    "phone": {"type": "string", "nullable": True},
+    "branch": {"type": "string", "nullable": True, "description": "a branch code"},
+    "roles": {"type": "array", "items": {"type": "string"}}, "locale": {"type": "string", "enum": ["en", "zh_CN"]}}}
+
 
 @cache
 def _spec_for(app_name: str) -> dict:
@@ -59,6 +65,7 @@ def _spec_for(app_name: str) -> dict:
     spec.components.schema("Customer", CUSTOMER)
     spec.components.schema("ImportSummary", IMPORT_SUMMARY)
     spec.components.schema("ImportPreview", IMPORT_PREVIEW)
+    spec.components.schema("UserFields", USER_FIELDS)
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     spec.components.response("Error", {"description": "an error", "content": error_body})
     for rule in current_app.url_map.iter_rules():

@@ -12,9 +12,11 @@ from engine.models import (
     Customer,
     CustomerChange,
     CustomerView,
+    DirectoryChange,
     HumanTask,
     ProcessModel,
     ProcessVersion,
+    Role,
     SlaClock,
     SlaPolicy,
     Ticket,
@@ -102,7 +104,10 @@ def calendar(r: CalendarRecord, missing_years: list[int]) -> dict:
 
 
 def branch(b: Branch | None) -> dict | None:
-    return {"id": b.id, "code": b.code, "name": b.name, "level": b.level, "parent_id": b.parent_id} if b else None
+    if b is None:
+        return None
+    return {"id": b.id, "code": b.code, "name": b.name, "level": b.level, "parent_id": b.parent_id,
+            "parent": b.parent.code if b.parent else None, "active": b.active}
 
 
 def customer(c: Customer, full: bool = False) -> dict:
@@ -138,3 +143,18 @@ def change(c: CustomerChange) -> dict:
 
 def view(v: CustomerView) -> dict:
     return {"id": v.id, "at": when(v.at), "user": username(v.user), "via": v.via, "part": v.part}
+
+
+def role(r: Role) -> dict:
+    return {"key": r.key, "name": r.name, "name_zh": r.name_zh, "active": r.active}
+
+
+def user(u: User) -> dict:
+    return {"username": u.username, "display_name": u.display_name, "email": u.email, "phone": u.phone,
+            "branch": u.branch.code if u.branch else None, "roles": sorted(u.role_names), "locale": u.locale,
+            "active": u.active, "must_change_password": u.must_change_password, "sign_in_via": u.sign_in_via}
+
+
+def directory_change(c: DirectoryChange) -> dict:
+    return {"id": c.id, "at": when(c.at), "actor": username(c.actor), "kind": c.kind, "subject": c.subject,
+            "field": c.field, "old": c.old, "new": c.new}

@@ -10,6 +10,9 @@ PERMISSIONS = {
     "cancel": ("supervisor", "admin"),
     "migrate": ("supervisor", "admin"),  # move running tickets to another version
     "configure": ("admin",),  # SLA policies and business calendars
+    "administer": ("admin",),  # branches, roles and users
+    "open_customers": ("agent", "manager", "supervisor", "admin"),  # within their own branches
+    "portfolio": ("supervisor", "admin"),  # move customers from one account manager to another
     "audit_customers": ("supervisor", "admin"),  # who looked at a customer's record
     "reports": ("supervisor", "manager", "admin"),
 }
