@@ -21,7 +21,7 @@ ROLES = ("agent", "manager", "tech", "supervisor", "admin",
          "business", "billing", "engineering", "director", "vp", "hq")
 CHANNELS = {"green": "G", "yellow": "Y", "red": "R"}
 PRIORITIES = ("low", "normal", "high", "urgent")
-TICKET_STATES = ("open", "closed", "cancelled")
+TICKET_STATES = ("open", "closed", "cancelled", "incident")
 TASK_STATES = ("open", "claimed", "completed", "cancelled")
 ACTIVE_TASK_STATES = ("open", "claimed")  # still waiting for a person
 TIERS = ("A+", "A", "B", "C")

@@ -162,7 +162,7 @@ def cancel(actor: User, ticket_id: int, reason: str) -> Ticket:
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidInput("a cancellation needs a reason", [{"field": "reason", "message": "required"}])
         ticket = get_ticket(ticket_id, actor)
-        if ticket.status != "open":
+        if ticket.status not in ("open", "incident"):
             raise Conflict(f"ticket {ticket.number} is already {ticket.status}")
         workflow = runtime.load(ticket)
         workflow.cancel()
@@ -246,8 +246,35 @@ def _fail_timer(timer_id: int, err: ProcessError) -> None:
     with step():
         row = db.session.get(Timer, timer_id)
         row.state = "failed"
-        audit.record(row.ticket, None, "timer_failed", element=row.element_id, error=err.message)
-        _touch(row.ticket)
+        ticket = row.ticket
+        audit.record(ticket, None, "timer_failed", element=row.element_id, error=err.message)
+        if ticket.status == "open" and not _can_go_on(ticket):
+            _incident(ticket, None, f"the timer {row.element_id} failed and nothing else is waiting: {err.message}")
+        _touch(ticket)
+
+
+def _active_tasks(ticket: Ticket) -> list[HumanTask]:
+    """The ticket's tasks that wait for a person, without loading the finished ones (a loop leaves thousands)."""
+    if ticket.id is None:  # opened in this step
+        rows = ticket.tasks
+    else:
+        rows = db.session.scalars(select(HumanTask).where(HumanTask.ticket_id == ticket.id,
+                                                         HumanTask.state.in_(ACTIVE_TASK_STATES))
+                                  .order_by(HumanTask.id))
+    return [task for task in rows if task.state in ACTIVE_TASK_STATES]  # this step may have finished one
+
+
+def _can_go_on(ticket: Ticket) -> bool:
+    """A person has a task of the ticket, or one of its process timers is still armed."""
+    return (bool(_active_tasks(ticket))
+            or db.session.scalar(select(Timer.id).where(Timer.ticket_id == ticket.id, Timer.kind == "bpmn",
+                                                        Timer.state == "armed").limit(1)) is not None)
+
+
+def _incident(ticket: Ticket, actor: User | None, reason: str) -> None:
+    """The workflow cannot go on by itself: the ticket shows it and stays to be handled (cancelled), never closed."""
+    ticket.status = "incident"
+    audit.record(ticket, actor, "incident", reason=reason)
 
 
 def comment(actor: User, ticket_id: int, body: str) -> None:
@@ -363,9 +390,10 @@ def _next_number(channel: str) -> str:
 def _sync(ticket: Ticket, workflow, actor: User) -> None:
     """Make the task table match what the workflow now waits for, close a finished ticket, save state."""
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
-    known = {task.spiff_task_id for task in ticket.tasks}
-    for task in ticket.tasks:
-        if task.state in ACTIVE_TASK_STATES and task.spiff_task_id not in ready:
+    active = _active_tasks(ticket)
+    known = {task.spiff_task_id for task in active}
+    for task in active:
+        if task.spiff_task_id not in ready:
             task.state = "cancelled"
             sla.cancel(sla.clocks_of(task))
             audit.record(ticket, actor, "task_cancelled", task)
@@ -375,10 +403,12 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
             owner = {"assignee": task.assignee.username} if task.assignee else {}
             audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role, **owner)
     timers.sync(ticket, workflow)  # a timer that fired is in the history before the close it led to
-    if workflow.is_completed() and ticket.status == "open":
+    if ticket.status == "open" and runtime.finished(workflow):
         ticket.status, ticket.closed_at = "closed", clock.now()
         sla.meet_ticket(ticket)
         audit.record(ticket, actor, "closed")
+    elif ticket.status == "open" and runtime.stuck(workflow):
+        _incident(ticket, actor, "the process waits for nothing that can still happen")
     report_facts.record_ticket(ticket)
     runtime.save(ticket, workflow)
     _touch(ticket)

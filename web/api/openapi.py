@@ -25,7 +25,7 @@ TASK = {"type": "object", "properties": {
 TICKET = {"type": "object", "properties": {
     "id": {"type": "integer"}, "number": {"type": "string", "example": "R-2026-000042"},
     "channel": {"type": "string", "enum": ["green", "yellow", "red"]}, "title": {"type": "string"},
-    "status": {"type": "string", "enum": ["open", "closed", "cancelled"]}, "priority": {"type": "string"},
+    "status": {"type": "string", "enum": ["open", "closed", "cancelled", "incident"]}, "priority": {"type": "string"},
     "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
     "history": {"type": "array", "items": {"type": "object"}}}}
 CUSTOMER = {"type": "object", "properties": {
