@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, branches, clock, deployments, forms, permissions, report_facts, runtime, sla, timers
@@ -47,9 +48,20 @@ def step() -> Iterator[None]:
     except StaleDataError as err:
         db.session.rollback()
         raise Conflict("someone else changed this ticket at the same moment; reload it and try again") from err
+    except OperationalError as err:
+        db.session.rollback()
+        if not _lost_write_race(err):
+            raise
+        raise Conflict("someone else changed this ticket at the same moment; reload it and try again") from err
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _lost_write_race(err: OperationalError) -> bool:
+    """SQLite refuses the write of a transaction that read before another one committed ("database is locked"
+    once its snapshot is stale): the same race PostgreSQL reports through the version check."""
+    return db.session.get_bind().dialect.name == "sqlite" and "database is locked" in str(err.orig)
 
 
 def start_ticket(actor: User, process: str, title: str, customer_id: int | None = None,
@@ -90,6 +102,8 @@ def open_ticket(actor: User, version, title: str, customer_id: int | None = None
 def claim(actor: User, task_id: int) -> HumanTask:
     with step():
         task = _workable_task(actor, task_id)
+        if task.assignee_id is None:
+            _claim_row(task, actor)
         _take(task, actor)
         audit.record(task.ticket, actor, "claimed", task)
         _touch(task.ticket)
@@ -334,6 +348,20 @@ def _workable_task(actor: User, task_id: int) -> HumanTask:
     return task
 
 
+def _claim_row(task: HumanTask, actor: User) -> None:
+    """Take the task's row only if it is still nobody's: of two people claiming at once, exactly one gets it.
+
+    The row the task was read from may be older than the ticket's version check: the claim itself must be
+    conditional (the later claimer waits on the row's lock, then finds it taken)."""
+    taken = db.session.execute(
+        update(HumanTask).where(HumanTask.id == task.id, HumanTask.assignee_id.is_(None),
+                                HumanTask.state == "open")
+        .values(assignee_id=actor.id, state="claimed", claimed_at=clock.now())
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise Conflict(f"task {task.id} was claimed by someone else at the same moment")
+
+
 def _take(task: HumanTask, user: User) -> None:
     """Someone owns the task now: its response clock is met."""
     task.assignee, task.state, task.claimed_at = user, "claimed", clock.now()
@@ -376,14 +404,24 @@ def _start_form(version) -> str | None:
 
 
 def _next_number(channel: str) -> str:
-    """R-2026-000042: a gap-free-ish counter per channel and year, safe under concurrent inserts."""
+    """R-2026-000042: a counter per channel and year, safe under concurrent starts.
+
+    On PostgreSQL the number is taken in a short transaction of its own, so a slow start does not hold the
+    counter's row lock for its whole step and make every other start of the channel wait; a step that then
+    fails leaves a gap in the numbers. SQLite has one writer at a time anyway: the number is taken in the step.
+    """
     year = clock.now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    dialect = postgresql if postgres else sqlite
     statement = (dialect.insert(TicketCounter).values(channel=channel, year=year, value=1)
                  .on_conflict_do_update(index_elements=["channel", "year"],
                                         set_={"value": TicketCounter.value + 1})
                  .returning(TicketCounter.value))
-    value = db.session.execute(statement).scalar_one()
+    if postgres:
+        with db.engine.begin() as own:
+            value = own.execute(statement).scalar_one()
+    else:
+        value = db.session.execute(statement).scalar_one()
     return f"{CHANNELS[channel]}-{year}-{value:06d}"
 
 
