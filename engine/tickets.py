@@ -15,7 +15,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, branches, clock, deployments, forms, permissions, report_facts, runtime, sla, timers
+from engine import (
+    audit,
+    branches,
+    clock,
+    deployments,
+    forms,
+    permissions,
+    report_facts,
+    runtime,
+    sla,
+    ticket_access,
+    timers,
+)
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.models import (
@@ -301,11 +313,13 @@ def comment(actor: User, ticket_id: int, body: str) -> None:
 
 
 def get_ticket(ticket_id: int, viewer: User | None = None) -> Ticket:
-    """The ticket; with a ``viewer``, only within their branches (outside them it does not exist)."""
+    """The ticket; with a ``viewer``, only within their branches (outside them it does not exist) and only if
+    ticket_access lets them see it. Every operation on a ticket or task goes through here or get_task, so the
+    pages and the API answer alike."""
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or (viewer is not None and not branches.can_see(viewer, ticket.branch_id)):
         raise NotFound(f"no ticket {ticket_id}")
-    return ticket
+    return ticket if viewer is None else ticket_access.require_view(viewer, ticket)
 
 
 def history(ticket: Ticket) -> list[TicketEvent]:
@@ -325,10 +339,12 @@ def sla_clocks(ticket: Ticket) -> list[SlaClock]:
 
 
 def get_task(task_id: int, viewer: User | None = None) -> HumanTask:
-    """The task; with a ``viewer``, only if they may see its ticket."""
+    """The task; with a ``viewer``, only if they may see its ticket (as get_ticket)."""
     task = db.session.get(HumanTask, task_id)
     if task is None or (viewer is not None and not branches.can_see(viewer, task.ticket.branch_id)):
         raise NotFound(f"no task {task_id}")
+    if viewer is not None:
+        ticket_access.require_view(viewer, task.ticket)
     return task
 
 
