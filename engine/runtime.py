@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 from engine import clock, sandbox, services
 from engine.deployments import specs
 from engine.errors import ProcessError
-from engine.models import ProcessVersion, Ticket
+from engine.models import ProcessVersion, Ticket, User
 
 _PRUNED = "pruned_elements"  # the elements of the finished tasks that _prune dropped, for the ticket's progress
 
@@ -71,14 +71,15 @@ def registry():
     return _serializer.registry
 
 
-def new_workflow(version: ProcessVersion, ticket: Ticket | None = None) -> BpmnWorkflow:
+def new_workflow(version: ProcessVersion, ticket: Ticket | None = None, actor: User | None = None) -> BpmnWorkflow:
     spec, subprocess_specs = specs.get(version)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
-    workflow.ticket = ticket  # for service-task handlers (engine.services)
+    workflow.ticket, workflow.actor = ticket, actor  # for service-task handlers (engine.services)
     return workflow
 
 
-def load(ticket: Ticket) -> BpmnWorkflow:
+def load(ticket: Ticket, actor: User | None = None) -> BpmnWorkflow:
+    """The ticket's workflow, as run by ``actor`` (None: a timer of the process)."""
     spec, subprocess_specs = specs.get(ticket.process_version)
     dct = json.loads(ticket.workflow_state)
     _serializer.migrate(dct)
@@ -87,7 +88,7 @@ def load(ticket: Ticket) -> BpmnWorkflow:
     workflow = _serializer.from_dict(dct)
     setattr(workflow, _PRUNED, pruned)
     workflow.script_engine = script_engine
-    workflow.ticket = ticket
+    workflow.ticket, workflow.actor = ticket, actor
     return workflow
 
 

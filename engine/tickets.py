@@ -101,7 +101,7 @@ def open_ticket(actor: User, version, title: str, customer_id: int | None = None
     audit.record(ticket, actor, "created", process=version.model.key, version=version.version, data=start_data,
                  **scheduled)
     sla.start_clocks(ticket, None, "ticket", version.properties)
-    workflow = runtime.new_workflow(version, ticket)
+    workflow = runtime.new_workflow(version, ticket, actor)
     workflow.task_tree.data.update(start_data)
     if start_event:
         runtime.start_at(workflow, start_event)
@@ -165,7 +165,7 @@ def complete(actor: User, task_id: int, data: dict) -> HumanTask:
         task = _workable_task(actor, task_id)
         ticket = task.ticket
         values = forms.validate(ticket.process_version.forms.get(task.form_key), data)
-        workflow = runtime.load(ticket)
+        workflow = runtime.load(ticket, actor)
         spiff_task = runtime.find_task(workflow, task.spiff_task_id)
         if spiff_task is None or spiff_task not in runtime.ready_human_tasks(workflow):
             raise Conflict(f"task {task.id} is no longer waiting in the process")
