@@ -27,7 +27,7 @@ SEED_ROLES = {
 }
 CHANNELS = {"green": "G", "yellow": "Y", "red": "R"}
 PRIORITIES = ("low", "normal", "high", "urgent")
-TICKET_STATES = ("open", "closed", "cancelled")
+TICKET_STATES = ("open", "closed", "cancelled", "incident")
 TASK_STATES = ("open", "claimed", "completed", "cancelled")
 ACTIVE_TASK_STATES = ("open", "claimed")  # still waiting for a person
 ACTIVE_TASKS_SQL = "state IN ('open', 'claimed')"  # the same, as the inbox index's predicate

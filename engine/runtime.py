@@ -4,7 +4,9 @@ Only the instance's state is serialized; the specs come from the deployed versio
 cache, so a row stays small and loading it does not re-parse the diagram.
 """
 
+import inspect
 import json
+import sys
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -12,18 +14,21 @@ import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timers
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task as SpiffTask
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine import clock, services
 from engine.deployments import specs
 from engine.errors import ProcessError
-from engine.models import ProcessVersion, Ticket
+from engine.models import ProcessVersion, Ticket, User
 from engine.sandbox import limits
 from engine.sandbox.rules import SandboxViolation
 from engine.sandbox.script_engine import make_script_engine
+
+_PRUNED = "pruned_elements"  # the elements of the finished tasks that _prune dropped, for the ticket's progress
 
 
 class _StateConverter(BpmnWorkflowConverter):
@@ -33,6 +38,7 @@ class _StateConverter(BpmnWorkflowConverter):
         dct = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct[_PRUNED] = sorted(getattr(workflow, _PRUNED, ()))
         return dct
 
 
@@ -46,6 +52,19 @@ class _ClockDatetime(datetime):
 
 spiff_timers.datetime = _ClockDatetime
 
+
+def _walk_whole_trees() -> None:
+    """SpiffWorkflow's task iterators stop 1,000 levels down the task tree by default, and each pass through a
+    loop adds levels: after a few hundred rounds the engine lost sight of the waiting task and took the workflow
+    for completed. KeyDesk's workflows are walked to the bottom (the walk is a loop, so depth costs no stack)."""
+    for iterator in (TaskIterator, BpmnTaskIterator):
+        parameters = inspect.signature(iterator.__init__).parameters.values()
+        iterator.__init__.__defaults__ = tuple(sys.maxsize if p.name == "max_depth" else p.default
+                                               for p in parameters if p.default is not p.empty)
+
+
+_walk_whole_trees()
+
 _serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _StateConverter}))
 script_engine = make_script_engine(services=services.dispatch)
 
@@ -55,26 +74,30 @@ def registry():
     return _serializer.registry
 
 
-def new_workflow(version: ProcessVersion, ticket: Ticket | None = None) -> BpmnWorkflow:
+def new_workflow(version: ProcessVersion, ticket: Ticket | None = None, actor: User | None = None) -> BpmnWorkflow:
     spec, subprocess_specs = specs.get(version)
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
-    workflow.ticket = ticket  # for service-task handlers (engine.services)
+    workflow.ticket, workflow.actor = ticket, actor  # for service-task handlers (engine.services)
     return workflow
 
 
-def load(ticket: Ticket) -> BpmnWorkflow:
+def load(ticket: Ticket, actor: User | None = None) -> BpmnWorkflow:
+    """The ticket's workflow, as run by ``actor`` (None: a timer of the process)."""
     spec, subprocess_specs = specs.get(ticket.process_version)
     dct = json.loads(ticket.workflow_state)
     _serializer.migrate(dct)
+    pruned = set(dct.pop(_PRUNED, ()))
     dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
     workflow = _serializer.from_dict(dct)
+    setattr(workflow, _PRUNED, pruned)
     workflow.script_engine = script_engine
-    workflow.ticket = ticket
+    workflow.ticket, workflow.actor = ticket, actor
     return workflow
 
 
 def save(ticket: Ticket, workflow: BpmnWorkflow) -> None:
     """Keep the workflow's state on the ticket; a state over the limit fails the step instead."""
+    _prune(workflow)
     state = _serializer.serialize_json(workflow)
     if len(state) > limits.max_state_bytes():
         raise ProcessError(
@@ -85,6 +108,44 @@ def save(ticket: Ticket, workflow: BpmnWorkflow) -> None:
              "message_zh": f"工作流状态将达 {len(state):,} 字节，超过上限 {limits.max_state_bytes():,} 字节："
                            "流程图保存的任务数据过多"})
     ticket.workflow_state = state
+
+
+def _prune(workflow: BpmnWorkflow) -> None:
+    """Forget the finished past of each task tree: every pass through a loop adds tasks, so a ticket looping for
+    months would grow a state (and a step time) without end. The history lives in the ticket's own tables."""
+    dropped = []
+    for each in (workflow, *workflow.subprocesses.values()):
+        dropped += _drop_finished_head(each)
+    while gone := workflow.subprocesses.keys() - {task.id for task in _every_task(workflow)}:
+        for key in gone:  # a subprocess whose calling task went; the next pass, the subprocesses it called
+            dropped += workflow.subprocesses.pop(key).tasks.values()
+    pruned = getattr(workflow, _PRUNED, set())
+    pruned.update(task.task_spec.bpmn_id for task in dropped
+                  if task.task_spec.bpmn_id and task.state == TaskState.COMPLETED)
+    setattr(workflow, _PRUNED, pruned)
+
+
+def finished_elements(workflow: BpmnWorkflow) -> set[str]:
+    """The BPMN elements the workflow has passed through, also those whose tasks _prune dropped."""
+    return getattr(workflow, _PRUNED, set()) | {task.task_spec.bpmn_id for task in _every_task(workflow)
+                                                 if task.state == TaskState.COMPLETED and task.task_spec.bpmn_id}
+
+
+def _drop_finished_head(workflow) -> list[SpiffTask]:
+    """Cut the chain of finished tasks that leads from the root to the first task that is unfinished or branches,
+    keeping that task's parent: a new task copies its parent's data, and a join looks for its inputs below it."""
+    root, chain = workflow.task_tree, []
+    node = root.children[0] if len(root.children) == 1 else None
+    while node is not None and node.has_state(TaskState.FINISHED_MASK) and len(node.children) == 1:
+        chain.append(node)
+        node = node.children[0]
+    if len(chain) < 2:
+        return []
+    kept = chain[-1]
+    for task in chain[:-1]:
+        del workflow.tasks[task.id]
+    root._children, kept._parent = [kept.id], root.id
+    return chain[:-1]
 
 
 def advance(workflow: BpmnWorkflow) -> None:
@@ -131,6 +192,26 @@ def _sandbox_cause(err: BaseException) -> SandboxViolation | None:
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
     return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def _every_task(workflow: BpmnWorkflow):
+    """Each task of the workflow and of its subprocesses, read from their task tables instead of walking the tree."""
+    for each in (workflow, *workflow.subprocesses.values()):
+        yield from each.tasks.values()
+
+
+def finished(workflow: BpmnWorkflow) -> bool:
+    """The workflow really completed: no task of it or of its subprocesses is left unfinished."""
+    return all(task.has_state(TaskState.FINISHED_MASK) for task in _every_task(workflow))
+
+
+def stuck(workflow: BpmnWorkflow) -> bool:
+    """Unfinished, yet nothing can move it on: no task waits for a person and no event (timer, message) is awaited."""
+    if finished(workflow):
+        return False
+    return not any((task.state == TaskState.READY and task.task_spec.manual)
+                   or (task.state == TaskState.WAITING and hasattr(task.task_spec, "event_definition"))
+                   for task in _every_task(workflow))
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[SpiffTask, datetime]]:

@@ -12,7 +12,7 @@ import workflows
 from engine import customers
 from engine.db import db
 from engine.directory import branches
-from engine.models import Customer, Ticket
+from engine.models import Customer, Ticket, User
 from notifications import notify, rota
 
 
@@ -23,6 +23,15 @@ class ServiceCall:
     params: dict
     data: dict
     key: str  # unique for this execution of the task: makes the messages it queues idempotent
+    actor: User | None  # whose step runs the task; None: a timer of the process fired it
+
+    def scope(self) -> set[int] | None:
+        """The branch ids the ticket's service tasks may act in: its branch and the ones under it (None: all)."""
+        return branches.scope(self.ticket.branch_id)
+
+    def in_scope(self, customer: Customer) -> bool:
+        ids = self.scope()
+        return ids is None or customer.branch_id in ids
 
     def notify_role(self, role: str, subject: str, body: str, event: str = "process_message") -> int:
         """Queue the event's message to whoever answers for a role now (its rota, else its members) and may see
@@ -57,11 +66,16 @@ class ServiceCall:
     def update_customer(self, changes: dict, reason: str, customer_id: int | None = None) -> list[str]:
         """Change a customer (credit level, member card, status...): the one named, else the ticket's; returns
         the changed fields."""
-        customer = db.session.get(Customer, customer_id) if customer_id is not None else self.customer()
+        customer = db.session.get(Customer, customer_id) if isinstance(customer_id, int) else self.customer()
+        if customer_id is not None and (customer is None or not self.in_scope(customer)):
+            raise LookupError(f"no customer {customer_id!r} in the branches of ticket {self.ticket.number} "
+                              f"(工单 {self.ticket.number} 所属分支中没有客户 {customer_id!r})")
         if customer is None:
-            raise LookupError(f"ticket {self.ticket.number} has no customer to change" if customer_id is None
-                              else f"no customer {customer_id}")
-        rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
+            raise LookupError(f"ticket {self.ticket.number} has no customer to change "
+                              f"(工单 {self.ticket.number} 未关联客户)")
+        by = "" if self.actor is not None else ", by a timer of the process"
+        rows = customers.change(customer, changes, f"{reason} ({self.ticket.number}{by})", self.actor,
+                                ticket=self.ticket)
         return [row.field for row in rows]
 
     def record_on_ticket(self, values: dict) -> list[str]:
@@ -76,7 +90,8 @@ def dispatch(task, operation_name: str, operation_params: dict) -> str:
     handler = workflows.HANDLERS.get(operation_name)
     if handler is None:
         raise LookupError(f"no service handler {operation_name!r}")
-    call = ServiceCall(ticket=task.workflow.top_workflow.ticket, element_id=task.task_spec.bpmn_id,
+    workflow = task.workflow.top_workflow
+    call = ServiceCall(ticket=workflow.ticket, element_id=task.task_spec.bpmn_id,
                        params={name: param["value"] for name, param in operation_params.items()},
-                       data=dict(task.data), key=f"service:{task.id}")
+                       data=dict(task.data), key=f"service:{task.id}", actor=workflow.actor)
     return json.dumps(handler(call))

@@ -1,7 +1,9 @@
-"""Who may look at a ticket (its page, history, diagram and attachments).
+"""Who may see and act on a ticket or one of its tasks (its page, history, diagram, attachments, comments,
+pause and resume, its tasks), within their branches.
 
 People involved in the ticket see it: its creator, anyone with the role of one of its tasks or who
-held one, the customer's account manager; supervisors and admins see every ticket.
+held one, the customer's account manager; supervisors and admins see every ticket. engine.tickets applies
+this rule in get_ticket and get_task, which the pages, the API and every ticket operation go through.
 """
 
 from sqlalchemy import exists, or_, select

@@ -10,11 +10,12 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, clock, deployments, forms, report_facts, runtime, sla, timers
+from engine import audit, clock, deployments, forms, report_facts, runtime, sla, ticket_access, timers
 from engine.db import db
 from engine.directory import branches, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
@@ -48,9 +49,20 @@ def step() -> Iterator[None]:
     except StaleDataError as err:
         db.session.rollback()
         raise Conflict("someone else changed this ticket at the same moment; reload it and try again") from err
+    except OperationalError as err:
+        db.session.rollback()
+        if not _lost_write_race(err):
+            raise
+        raise Conflict("someone else changed this ticket at the same moment; reload it and try again") from err
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _lost_write_race(err: OperationalError) -> bool:
+    """SQLite refuses the write of a transaction that read before another one committed ("database is locked"
+    once its snapshot is stale): the same race PostgreSQL reports through the version check."""
+    return db.session.get_bind().dialect.name == "sqlite" and "database is locked" in str(err.orig)
 
 
 def start_ticket(actor: User, process: str, title: str, customer_id: int | None = None,
@@ -78,7 +90,7 @@ def open_ticket(actor: User, version, title: str, customer_id: int | None = None
     audit.record(ticket, actor, "created", process=version.model.key, version=version.version, data=start_data,
                  **scheduled)
     sla.start_clocks(ticket, None, "ticket", version.properties)
-    workflow = runtime.new_workflow(version, ticket)
+    workflow = runtime.new_workflow(version, ticket, actor)
     workflow.task_tree.data.update(start_data)
     if start_event:
         runtime.start_at(workflow, start_event)
@@ -91,6 +103,8 @@ def open_ticket(actor: User, version, title: str, customer_id: int | None = None
 def claim(actor: User, task_id: int) -> HumanTask:
     with step():
         task = _workable_task(actor, task_id)
+        if task.assignee_id is None:
+            _claim_row(task, actor)
         _take(task, actor)
         audit.record(task.ticket, actor, "claimed", task)
         _touch(task.ticket)
@@ -140,7 +154,7 @@ def complete(actor: User, task_id: int, data: dict) -> HumanTask:
         task = _workable_task(actor, task_id)
         ticket = task.ticket
         values = forms.validate(ticket.process_version.forms.get(task.form_key), data)
-        workflow = runtime.load(ticket)
+        workflow = runtime.load(ticket, actor)
         spiff_task = runtime.find_task(workflow, task.spiff_task_id)
         if spiff_task is None or spiff_task not in runtime.ready_human_tasks(workflow):
             raise Conflict(f"task {task.id} is no longer waiting in the process")
@@ -163,7 +177,7 @@ def cancel(actor: User, ticket_id: int, reason: str) -> Ticket:
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidInput("a cancellation needs a reason", [{"field": "reason", "message": "required"}])
         ticket = get_ticket(ticket_id, actor)
-        if ticket.status != "open":
+        if ticket.status not in ("open", "incident"):
             raise Conflict(f"ticket {ticket.number} is already {ticket.status}")
         workflow = runtime.load(ticket)
         workflow.cancel()
@@ -247,8 +261,35 @@ def _fail_timer(timer_id: int, err: ProcessError) -> None:
     with step():
         row = db.session.get(Timer, timer_id)
         row.state = "failed"
-        audit.record(row.ticket, None, "timer_failed", element=row.element_id, error=err.message)
-        _touch(row.ticket)
+        ticket = row.ticket
+        audit.record(ticket, None, "timer_failed", element=row.element_id, error=err.message)
+        if ticket.status == "open" and not _can_go_on(ticket):
+            _incident(ticket, None, f"the timer {row.element_id} failed and nothing else is waiting: {err.message}")
+        _touch(ticket)
+
+
+def _active_tasks(ticket: Ticket) -> list[HumanTask]:
+    """The ticket's tasks that wait for a person, without loading the finished ones (a loop leaves thousands)."""
+    if ticket.id is None:  # opened in this step
+        rows = ticket.tasks
+    else:
+        rows = db.session.scalars(select(HumanTask).where(HumanTask.ticket_id == ticket.id,
+                                                         HumanTask.state.in_(ACTIVE_TASK_STATES))
+                                  .order_by(HumanTask.id))
+    return [task for task in rows if task.state in ACTIVE_TASK_STATES]  # this step may have finished one
+
+
+def _can_go_on(ticket: Ticket) -> bool:
+    """A person has a task of the ticket, or one of its process timers is still armed."""
+    return (bool(_active_tasks(ticket))
+            or db.session.scalar(select(Timer.id).where(Timer.ticket_id == ticket.id, Timer.kind == "bpmn",
+                                                        Timer.state == "armed").limit(1)) is not None)
+
+
+def _incident(ticket: Ticket, actor: User | None, reason: str) -> None:
+    """The workflow cannot go on by itself: the ticket shows it and stays to be handled (cancelled), never closed."""
+    ticket.status = "incident"
+    audit.record(ticket, actor, "incident", reason=reason)
 
 
 def comment(actor: User, ticket_id: int, body: str) -> None:
@@ -261,11 +302,13 @@ def comment(actor: User, ticket_id: int, body: str) -> None:
 
 
 def get_ticket(ticket_id: int, viewer: User | None = None) -> Ticket:
-    """The ticket; with a ``viewer``, only within their branches (outside them it does not exist)."""
+    """The ticket; with a ``viewer``, only within their branches (outside them it does not exist) and only if
+    ticket_access lets them see it. Every operation on a ticket or task goes through here or get_task, so the
+    pages and the API answer alike."""
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None or (viewer is not None and not branches.can_see(viewer, ticket.branch_id)):
         raise NotFound(f"no ticket {ticket_id}")
-    return ticket
+    return ticket if viewer is None else ticket_access.require_view(viewer, ticket)
 
 
 def history(ticket: Ticket) -> list[TicketEvent]:
@@ -285,10 +328,12 @@ def sla_clocks(ticket: Ticket) -> list[SlaClock]:
 
 
 def get_task(task_id: int, viewer: User | None = None) -> HumanTask:
-    """The task; with a ``viewer``, only if they may see its ticket."""
+    """The task; with a ``viewer``, only if they may see its ticket (as get_ticket)."""
     task = db.session.get(HumanTask, task_id)
     if task is None or (viewer is not None and not branches.can_see(viewer, task.ticket.branch_id)):
         raise NotFound(f"no task {task_id}")
+    if viewer is not None:
+        ticket_access.require_view(viewer, task.ticket)
     return task
 
 
@@ -306,6 +351,20 @@ def _workable_task(actor: User, task_id: int) -> HumanTask:
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is claimed by {task.assignee.username}")
     return task
+
+
+def _claim_row(task: HumanTask, actor: User) -> None:
+    """Take the task's row only if it is still nobody's: of two people claiming at once, exactly one gets it.
+
+    The row the task was read from may be older than the ticket's version check: the claim itself must be
+    conditional (the later claimer waits on the row's lock, then finds it taken)."""
+    taken = db.session.execute(
+        update(HumanTask).where(HumanTask.id == task.id, HumanTask.assignee_id.is_(None),
+                                HumanTask.state == "open")
+        .values(assignee_id=actor.id, state="claimed", claimed_at=clock.now())
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise Conflict(f"task {task.id} was claimed by someone else at the same moment")
 
 
 def _take(task: HumanTask, user: User) -> None:
@@ -350,23 +409,34 @@ def _start_form(version) -> str | None:
 
 
 def _next_number(channel: str) -> str:
-    """R-2026-000042: a gap-free-ish counter per channel and year, safe under concurrent inserts."""
+    """R-2026-000042: a counter per channel and year, safe under concurrent starts.
+
+    On PostgreSQL the number is taken in a short transaction of its own, so a slow start does not hold the
+    counter's row lock for its whole step and make every other start of the channel wait; a step that then
+    fails leaves a gap in the numbers. SQLite has one writer at a time anyway: the number is taken in the step.
+    """
     year = clock.now().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    dialect = postgresql if postgres else sqlite
     statement = (dialect.insert(TicketCounter).values(channel=channel, year=year, value=1)
                  .on_conflict_do_update(index_elements=["channel", "year"],
                                         set_={"value": TicketCounter.value + 1})
                  .returning(TicketCounter.value))
-    value = db.session.execute(statement).scalar_one()
+    if postgres:
+        with db.engine.begin() as own:
+            value = own.execute(statement).scalar_one()
+    else:
+        value = db.session.execute(statement).scalar_one()
     return f"{CHANNELS[channel]}-{year}-{value:06d}"
 
 
 def _sync(ticket: Ticket, workflow, actor: User) -> None:
     """Make the task table match what the workflow now waits for, close a finished ticket, save state."""
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
-    known = {task.spiff_task_id for task in ticket.tasks}
-    for task in ticket.tasks:
-        if task.state in ACTIVE_TASK_STATES and task.spiff_task_id not in ready:
+    active = _active_tasks(ticket)
+    known = {task.spiff_task_id for task in active}
+    for task in active:
+        if task.spiff_task_id not in ready:
             task.state = "cancelled"
             sla.cancel(sla.clocks_of(task))
             audit.record(ticket, actor, "task_cancelled", task)
@@ -376,10 +446,12 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
             owner = {"assignee": task.assignee.username} if task.assignee else {}
             audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role, **owner)
     timers.sync(ticket, workflow)  # a timer that fired is in the history before the close it led to
-    if workflow.is_completed() and ticket.status == "open":
+    if ticket.status == "open" and runtime.finished(workflow):
         ticket.status, ticket.closed_at = "closed", clock.now()
         sla.meet_ticket(ticket)
         audit.record(ticket, actor, "closed")
+    elif ticket.status == "open" and runtime.stuck(workflow):
+        _incident(ticket, actor, "the process waits for nothing that can still happen")
     report_facts.record_ticket(ticket)
     runtime.save(ticket, workflow)
     _touch(ticket)

@@ -133,10 +133,11 @@ def test_a_supervisor_assigns_and_cancels(api):
 
 def test_comments(api):
     ticket = start(api).json
-    response = api("post", f"/tickets/{ticket['id']}/comments", "tech", json={"body": "On my way"})
+    response = api("post", f"/tickets/{ticket['id']}/comments", "agent", json={"body": "On my way"})
     assert response.status_code == 201
     assert response.json["history"][-1]["data"] == {"body": "On my way"}
-    assert api("post", f"/tickets/{ticket['id']}/comments", "tech", json={"body": ""}).status_code == 422
+    assert api("post", f"/tickets/{ticket['id']}/comments", "agent", json={"body": ""}).status_code == 422
+    assert api("post", f"/tickets/{ticket['id']}/comments", "tech", json={"body": "x"}).status_code == 403
 
 
 @pytest.mark.parametrize("body, field", [

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine import customers, deployments, scheduler, schedules, tickets
 from engine.db import db
+from engine.directory import branches
 from engine.models import Customer, Ticket
 from tests.process_library import kinds, messages, staff
 from tests.process_walk import customer, customer_changes, open_tasks
@@ -36,9 +37,10 @@ def diagram(manual_review: bool | None = None) -> bytes:
 
 
 def holder(code: str, tier: str, card: str, since: date, arpu: str, points: int, credit: str = "red") -> Customer:
-    """A card holder added for the test (the demo has one of each card)."""
+    """A card holder of the provincial branch added for the test (the demo has one of each card)."""
     row = Customer(code=code, name=f"Holder {code}", kind="individual", tier=tier, member_card=card,
-                   credit_level=credit, customer_since=since, arpu=Decimal(arpu), points=points)
+                   credit_level=credit, customer_since=since, arpu=Decimal(arpu), points=points,
+                   branch=branches.by_code("SH"))
     db.session.add(row)
     db.session.commit()
     return row
@@ -137,3 +139,19 @@ def test_an_unanswered_review_breaches_its_sla(app, fake_clock):
     db.session.refresh(task)
     assert task.sla_state == "breached"
     assert ("sla_breached", "email", "supervisor") in messages(ticket)
+
+
+def test_a_screening_started_by_hand_in_a_city_branch_covers_that_city_and_names_who_changed_the_cards(app, fake_clock):
+    """pudong (Pudong city branch) starts one without a reviewer after the month's date: only Pudong's card holders
+    are screened and changed, and the history names pudong."""
+    deployments.deploy(staff("supervisor"), diagram(manual_review=False),
+                       [p.read_bytes() for p in sorted(BPMN.glob("member_review*.dmn"))])
+    change("P0002", arpu="1200.00", points=60000)  # Pudong's emerald, 11 years: reaches diamond
+    holder("P0009", "B", "sapphire", date(2022, 5, 1), "600.00", 16000)  # the province's: would reach emerald
+    fake_clock.current = MONTHLY_DUE.replace(second=1)
+    ticket = tickets.start_ticket(staff("pudong"), "member_review", "Pudong screening",
+                                  data={"manual_review": False})
+    assert (ticket.data["screened"], ticket.data["changed"]) == (1, 1)  # P0002 is Pudong's only card holder
+    assert customer("P0009").member_card == "sapphire" and customer("P0002").member_card == "diamond"
+    card_change = customers.history(customer("P0002"))[-1]
+    assert (card_change.field, card_change.actor.username) == ("member_card", "pudong")

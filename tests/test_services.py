@@ -3,13 +3,14 @@
 import pytest
 from sqlalchemy import func, select
 
-from engine import deployments, runtime, tickets
+from engine import customers, deployments, runtime, tickets
 from engine.db import db
 from engine.directory import users
-from engine.errors import InvalidDiagram
+from engine.errors import InvalidDiagram, ProcessError
 from engine.models import Ticket
 from notifications.outbox import OutboxMessage
 from tests.bpmn_samples import service_step, simple
+from tests.process_walk import customer, customer_changes
 
 ALERT = {"role": "'supervisor'", "subject": "'Level-1 fault'", "body": "f'Fault on {service}'"}
 
@@ -130,3 +131,24 @@ def test_without_a_customer_the_account_manager_alert_reaches_the_role_as_notify
     tickets.start_ticket(users.by_username("agent"), "notifies", "expiry")
     by_role = sorted(address for _channel, address, _subject, _body in queued()[len(by_account_manager):])
     assert by_account_manager == by_role
+
+
+def change_credit_of(code: str) -> str:
+    """An update_customer step naming a customer by id, as a process reviewing many customers does."""
+    return service_step("update_customer", {"changes": "{'credit_level': 'grey'}", "reason": "'Late payments'",
+                                            "customer_id": str(customer(code).id)})
+
+
+def test_a_service_task_cannot_change_a_customer_outside_the_tickets_branches(app):
+    deploy(change_credit_of("P0001"))  # a Minhang customer
+    with pytest.raises(ProcessError, match="no customer .* in the branches of ticket"):
+        tickets.start_ticket(users.by_username("pudong"), "notifies", "reach across")  # a Pudong ticket
+    assert customer("P0001").credit_level == "red" and customer_changes("P0001") == []
+
+
+def test_a_service_task_changes_a_customer_of_the_tickets_branches_in_the_name_of_who_ran_the_step(app):
+    deploy(change_credit_of("P0002"))  # a Pudong customer
+    ticket = tickets.start_ticket(users.by_username("pudong"), "notifies", "within the branch")
+    change, = customers.history(customer("P0002"))
+    assert (change.field, change.new, change.actor.username, change.ticket_id) == (
+        "credit_level", "grey", "pudong", ticket.id)

@@ -12,6 +12,7 @@ from flask_migrate import Migrate
 
 from engine.db import db
 from engine.models import User
+from web import path_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "engine" / "migrations"
@@ -48,6 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     app.config.update(overrides or {})
     app.json.sort_keys = False
+    app.url_map.converters["int"] = path_ids.DatabaseId
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     login_manager.init_app(app)

@@ -22,7 +22,8 @@ babel = Babel()
 # The words the pages show for stored codes: states, channels, priorities, history kinds (roles: the roles table).
 TERMS = {
     "open": _l("open"), "claimed": _l("claimed"), "completed": _l("completed"), "cancelled": _l("cancelled"),
-    "closed": _l("closed"), "green": _l("green"), "yellow": _l("yellow"), "red": _l("red"),
+    "closed": _l("closed"), "incident": _l("incident: the process cannot go on"),
+    "green": _l("green"), "yellow": _l("yellow"), "red": _l("red"),
     "low": _l("low"), "normal": _l("normal"), "high": _l("high"), "urgent": _l("urgent"),
     "on_track": _l("on track"), "warning": _l("warning"), "breached": _l("breached"),
     "created": _l("ticket created"), "unclaimed": _l("task returned"), "assigned": _l("task assigned"),

@@ -10,13 +10,16 @@ and reported together, and the changes of one screening are applied in one place
 from sqlalchemy import select
 
 from engine.db import db
+from engine.directory import branches
 from engine.models import Customer
 from workflows.handlers import profile
 
 
 def candidates(call) -> list[dict]:
-    """No parameters. Every active customer holding a member card, with the profile the rules read."""
-    holders = db.session.scalars(select(Customer).where(Customer.status == "active", Customer.member_card.is_not(None))
+    """No parameters. Every active customer holding a member card in the ticket's branches (a screening started
+    by a city branch's user covers that city), with the profile the rules read."""
+    holders = db.session.scalars(select(Customer).where(Customer.status == "active", Customer.member_card.is_not(None),
+                                                        branches.within(call.scope(), Customer.branch_id))
                                  .order_by(Customer.code))
     return [{"customer_id": customer.id, **profile(customer)} for customer in holders]
 

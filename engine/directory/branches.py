@@ -60,11 +60,16 @@ def within(ids: set[int] | None, column) -> ColumnElement[bool]:
 
 def visible_ids(user: User) -> set[int] | None:
     """The branch ids the user may see; None means every branch and records of no branch (headquarters)."""
-    if user.branch_id is None:
+    return scope(user.branch_id)
+
+
+def scope(branch_id: int | None) -> set[int] | None:
+    """The ids of a branch and the branches under it; None for a top branch (everything), none for no branch."""
+    if branch_id is None:
         return set()
-    if user.branch.parent_id is None:
+    if db.session.get(Branch, branch_id).parent_id is None:
         return None
-    tree = select(Branch.id).where(Branch.id == user.branch_id).cte("branch_scope", recursive=True)
+    tree = select(Branch.id).where(Branch.id == branch_id).cte("branch_scope", recursive=True)
     tree = tree.union_all(select(Branch.id).where(Branch.parent_id == tree.c.id))
     return set(db.session.scalars(select(tree.c.id)))
 

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from engine.db import db
 from engine.directory import users
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
+from web import path_ids
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -53,17 +54,50 @@ def http_error(err: HTTPException):
 
 @blueprint.errorhandler(Exception)
 def unexpected(err: Exception):
+    if isinstance(err, HTTPException):  # this handler is found before the app's one: a 413 stays a 413
+        return http_error(err)
     db.session.rollback()
     current_app.logger.exception("unhandled error in %s %s", request.method, request.path)
     return error(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
 def json_body() -> dict:
-    """The request's JSON object, or a 422 that says the body is not one."""
+    """The request's JSON object, or a 422 that says the body is not one or names the fields no database takes."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object", [{"field": None, "message": "not JSON"}])
+    problems = list(_unstorable(body, ""))
+    if problems:
+        raise InvalidInput(f"wrong fields: {', '.join(p['field'] for p in problems)}", problems)
     return body
+
+
+def _unstorable(value, path: str):
+    """Text with a NUL character (PostgreSQL refuses it) and ids (``id``, ``…_id``, ``…_ids``) beyond the id
+    columns, anywhere in the body, each with its path (``data.description``, ``customer_ids.2``)."""
+    if isinstance(value, str) and "\x00" in value:
+        yield {"field": path, "message": "contains a NUL character"}
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                yield {"field": where, "message": "contains a NUL character"}
+            if _is_id(key) and _too_large(item):
+                yield {"field": where, "message": f"not an id (ids go up to {path_ids.LARGEST_ID})"}
+            else:
+                yield from _unstorable(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unstorable(item, f"{path}.{index}")
+
+
+def _is_id(key) -> bool:
+    return isinstance(key, str) and (key == "id" or key.endswith(("_id", "_ids")))
+
+
+def _too_large(value) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return any(isinstance(i, int) and not isinstance(i, bool) and abs(i) > path_ids.LARGEST_ID for i in items)
 
 
 def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:

@@ -25,7 +25,7 @@ TASK = {"type": "object", "properties": {
 TICKET = {"type": "object", "properties": {
     "id": {"type": "integer"}, "number": {"type": "string", "example": "R-2026-000042"},
     "channel": {"type": "string", "enum": ["green", "yellow", "red"]}, "title": {"type": "string"},
-    "status": {"type": "string", "enum": ["open", "closed", "cancelled"]}, "priority": {"type": "string"},
+    "status": {"type": "string", "enum": ["open", "closed", "cancelled", "incident"]}, "priority": {"type": "string"},
     "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
     "history": {"type": "array", "items": {"type": "object"}}}}
 CUSTOMER = {"type": "object", "properties": {
@@ -54,6 +54,30 @@ USER_FIELDS = {"type": "object", "properties": {
     "roles": {"type": "array", "items": {"type": "string"}}, "locale": {"type": "string", "enum": ["en", "zh_CN"]}}}
 
 
+# Statuses any operation may answer, documented once: status -> (component name, when)
+SHARED_ERRORS = {
+    "401": ("Unauthorized", "no valid bearer token"),
+    "403": ("Forbidden", "the caller's role, branch or involvement does not allow it"),
+    "404": ("NotFound", "no such record (or outside the caller's branches), or an id beyond the id columns"),
+    "422": ("InvalidInput", "a parameter or body field is wrong; details name each one"),
+}
+# ... and those of operations that take a body and change something
+SHARED_WRITE_ERRORS = {
+    "409": ("Conflict", "the record is not in a state that allows it, or someone else changed it at the same moment"),
+    "413": ("TooLarge", "the body is over 16 MB"),
+}
+
+
+def _with_shared_errors(operations: dict) -> dict:
+    """Each operation's own responses plus the shared error statuses it may answer."""
+    for method, operation in operations.items():
+        shared = {**SHARED_ERRORS, **(SHARED_WRITE_ERRORS if method in ("post", "put", "patch", "delete") else {})}
+        responses = operation["responses"] = {str(status): r for status, r in operation.get("responses", {}).items()}
+        for status, (name, _description) in shared.items():
+            responses.setdefault(status, {"$ref": f"#/components/responses/{name}"})
+    return operations
+
+
 @cache
 def _spec_for(app_name: str) -> dict:
     spec = APISpec(title="KeyDesk API", version="1", openapi_version="3.0.3",
@@ -68,11 +92,13 @@ def _spec_for(app_name: str) -> dict:
     spec.components.schema("UserFields", USER_FIELDS)
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     spec.components.response("Error", {"description": "an error", "content": error_body})
+    for name, description in [*SHARED_ERRORS.values(), *SHARED_WRITE_ERRORS.values()]:
+        spec.components.response(name, {"description": description, "content": error_body})
     for rule in current_app.url_map.iter_rules():
         if not rule.endpoint.startswith("api.") or rule.endpoint == "api.openapi":
             continue
         view = current_app.view_functions[rule.endpoint]
-        operations = load_operations_from_docstring(view.__doc__ or "")
+        operations = _with_shared_errors(load_operations_from_docstring(view.__doc__ or ""))
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(rule).removeprefix(blueprint.url_prefix))
         spec.path(path=path, operations=operations)
     body = spec.to_dict()

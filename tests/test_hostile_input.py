@@ -1,0 +1,57 @@
+"""Hostile input gets a 4xx and changes nothing, never a 500: ids beyond the id columns in paths and bodies, NUL
+characters in text, bodies over the size limit."""
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.db import db
+from engine.models import Ticket
+from tests.web_data import red_ticket
+
+BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                               indirect=True)
+TOO_LARGE = [2**31, 2**63, 2**70]
+REPORT = {"service": "leased_line", "description": "Link down"}
+
+
+@BOTH
+@pytest.mark.parametrize("number", TOO_LARGE)
+@pytest.mark.parametrize("path", ["/tickets/{n}", "/tasks/{n}", "/customers/{n}", "/tasks/{n}/claim",
+                                  "/tickets/{n}/comments"])
+def test_an_id_beyond_the_id_columns_in_an_api_path_is_not_found(api, path, number):
+    method = "post" if path.endswith(("claim", "comments")) else "get"
+    response = api(method, path.format(n=number), "admin", json={"body": "x"})
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+@BOTH
+@pytest.mark.parametrize("path", ["/tickets/{n}", "/tickets/{n}/diagram", "/tasks/{n}", "/customers/{n}"])
+def test_an_id_beyond_the_id_columns_in_a_page_path_is_not_found(staff, path):
+    assert staff("admin").get(path.format(n=2**31)).status_code == 404
+
+
+@BOTH
+@pytest.mark.parametrize("body, field", [
+    ({"customer_id": 2**31}, "customer_id"),
+    ({"customer_id": -(2**63)}, "customer_id"),
+    ({"title": "Line\x00down"}, "title"),
+    ({"data": {**REPORT, "description": "no\x00light"}}, "data.description"),
+])
+def test_a_body_field_no_database_takes_is_named_and_nothing_starts(api, body, field):
+    response = api("post", "/tickets", "agent", json={"process": "red_fault", "title": "Line down", "data": REPORT,
+                                                      **body})
+    assert response.status_code == 422 and field in [d["field"] for d in response.json["error"]["details"]]
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+@BOTH
+def test_a_comment_with_a_nul_character_is_refused(api):
+    ticket = red_ticket()
+    response = api("post", f"/tickets/{ticket.id}/comments", "agent", json={"body": "called\x00back"})
+    assert response.status_code == 422 and response.json["error"]["details"][0]["field"] == "body"
+
+
+def test_a_body_over_16_mb_is_a_json_413(api):
+    body = b'{"title": "' + b"x" * (16 * 1024 * 1024) + b'"}'
+    response = api("post", "/tickets", "agent", data=body, content_type="application/json")
+    assert response.status_code == 413 and response.json["error"]["code"] == "request_entity_too_large"
