@@ -297,6 +297,27 @@ def test_deleting_supervise_the_handling_from_the_complaint_flow_is_refused(api)
     assert api("get", "/process-models/yellow_complaint/versions", "supervisor").json["versions"][-1]["version"] == 1
 
 
+CALLED = {"type": "boolean", "title": "Customer called", "x-title-zh": "已致电客户"}
+
+
+def test_the_diff_shows_form_fields_and_table_rows_that_changed(api):
+    assert triage(api).status_code == 201
+    form = {**INSPECT_FORM, "properties": {**INSPECT_FORM["properties"], "called": CALLED},
+            "required": ["line_state", "called"]}
+    table = URGENCY.replace('<outputEntry id="rule_flapping_out"><text>"high"',
+                            '<outputEntry id="rule_flapping_out"><text>"low"')
+    assert triage(api, {"line_triage.inspect.form.json": form}, table=table).status_code == 201
+    diff = api("get", "/process-models/line_triage/diff?from=1&to=2", "supervisor").json
+    assert diff["forms"] == [{"key": "line_triage.inspect", "change": "changed", "fields_added": ["called"],
+                              "fields_removed": [], "fields_changed": [], "form_changed": []}]
+    assert diff["decisions"] == [{"id": "line_urgency", "change": "changed", "rules_added": [], "rules_removed": [],
+                                  "rules_changed": [{"id": "rule_flapping",
+                                                     "from": {"inputs": ['"flapping"'], "outputs": ['"high"']},
+                                                     "to": {"inputs": ['"flapping"'], "outputs": ['"low"']}}],
+                                  "columns_changed": []}]
+    assert diff["changed"] == [] and diff["added"] == [] and diff["removed"] == []
+
+
 def test_the_shipped_forms_and_tables_pass_the_bundle_check():
     assert bundle_check.form_problems(form_files.shipped()) == []
     for table in sorted(BPMN_DIR.glob("*.dmn")):
