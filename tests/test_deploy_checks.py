@@ -125,6 +125,15 @@ def test_an_element_no_start_reaches_and_a_loop_with_no_way_out_are_reported():
     assert "no path reaches an end" in never.message and never.message_zh and never.line
 
 
+def test_the_tasks_of_an_ad_hoc_subprocess_need_no_flows_but_a_normal_subprocess_checks_its_inside():
+    inside = '<bpmn:task id="a" name="A"/><bpmn:task id="b" name="B"/>'
+    flows = "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>"
+    step = f'<bpmn:{{kind}} id="step">{flows}{inside}</bpmn:{{kind}}>'
+    assert structure.problems(diagrams.read_xml(simple(step=step.format(kind="adHocSubProcess")))) == []
+    found = codes(structure.problems(diagrams.read_xml(simple(step=step.format(kind="subProcess")))))
+    assert found == {("no_outgoing", "a"), ("no_outgoing", "b")}
+
+
 def test_a_gateway_with_one_flow_in_and_one_out_decides_nothing():
     root = tree("red_fault.bpmn")
     gateway = root.find(".//bpmn:exclusiveGateway", NS)
