@@ -80,7 +80,8 @@ def worker(app) -> None:
 def deploy(app, files: list[str], comment: str, username: str = "admin") -> int:
     """Deploy each BPMN file as ``username``, as a bundle with the .dmn decision tables and .form.json forms named
     with them."""
-    decisions = [Path(name).read_bytes() for name in files if name.endswith(".dmn")]
+    tables = [name for name in files if name.endswith(".dmn")]
+    decisions = [Path(name).read_bytes() for name in tables]
     form_paths = [name for name in files if name.endswith(form_files.SUFFIX)]
     diagrams = [name for name in files if name not in form_paths and not name.endswith(".dmn")]
     with app.app_context():
@@ -88,11 +89,13 @@ def deploy(app, files: list[str], comment: str, username: str = "admin") -> int:
         for name in diagrams:
             try:
                 forms = form_files.read_all([(Path(f).name, Path(f).read_bytes()) for f in form_paths])
-                versions = deployments.deploy(admin, Path(name).read_bytes(), decisions, comment=comment, forms=forms)
+                versions = deployments.deploy(admin, Path(name).read_bytes(), decisions, comment=comment, forms=forms,
+                                              bpmn_name=Path(name).name, dmn_names=[Path(t).name for t in tables])
             except EngineError as err:
                 print(f"{name}: {err.message}", file=sys.stderr)
                 for problem in err.details or []:
-                    print(f"  line {problem['line']}, {problem['element_id']}: {problem['message']}"
+                    where = f"{problem['file']} " if problem.get("file") else ""
+                    print(f"  {where}line {problem['line']}, {problem['element_id']}: {problem['message']}"
                           f" ({problem.get('hint', '')})", file=sys.stderr)
                 return 1
             for v in versions:

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections import OrderedDict
+from dataclasses import replace
 from threading import Lock
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 import workflows
 from engine import diagrams, schedules
+from engine.checks import bundle, dataflow, structure
 from engine.db import db
 from engine.diagrams import NS, Problem
 from engine.directory import permissions, roles
@@ -20,18 +22,35 @@ def _as_text(xml: bytes | str) -> str:
     return xml.decode("utf-8") if isinstance(xml, bytes) else xml
 
 
-def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), forms: dict[str, dict] | None = None
-             ) -> list[Problem]:
-    """The deploy-time check of a bundle (diagram, decision tables, forms by key), without deploying."""
+def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), forms: dict[str, dict] | None = None,
+             bpmn_name: str = "diagram.bpmn", dmn_names: list[str] | None = None) -> list[Problem]:
+    """The deploy-time check of a bundle (diagram, decision tables, forms by key), without deploying; each problem
+    names the file it is in (``bpmn_name``, one of ``dmn_names``, or ``<form key>.form.json``)."""
+    dmn_xmls, forms = list(dmn_xmls), forms or {}
+    dmn_names = list(dmn_names or [f"decision table {n + 1}" for n in range(len(dmn_xmls))])
     try:
         root = diagrams.read_xml(bpmn_xml)
-        called_versions = _called_versions(root)
     except diagrams.DiagramRejected as err:
-        return [err.problem]
-    available = _available_forms(root, called_versions, forms or {})
-    problems = diagrams.check(bpmn_xml, dmn_xmls, available, workflows.HANDLERS, _called_diagrams(called_versions),
-                             roles.active_keys())
-    return problems or schedules.problems(root)
+        return [replace(err.problem, file=bpmn_name)]
+    tables, unreadable = bundle.read_tables(dmn_xmls, dmn_names)
+    too_big = structure.too_big(root)
+    if unreadable or too_big:
+        return unreadable + [replace(p, file=bpmn_name) for p in too_big]
+    called_versions = _called_versions(root)
+    available = _available_forms(root, called_versions, forms)
+    called = _called_diagrams(called_versions)
+    problems = diagrams.check(bpmn_xml, dmn_xmls, available, workflows.HANDLERS, called, roles.active_keys())
+    problems += structure.name_problems(root) + structure.problems(root)
+    problems += bundle.form_problems(forms) + bundle.unused_decisions(root, tables, dmn_names)
+    if not problems:  # a form or table missing would make every variable it writes look unwritten
+        problems = schedules.problems(root) or dataflow.problems(root, tables, available, _called_roots(called),
+                                                                 workflows.OUTPUTS)
+    return bundle.in_files(list(dict.fromkeys(problems)), bpmn_name, tables, dmn_names)
+
+
+def _called_roots(called: dict[str, list[str]]) -> list:
+    """The diagrams and decision tables of the processes the diagram calls, parsed (they were checked at deploy)."""
+    return [diagrams.read_xml(xml) for xml in diagrams.flatten(called)]
 
 
 def _available_forms(root, called_versions: dict, bundle: dict[str, dict]) -> dict[str, dict]:
@@ -59,11 +78,12 @@ def _called_diagrams(versions: dict[str, ProcessVersion]) -> dict[str, list[str]
 
 
 def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), comment: str = "",
-           forms: dict[str, dict] | None = None):
+           forms: dict[str, dict] | None = None, bpmn_name: str = "diagram.bpmn", dmn_names: list[str] | None = None):
     """Make each executable process of the diagram the next version of its model; all or nothing.
-    ``forms`` are the bundle's forms by key; a task may also name a form of its process's current version."""
+    ``forms`` are the bundle's forms by key; a task may also name a form of its process's current version.
+    The file names only locate problems."""
     permissions.require(actor, "deploy")
-    problems = validate(bpmn_xml, dmn_xmls, forms)
+    problems = validate(bpmn_xml, dmn_xmls, forms, bpmn_name, dmn_names)
     if problems:
         raise InvalidDiagram(f"the diagram has {len(problems)} problem(s); nothing was deployed",
                              [p.to_dict() for p in problems])

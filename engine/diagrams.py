@@ -35,8 +35,8 @@ BARE_TIMER = re.compile(rf"^(R\d*/({_DATETIME}/)?{_DURATION}(/{_DATETIME})?|{_DU
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a diagram: where (element id, line), what (message) and what to do (hint),
-    in English and Chinese; ``code`` names the kind of problem (see engine.problem_text)."""
+    """One thing wrong with a diagram: where (element id, line, and the bundle's file), what (message) and what
+    to do (hint), in English and Chinese; ``code`` names the kind of problem (see engine.problem_text)."""
 
     element_id: str | None
     message: str
@@ -45,6 +45,7 @@ class Problem:
     message_zh: str = ""
     hint_zh: str = ""
     code: str = ""
+    file: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -2,7 +2,8 @@
 
 SpiffWorkflow's diff utilities align the ticket's tasks with the new version's elements by id (and by
 structure where ids changed). A ticket can move when every task it has run or waits at has an aligned
-element of the same type, or the supervisor maps the old element id to a new one. Each ticket moves
+element of the same type, or the supervisor maps the old element id to a new one. A waiting task takes the new
+version's form; the check notes the fields that form now requires. Each ticket moves
 in its own transaction: its waiting tasks keep their ids, so their rows (assignments), SLA clocks and
 timer rows stay attached, and timers keep their due times.
 """
@@ -31,8 +32,10 @@ class _Plan:
         self.to_version = target.version
         self.spec, self.dependencies = deployments.specs.get(target)
         self.top, self.subprocesses = diff_workflow(runtime.registry(), self.workflow, self.spec, self.dependencies)
+        self.forms = (ticket.process_version.forms, target.forms)
         self.mapped: dict[str, str] = {}
         self.reasons: list[dict] = []
+        self.notes: list[dict] = []
         self._align(self.top, self.workflow, self.spec, mapping)
         for sp_id, sp_diff in self.subprocesses.items():
             sub = self.workflow.subprocesses[sp_id]
@@ -63,6 +66,21 @@ class _Plan:
                 self._refuse(old.name, "type_changed", was=type(old).__name__, now=type(target).__name__)
             else:
                 wf_diff.alignment[task] = target
+                if task.has_state(WAITING):
+                    self._note_new_required(old, target)
+
+    def _note_new_required(self, old, new) -> None:
+        """A waiting task keeps its place and takes the new version's form; say which fields it now requires,
+        since whoever works it must fill them before completing it."""
+        before, after = (forms.get(_form_key(spec)) or {} for forms, spec in zip(self.forms, (old, new), strict=True))
+        gained = [name for name in after.get("required", []) if name not in before.get("required", [])]
+        if gained:
+            fields = ", ".join(gained)
+            self.notes.append({"element_id": new.bpmn_id, "code": "form_requires_more", "fields": gained,
+                               "note": f"the task {new.bpmn_id} stays open with the form of version "
+                                       f"{self.to_version}, which now requires: {fields}",
+                               "note_zh": f"任务 {new.bpmn_id} 保持打开，改用版本 {self.to_version} 的表单，"
+                                          f"该表单新增必填字段：{fields}"})
 
     def _align_internal(self, task, wf_diff, new_spec, target, mapping: dict[str, str]) -> None:
         """`work.BoundaryEventSplit` follows `work`: to its mapped element's, or it must still exist."""
@@ -93,6 +111,10 @@ class _Plan:
         for task in self.workflow.get_tasks(state=WAITING):
             if task.id in kept:  # a reset timer would start counting again: give back its due time
                 task.internal_data, task.data = kept[task.id]
+
+
+def _form_key(spec) -> str | None:
+    return getattr(spec, "extensions", {}).get("properties", {}).get("form")
 
 
 REASONS = {
@@ -200,7 +222,7 @@ def _follow_tasks(ticket: Ticket, workflow) -> list[dict]:
 def _entry(ticket: Ticket, plan: _Plan) -> dict:
     waiting = sorted({t.task_spec.bpmn_id for t in plan.workflow.get_tasks(state=WAITING) if t.task_spec.bpmn_id})
     return {"id": ticket.id, "number": ticket.number, "waiting_at": waiting, "mapping": plan.mapped,
-            "reasons": plan.reasons}
+            "reasons": plan.reasons, "notes": plan.notes}
 
 
 def _versions(actor: User, key: str, old: int, new: int, mapping) -> tuple[ProcessVersion, ProcessVersion, dict]:

@@ -161,10 +161,82 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "export the diagram again as standard BPMN 2.0 XML, or simplify the element named here",
         "无法读取流程图：{detail}",
         "请重新导出为标准 BPMN 2.0 XML，或简化此处提到的元素"),
+    "too_many_elements": (
+        "the diagram has {count} elements; KeyDesk checks and runs diagrams of up to {limit}",
+        "split the process: move parts into called processes (call activities) deployed on their own",
+        "流程图有 {count} 个元素；KeyDesk 最多检查和运行 {limit} 个元素的流程图",
+        "拆分流程：把部分步骤移到单独部署的被调用流程（调用活动）中"),
+    "name_too_long": (
+        "the process name has {length} characters; at most {limit} are allowed",
+        "shorten the name; put the details in the documentation of the process",
+        "流程名称有 {length} 个字符，最多允许 {limit} 个",
+        "缩短名称；详细说明请写在流程的文档中"),
+    "no_outgoing": (
+        "{name}: this {kind} has no outgoing flow, so a ticket stops here without reaching an end event",
+        "draw a flow from it to the next step, or to an end event if the process really ends here",
+        "“{name}”：此{kind_zh}没有出口连线，工单到这里会停住，到不了结束事件",
+        "从这里画一条连线到下一步；如果流程确实在此结束，连到结束事件"),
+    "unreachable": (
+        "{name}: no path from a start event reaches this {kind}",
+        "connect it to the flow (a flow into it from an earlier step), or delete it",
+        "“{name}”：没有任何从开始事件出发的路径能到达此{kind_zh}",
+        "把它接入流程（从前面的步骤画一条连线到它），或删除它"),
+    "never_ends": (
+        "{name}: from this {kind} on, no path reaches an end event",
+        "give the path a way out: a flow to a later step or to an end event",
+        "“{name}”：从此{kind_zh}开始，没有任何路径能到达结束事件",
+        "给这条路径一个出口：连到后面的步骤或结束事件"),
+    "useless_gateway": (
+        "{name}: this gateway has one flow in and one flow out, so it decides nothing",
+        "give it a second outgoing flow (with its condition), or delete it and join the flows directly",
+        "“{name}”：此网关只有一条入口和一条出口连线，不起任何判断作用",
+        "再加一条带条件的出口连线，或删除网关、直接连接前后两步"),
+    "unwritten": (
+        "reads the variable {name}, which nothing in the process writes",
+        "write {name} upstream: a form field, a decision table output, a script or a service task's result variable",
+        "读取了变量 {name}，但流程中没有任何步骤写入它",
+        "在前面的步骤中写入 {name}：表单字段、决策表输出、脚本或服务任务的结果变量"),
+    "unwritten_close": (
+        "reads the variable {name}, which nothing in the process writes",
+        "did you mean `{close}`?",
+        "读取了变量 {name}，但流程中没有任何步骤写入它",
+        "是否应为 `{close}`？"),
+    "form_schema": (
+        "the form is not a valid JSON Schema (draft 2020-12) at {path}: {detail}",
+        "fix this part of the form: see https://json-schema.org/draft/2020-12 for what each keyword takes",
+        "表单不是有效的 JSON Schema（2020-12 版）：{path} 处 {detail}",
+        "修正表单的这一部分：各关键字的写法见 https://json-schema.org/draft/2020-12"),
+    "form_title": (
+        "{field} has no {attribute}: every form and field is labelled in English (title) and Chinese (x-title-zh)",
+        "add {attribute} to {field}",
+        "{field_zh} 缺少 {attribute}：每个表单和字段都要有英文（title）和中文（x-title-zh）标题",
+        "为 {field_zh} 添加 {attribute}"),
+    "form_enum_labels": (
+        "{field}: x-enum-labels.{lang} must have one label per choice ({count})",
+        "give each choice of the enum a label in English (en) and Chinese (zh), in the same order",
+        "{field_zh}：x-enum-labels.{lang} 必须为每个选项提供一个标签（共 {count} 个）",
+        "按选项顺序为每个选项提供英文（en）和中文（zh）标签"),
+    "form_duplicate_field": (
+        "the field {field} is declared twice in this form",
+        "keep one declaration; to make it required or constrained under a condition, name it in if/then "
+        "without a title",
+        "此表单中字段 {field} 被声明了两次",
+        "只保留一处声明；如需在某条件下必填或加限制，在 if/then 中引用它且不写标题"),
+    "decision_unused": (
+        "no business rule task calls the decision {decision} (tasks call: {called})",
+        "set a business rule task's decision id to {decision}, or remove the decision from the table",
+        "没有任何业务规则任务调用决策 {decision}（任务调用的是：{called}）",
+        "把某个业务规则任务的决策 id 设为 {decision}，或从决策表中删除该决策"),
+    "undeclared_output": (
+        "reads {name}[\"{key}\"], but the service operation that writes {name} returns only: {keys}",
+        "use one of the keys it returns (closest: {close})",
+        "读取了 {name}[\"{key}\"]，但写入 {name} 的服务操作只返回：{keys}",
+        "请使用它返回的键之一（最接近的：{close}）"),
 }
 
 WHAT_ZH = {"diagram": "流程图", "decision table": "决策表"}
 GATEWAY_ZH = {"exclusive": "排他", "inclusive": "包容"}
+KIND_ZH = {"task": "任务", "gateway": "网关", "event": "事件"}
 
 # SpiffWorkflow's own messages that have a more precise hint than "change this element".
 ENGINE_CODES = (
@@ -177,7 +249,7 @@ ENGINE_CODES = (
 def render(code: str, values: dict) -> dict[str, str]:
     """The four texts of a problem, its placeholders filled; missing Chinese values fall back to English."""
     values = {**values, "what_zh": WHAT_ZH.get(values.get("what", ""), values.get("what", "")),
-              "kind_zh": GATEWAY_ZH.get(values.get("kind", ""), values.get("kind", ""))}
+              "kind_zh": {**GATEWAY_ZH, **KIND_ZH}.get(values.get("kind", ""), values.get("kind", ""))}
     message, hint, message_zh, hint_zh = TEXTS[code]
     return {"message": message.format(**values), "hint": hint.format(**values),
             "message_zh": message_zh.format(**values), "hint_zh": hint_zh.format(**values)}

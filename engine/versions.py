@@ -8,7 +8,7 @@ tables: it never loads a workflow.
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine import diagrams
+from engine import bundle_diff, diagrams
 from engine.db import db
 from engine.diagrams import NS
 from engine.directory import permissions
@@ -93,9 +93,10 @@ def _describe(process, node) -> dict:
 
 
 def diff(actor: User, key: str, old: int, new: int) -> dict:
-    """Elements added, removed and changed (by id) from version `old` to `new`, each change named."""
-    before = elements(get_version(actor, key, old).bpmn_xml, key)
-    after = elements(get_version(actor, key, new).bpmn_xml, key)
+    """Elements added, removed and changed (by id) from version `old` to `new`, each change named; then the forms
+    (field by field) and the decision tables (rule by rule)."""
+    old_version, new_version = get_version(actor, key, old), get_version(actor, key, new)
+    before, after = elements(old_version.bpmn_xml, key), elements(new_version.bpmn_xml, key)
     changed = []
     for element_id in before.keys() & after.keys():
         changes = _changes(before[element_id], after[element_id])
@@ -107,6 +108,8 @@ def diff(actor: User, key: str, old: int, new: int) -> dict:
         "added": [_summary(i, after[i]) for i in sorted(after.keys() - before.keys())],
         "removed": [_summary(i, before[i]) for i in sorted(before.keys() - after.keys())],
         "changed": sorted(changed, key=lambda c: c["id"]),
+        "forms": bundle_diff.forms(old_version.forms, new_version.forms),
+        "decisions": bundle_diff.decisions(old_version.dmn_xml, new_version.dmn_xml),
     }
 
 

@@ -22,7 +22,7 @@ TEMPLATE = """<?xml version="1.0" encoding="UTF-8"?>
         <bpmn:flowNodeRef>end</bpmn:flowNodeRef>
       </bpmn:lane>
     </bpmn:laneSet>
-    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:startEvent id="start">{start_props}<bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="step"/>
     {step}
     <bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="work"/>
@@ -64,11 +64,14 @@ def properties(props: dict[str, str]) -> str:
 
 
 def simple(key: str = "simple", channel: str = "yellow", role: str = "agent", script: str = "x = 1",
-           step: str | None = None, work_props: dict[str, str] | None = None) -> bytes:
-    """start → step (a script task unless given) → user task 'work' (in the role's lane) → end."""
+           step: str | None = None, work_props: dict[str, str] | None = None,
+           start_props: dict[str, str] | None = None) -> bytes:
+    """start (with a start form if ``start_props`` name one) → step (a script task unless given) → user task 'work'
+    (in the role's lane) → end."""
     step = step or SCRIPT_STEP.replace("{script}", escape(script))
     return _fill(TEMPLATE, {"{key}": key, "{channel}": channel, "{role}": role, "{step}": step,
-                            "{work_props}": properties(work_props) if work_props else ""})
+                            "{work_props}": properties(work_props) if work_props else "",
+                            "{start_props}": properties(start_props) if start_props else ""})
 
 
 BOUNDARY = """<?xml version="1.0" encoding="UTF-8"?>

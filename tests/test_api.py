@@ -197,17 +197,32 @@ def test_deploy_by_multipart_upload(api):
 
 def test_an_invalid_diagram_deploys_nothing_and_lists_every_problem(api):
     bad = simple(role="Helpdesk", script="import os")
-    response = api("post", "/process-models", "supervisor", data=bad, headers=XML)
+    response = api("post", "/process-models?comment=broken", "supervisor", data=bad, headers=XML)
     assert response.status_code == 422
     problems = response.json["error"]["details"]
     assert {p["element_id"] for p in problems} == {"lane_1", "step"}
     assert all({"element_id", "message", "line", "hint", "message_zh", "hint_zh"} <= set(p) and p["line"]
                and p["hint"] and p["message_zh"] and p["hint_zh"] for p in problems)
     assert [m["key"] for m in api("get", "/process-models", "agent").json["process_models"]] == SHIPPED
-    checked = api("post", "/process-models/validate", "agent", data=bad, headers=XML).json
+    checked = api("post", "/process-models/validate", "supervisor", data=bad, headers=XML).json
     assert checked["valid"] is False and checked["problems"] == problems
-    assert api("post", "/process-models/validate", "agent", data=simple(), headers=XML).json == {
+    assert api("post", "/process-models/validate", "admin", data=simple(), headers=XML).json == {
         "valid": True, "problems": []}
+
+
+@pytest.mark.parametrize("role", ["agent", "tech", "manager"])
+def test_only_those_who_may_deploy_may_validate(api, role):
+    assert api("post", "/process-models/validate", role, data=simple(), headers=XML).status_code == 403
+
+
+@pytest.mark.parametrize("comment", ["", "   "])
+def test_a_deployment_without_a_comment_is_refused_naming_the_comment(api, comment):
+    refused = api("post", "/process-models", "supervisor", content_type="multipart/form-data",
+                  data={"file": (BytesIO(simple()), "simple.bpmn"), "comment": comment})
+    assert refused.status_code == 422
+    assert [d["field"] for d in refused.json["error"]["details"]] == ["comment"]
+    assert refused.json["error"]["details"][0]["message_zh"]
+    assert "simple" not in [m["key"] for m in api("get", "/process-models", "agent").json["process_models"]]
 
 
 def test_healthz_reports_the_scheduler(client, fake_clock):

@@ -1,5 +1,6 @@
 """Decision tables and timer values: deployed with their diagram, checked by the sandbox, run by the engine."""
 
+import json
 from io import BytesIO
 
 import pytest
@@ -30,7 +31,11 @@ DMN = """<?xml version="1.0" encoding="UTF-8"?>
   </decision>
 </definitions>
 """
-WITH_DECISION = simple(key="classified", step=DECISION_STEP.replace("{decision}", "fault_level"))
+WITH_DECISION = simple(key="classified", step=DECISION_STEP.replace("{decision}", "fault_level"),
+                       start_props={"form": "classified.start"})
+TIER_FORM = {"classified.start": {  # what the table reads
+    "type": "object", "title": "Customer", "x-title-zh": "客户",
+    "properties": {"tier": {"type": "string", "title": "Tier", "x-title-zh": "客户等级"}}}}
 
 
 def dmn(level: str = "1") -> bytes:
@@ -43,7 +48,7 @@ def start(process: str, **data):
 
 @pytest.mark.parametrize("tier, level", [("A+", 1), ("B", 2)])
 def test_a_decision_table_deployed_with_its_diagram_decides(app, tier, level):
-    deployments.deploy(users.by_username("supervisor"), WITH_DECISION, [dmn()])
+    deployments.deploy(users.by_username("supervisor"), WITH_DECISION, [dmn()], forms=TIER_FORM)
     workflow = runtime.new_workflow(deployments.latest_version("classified"))
     workflow.task_tree.data.update({"tier": tier})
     runtime.advance(workflow)
@@ -52,7 +57,8 @@ def test_a_decision_table_deployed_with_its_diagram_decides(app, tier, level):
 
 def test_a_decision_cell_that_reaches_for_the_host_is_refused_at_deploy(app):
     with pytest.raises(InvalidDiagram) as caught:
-        deployments.deploy(users.by_username("supervisor"), WITH_DECISION, [dmn("__import__('os').getpid()")])
+        deployments.deploy(users.by_username("supervisor"), WITH_DECISION, [dmn("__import__('os').getpid()")],
+                           forms=TIER_FORM)
     problem, = caught.value.details
     assert problem["element_id"] == "top_tier_level"
     assert "'__import__' is not allowed" in problem["message"]
@@ -62,15 +68,17 @@ def test_a_decision_cell_that_reaches_for_the_host_is_refused_at_deploy(app):
 
 def test_a_diagram_without_its_decision_table_is_refused(app):
     with pytest.raises(InvalidDiagram) as caught:
-        deployments.deploy(users.by_username("supervisor"), WITH_DECISION)
+        deployments.deploy(users.by_username("supervisor"), WITH_DECISION, forms=TIER_FORM)
     assert caught.value.details[0]["element_id"] == "step"
     assert "fault_level" in caught.value.details[0]["message"]
 
 
 def test_deploy_with_a_decision_table_over_http(api):
     response = api("post", "/process-models", "supervisor", content_type="multipart/form-data",
-                   data={"file": (BytesIO(WITH_DECISION), "classified.bpmn"),
-                         "dmn": [(BytesIO(dmn()), "levels.dmn")]})
+                   data={"file": (BytesIO(WITH_DECISION), "classified.bpmn"), "comment": "levels",
+                         "dmn": [(BytesIO(dmn()), "levels.dmn")],
+                         "form": [(BytesIO(json.dumps(TIER_FORM["classified.start"]).encode()),
+                                   "classified.start.form.json")]})
     assert response.status_code == 201, response.json
     assert response.json["deployed"][0]["key"] == "classified"
 

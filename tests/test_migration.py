@@ -8,8 +8,9 @@ from sqlalchemy import select
 from engine import deployments, migration, tickets
 from engine.db import db
 from engine.directory import users
+from engine.errors import InvalidInput
 from engine.models import HumanTask, SlaClock, Ticket, Timer
-from tests.bpmn_samples import properties
+from tests.bpmn_samples import properties, simple
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -167,3 +168,48 @@ def test_migration_checks_the_role_and_sla_clocks_of_breached_steps_stay(api, fa
     assert heat["elements"] == [{"element_id": "chase", "open_tickets": 1, "waiting_timers": 0, "breached": 0},
                                 {"element_id": "work", "open_tickets": 1, "waiting_timers": 0, "breached": 1}]
     assert api("get", "/process-models/flow/versions/1/heatmap", "supervisor").json["elements"] == []
+
+
+FORM_V1 = {"type": "object", "title": "Work", "x-title-zh": "处理", "additionalProperties": False,
+           "properties": {"note": {"type": "string", "title": "Note", "x-title-zh": "备注"}}}
+FORM_V2 = {**FORM_V1, "properties": {**FORM_V1["properties"],
+                                     "cause": {"type": "string", "title": "Cause", "x-title-zh": "原因",
+                                               "minLength": 1}},
+           "required": ["cause"]}
+
+
+def test_a_waiting_task_whose_form_gained_a_required_field_stays_open_with_the_new_form(app):
+    def deploy_form(form: dict) -> None:
+        deployments.deploy(supervisor(), simple(key="formed", work_props={"form": "formed.work"}), comment="form",
+                           forms={"formed.work": form})
+
+    deploy_form(FORM_V1)
+    ticket = tickets.start_ticket(users.by_username("agent"), "formed", "form migration")
+    task, = open_tasks(ticket)
+    deploy_form(FORM_V2)
+
+    report = migration.check(supervisor(), "formed", 1, 2)
+    movable, = report["movable"]
+    note, = movable["notes"]
+    assert (note["element_id"], note["code"], note["fields"]) == ("work", "form_requires_more", ["cause"])
+    assert "cause" in note["note"] and "cause" in note["note_zh"]
+
+    assert [t["id"] for t in migration.migrate(supervisor(), "formed", 1, 2)["migrated"]] == [ticket.id]
+    same, = open_tasks(ticket)
+    assert (same.id, same.state, same.form_key) == (task.id, "open", "formed.work")
+    assert same.ticket.process_version.forms["formed.work"] == FORM_V2
+    with pytest.raises(InvalidInput) as refused:
+        tickets.complete(users.by_username("agent"), task.id, {"note": "done"})
+    assert [d["field"] for d in refused.value.details] == ["cause"]
+    tickets.complete(users.by_username("agent"), task.id, {"note": "done", "cause": "cable cut"})
+    assert open_tasks(ticket) == []
+
+
+def test_a_form_that_asks_for_nothing_more_adds_no_note(app):
+    for form in (FORM_V2, FORM_V1):
+        deployments.deploy(supervisor(), simple(key="formed", work_props={"form": "formed.work"}), comment="form",
+                           forms={"formed.work": form})
+    tickets.start_ticket(users.by_username("agent"), "formed", "form migration")
+    deployments.deploy(supervisor(), simple(key="formed", work_props={"form": "formed.work"}), comment="form",
+                       forms={"formed.work": FORM_V1})
+    assert [m["notes"] for m in migration.check(supervisor(), "formed", 2, 3)["movable"]] == [[]]

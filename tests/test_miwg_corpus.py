@@ -130,7 +130,8 @@ def test_xml_tricks_are_refused_with_a_clear_message(api, xml, code, line):
     assert problem["message"] and problem["hint"] and problem["message_zh"] and problem["hint_zh"]
     assert "root:" not in problem["message"]  # nothing of /etc/passwd came back
     before = api("get", "/process-models", "supervisor").json
-    deployed = api("post", "/process-models", "supervisor", data=xml, headers={"Content-Type": "application/xml"})
+    deployed = api("post", "/process-models?comment=hostile", "supervisor", data=xml,
+                   headers={"Content-Type": "application/xml"})
     assert deployed.status_code == 422
     assert deployed.json["error"]["details"][0]["code"] == code
     assert api("get", "/process-models", "supervisor").json == before

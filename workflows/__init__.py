@@ -1,9 +1,11 @@
 """Per-process Python that diagrams refer to by name: service-task handlers (forms are files under ``bpmn/``).
 
-``HANDLERS`` maps a service task's operation name to the function that carries it out.
+``HANDLERS`` maps a service task's operation name to the function that carries it out; ``PARAMETERS`` and
+``OUTPUTS`` say what it takes and the keys of what it returns.
 """
 
 from workflows import handlers, member_review, retention_plan
 
 HANDLERS: dict = {**handlers.HANDLERS, **member_review.HANDLERS, **retention_plan.HANDLERS}
 PARAMETERS: dict[str, list[str]] = dict(handlers.PARAMETERS)  # an operation not named here takes none
+OUTPUTS: dict[str, list[str]] = {**handlers.OUTPUTS, **retention_plan.OUTPUTS}  # the keys each result holds

@@ -91,6 +91,11 @@ PARAMETERS = {"notify_role": ["role", "subject", "body", "event"],
               "update_customer": ["changes", "reason", "customer_id"],
               "customer_profile": ["required"]}
 
+# The keys of what each operation returns, which lands under the service task's result variable: the deploy check
+# refuses a diagram reading result["key"] that is not among them (an operation not named here is not checked).
+OUTPUTS = {"notify_role": ["notified"], "notify_account_manager": ["notified"], "notify_customer": ["sent"],
+           "update_customer": ["changed"], "record_on_ticket": ["recorded"], "customer_profile": list(PROFILE_FIELDS)}
+
 HANDLERS = {"notify_role": notify_role, "notify_account_manager": notify_account_manager,
             "notify_customer": notify_customer, "update_customer": update_customer,
             "record_on_ticket": record_on_ticket, "customer_profile": customer_profile}

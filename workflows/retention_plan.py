@@ -19,3 +19,4 @@ def summarise(call) -> dict:
 
 
 HANDLERS = {"retention_plan.summarise": summarise}
+OUTPUTS = {"retention_plan.summarise": ["attempts", "attempts_cost", "duration_days"]}

@@ -26,7 +26,12 @@ def parse(file_name: str, content: bytes | str) -> tuple[str, dict]:
     """The key and schema of one form file; a file that is not a JSON object is refused, naming the file."""
     key = key_of(file_name)
     try:
-        schema = json.loads(content)
+        schema = json.loads(content, object_pairs_hook=_without_repeats)
+    except RepeatedName as err:
+        raise InvalidInput(f"{file_name}: {err.name!r} is written twice in one object",
+                           [{"field": "form", "file": file_name, "element_id": err.name,
+                             "message": f"{err.name!r} is written twice in one object: JSON keeps only the last",
+                             "message_zh": f"同一对象中 {err.name!r} 出现了两次：JSON 只保留最后一个"}]) from err
     except (ValueError, UnicodeDecodeError) as err:
         raise InvalidInput(f"{file_name} is not valid JSON: {err}",
                            [{"field": "form", "file": file_name, "message": f"not valid JSON: {err}",
@@ -36,6 +41,22 @@ def parse(file_name: str, content: bytes | str) -> tuple[str, dict]:
                            [{"field": "form", "file": file_name, "message": "must hold a JSON object",
                              "message_zh": "必须是 JSON 对象"}])
     return key, schema
+
+
+class RepeatedName(ValueError):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def _without_repeats(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object whose names are all different: a field written twice would silently lose one definition."""
+    seen = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise RepeatedName(name)
+        seen.add(name)
+    return dict(pairs)
 
 
 def read_all(files: list[tuple[str, bytes | str]]) -> dict[str, dict]:

@@ -257,6 +257,7 @@ _BUILTINS = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
 }
+BUILTIN_NAMES = frozenset(name for name in _BUILTINS if not name.startswith("_"))  # what diagram code may call
 _VALUE_TYPES = frozenset({
     str, int, float, bool, list, dict, tuple, set, frozenset, type(None), date, datetime, timedelta, timezone,
 })

@@ -1,8 +1,11 @@
 """Process models: list, deploy a new version, validate without deploying."""
 
+from dataclasses import dataclass
+
 from flask import g, request
 
 from engine import deployments
+from engine.directory import permissions
 from engine.errors import InvalidInput
 from engine.forms import files as form_files
 from web.api import blueprint
@@ -11,18 +14,44 @@ from web.api import serialize as out
 XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
 
 
-def bundle_from_request() -> tuple[bytes, list[bytes], dict[str, dict], str]:
-    """The BPMN, its DMN files and its forms (by key, from each file's name) from a raw XML body or a multipart
-    upload, plus the deploy comment."""
+@dataclass(frozen=True)
+class Bundle:
+    """What a deploy or validate request sends: the BPMN, its decision tables and forms, the file names that locate
+    problems, and the deploy comment."""
+
+    bpmn: bytes
+    dmn: list[bytes]
+    forms: dict[str, dict]
+    bpmn_name: str
+    dmn_names: list[str]
+    comment: str
+
+    def check(self) -> list:
+        return deployments.validate(self.bpmn, self.dmn, self.forms, self.bpmn_name, self.dmn_names)
+
+
+def bundle_from_request() -> Bundle:
+    """The bundle from a raw XML body or a multipart upload (forms by key, from each file's name)."""
     if request.mimetype in XML_TYPES:
-        return request.get_data(), [], {}, request.args.get("comment", "")
+        return Bundle(request.get_data(), [], {}, "diagram.bpmn", [], request.args.get("comment", ""))
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("send the BPMN as an XML body or as a multipart file field 'file'",
                            [{"field": "file", "message": "required", "message_zh": "必须上传 BPMN 文件（字段 file）"}])
-    dmn = [f.read() for f in request.files.getlist("dmn")]
+    tables = request.files.getlist("dmn")
     forms = form_files.read_all([(f.filename or "", f.read()) for f in request.files.getlist("form")])
-    return upload.read(), dmn, forms, request.form.get("comment", request.args.get("comment", ""))
+    return Bundle(upload.read(), [f.read() for f in tables], forms, upload.filename or "diagram.bpmn",
+                  [f.filename or f"decision table {n + 1}" for n, f in enumerate(tables)],
+                  request.form.get("comment", request.args.get("comment", "")))
+
+
+def _required_comment(comment: str) -> str:
+    """A version says why it was deployed: the versions view and the audit show it."""
+    if not comment.strip():
+        raise InvalidInput("a deployment needs a comment saying what changed",
+                           [{"field": "comment", "message": "say what this version changes",
+                             "message_zh": "部署必须填写说明，写明此版本改了什么"}])
+    return comment.strip()
 
 
 @blueprint.get("/process-models")
@@ -43,7 +72,8 @@ def deploy():
     ---
     post:
       tags: [process models]
-      description: Supervisors only. An invalid diagram changes nothing and returns every problem.
+      description: Supervisors and admins only. An invalid bundle changes nothing and returns every problem, each
+        naming its file; a deployment without a comment is refused (422, field comment).
       parameters:
         - {in: query, name: comment, schema: {type: string}}
       requestBody:
@@ -65,14 +95,16 @@ def deploy():
         403: {$ref: '#/components/responses/Error'}
         422: {$ref: '#/components/responses/Error'}
     """
-    bpmn, dmn, forms, comment = bundle_from_request()
-    versions = deployments.deploy(g.actor, bpmn, dmn, comment, forms)
+    permissions.require(g.actor, "deploy")
+    sent = bundle_from_request()
+    versions = deployments.deploy(g.actor, sent.bpmn, sent.dmn, _required_comment(sent.comment), sent.forms,
+                                  sent.bpmn_name, sent.dmn_names)
     return {"deployed": [out.version(v) for v in versions]}, 201
 
 
 @blueprint.post("/process-models/validate")
 def validate():
-    """Check a diagram as deploy would, without deploying it.
+    """Check a bundle as deploy would, without deploying it (supervisors and admins).
     ---
     post:
       tags: [process models]
@@ -88,8 +120,9 @@ def validate():
                 form: {type: array, items: {type: string, format: binary}}
       responses:
         200:
-          description: "valid: true, or the problems as {element_id, message, line}"
+          description: "valid: true, or the problems as {element_id, message, line, hint, file} (and _zh)"
+        403: {$ref: '#/components/responses/Error'}
     """
-    bpmn, dmn, forms, _ = bundle_from_request()
-    problems = deployments.validate(bpmn, dmn, forms)
+    permissions.require(g.actor, "deploy")
+    problems = bundle_from_request().check()
     return {"valid": not problems, "problems": [p.to_dict() for p in problems]}

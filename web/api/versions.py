@@ -56,7 +56,7 @@ def get_version(key: str, number: int):
 
 @blueprint.get("/process-models/<key>/diff")
 def diff(key: str):
-    """What changed between two versions, element by element.
+    """What changed between two versions, element by element, form by form and decision by decision.
     ---
     get:
       tags: [versions]
@@ -69,7 +69,11 @@ def diff(key: str):
           description: >-
             added and removed elements ({id, type, name}) and changed ones with
             changes [{field, from, to}]; field is name, lane, type, condition, timer, script,
-            operation, source, target, default, "property NAME" or "parameter NAME"
+            operation, source, target, default, "property NAME" or "parameter NAME";
+            forms [{key, change: added|removed|changed, fields_added, fields_removed,
+            fields_changed [{field, changes [{attribute, from, to}]}], form_changed}];
+            decisions [{id, change, rules_added, rules_removed, rules_changed [{id, from, to}],
+            columns_changed}], a rule row being {inputs, outputs}
         403: {$ref: '#/components/responses/Error'}
         404: {$ref: '#/components/responses/Error'}
         422: {$ref: '#/components/responses/Error'}
