@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from engine import sandbox
 from engine.diagrams import NS, Problem, executable_processes, problem, process_properties, quote_bare_timers
+from engine.sandbox import rules as sandbox_rules
 
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 CONSTANT_NAMES = frozenset({"True", "False", "None"})
@@ -44,7 +44,7 @@ def names_used(source: str, mode: str) -> tuple[set[str], set[str]]:
         return set(), set()
     reads, writes = set(), set()
     _visit(tree, frozenset(), reads, writes)
-    return reads - sandbox.BUILTIN_NAMES - CONSTANT_NAMES, writes
+    return reads - sandbox_rules.BUILTIN_NAMES - CONSTANT_NAMES, writes
 
 
 def _visit(node: ast.AST, bound: frozenset, reads: set, writes: set) -> None:
