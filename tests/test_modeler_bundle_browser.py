@@ -1,0 +1,196 @@
+"""The modeller with a process's whole bundle in Debian's Chromium: the diagram, its decision tables (dmn-js) and its
+forms (KeyDesk's form editor) in tabs; validate and deploy send them all; a new field and a changed table row reach
+the desk; every shipped process goes through the page unchanged."""
+
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine import deployments
+from engine.db import db
+from tests.web_data import open_task, red_ticket
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+BUNDLE = Path(__file__).resolve().parent.parent / "web" / "static" / "build" / "modeler.js"
+SHIPPED = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "bpmn").glob("*.bpmn"))
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (make test installs Debian's)"),
+    pytest.mark.skipif(not BUNDLE.exists(), reason=f"the modeller bundle is not built ({BUNDLE}): run make install"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(app):
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page that fails the test on any script error."""
+    context = browser.new_context(base_url=server, viewport={"width": 1500, "height": 1000}, locale="en-US")
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda err: errors.append(str(err)))
+    yield tab
+    context.close()
+    assert errors == []
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", "demo")
+    page.click("button[type=submit]:has-text('Sign in')")
+    page.wait_for_url("**/inbox")
+
+
+def open_modeller(page, key: str) -> None:
+    page.goto(f"/modeler?key={key}")
+    page.wait_for_selector("[data-testid=modeler][data-ready='1']")
+    expect(page.locator("[data-testid=opened]")).to_contain_text(key)
+
+
+def validate_and_deploy(page, comment: str) -> None:
+    page.click("[data-testid=validate]")
+    expect(page.locator("[data-testid=status]")).to_have_class(re.compile("alert-success"))
+    page.fill("[data-testid=comment]", comment)
+    page.click("[data-testid=deploy]")
+    expect(page.locator("[data-testid=status]")).to_contain_text("Deployed")
+
+
+@pytest.mark.parametrize("key", SHIPPED)
+def test_each_shipped_process_goes_through_the_page_unchanged(page, key):
+    before = deployments.latest_version(key)
+    sign_in(page, "supervisor")
+    open_modeller(page, key)
+    expect(page.locator("[data-testid=dmn-tab]")).to_have_count(len(before.dmn_xml))
+    expect(page.locator("[data-testid=form-tab]")).to_have_count(len(before.forms))
+    validate_and_deploy(page, "unchanged, through the page")
+    db.session.expire_all()
+    after = deployments.latest_version(key)
+    assert after.version == before.version + 1
+    assert (after.bpmn_xml, after.dmn_xml, after.forms) == (before.bpmn_xml, before.dmn_xml, before.forms)
+
+
+
+def enter(field, value: str) -> None:
+    """Type into one of the editor's inputs and leave it, as a person does (the editor reads it on change)."""
+    field.fill(value)
+    field.dispatch_event("change")
+
+
+def add_required_choice_field(form) -> None:
+    """In a form's tab: a required 'Call back within' choice with two bilingual choices."""
+    form.locator("[data-testid=form-add-field]").click()
+    enter(form.locator("[data-testid=form-field]").last.locator("[data-testid=field-name]"), "callback_window")
+    field = form.locator("[data-field=callback_window]")
+    field.locator("[data-testid=field-type]").select_option("choice")
+    field.locator("[data-testid=field-required]").check()
+    enter(field.locator("[data-testid=field-label-en]"), "Call back within")
+    enter(field.locator("[data-testid=field-label-zh]"), "回电时限")
+    for n, (value, english, chinese) in enumerate([("today", "Today", "今天"), ("tomorrow", "Tomorrow", "明天")]):
+        field.locator("[data-testid=choice-add]").click()
+        choice = field.locator("[data-testid=choice]").nth(n)
+        enter(choice.locator("[data-testid=choice-value]"), value)
+        enter(choice.locator("[data-testid=choice-en]"), english)
+        enter(choice.locator("[data-testid=choice-zh]"), chinese)
+
+
+def set_cell(page, row: str, column: str, text: str) -> None:
+    """Edit one cell of the open decision table (dmn-js cells are content-editable)."""
+    cell = page.locator(f'td[data-row-id="{row}"][data-col-id="{column}"] [contenteditable]')
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.locator("[data-testid=opened]").click()  # leave the cell
+
+
+def test_a_new_required_field_and_a_changed_table_row_reach_the_desk(page):
+    sign_in(page, "supervisor")
+    open_modeller(page, "red_fault")
+    page.locator('#kd-canvas [data-element-id="accept_fault"]').first.click()
+    page.click("[data-testid=element-form] [data-testid=open-form]")  # the task offers its form
+    form = page.locator("[data-pane='form-red_fault.accept']")
+    expect(form).to_be_visible()
+    add_required_choice_field(form)
+    preview = {lang: form.locator(f"[data-testid=form-preview-{lang}] [data-field=callback_window]")
+               for lang in ("en", "zh")}
+    expect(preview["en"]).to_contain_text("Call back within")
+    expect(preview["zh"]).to_contain_text("回电时限")
+    expect(form.locator("[data-testid=form-preview-zh] #f-callback_window")).to_contain_text("明天")
+
+    page.click("[data-testid=dmn-tab]")
+    set_cell(page, "any_other", "output_fault_level", "1")  # everything else becomes a level-1 fault
+    validate_and_deploy(page, "a call-back window; every fault is level 1 for now")
+
+    db.session.expire_all()
+    version = deployments.latest_version("red_fault")
+    assert version.version == 2
+    schema = version.forms["red_fault.accept"]
+    assert "callback_window" in schema["required"] and list(schema["properties"])[-1] == "callback_window"
+    labels = schema["properties"]["callback_window"]["x-enum-labels"]
+    assert labels == {"en": ["Today", "Tomorrow"], "zh": ["今天", "明天"]}
+
+    ticket = red_ticket()  # leased line, degraded: the old table said level 2
+    task = open_task(ticket)
+    page.context.clear_cookies()
+    sign_in(page, "agent")
+    page.goto(f"/tasks/{task.id}")
+    expect(page.locator("[data-field=callback_window]")).to_contain_text("Call back within")
+    page.check("#f-impact-3")  # service degraded
+    page.check("#f-customer_answered")
+    page.click("button[value=complete]")
+    expect(page.locator("[data-error-for=callback_window]")).to_be_visible()  # required, so refused
+    page.locator("[data-testid=language-form] button[value=zh_CN]").click()
+    page.goto(f"/tasks/{task.id}")
+    expect(page.locator("[data-field=callback_window]")).to_contain_text("回电时限")
+    page.select_option("#f-callback_window", "today")
+    expect(page.locator("#f-callback_window option:checked")).to_have_text("今天")
+    page.check("#f-impact-3")
+    page.check("#f-customer_answered")
+    page.click("button[value=complete]")
+    page.wait_for_url("**/inbox**")
+
+    db.session.expire_all()
+    assert ticket.data["callback_window"] == "today" and ticket.data["fault_level"] == 1
+    assert [t.element_id for t in ticket.tasks if t.state == "open"] == ["dispatch_on_site"]
+
+
+def test_problems_show_in_the_tab_of_their_table_or_form(page):
+    """The server names the file and the element (a rule, a field); the page shows each in its own tab."""
+    found = [{"file": "red_fault_decisions.dmn", "element_id": "top_tier_partial", "message": "never matches",
+              "message_zh": "永远不会命中", "hint": "", "hint_zh": "", "line": None},
+             {"file": "red_fault.accept.form.json", "element_id": "impact_details", "message": "too long",
+              "message_zh": "太长", "hint": "", "hint_zh": "", "line": None}]
+    sign_in(page, "supervisor")
+    open_modeller(page, "red_fault")
+    page.route("**/modeler/validate", lambda route: route.fulfill(json={"valid": False, "problems": found}))
+    page.click("[data-testid=validate]")
+    expect(page.locator("[data-testid=dmn-tab] .badge")).to_have_text("1")
+    expect(page.locator("[data-tab='form-red_fault.accept'] .badge")).to_have_text("1")
+    expect(page.locator("[data-tab='form-red_fault.report'] .badge")).to_have_text("")
+    page.locator("[data-testid=problems] li").first.click()  # opens the table's tab
+    expect(page.locator('td.kd-has-problem[data-row-id="top_tier_partial"]').first).to_be_visible()
+    assert page.locator('td.kd-has-problem[data-row-id="any_other"]').count() == 0
+    page.click("[data-tab='form-red_fault.accept']")
+    field = page.locator("[data-pane='form-red_fault.accept'] [data-field=impact_details].kd-field-problem")
+    expect(field.locator("[data-testid=field-problem]")).to_have_text("too long")
