@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine import deployments
+from engine import deployments, users
 from engine.db import db
 from tests.web_data import open_task, red_ticket
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-BUNDLE = Path(__file__).resolve().parent.parent / "web" / "static" / "build" / "modeler.js"
-SHIPPED = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "bpmn").glob("*.bpmn"))
+HERE = Path(__file__).resolve().parent
+BUNDLE = HERE.parent / "web" / "static" / "build" / "modeler.js"
+SHIPPED = sorted(p.stem for p in (HERE.parent / "bpmn").glob("*.bpmn"))
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (make test installs Debian's)"),
     pytest.mark.skipif(not BUNDLE.exists(), reason=f"the modeller bundle is not built ({BUNDLE}): run make install"),
@@ -194,3 +195,33 @@ def test_problems_show_in_the_tab_of_their_table_or_form(page):
     page.click("[data-tab='form-red_fault.accept']")
     field = page.locator("[data-pane='form-red_fault.accept'] [data-field=impact_details].kd-field-problem")
     expect(field.locator("[data-testid=field-problem]")).to_have_text("too long")
+
+
+def test_a_task_without_a_form_gets_a_new_one_named_after_it(page):
+    deployments.deploy(users.by_username("supervisor"), (HERE / "modeler_sample.bpmn").read_text(), comment="draft")
+    sign_in(page, "supervisor")
+    open_modeller(page, "modeler_demo")
+    page.locator('#kd-canvas [data-element-id="accept"]').first.click()
+    expect(page.locator("[data-testid=element-form]")).to_contain_text("(no form)")
+    page.click("[data-testid=element-form] [data-testid=new-form]")
+    form = page.locator("[data-pane='form-modeler_demo.accept']")
+    expect(form).to_be_visible()
+    expect(form.locator("[data-testid=form-title-en]")).to_have_value("Accept the request")
+    for name in ("reference", "priority_note"):
+        form.locator("[data-testid=form-add-field]").click()
+        enter(form.locator("[data-testid=form-field]").last.locator("[data-testid=field-name]"), name)
+    note = form.locator("[data-field=priority_note]")
+    note.locator("[data-testid=field-type]").select_option("textarea")
+    enter(note.locator("[data-testid=field-maxLength]"), "200")
+    note.locator("[data-testid=field-up]").click()  # the note comes first now
+    expect(form.locator("[data-testid=form-field]").first).to_have_attribute("data-field", "priority_note")
+    form.locator("[data-field=reference] [data-testid=field-remove]").click()
+    expect(form.locator("[data-testid=form-field]")).to_have_count(1)
+    expect(form.locator("[data-testid=form-preview-en] textarea#f-priority_note")).to_be_visible()
+    validate_and_deploy(page, "the accept step has a form")
+
+    db.session.expire_all()
+    version = deployments.latest_version("modeler_demo")
+    assert 'name="form" value="modeler_demo.accept"' in version.bpmn_xml
+    assert version.forms["modeler_demo.accept"]["properties"] == {"priority_note": {
+        "type": "string", "x-widget": "textarea", "title": "Field 2", "x-title-zh": "字段 2", "maxLength": 200}}
