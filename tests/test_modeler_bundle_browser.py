@@ -225,3 +225,19 @@ def test_a_task_without_a_form_gets_a_new_one_named_after_it(page):
     assert 'name="form" value="modeler_demo.accept"' in version.bpmn_xml
     assert version.forms["modeler_demo.accept"]["properties"] == {"priority_note": {
         "type": "string", "x-widget": "textarea", "title": "Field 2", "x-title-zh": "字段 2", "maxLength": 200}}
+
+
+def test_tables_and_forms_speak_chinese(page):
+    sign_in(page, "supervisor")
+    page.locator("[data-testid=language-form] button[value=zh_CN]").click()
+    page.goto("/modeler?key=red_fault")
+    page.wait_for_selector("[data-testid=modeler][data-ready='1']")
+    page.click("[data-testid=dmn-tab]")
+    expect(page.locator("[data-testid=dmn-tab]")).to_contain_text("决策表")
+    expect(page.locator("[data-pane=dmn-0]")).to_contain_text("命中策略")
+    page.click("[data-tab='form-red_fault.accept']")
+    form = page.locator("[data-pane='form-red_fault.accept']")
+    expect(form.locator("[data-testid=form-add-field]")).to_contain_text("添加字段")
+    expect(form.locator("[data-field=impact] [data-testid=field-type] option:checked")).to_have_text("单选")
+    expect(form.locator("[data-testid=form-preview-zh]")).to_contain_text("业务全阻")
+    expect(form.locator("[data-testid=form-preview-en]")).to_contain_text("Service down")

@@ -8,14 +8,16 @@ import "dmn-js/dist/assets/dmn-js-decision-table-controls.css";
 import "dmn-js/dist/assets/dmn-font/css/dmn-embedded.css";
 
 export class DmnTab {
-  constructor(container, xml) {
+  /** modules: dmn-js modules every view gets (the Chinese words, for a Chinese user). */
+  constructor(container, xml, modules = []) {
     Object.assign(this, { container, original: xml, dirty: false, problems: [] });
     this.views = container.appendChild(document.createElement("select"));
     this.views.className = "form-select form-select-sm w-auto mb-2";
     this.views.dataset.testid = "dmn-views";
     this.canvas = container.appendChild(document.createElement("div"));
     this.canvas.className = "kd-dmn";
-    this.modeler = new DmnModeler({ container: this.canvas });
+    this.modeler = new DmnModeler({ container: this.canvas, decisionTable: { additionalModules: modules },
+      drd: { additionalModules: modules } });
     this.modeler.on("views.changed", () => this.watch());
     this.views.addEventListener("change", () => this.open(this.views.value));
   }

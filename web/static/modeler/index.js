@@ -433,7 +433,7 @@ async function openBundle(tables, forms) {
   bundle.forms.clear();
   for (const xml of tables) {
     const pane = addTab(`dmn-${bundle.tables.length}`, "", "dmn-tab");
-    const table = new DmnTab(pane, xml);
+    const table = new DmnTab(pane, xml, zh ? [{ translate: ["value", translateZh] }] : []);
     bundle.tables.push(table);
     pane.hidden = false;  // dmn-js measures its container while it draws
     await table.load();
