@@ -8,9 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from werkzeug.serving import make_server
 
-from engine import deployments, users
+from engine import deployments, users, versions
 from engine.db import db
 from tests.web_data import open_task, red_ticket
 
@@ -72,7 +73,8 @@ def open_modeller(page, key: str) -> None:
 
 def validate_and_deploy(page, comment: str) -> None:
     page.click("[data-testid=validate]")
-    expect(page.locator("[data-testid=status]")).to_have_class(re.compile("alert-success"))
+    expect(page.locator("[data-testid=status]")).to_have_class(re.compile("alert-(success|danger)"))
+    assert page.locator("[data-testid=problems] li").all_inner_texts() == []
     page.fill("[data-testid=comment]", comment)
     page.click("[data-testid=deploy]")
     expect(page.locator("[data-testid=status]")).to_contain_text("Deployed")
@@ -84,13 +86,67 @@ def test_each_shipped_process_goes_through_the_page_unchanged(page, key):
     sign_in(page, "supervisor")
     open_modeller(page, key)
     expect(page.locator("[data-testid=dmn-tab]")).to_have_count(len(before.dmn_xml))
-    expect(page.locator("[data-testid=form-tab]")).to_have_count(len(before.forms))
+    named = set(re.findall(r'name="form" value="([^"]+)"', before.bpmn_xml))  # called processes' forms are theirs
+    expect(page.locator("[data-testid=form-tab]")).to_have_count(len(named & before.forms.keys()))
     validate_and_deploy(page, "unchanged, through the page")
     db.session.expire_all()
     after = deployments.latest_version(key)
     assert after.version == before.version + 1
     assert (after.bpmn_xml, after.dmn_xml, after.forms) == (before.bpmn_xml, before.dmn_xml, before.forms)
 
+
+
+def first(xml: str, tag: str, namespace: str) -> str:
+    """The id of the first element of that tag in a diagram or table."""
+    return etree.fromstring(xml.encode()).find(f".//{{{namespace}}}{tag}").get("id")
+
+
+def rightmost_user_task(xml: str) -> str:
+    """The user task drawn furthest right: clear of the palette on the canvas's left edge."""
+    root = etree.fromstring(xml.encode())
+    tasks = {t.get("id") for t in root.iterfind(".//{http://www.omg.org/spec/BPMN/20100524/MODEL}userTask")}
+    shapes = [(float(s.find("{http://www.omg.org/spec/DD/20100524/DC}Bounds").get("x")), s.get("bpmnElement"))
+              for s in root.iterfind(".//{http://www.omg.org/spec/BPMN/20100524/DI}BPMNShape")]
+    return max(shape for shape in shapes if shape[1] in tasks)[1]
+
+
+@pytest.mark.parametrize("key", SHIPPED)
+def test_each_shipped_process_is_changed_and_deployed_from_the_page(page, key):
+    """A task's label on the diagram, a form field's label, a table row's note: the rest stays as it was."""
+    before = deployments.latest_version(key)
+    task = rightmost_user_task(before.bpmn_xml)
+    sign_in(page, "supervisor")
+    open_modeller(page, key)
+    page.locator(f'#kd-canvas [data-element-id="{task}"]').first.click()
+    header = page.locator('[data-group-id="group-general"] .bio-properties-panel-group-header')
+    if "open" not in (header.get_attribute("class") or ""):
+        header.click()
+    page.fill("#bio-properties-panel-name", "Renamed step")
+    expect(page.locator(f'#kd-canvas [data-element-id="{task}"]').first).to_contain_text("Renamed step")
+    form_key = sorted(set(re.findall(r'name="form" value="([^"]+)"', before.bpmn_xml)) & before.forms.keys())[0]
+    page.click(f"[data-tab='form-{form_key}']")
+    field_name = next(iter(before.forms[form_key]["properties"]))
+    enter(page.locator(f"[data-pane='form-{form_key}'] [data-field={field_name}] [data-testid=field-label-en]"),
+          "Renamed field")
+    rules = [first(table, "rule", "https://www.omg.org/spec/DMN/20191111/MODEL/") for table in before.dmn_xml]
+    for n, rule in enumerate(rules):
+        page.click(f"[data-tab=dmn-{n}]")
+        set_cell(page, rule, ".annotation", "Tuned from the page")
+    validate_and_deploy(page, "a label, a field, a row")
+
+    db.session.expire_all()
+    after = deployments.latest_version(key)
+    changes = versions.diff(users.by_username("supervisor"), key, before.version, after.version)
+    assert (changes["added"], changes["removed"]) == ([], [])
+    assert [(c["id"], c["changes"]) for c in changes["changed"]] == [
+        (task, [{"field": "name", "from": changes["changed"][0]["changes"][0]["from"], "to": "Renamed step"}])]
+    expected = {**before.forms, form_key: {**before.forms[form_key], "properties": {
+        **before.forms[form_key]["properties"],
+        field_name: {**before.forms[form_key]["properties"][field_name], "title": "Renamed field"}}}}
+    assert after.forms == expected
+    assert len(after.dmn_xml) == len(before.dmn_xml)
+    for table in after.dmn_xml:
+        assert "Tuned from the page" in table
 
 
 def enter(field, value: str) -> None:
@@ -117,12 +173,14 @@ def add_required_choice_field(form) -> None:
 
 
 def set_cell(page, row: str, column: str, text: str) -> None:
-    """Edit one cell of the open decision table (dmn-js cells are content-editable)."""
-    cell = page.locator(f'td[data-row-id="{row}"][data-col-id="{column}"] [contenteditable]')
+    """Edit one cell of the open decision table (dmn-js cells are content-editable); column is a CSS selector
+    part: the column's id as [data-col-id=...], or .annotation for the row's note."""
+    cell = page.locator(f'td[data-row-id="{row}"]{column} [contenteditable]')
     cell.click()
     page.keyboard.press("Control+A")
     page.keyboard.type(text)
     page.locator("[data-testid=opened]").click()  # leave the cell
+    expect(page.locator("[data-tab].active")).to_have_attribute("data-changed", "1")  # the table took it
 
 
 def test_a_new_required_field_and_a_changed_table_row_reach_the_desk(page):
@@ -140,7 +198,7 @@ def test_a_new_required_field_and_a_changed_table_row_reach_the_desk(page):
     expect(form.locator("[data-testid=form-preview-zh] #f-callback_window")).to_contain_text("明天")
 
     page.click("[data-testid=dmn-tab]")
-    set_cell(page, "any_other", "output_fault_level", "1")  # everything else becomes a level-1 fault
+    set_cell(page, "any_other", "[data-col-id=output_fault_level]", "1")  # everything else becomes a level-1 fault
     validate_and_deploy(page, "a call-back window; every fault is level 1 for now")
 
     db.session.expire_all()

@@ -8,9 +8,9 @@ import "dmn-js/dist/assets/dmn-js-decision-table-controls.css";
 import "dmn-js/dist/assets/dmn-font/css/dmn-embedded.css";
 
 export class DmnTab {
-  /** modules: dmn-js modules every view gets (the Chinese words, for a Chinese user). */
-  constructor(container, xml, modules = []) {
-    Object.assign(this, { container, original: xml, dirty: false, problems: [] });
+  /** modules: dmn-js modules every view gets (the Chinese words, for a Chinese user); onChange: told on each edit. */
+  constructor(container, xml, modules = [], onChange = () => {}) {
+    Object.assign(this, { container, original: xml, dirty: false, problems: [], onChange });
     this.views = container.appendChild(document.createElement("select"));
     this.views.className = "form-select form-select-sm w-auto mb-2";
     this.views.dataset.testid = "dmn-views";
@@ -43,7 +43,7 @@ export class DmnTab {
     const viewer = this.modeler.getActiveViewer();
     if (viewer && !viewer.kdWatched) {
       viewer.kdWatched = true;
-      viewer.on("elements.changed", () => { this.dirty = true; });
+      viewer.on("elements.changed", () => { this.dirty = true; this.onChange(); });
       viewer.on("elements.changed", () => setTimeout(() => this.mark()));
     }
   }

@@ -62,15 +62,34 @@ function errorText(result) {
 
 // --- opening diagrams -----------------------------------------------------------------------------
 
+// SpiffWorkflow names a multi-instance task's collections (variables) in loopDataInputRef/OutputRef, which BPMN
+// reads as references to elements; bpmn-js would drop them on saving, so each one is kept as a named reference.
+function keepLoopVariables(warnings) {
+  for (const w of warnings) {
+    if (/^bpmn:loopData(In|Out)putRef$/.test(w.property || "") && w.element && w.value) {
+      w.element[w.property.slice(5)] = modeler.get("moddle").create("bpmn:ItemAwareElement", { id: w.value });
+    }
+  }
+}
+
+/** The forms the diagram's own tasks name: those of processes it calls belong to those processes. */
+function formsNamedIn(xml, forms) {
+  const doc = new DOMParser().parseFromString(xml, "application/xml");
+  const named = [...doc.getElementsByTagNameNS("http://spiffworkflow.org/bpmn/schema/1.0/core", "property")]
+    .filter((p) => p.getAttribute("name") === "form").map((p) => p.getAttribute("value"));
+  return Object.fromEntries(Object.entries(forms).filter(([key]) => named.includes(key)));
+}
+
 async function show(xml, tables = [], forms = {}) {
   try {
-    await modeler.importXML(xml);
-    await openBundle(tables, forms);
+    keepLoopVariables((await modeler.importXML(xml)).warnings);
+    await openBundle(tables, formsNamedIn(xml, forms));
   } catch (err) {
     say(fmt(T.import_failed, { error: err.message }), "danger");
     return false;
   }
   state.original = xml;
+  delete $("kd-tabs").querySelector("[data-tab=diagram]").dataset.changed;
   showTab("diagram");
   canvas.zoom("fit-viewport");
   clearProblems();
@@ -414,6 +433,12 @@ function addTab(id, title, testid) {
   return pane;
 }
 
+/** A tab whose content differs from the opened version says so (•). */
+function markChanged(id) {
+  const link = $("kd-tabs").querySelector(`[data-tab="${id}"]`);
+  if (link) link.dataset.changed = "1";
+}
+
 async function preview(schema) {
   const result = await call("POST", `${page.dataset.base}/form-preview`, { schema });
   return result.ok ? result.data : null;
@@ -422,7 +447,7 @@ async function preview(schema) {
 function addForm(key, schema) {
   const pane = addTab(`form-${key}`, `${T.form}: ${key}`, "form-tab");
   pane.dataset.form = key;
-  bundle.forms.set(key, new FormEditor(pane, key, schema, { text: T, preview, onChange: () => {} }));
+  bundle.forms.set(key, new FormEditor(pane, key, schema, { text: T, preview, onChange: () => markChanged(`form-${key}`) }));
   if (!config.forms.some((f) => f.value === key)) config.forms.push({ value: key, label: key });
 }
 
@@ -433,7 +458,8 @@ async function openBundle(tables, forms) {
   bundle.forms.clear();
   for (const xml of tables) {
     const pane = addTab(`dmn-${bundle.tables.length}`, "", "dmn-tab");
-    const table = new DmnTab(pane, xml, zh ? [{ translate: ["value", translateZh] }] : []);
+    const id = `dmn-${bundle.tables.length}`;
+    const table = new DmnTab(pane, xml, zh ? [{ translate: ["value", translateZh] }] : [], () => markChanged(id));
     bundle.tables.push(table);
     pane.hidden = false;  // dmn-js measures its container while it draws
     await table.load();
@@ -479,6 +505,7 @@ function offerForm(element) {
   }
 }
 
+modeler.on("commandStack.changed", () => { if (modeler.get("commandStack").canUndo()) markChanged("diagram"); });
 modeler.on("selection.changed", ({ newSelection }) => offerForm(newSelection.length === 1 ? newSelection[0] : null));
 $("kd-tabs").querySelector("[data-tab=diagram]").addEventListener("click", () => showTab("diagram"));
 
