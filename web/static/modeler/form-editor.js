@@ -143,7 +143,9 @@ export class FormEditor {
     const fields = this.names().map((name, i) => this.fieldCard(name, i));
     const add = el("button", { type: "button", class: "btn btn-sm btn-outline-primary", dataset: { testid: "form-add-field" },
       onclick: () => this.addField() }, `+ ${T.add_field}`);
-    const editor = el("div", { class: "col-lg-7" }, head, ...fields, add);
+    const whole = this.problems[""]  // a problem with the form itself rather than one field
+      ? el("div", { class: "alert alert-danger py-1 small", dataset: { testid: "form-problem" } }, this.problems[""]) : null;
+    const editor = el("div", { class: "col-lg-7" }, whole, head, ...fields, add);
     this.previewBox = el("div", { class: "col-lg-5" },
       el("h3", { class: "h6 text-muted" }, T.preview),
       el("div", { class: "row g-2" },

@@ -192,7 +192,8 @@ function showProblems(problems) {
   const items = problems.map((p) => {
     const message = zh ? p.message_zh || p.message : p.message;
     const hint = zh ? p.hint_zh || p.hint : p.hint;
-    const element = p.element_id && registry.get(p.element_id);
+    const tab = tabOf(p);
+    const element = tab === "diagram" && p.element_id && registry.get(p.element_id);  // a field may share an id
     if (element) {
       canvas.addMarker(element, "kd-has-problem");
       const badge = document.createElement("div");
@@ -209,7 +210,6 @@ function showProblems(problems) {
     item.querySelector("strong").textContent = where ? `${where}:` : "";
     item.querySelector("span").textContent = message;
     item.querySelector("div").textContent = hint;
-    const tab = tabOf(p);
     if (tab !== "diagram") item.addEventListener("click", () => showTab(tab));
     else if (element) item.addEventListener("click", () => { showTab("diagram"); selection.select(element); canvas.scrollToElement(element); });
     return item;
