@@ -149,12 +149,10 @@ export class FormEditor {
     this.previewBox = el("div", { class: "col-lg-5" },
       el("h3", { class: "h6 text-muted" }, T.preview),
       el("div", { class: "row g-2" },
-        el("div", { class: "col-6" }, el("div", { class: "small text-muted" }, "English"),
-          el("div", { class: "kd-preview border rounded p-2", dataset: { testid: "form-preview-en" } })),
-        el("div", { class: "col-6" }, el("div", { class: "small text-muted" }, "中文"),
-          el("div", { class: "kd-preview border rounded p-2", dataset: { testid: "form-preview-zh" } }))));
+        el("div", { class: "col-6" }, el("div", { class: "small text-muted" }, "English"), previewForm("en")),
+        el("div", { class: "col-6" }, el("div", { class: "small text-muted" }, "中文"), previewForm("zh"))));
     this.container.replaceChildren(el("div", { class: "row g-3" }, editor, this.previewBox));
-    this.refreshPreview();
+    if (!this.container.hidden) this.refreshPreview();  // a hidden tab draws its preview when it is shown
   }
 
   refreshPreview() {
@@ -249,6 +247,12 @@ export class FormEditor {
     this.problems = byField;
     this.render();
   }
+}
+
+/** Each preview is a form of its own, so that its radio buttons are a group of their own; it is never sent. */
+function previewForm(lang) {
+  return el("form", { class: "kd-preview border rounded p-2", dataset: { testid: `form-preview-${lang}` },
+    onsubmit: (event) => event.preventDefault() });
 }
 
 function choiceNode(node) {

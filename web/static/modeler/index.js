@@ -408,6 +408,7 @@ function showTab(id) {
   for (const link of $("kd-tabs").querySelectorAll("[data-tab]")) link.classList.toggle("active", link.dataset.tab === id);
   for (const pane of document.querySelectorAll("[data-pane]")) pane.hidden = pane.dataset.pane !== id;
   if (id === "diagram") canvas.resized();
+  if (id.startsWith("form-")) bundle.forms.get(id.slice(5)).refreshPreview();
 }
 
 function addTab(id, title, testid) {
