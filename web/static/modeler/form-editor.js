@@ -48,8 +48,8 @@ function el(tag, attrs = {}, ...children) {
 
 export class FormEditor {
   /** schema: the stored form (edited in place); text: the modeller's words; preview(schema) -> {en, zh} HTML. */
-  constructor(container, key, schema, { text, preview, onChange }) {
-    Object.assign(this, { container, key, schema, T: text, preview, onChange });
+  constructor(container, schema, { text, preview, onChange }) {
+    Object.assign(this, { container, schema, T: text, preview, onChange });
     this.schema.properties = this.schema.properties || {};
     this.problems = {};
     this.timer = null;

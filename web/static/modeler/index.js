@@ -448,7 +448,7 @@ async function preview(schema) {
 function addForm(key, schema) {
   const pane = addTab(`form-${key}`, `${T.form}: ${key}`, "form-tab");
   pane.dataset.form = key;
-  bundle.forms.set(key, new FormEditor(pane, key, schema, { text: T, preview, onChange: () => markChanged(`form-${key}`) }));
+  bundle.forms.set(key, new FormEditor(pane, schema, { text: T, preview, onChange: () => markChanged(`form-${key}`) }));
   if (!config.forms.some((f) => f.value === key)) config.forms.push({ value: key, label: key });
 }
 
