@@ -104,7 +104,8 @@ def test_the_form_preview_is_the_task_page_in_both_languages(staff):
     assert '<textarea' in preview["en"] and 'text-danger">*' in preview["en"]  # required is marked
     empty = post_json(client, "/modeler/form-preview", {"schema": {"type": "object"}}).json
     assert "no fields" in empty["en"] and "没有字段" in empty["zh"]
-    for broken in ({"schema": "x"}, {"schema": {"properties": []}}, {"schema": {"properties": {"a": 1}}}, {}):
+    for broken in ({"schema": "x"}, {"schema": {"properties": []}}, {"schema": {"properties": {"a": 1}}}, {},
+                   {"schema": {"properties": {"a": {"type": "string", "enum": 5}}}}):
         refused = post_json(client, "/modeler/form-preview", broken)
         assert refused.status_code == 422 and refused.json["error"]["details"][0]["field"] == "schema"
 

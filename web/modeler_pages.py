@@ -8,6 +8,8 @@ tokens). Every route calls the same engine functions as the API, which check the
 from flask import jsonify, render_template, request
 from flask_babel import force_locale
 from flask_login import current_user
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from sqlalchemy import select
 
 import workflows
@@ -105,6 +107,13 @@ def form_preview():
         raise InvalidInput("send the form as {\"schema\": {\"properties\": {...}}}",
                            [{"field": "schema", "message": "a JSON Schema object with properties",
                              "message_zh": "须为带 properties 的 JSON Schema 对象"}])
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as err:
+        where = "/".join(str(part) for part in err.path)
+        raise InvalidInput(f"the form is not a valid JSON Schema at {where or 'its top'}: {err.message}",
+                           [{"field": "schema", "message": f"{where}: {err.message}",
+                             "message_zh": f"不是有效的 JSON Schema（{where}）：{err.message}"}]) from err
     return {lang: _preview(schema, locale) for lang, locale in (("en", "en"), ("zh", "zh_CN"))}
 
 
