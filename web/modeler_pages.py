@@ -6,7 +6,10 @@ tokens). Every route calls the same engine functions as the API, which check the
 
 
 from flask import jsonify, render_template, request
+from flask_babel import force_locale
 from flask_login import current_user
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from sqlalchemy import select
 
 import workflows
@@ -15,7 +18,9 @@ from engine.db import db
 from engine.directory import roles
 from engine.errors import EngineError, InvalidInput
 from engine.models import CHANNELS, CalendarRecord
+from web import schema_form
 from web.api import serialize as out
+from web.api.process_models import bundle_from_request
 from web.i18n import is_zh, label, term
 from web.modeler_text import TEXT
 from web.security import STATUS, role_required, staff_blueprint
@@ -72,32 +77,49 @@ def models():
 @blueprint.get("/models/<key>/versions/<int:number>")
 @role_required(*EDITORS)
 def version(key: str, number: int):
+    """One version with its whole bundle, to open the diagram, each decision table and each form."""
     found = versions.get_version(current_user, key, number)
-    return {**out.version(found), "xml": found.bpmn_xml}
-
-
-def _xml() -> str:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
-        raise InvalidInput("send the diagram as {\"xml\": \"...\"}", [{"field": "xml", "message": "required"}])
-    return body["xml"]
+    return {**out.version(found), "xml": found.bpmn_xml, "dmn": found.dmn_xml, "forms": found.forms}
 
 
 @blueprint.post("/validate")
 @role_required(*EDITORS)
 def validate():
-    problems = deployments.validate(_xml())
+    """Check the bundle (multipart, as the API takes it: file, dmn, form) as deploy would."""
+    problems = bundle_from_request().check()
     return {"valid": not problems, "problems": [p.to_dict() for p in problems]}
 
 
 @blueprint.post("/deploy")
 @role_required(*EDITORS)
 def deploy():
-    comment = (request.get_json(silent=True) or {}).get("comment", "")
-    if not isinstance(comment, str):
-        raise InvalidInput("comment must be text", [{"field": "comment", "message": "not a string"}])
-    deployed = deployments.deploy(current_user, _xml(), comment=comment.strip())
+    deployed = bundle_from_request().deploy(current_user)
     return {"deployed": [out.version(v) for v in deployed]}, 201
+
+
+@blueprint.post("/form-preview")
+@role_required(*EDITORS)
+def form_preview():
+    """A form as the task page will show it, in English and in Chinese, drawn by the task page's own template."""
+    schema = (request.get_json(silent=True) or {}).get("schema")
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties", {}), dict) or not all(
+            isinstance(node, dict) for node in schema.get("properties", {}).values()):
+        raise InvalidInput("send the form as {\"schema\": {\"properties\": {...}}}",
+                           [{"field": "schema", "message": "a JSON Schema object with properties",
+                             "message_zh": "须为带 properties 的 JSON Schema 对象"}])
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as err:
+        where = "/".join(str(part) for part in err.path)
+        raise InvalidInput(f"the form is not a valid JSON Schema at {where or 'its top'}: {err.message}",
+                           [{"field": "schema", "message": f"{where}: {err.message}",
+                             "message_zh": f"不是有效的 JSON Schema（{where}）：{err.message}"}]) from err
+    return {lang: _preview(schema, locale) for lang, locale in (("en", "en"), ("zh", "zh_CN"))}
+
+
+def _preview(schema: dict, locale: str) -> str:
+    with force_locale(locale):
+        return render_template("tasks/_fields.html", schema=schema, fields=schema_form.fields(schema, {}, {}))
 
 
 @blueprint.get("/models/<key>/diff")

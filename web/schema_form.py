@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from web.i18n import enum_label, is_zh, label
 
-WIDGETS = ("text", "textarea", "select", "radio", "checkbox", "number", "date", "datetime", "customer")
+WIDGETS = ("text", "textarea", "select", "radio", "checkbox", "number", "date", "datetime", "customer", "user")
 
 
 @dataclass

@@ -29,6 +29,10 @@ class Bundle:
     def check(self) -> list:
         return deployments.validate(self.bpmn, self.dmn, self.forms, self.bpmn_name, self.dmn_names)
 
+    def deploy(self, actor) -> list:
+        return deployments.deploy(actor, self.bpmn, self.dmn, _required_comment(self.comment), self.forms,
+                                  self.bpmn_name, self.dmn_names)
+
 
 def bundle_from_request() -> Bundle:
     """The bundle from a raw XML body or a multipart upload (forms by key, from each file's name)."""
@@ -96,9 +100,7 @@ def deploy():
         422: {$ref: '#/components/responses/Error'}
     """
     permissions.require(g.actor, "deploy")
-    sent = bundle_from_request()
-    versions = deployments.deploy(g.actor, sent.bpmn, sent.dmn, _required_comment(sent.comment), sent.forms,
-                                  sent.bpmn_name, sent.dmn_names)
+    versions = bundle_from_request().deploy(g.actor)
     return {"deployed": [out.version(v) for v in versions]}, 201
 
 

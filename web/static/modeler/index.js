@@ -3,7 +3,9 @@
 import BpmnModeler from "bpmn-js/lib/Modeler";
 import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js-properties-panel";
-import KeyDeskPropertiesModule from "./keydesk-provider";
+import KeyDeskPropertiesModule, { getProperty, hasForm, setProperty } from "./keydesk-provider";
+import { DmnTab } from "./dmn-tab";
+import { FormEditor, newForm } from "./form-editor";
 import spiffworkflow from "./spiffworkflow.json";
 import { NEW_DIAGRAM } from "./new-diagram";
 import translateZh from "./translate-zh";
@@ -32,13 +34,16 @@ const overlays = modeler.get("overlays");
 const registry = modeler.get("elementRegistry");
 const selection = modeler.get("selection");
 
-const state = { models: [], key: null, version: null, validated: null, valid: false };
+const state = { models: [], key: null, version: null, validated: null, valid: false, original: null };
+const bundle = { tables: [], forms: new Map() };  // the opened version's decision tables and forms (by key)
 
 async function call(method, url, body) {
+  const multipart = body instanceof FormData;
+  const headers = { "X-CSRFToken": page.dataset.csrf, Accept: "application/json" };
+  if (!multipart) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": page.dataset.csrf, Accept: "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    method, credentials: "same-origin", headers,
+    body: body === undefined || multipart ? body : JSON.stringify(body),
   });
   const data = await response.json().catch(() => ({}));
   return { ok: response.ok, status: response.status, data };
@@ -57,13 +62,35 @@ function errorText(result) {
 
 // --- opening diagrams -----------------------------------------------------------------------------
 
-async function show(xml) {
+// SpiffWorkflow names a multi-instance task's collections (variables) in loopDataInputRef/OutputRef, which BPMN
+// reads as references to elements; bpmn-js would drop them on saving, so each one is kept as a named reference.
+function keepLoopVariables(warnings) {
+  for (const w of warnings) {
+    if (/^bpmn:loopData(In|Out)putRef$/.test(w.property || "") && w.element && w.value) {
+      w.element[w.property.slice(5)] = modeler.get("moddle").create("bpmn:ItemAwareElement", { id: w.value });
+    }
+  }
+}
+
+/** The forms the diagram's own tasks name: those of processes it calls belong to those processes. */
+function formsNamedIn(xml, forms) {
+  const doc = new DOMParser().parseFromString(xml, "application/xml");
+  const named = [...doc.getElementsByTagNameNS("http://spiffworkflow.org/bpmn/schema/1.0/core", "property")]
+    .filter((p) => p.getAttribute("name") === "form").map((p) => p.getAttribute("value"));
+  return Object.fromEntries(Object.entries(forms).filter(([key]) => named.includes(key)));
+}
+
+async function show(xml, tables = [], forms = {}) {
   try {
-    await modeler.importXML(xml);
+    keepLoopVariables((await modeler.importXML(xml)).warnings);
+    await openBundle(tables, formsNamedIn(xml, forms));
   } catch (err) {
     say(fmt(T.import_failed, { error: err.message }), "danger");
     return false;
   }
+  state.original = xml;
+  delete $("kd-tabs").querySelector("[data-tab=diagram]").dataset.changed;
+  showTab("diagram");
   canvas.zoom("fit-viewport");
   clearProblems();
   clearHeat();
@@ -88,7 +115,7 @@ async function openVersion(key, version) {
   $("kd-opened").textContent = "";  // named again once the diagram is on the canvas
   const result = await call("GET", `${page.dataset.base}/models/${encodeURIComponent(key)}/versions/${version}`);
   if (!result.ok) return say(errorText(result), "danger");
-  if (await show(result.data.xml)) {
+  if (await show(result.data.xml, result.data.dmn, result.data.forms)) {
     Object.assign(state, { key, version });
     $("kd-opened").textContent = `${key} · ${T.version} ${version}`;
     $("kd-heat").disabled = false;
@@ -133,14 +160,40 @@ function clearProblems() {
   overlays.remove({ type: "kd-problem" });
   registry.getAll().forEach((e) => canvas.removeMarker(e, "kd-has-problem"));
   $("kd-problems").replaceChildren();
+  routeProblems([]);
+}
+
+/** The tab a problem belongs to, from the file it names: a decision table, a form, else the diagram. */
+function tabOf(problem) {
+  const file = problem.file || "";
+  const table = bundle.tables.find((t) => t.file === file);
+  if (table) return `dmn-${bundle.tables.indexOf(table)}`;
+  const key = file.endsWith(".form.json") ? file.slice(0, -".form.json".length) : null;
+  return key && bundle.forms.has(key) ? `form-${key}` : "diagram";
+}
+
+/** Each table and form shows its own problems at the row or field they name; each tab says how many. */
+function routeProblems(problems) {
+  const text = (p) => (zh ? p.message_zh || p.message : p.message);
+  bundle.tables.forEach((table, i) => table.showProblems(problems.filter((p) => tabOf(p) === `dmn-${i}`)));
+  for (const [key, editor] of bundle.forms) {
+    const mine = problems.filter((p) => tabOf(p) === `form-${key}`);
+    editor.showProblems(Object.fromEntries(mine.map((p) => [p.element_id || "", text(p)])));
+  }
+  for (const link of $("kd-tabs").querySelectorAll("[data-tab]")) {
+    const count = problems.filter((p) => tabOf(p) === link.dataset.tab).length;
+    link.querySelector(".badge").textContent = count ? String(count) : "";
+  }
 }
 
 function showProblems(problems) {
   clearProblems();
+  routeProblems(problems);
   const items = problems.map((p) => {
     const message = zh ? p.message_zh || p.message : p.message;
     const hint = zh ? p.hint_zh || p.hint : p.hint;
-    const element = p.element_id && registry.get(p.element_id);
+    const tab = tabOf(p);
+    const element = tab === "diagram" && p.element_id && registry.get(p.element_id);  // a field may share an id
     if (element) {
       canvas.addMarker(element, "kd-has-problem");
       const badge = document.createElement("div");
@@ -152,27 +205,48 @@ function showProblems(problems) {
     const item = document.createElement("li");
     item.className = "list-group-item list-group-item-danger small";
     item.dataset.element = p.element_id || "";
-    const where = [p.element_id, p.line ? `${T.line} ${p.line}` : null].filter(Boolean).join(", ");
+    const where = [p.file, p.element_id, p.line ? `${T.line} ${p.line}` : null].filter(Boolean).join(", ");
     item.innerHTML = "<strong></strong> <span></span><div class='text-muted'></div>";
     item.querySelector("strong").textContent = where ? `${where}:` : "";
     item.querySelector("span").textContent = message;
     item.querySelector("div").textContent = hint;
-    if (element) item.addEventListener("click", () => { selection.select(element); canvas.scrollToElement(element); });
+    if (tab !== "diagram") item.addEventListener("click", () => showTab(tab));
+    else if (element) item.addEventListener("click", () => { showTab("diagram"); selection.select(element); canvas.scrollToElement(element); });
     return item;
   });
   $("kd-problems").replaceChildren(...items);
 }
 
+/** The diagram as it is now; unchanged, exactly as it was opened (bpmn-js would only reformat it). */
 async function xmlNow() {
+  if (state.original !== null && !modeler.get("commandStack").canUndo()) return state.original;
   return (await modeler.saveXML({ format: true })).xml;
+}
+
+/** The whole bundle as the API takes it: the diagram, every decision table and every form. */
+async function bundleNow(xml) {
+  const body = new FormData();
+  const name = `${state.key || "diagram"}.bpmn`;
+  body.append("file", new Blob([xml], { type: "application/xml" }), name);
+  for (const table of bundle.tables) body.append("dmn", new Blob([await table.xml()], { type: "application/xml" }), table.file);
+  for (const [key, editor] of bundle.forms) {
+    body.append("form", new Blob([editor.json()], { type: "application/json" }), `${key}.form.json`);
+  }
+  return body;
+}
+
+/** What validation saw: a deploy must send exactly that. */
+async function fingerprint(xml) {
+  const tables = await Promise.all(bundle.tables.map((t) => t.xml()));
+  return JSON.stringify([xml, tables, [...bundle.forms].map(([key, editor]) => [key, editor.json()])]);
 }
 
 async function validate() {
   const xml = await xmlNow();
-  const result = await call("POST", `${page.dataset.base}/validate`, { xml });
+  const result = await call("POST", `${page.dataset.base}/validate`, await bundleNow(xml));
   if (!result.ok) return say(errorText(result), "danger");
   showProblems(result.data.problems);
-  state.validated = xml;
+  state.validated = await fingerprint(xml);
   state.valid = result.data.valid;
   say(result.data.valid ? T.valid : fmt(T.problems, { n: result.data.problems.length }),
     result.data.valid ? "success" : "danger");
@@ -180,8 +254,10 @@ async function validate() {
 
 async function deploy() {
   const xml = await xmlNow();
-  if (state.validated !== xml || !state.valid) return say(T.validate_first, "warning");
-  const result = await call("POST", `${page.dataset.base}/deploy`, { xml, comment: $("kd-comment").value });
+  if (state.validated !== (await fingerprint(xml)) || !state.valid) return say(T.validate_first, "warning");
+  const body = await bundleNow(xml);
+  body.append("comment", $("kd-comment").value);
+  const result = await call("POST", `${page.dataset.base}/deploy`, body);
   if (!result.ok) {
     showProblems((result.data.error && result.data.error.details) || []);
     return say(errorText(result), "danger");
@@ -326,6 +402,114 @@ $("kd-open").addEventListener("click", () => {
   const model = currentModel();
   if (model) openVersion(model.key, model.latest_version);
 });
+// --- the bundle's tabs: the diagram, each decision table, each form ------------------------------
+
+function showTab(id) {
+  for (const link of $("kd-tabs").querySelectorAll("[data-tab]")) link.classList.toggle("active", link.dataset.tab === id);
+  for (const pane of document.querySelectorAll("[data-pane]")) pane.hidden = pane.dataset.pane !== id;
+  if (id === "diagram") canvas.resized();
+  if (id.startsWith("form-")) bundle.forms.get(id.slice(5)).refreshPreview();
+}
+
+function addTab(id, title, testid) {
+  const link = document.createElement("button");
+  link.type = "button";
+  link.className = "nav-link py-1 px-2 small";
+  link.dataset.tab = id;
+  link.dataset.testid = testid;
+  link.textContent = `${title} `;
+  const badge = document.createElement("span");
+  badge.className = "badge text-bg-danger";
+  link.append(badge);
+  link.addEventListener("click", () => showTab(id));
+  const item = document.createElement("li");
+  item.className = "nav-item";
+  item.append(link);
+  $("kd-tabs").append(item);
+  const pane = document.createElement("div");
+  pane.dataset.pane = id;
+  pane.className = "kd-pane";
+  pane.hidden = true;
+  $("kd-panes").append(pane);
+  return pane;
+}
+
+/** A tab whose content differs from the opened version says so (•). */
+function markChanged(id) {
+  const link = $("kd-tabs").querySelector(`[data-tab="${id}"]`);
+  if (link) link.dataset.changed = "1";
+}
+
+async function preview(schema) {
+  const result = await call("POST", `${page.dataset.base}/form-preview`, { schema });
+  return result.ok ? result.data : null;
+}
+
+function addForm(key, schema) {
+  const pane = addTab(`form-${key}`, `${T.form}: ${key}`, "form-tab");
+  pane.dataset.form = key;
+  bundle.forms.set(key, new FormEditor(pane, schema, { text: T, preview, onChange: () => markChanged(`form-${key}`) }));
+  if (!config.forms.some((f) => f.value === key)) config.forms.push({ value: key, label: key });
+}
+
+async function openBundle(tables, forms) {
+  $("kd-tabs").querySelectorAll("[data-tab]:not([data-tab=diagram])").forEach((link) => link.parentElement.remove());
+  $("kd-panes").querySelectorAll("[data-pane]:not([data-pane=diagram])").forEach((pane) => pane.remove());
+  bundle.tables = [];
+  bundle.forms.clear();
+  for (const xml of tables) {
+    const pane = addTab(`dmn-${bundle.tables.length}`, "", "dmn-tab");
+    const id = `dmn-${bundle.tables.length}`;
+    const table = new DmnTab(pane, xml, zh ? [{ translate: ["value", translateZh] }] : [], () => markChanged(id));
+    bundle.tables.push(table);
+    pane.hidden = false;  // dmn-js measures its container while it draws
+    await table.load();
+    pane.hidden = true;
+    $("kd-tabs").querySelector(`[data-tab=dmn-${bundle.tables.length - 1}]`).firstChild.textContent = `${T.table}: ${table.title} `;
+  }
+  for (const [key, schema] of Object.entries(forms)) addForm(key, structuredClone(schema));
+}
+
+// Selecting a task or start event offers its form: open its tab, or make a new one named after the task.
+function processIdOf(bo) {
+  let node = bo;
+  while (node && node.$type !== "bpmn:Process") node = node.$parent;
+  return node ? node.id : state.key || "process";
+}
+
+function offerForm(element) {
+  const bar = $("kd-element-form");
+  bar.replaceChildren();
+  bar.hidden = !element || !hasForm(element);
+  if (bar.hidden) return;
+  const bo = element.businessObject;
+  const key = getProperty(bo, "form");
+  const label = document.createElement("span");
+  label.textContent = `${bo.name || bo.id}: ${key ? `${T.form} ${key}` : T.no_form}`;
+  bar.append(label);
+  const button = (text, testid, handler) => {
+    const b = document.createElement("button");
+    Object.assign(b, { type: "button", className: "btn btn-sm btn-outline-primary ms-2", textContent: text });
+    b.dataset.testid = testid;
+    b.addEventListener("click", handler);
+    bar.append(b);
+  };
+  if (key && bundle.forms.has(key)) button(T.open_form, "open-form", () => showTab(`form-${key}`));
+  if (!key || !bundle.forms.has(key)) {
+    button(T.new_form, "new-form", () => {
+      const made = `${processIdOf(bo)}.${bo.id}`;
+      if (!bundle.forms.has(made)) addForm(made, newForm(bo.name || bo.id));
+      setProperty(element, bo, "form", made, modeler.get("modeling"), modeler.get("moddle"));
+      offerForm(element);
+      showTab(`form-${made}`);
+    });
+  }
+}
+
+modeler.on("commandStack.changed", () => { if (modeler.get("commandStack").canUndo()) markChanged("diagram"); });
+modeler.on("selection.changed", ({ newSelection }) => offerForm(newSelection.length === 1 ? newSelection[0] : null));
+$("kd-tabs").querySelector("[data-tab=diagram]").addEventListener("click", () => showTab("diagram"));
+
 $("kd-new").addEventListener("click", async () => {
   if (await show(NEW_DIAGRAM)) {
     Object.assign(state, { key: null, version: null });

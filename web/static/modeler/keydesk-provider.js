@@ -56,6 +56,11 @@ export function setProperty(element, bo, name, value, modeling, moddle) {
 
 // --- entries ----------------------------------------------------------------------------------------
 
+/** Whether the element is one a person fills a form at: a user or manual task, or a start event. */
+export function hasForm(element) {
+  return ["bpmn:UserTask", "bpmn:ManualTask", "bpmn:StartEvent"].some((type) => is(element, type));
+}
+
 function processOf(element) {
   const bo = getBusinessObject(element);
   if (is(element, "bpmn:Participant")) return bo.processRef;
@@ -199,9 +204,11 @@ function entries(element, config) {
       options: config.channels, empty: "" }, isSelectEntryEdited);
   }
   if (is(element, "bpmn:Lane")) entry("kd-lane-role", LaneRole, { config }, isSelectEntryEdited);
-  if (is(element, "bpmn:UserTask") || is(element, "bpmn:ManualTask")) {
+  if (hasForm(element)) {
     entry("kd-form", PropertySelect, { id: "kd-form", name: "form", label: text.form, owner: bo,
       options: config.forms, empty: text.no_form }, isSelectEntryEdited);
+  }
+  if (is(element, "bpmn:UserTask") || is(element, "bpmn:ManualTask")) {
     for (const kind of ["response", "resolution"]) {
       entry(`kd-sla-${kind}`, PropertyText, { id: `kd-sla-${kind}`, name: `sla.${kind}`, label: text[`sla_${kind}`],
         description: text.duration_hint, owner: bo, duration: true, text });
