@@ -10,6 +10,7 @@ from tests.bpmn_samples import simple
 from tests.test_api import start
 
 XML = {"Content-Type": "application/xml"}
+DEPLOY = "/process-models?comment=a+lane+for+a+new+department"
 NEW = {"code": "G0100", "name": "Pudong Shipyard", "kind": "group", "tier": "A", "industry": "shipbuilding",
        "phone": "+862158880000", "branch": "SH-PD", "account_manager": "pudong", "credit_level": "red",
        "contacts": [{"name": "Xu Ming", "role": "CIO", "phone": "+8613900001111"}], "reason": "new contract"}
@@ -72,7 +73,7 @@ def test_a_locked_customer_shows_it_and_still_gets_tickets(api):
 def manager_task(api, customer_id: int) -> dict:
     """A ticket of the customer whose task the demo account manager has claimed."""
     diagram = simple(key="manager_call", role="manager")
-    assert api("post", "/process-models", "supervisor", data=diagram, headers=XML).status_code == 201
+    assert api("post", DEPLOY, "supervisor", data=diagram, headers=XML).status_code == 201
     ticket = api("post", "/tickets", "manager", json={"process": "manager_call", "title": "Call back",
                                                       "customer_id": customer_id}).json
     task = ticket["tasks"][0]

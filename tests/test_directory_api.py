@@ -11,6 +11,7 @@ from tests.bpmn_samples import simple
 from tests.test_api import start
 
 XML = {"Content-Type": "application/xml"}
+DEPLOY = "/process-models?comment=a+lane+for+a+new+department"
 NEW_USER = {"username": "wang.li", "display_name": "Wang Li", "email": "wang.li@keydesk.example",
             "phone": "+8613800000099", "branch": "SH-PD", "roles": ["agent"], "locale": "zh_CN"}
 
@@ -60,13 +61,13 @@ def test_the_seed_roles_are_in_the_table(api):
 
 def test_a_lane_for_a_new_department_deploys_once_an_admin_added_the_role(api):
     diagram = simple(key="invoice_check", role="finance")
-    before = api("post", "/process-models", "supervisor", data=diagram, headers=XML)
+    before = api("post", DEPLOY, "supervisor", data=diagram, headers=XML)
     assert before.status_code == 422
     assert "finance" in before.json["error"]["details"][0]["message"]
     added = api("post", "/roles", "admin", json={"key": "finance", "name": "finance", "name_zh": "财务"})
     assert added.status_code == 201 and added.json == {"key": "finance", "name": "finance", "name_zh": "财务",
                                                        "active": True}
-    assert api("post", "/process-models", "supervisor", data=diagram, headers=XML).status_code == 201
+    assert api("post", DEPLOY, "supervisor", data=diagram, headers=XML).status_code == 201
 
 
 @pytest.mark.parametrize("body, field", [
@@ -102,7 +103,7 @@ def test_a_retired_role_can_no_longer_be_given_or_drawn(api):
     assert api("patch", "/roles/finance", "admin", json={"active": False}).json["active"] is False
     refused(api("post", "/users", "admin", json={**NEW_USER, "roles": ["finance"]}), "roles")
     diagram = simple(key="invoice_check", role="finance")
-    assert api("post", "/process-models", "supervisor", data=diagram, headers=XML).status_code == 422
+    assert api("post", DEPLOY, "supervisor", data=diagram, headers=XML).status_code == 422
 
 
 # Branches

@@ -257,7 +257,8 @@ _BUILTINS = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
 }
-BUILTIN_NAMES = frozenset(name for name in _BUILTINS if not name.startswith("_"))  # what diagram code may call
+# what diagram code may call (range is bounded per run, below)
+BUILTIN_NAMES = frozenset({*(name for name in _BUILTINS if not name.startswith("_")), "range"})
 _VALUE_TYPES = frozenset({
     str, int, float, bool, list, dict, tuple, set, frozenset, type(None), date, datetime, timedelta, timezone,
 })
