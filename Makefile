@@ -47,7 +47,7 @@ run: install
 
 test: install chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2  # two processes, one per core of the CI machine
 
 # Pictures of the main pages for the README, taken by the browser tests.
 screenshots: install chromium
