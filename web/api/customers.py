@@ -78,8 +78,6 @@ def create_customer():
                                  email: {type: string}}
       responses:
         201: {description: the record, content: {application/json: {schema: {$ref: '#/components/schemas/Customer'}}}}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     body, reason = _changes_and_reason()
     customer = customer_accounts.create(g.actor, body, reason)
@@ -107,8 +105,6 @@ def move_portfolio():
                 reason: {type: string}
       responses:
         200: {description: "`customers`: the codes moved, `tasks`: how many tasks followed"}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     body = json_body()
     return customer_accounts.move_portfolio(g.actor, body.get("from"), body.get("to"), body.get("customers"),
@@ -124,7 +120,6 @@ def show_customer(customer_id: int):
       parameters: [{in: path, name: customer_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the record, content: {application/json: {schema: {$ref: '#/components/schemas/Customer'}}}}
-        404: {$ref: '#/components/responses/Error'}
     """
     return out.customer(customer_views.open_record(g.actor, customer_id, "api"), full=True)
 
@@ -158,8 +153,6 @@ def update_customer(customer_id: int):
                 branch_id: {type: integer, description: one of the caller's branches}
       responses:
         200: {description: the record, content: {application/json: {schema: {$ref: '#/components/schemas/Customer'}}}}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     changes, reason = _changes_and_reason()
     customers.update(g.actor, customer_id, changes, reason)
@@ -175,7 +168,6 @@ def list_contacts(customer_id: int):
       parameters: [{in: path, name: customer_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the contacts}
-        404: {$ref: '#/components/responses/Error'}
     """
     customer = customer_views.open_record(g.actor, customer_id, "api", "contacts")
     return {"contacts": [out.contact(c) for c in contacts.of(customer)]}
@@ -203,8 +195,6 @@ def add_contact(customer_id: int):
                 reason: {type: string}
       responses:
         201: {description: the contact}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     values, reason = _changes_and_reason()
     return out.contact(contacts.add(g.actor, customer_id, values, reason)), 201
@@ -235,8 +225,6 @@ def update_contact(customer_id: int, contact_id: int):
                 reason: {type: string}
       responses:
         200: {description: the contact}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     changes, reason = _changes_and_reason()
     return out.contact(contacts.update(g.actor, customer_id, contact_id, changes, reason))
@@ -251,7 +239,6 @@ def list_contracts(customer_id: int):
       parameters: [{in: path, name: customer_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the contracts}
-        404: {$ref: '#/components/responses/Error'}
     """
     customer = customer_views.open_record(g.actor, customer_id, "api", "contracts")
     return {"contracts": [out.contract(c) for c in contracts.of(customer)]}
@@ -281,8 +268,6 @@ def add_contract(customer_id: int):
                 reason: {type: string}
       responses:
         201: {description: the contract}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     values, reason = _changes_and_reason()
     return out.contract(contracts.add(g.actor, customer_id, values, reason)), 201
@@ -314,8 +299,6 @@ def update_contract(customer_id: int, contract_id: int):
                 reason: {type: string}
       responses:
         200: {description: the contract}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     changes, reason = _changes_and_reason()
     return out.contract(contracts.update(g.actor, customer_id, contract_id, changes, reason))
@@ -330,7 +313,6 @@ def customer_history(customer_id: int):
       parameters: [{in: path, name: customer_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: "the changes, oldest first"}
-        404: {$ref: '#/components/responses/Error'}
     """
     customer = customer_views.open_record(g.actor, customer_id, "api", "history")
     return {"history": [out.change(c) for c in customers.history(customer)]}
@@ -348,8 +330,6 @@ def customer_view_log(customer_id: int):
         - {in: query, name: offset, schema: {type: integer, minimum: 0}}
       responses:
         200: {description: the looks}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     customer = customer_views.open_record(g.actor, customer_id, "api", "views")
     found = customer_views.of(customer, limit=int_arg("limit", 200, 1, 1000), offset=int_arg("offset", 0, 0, 10**9))

@@ -29,8 +29,6 @@ def create_branch():
               properties: {code: {type: string}, name: {type: string}, parent: {type: string, nullable: true}}
       responses:
         201: {description: the branch}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return out.branch(branch_admin.create(_admin(), json_body())), 201
 
@@ -52,9 +50,6 @@ def update_branch(code: str):
               properties: {name: {type: string}, parent: {type: string, nullable: true}, active: {type: boolean}}
       responses:
         200: {description: the branch}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return out.branch(branch_admin.update(_admin(), code, json_body()))
 
@@ -67,7 +62,6 @@ def list_roles():
       tags: [directory]
       responses:
         200: {description: the roles}
-        403: {$ref: '#/components/responses/Error'}
     """
     _admin()
     return {"roles": [out.role(r) for r in roles.listing()]}
@@ -89,8 +83,6 @@ def create_role():
               properties: {key: {type: string, example: finance}, name: {type: string}, name_zh: {type: string}}
       responses:
         201: {description: the role}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return out.role(roles.create(_admin(), json_body())), 201
 
@@ -111,9 +103,6 @@ def update_role(key: str):
               properties: {name: {type: string}, name_zh: {type: string}, active: {type: boolean}}
       responses:
         200: {description: the role}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return out.role(roles.update(_admin(), key, json_body()))
 
@@ -126,7 +115,6 @@ def list_users():
       tags: [directory]
       responses:
         200: {description: the users}
-        403: {$ref: '#/components/responses/Error'}
     """
     _admin()
     return {"users": [out.user(u) for u in user_admin.listing()]}
@@ -149,8 +137,6 @@ def create_user():
                 - {type: object, required: [username, display_name], properties: {username: {type: string}}}
       responses:
         201: {description: 'the user, with `one_time_password`'}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     user, password = user_admin.create(_admin(), json_body())
     return {**out.user(user), "one_time_password": password}, 201
@@ -174,9 +160,6 @@ def update_user(username: str):
                 - {type: object, properties: {active: {type: boolean}}}
       responses:
         200: {description: the user}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return out.user(user_admin.update(_admin(), username, json_body()))
 
@@ -190,8 +173,6 @@ def reset_password(username: str):
       parameters: [{in: path, name: username, required: true, schema: {type: string}}]
       responses:
         200: {description: '`one_time_password`'}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     return {"one_time_password": user_admin.reset_password(_admin(), username)}
 
@@ -205,8 +186,6 @@ def revoke_tokens(username: str):
       parameters: [{in: path, name: username, required: true, schema: {type: string}}]
       responses:
         200: {description: '`revoked`: how many tokens were live'}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     return {"revoked": user_admin.revoke_tokens(_admin(), username)}
 
@@ -223,7 +202,6 @@ def list_changes():
         - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 1000}}
       responses:
         200: {description: the changes}
-        403: {$ref: '#/components/responses/Error'}
     """
     _admin()
     found = changes.listing(request.args.get("kind"), request.args.get("subject"), int_arg("limit", 200, 1, 1000))

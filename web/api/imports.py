@@ -54,9 +54,6 @@ def preview_import(kind: str):
         200:
           description: the preview; commit it by its id unless it lists problems
           content: {application/json: {schema: {$ref: '#/components/schemas/ImportPreview'}}}
-        403: {$ref: '#/components/responses/Error'}
-        413: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     batches.kind_of(g.actor, kind)
     name, data = uploaded()
@@ -84,7 +81,6 @@ def commit_import(import_id: int):
                   passwords:
                     type: array
                     items: {type: object, properties: {username: {type: string}, password: {type: string}}}
-        404: {$ref: '#/components/responses/Error'}
         409: {description: "committed already, or a record changed since the preview (preview again)"}
         422: {description: "the preview has problems, listed as in the dry run"}
     """
@@ -103,8 +99,6 @@ def import_template(kind: str):
         - {in: query, name: lang, schema: {type: string, enum: [en, zh], default: en}}
       responses:
         200: {description: the template file}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     module = batches.kind_of(g.actor, kind)
     return import_files.download(module.COLUMNS, [], *_format(), f"{kind}-template")
@@ -123,8 +117,6 @@ def import_export(kind: str):
         - {in: query, name: lang, schema: {type: string, enum: [en, zh], default: en}}
       responses:
         200: {description: the file}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     module = batches.kind_of(g.actor, kind)
     return import_files.download(module.COLUMNS, batches.export(g.actor, kind), *_format(), kind)

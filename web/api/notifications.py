@@ -50,7 +50,6 @@ def list_outbox():
         - {in: query, name: offset, schema: {type: integer, minimum: 0}}
       responses:
         200: {description: "{messages, total}"}
-        403: {$ref: '#/components/responses/Error'}
     """
     permissions.require(g.actor, "configure")
     found, total = outbox.search({name: request.args.get(name, "") for name in outbox.FILTERS},
@@ -67,8 +66,6 @@ def show_message(message_id: int):
       parameters: [{in: path, name: message_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the message}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     return _message(_admin_message(message_id), full=True)
 
@@ -82,9 +79,6 @@ def resend_message(message_id: int):
       parameters: [{in: path, name: message_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the message}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        409: {$ref: '#/components/responses/Error'}
     """
     return _message(delivery.resend(g.actor, _admin_message(message_id)), full=True)
 
@@ -107,8 +101,6 @@ def send_test_message():
                 address: {type: string}
       responses:
         201: {description: "the message: state sent, or pending with the peer's answer in last_error"}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     body = json_body()
     return _message(delivery.send_test(g.actor, body.get("channel"), body.get("address")), full=True), 201
@@ -134,7 +126,6 @@ def list_templates():
       tags: [notifications]
       responses:
         200: {description: the templates}
-        403: {$ref: '#/components/responses/Error'}
     """
     permissions.require(g.actor, "configure")
     return {"templates": [_template(e, lang) for e in templates.EVENTS for lang in templates.LANGUAGES]}
@@ -151,8 +142,6 @@ def show_template(event: str, lang: str):
         - {in: path, name: lang, required: true, schema: {type: string, enum: [zh_CN, en]}}
       responses:
         200: {description: the template}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     permissions.require(g.actor, "configure")
     templates.versions(event, lang)  # a 404 for an unknown event or language
@@ -181,9 +170,6 @@ def update_template(event: str, lang: str):
                 comment: {type: string}
       responses:
         200: {description: the template with its versions}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     body = json_body()
     templates.save(g.actor, event, lang, body.get("subject"), body.get("body"), body.get("comment", ""))
@@ -205,9 +191,6 @@ def preview_template(event: str, lang: str):
             schema: {type: object, properties: {subject: {type: string}, body: {type: string}}}
       responses:
         200: {description: the rendered subject and body}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     permissions.require(g.actor, "configure")
     body = json_body() if request.content_length else {}
@@ -227,8 +210,6 @@ def show_preferences(name: str):
       parameters: [{in: path, name: name, required: true, schema: {type: string}, description: a username or me}]
       responses:
         200: {description: the preferences}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     person = _person(name)
     if person.id != g.actor.id:
@@ -254,9 +235,6 @@ def update_preferences(name: str):
                 quiet_hours: {type: object, nullable: true, example: {from: "22:00", until: "07:00"}}
       responses:
         200: {description: the preferences}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     person = _person(name)
     preferences.save(g.actor, person, json_body())
@@ -272,7 +250,6 @@ def show_rota(role: str):
       parameters: [{in: path, name: role, required: true, schema: {type: string}}]
       responses:
         200: {description: the rota}
-        404: {$ref: '#/components/responses/Error'}
     """
     return rota.get(role)
 
@@ -303,8 +280,5 @@ def update_rota(role: str):
                       until: {type: string, example: "08:00"}
       responses:
         200: {description: the rota}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return rota.save(g.actor, role, json_body().get("shifts"))

@@ -96,8 +96,6 @@ def deploy():
                 comment: {type: string}
       responses:
         201: {description: deployed versions}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     permissions.require(g.actor, "deploy")
     versions = bundle_from_request().deploy(g.actor)
@@ -123,7 +121,6 @@ def validate():
       responses:
         200:
           description: "valid: true, or the problems as {element_id, message, line, hint, file} (and _zh)"
-        403: {$ref: '#/components/responses/Error'}
     """
     permissions.require(g.actor, "deploy")
     problems = bundle_from_request().check()

@@ -37,8 +37,6 @@ ANSWERS = """
       responses:
         200: {description: "the report's tables as JSON, or an XLSX workbook, or a CSV file"}
         400: {$ref: '#/components/responses/Error'}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
 """
 
 

@@ -48,8 +48,6 @@ def create_policy():
                 active: {type: boolean}
       responses:
         201: {description: the policy}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return out.policy(sla_config.save_policy(g.actor, json_body())), 201
 
@@ -64,9 +62,6 @@ def update_policy(policy_id: int):
       requestBody: {required: true, content: {application/json: {schema: {type: object}}}}
       responses:
         200: {description: the policy}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return out.policy(sla_config.save_policy(g.actor, json_body(), policy_id))
 
@@ -104,8 +99,6 @@ def put_calendar(name: str):
                 china_holidays: {type: boolean}
       responses:
         200: {description: the calendar}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     record = sla_config.save_calendar(g.actor, name, json_body())
     return out.calendar(record, sla_config.calendar_named(name).missing_years([clock.now().year]))
@@ -131,9 +124,6 @@ def add_calendar_day(name: str):
                 note: {type: string}
       responses:
         201: {description: the day}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     body = json_body()
     entry = sla_config.add_day(g.actor, name, body.get("day"), body.get("kind"), body.get("note", ""))

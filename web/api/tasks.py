@@ -47,7 +47,6 @@ def show_task(task_id: int):
       parameters: [{in: path, name: task_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the task, content: {application/json: {schema: {$ref: '#/components/schemas/Task'}}}}
-        404: {$ref: '#/components/responses/Error'}
     """
     return out.task(tickets.get_task(task_id, g.actor), with_form=True)
 
@@ -61,8 +60,6 @@ def claim(task_id: int):
       parameters: [{in: path, name: task_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the claimed task}
-        403: {$ref: '#/components/responses/Error'}
-        409: {$ref: '#/components/responses/Error'}
     """
     return out.task(tickets.claim(g.actor, task_id))
 
@@ -76,8 +73,6 @@ def unclaim(task_id: int):
       parameters: [{in: path, name: task_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: "the task, open again"}
-        403: {$ref: '#/components/responses/Error'}
-        409: {$ref: '#/components/responses/Error'}
     """
     return out.task(tickets.unclaim(g.actor, task_id))
 
@@ -95,9 +90,6 @@ def complete(task_id: int):
         content: {application/json: {schema: {type: object, properties: {data: {type: object}}}}}
       responses:
         200: {description: the completed task}
-        403: {$ref: '#/components/responses/Error'}
-        409: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     task = tickets.complete(g.actor, task_id, json_body().get("data", {}))
     return {**out.task(task), "open_tasks": out.open_tasks(task.ticket)}
@@ -117,7 +109,5 @@ def assign(task_id: int):
             schema: {type: object, required: [username], properties: {username: {type: string}}}
       responses:
         200: {description: the assigned task}
-        403: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return out.task(tickets.assign(g.actor, task_id, json_body().get("username")))

@@ -28,8 +28,6 @@ def start_ticket():
                 data: {type: object, description: the process's start form}
       responses:
         201: {description: the ticket, content: {application/json: {schema: {$ref: '#/components/schemas/Ticket'}}}}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     body = json_body()
     ticket = tickets.start_ticket(g.actor, process=body.get("process"), title=body.get("title"),
@@ -68,7 +66,6 @@ def show_ticket(ticket_id: int):
       parameters: [{in: path, name: ticket_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the ticket, content: {application/json: {schema: {$ref: '#/components/schemas/Ticket'}}}}
-        404: {$ref: '#/components/responses/Error'}
     """
     return out.ticket(tickets.get_ticket(ticket_id, g.actor), full=True)
 
@@ -85,8 +82,6 @@ def cancel_ticket(ticket_id: int):
         content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
       responses:
         200: {description: the cancelled ticket}
-        403: {$ref: '#/components/responses/Error'}
-        409: {$ref: '#/components/responses/Error'}
     """
     ticket = tickets.cancel(g.actor, ticket_id, json_body().get("reason"))
     return out.ticket(ticket, full=True)
@@ -104,8 +99,6 @@ def pause_ticket(ticket_id: int):
         content: {application/json: {schema: {type: object, required: [reason], properties: {reason: {type: string}}}}}
       responses:
         200: {description: the ticket}
-        409: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return out.ticket(tickets.pause(g.actor, ticket_id, json_body().get("reason")), full=True)
 
@@ -119,7 +112,6 @@ def resume_ticket(ticket_id: int):
       parameters: [{in: path, name: ticket_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the ticket}
-        409: {$ref: '#/components/responses/Error'}
     """
     return out.ticket(tickets.resume(g.actor, ticket_id), full=True)
 
@@ -136,7 +128,6 @@ def add_comment(ticket_id: int):
         content: {application/json: {schema: {type: object, required: [body], properties: {body: {type: string}}}}}
       responses:
         201: {description: the ticket with the comment in its history}
-        404: {$ref: '#/components/responses/Error'}
     """
     tickets.comment(g.actor, ticket_id, json_body().get("body"))
     return out.ticket(tickets.get_ticket(ticket_id, g.actor), full=True), 201

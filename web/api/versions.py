@@ -30,8 +30,6 @@ def list_versions(key: str):
       parameters: [{in: path, name: key, required: true, schema: {type: string}}]
       responses:
         200: {description: "{versions: [{version, comment, deployed_by, deployed_at}]}"}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     return {"key": key, "versions": [out.version(v) for v in versions.versions_of(g.actor, key)]}
 
@@ -47,8 +45,6 @@ def get_version(key: str, number: int):
         - {in: path, name: number, required: true, schema: {type: integer}}
       responses:
         200: {description: "the version plus its bundle: bpmn_xml, dmn (the decision tables' XML) and forms by key"}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     version = versions.get_version(g.actor, key, number)
     return {**out.version(version), "bpmn_xml": version.bpmn_xml, "dmn": version.dmn_xml, "forms": version.forms}
@@ -74,9 +70,6 @@ def diff(key: str):
             fields_changed [{field, changes [{attribute, from, to}]}], form_changed}];
             decisions [{id, change, rules_added, rules_removed, rules_changed [{id, from, to}],
             columns_changed}], a rule row being {inputs, outputs}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return versions.diff(g.actor, key, _number("from"), _number("to"))
 
@@ -94,8 +87,6 @@ def rollback(key: str, number: int):
         content: {application/json: {schema: {type: object, properties: {comment: {type: string}}}}}
       responses:
         201: {description: the new version}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     body = request.get_json(silent=True) or {}
     comment = body.get("comment", "") if isinstance(body, dict) else ""
@@ -140,9 +131,6 @@ def migration_check(key: str, number: int):
     %s
       responses:
         200: {description: "{movable: [ticket], refused: [ticket with reasons [{element_id, reason, reason_zh}]]}"}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return migration.check(g.actor, **_migration_args(key, number))
 
@@ -159,9 +147,6 @@ def migrate(key: str, number: int):
     %s
       responses:
         200: {description: "{migrated: [ticket], refused: [ticket with reasons]}"}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
-        422: {$ref: '#/components/responses/Error'}
     """
     return migration.migrate(g.actor, **_migration_args(key, number))
 
@@ -181,7 +166,5 @@ def heatmap(key: str, number: int):
         - {in: path, name: number, required: true, schema: {type: integer}}
       responses:
         200: {description: "{elements: [{element_id, open_tickets, waiting_timers, breached}]}"}
-        403: {$ref: '#/components/responses/Error'}
-        404: {$ref: '#/components/responses/Error'}
     """
     return versions.heatmap(g.actor, key, number)
