@@ -1,7 +1,6 @@
 """Importing users (admins only): a new user gets a one-time password, shown once in the commit's answer."""
 
 import re
-import secrets
 
 from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import aliased
@@ -91,11 +90,14 @@ def write(scope: Scope, rows: list, states: dict[str, dict], reason: str) -> lis
         values = row.values
         branch_id = scope.branch(values["branch"]).id if values.get("branch") else None
         if row.action == "new":
-            user = users.create_user(row.key, secrets.token_urlsafe(32), values["roles"].split(),
-                                     values.get("display_name", ""), values.get("email"), values.get("phone"),
-                                     db.session.get(Branch, branch_id) if branch_id else None)
-            user.locale = values.get("locale") or "en"
+            # as an admin's create: the one-time password is the only hash computed (scrypt is slow on purpose)
+            user = User(username=row.key, display_name=values.get("display_name") or row.key,
+                        email=values.get("email"), phone=values.get("phone"),
+                        branch=db.session.get(Branch, branch_id) if branch_id else None,
+                        locale=values.get("locale") or "en",
+                        roles=[UserRole(role=role) for role in values["roles"].split()])
             password = users.one_time_password(user)  # to be changed at the first sign-in
+            db.session.add(user)
             passwords.append({"username": row.key, "password": password})
             continue
         user_id = states[row.key]["id"]
