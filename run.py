@@ -86,21 +86,30 @@ def deploy(app, files: list[str], comment: str, username: str = "admin") -> int:
     diagrams = [name for name in files if name not in form_paths and not name.endswith(".dmn")]
     with app.app_context():
         admin = users.by_username(username)
+        try:
+            forms = form_files.read_all([(Path(f).name, Path(f).read_bytes()) for f in form_paths])
+        except EngineError as err:
+            return _refused("forms", err)
         for name in diagrams:
             try:
-                forms = form_files.read_all([(Path(f).name, Path(f).read_bytes()) for f in form_paths])
                 versions = deployments.deploy(admin, Path(name).read_bytes(), decisions, comment=comment, forms=forms,
                                               bpmn_name=Path(name).name, dmn_names=[Path(t).name for t in tables])
             except EngineError as err:
-                print(f"{name}: {err.message}", file=sys.stderr)
-                for problem in err.details or []:
-                    where = f"{problem['file']} " if problem.get("file") else ""
-                    print(f"  {where}line {problem['line']}, {problem['element_id']}: {problem['message']}"
-                          f" ({problem.get('hint', '')})", file=sys.stderr)
-                return 1
+                return _refused(name, err)
             for v in versions:
                 print(f"{name}: deployed {v.model.key} version {v.version}")
     return 0
+
+
+def _refused(what: str, err: EngineError) -> int:
+    """Print why a deploy was refused, each problem where it is (a form file that cannot be read names its field
+    and file, not a line or an element)."""
+    print(f"{what}: {err.message}", file=sys.stderr)
+    for problem in err.details or []:
+        where = f"{problem['file']} " if problem.get("file") else ""
+        print(f"  {where}line {problem.get('line')}, {problem.get('element_id', problem.get('field'))}: "
+              f"{problem['message']} ({problem.get('hint', '')})", file=sys.stderr)
+    return 1
 
 
 def token(app, username: str) -> int:

@@ -102,6 +102,16 @@ def test_a_version_answers_with_its_whole_bundle(api):
     assert set(version["forms"]) >= {"red_fault.accept", "red_fault.repair"}
 
 
+def test_the_command_line_refuses_a_form_file_that_is_not_json_naming_it(env, capsys):  # noqa: F811 - the fixture
+    assert run.main(["demo"]) == 0
+    diagram, form = env / "line_check.bpmn", env / "line_check.work.form.json"
+    diagram.write_bytes(DIAGRAM)
+    form.write_text("{not json", encoding="utf-8")
+    assert run.main(["deploy", str(diagram), str(form)]) == 1
+    err = capsys.readouterr().err
+    assert "line_check.work.form.json is not valid JSON" in err and "line_check.work.form.json line None, form:" in err
+
+
 def test_the_command_line_deploys_forms_given_with_the_diagram(env, capsys):  # noqa: F811 - the fixture
     assert run.main(["demo"]) == 0
     diagram, form = env / "line_check.bpmn", env / "line_check.work.form.json"
