@@ -263,7 +263,7 @@ def _human_task_problems(process, forms: dict) -> list[Problem]:
             if "form" in props and props["form"] not in forms:
                 problems.append(problem("unknown_form", tid, line, form=repr(props["form"]),
                                         forms=", ".join(sorted(forms)) or "-"))
-            if "assignee" in props and props["assignee"] not in {"creator", *human_ids}:
+            if "assignee" in props and props["assignee"] not in {"creator", "account_manager", *human_ids}:
                 problems.append(problem("task_assignee", tid, line, value=repr(props["assignee"])))
             for name in SLA_DURATIONS:
                 if name in props and not ISO_DURATION.match(props[name]):

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 
 import workflows
-from engine import branches, customers
+from engine import account_managers, branches, customers
 from engine.db import db
 from engine.models import Customer, Ticket
 from notifications import notify, rota
@@ -32,14 +32,11 @@ class ServiceCall:
         return len(people)
 
     def notify_account_manager(self, subject: str, body: str, event: str = "process_message") -> int:
-        """Queue a message to the account manager of the ticket's customer; to the manager role when the
-        customer has none (or no customer, or an inactive one). Returns how many people."""
-        customer = self.customer()
-        manager = customer.account_manager if customer is not None else None
-        if manager is None or not manager.active:
-            return self.notify_role("manager", subject, body, event)
-        notify.people(event, [manager], self.key, self.ticket, subject=subject, body=body, data=self.data)
-        return 1
+        """Queue a message to the account manager of the ticket's customer, that one person; without one who can
+        act, to the manager role on duty (and the supervisors hear of it). Returns how many people."""
+        people = account_managers.or_fallback(self.ticket)
+        notify.people(event, people, self.key, self.ticket, subject=subject, body=body, data=self.data)
+        return len(people)
 
     def notify_customer(self, subject: str, body: str, event: str = "customer_notice") -> bool:
         """Queue an SMS to the ticket's customer; False when the ticket has no customer phone."""

@@ -10,7 +10,7 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import audit, branches, clock, customers, report_facts, sla_config, timers
+from engine import account_managers, audit, branches, clock, customers, report_facts, sla_config, timers
 from engine.db import db
 from engine.models import (
     PRIORITIES,
@@ -228,11 +228,30 @@ def _climb(sla_clock: SlaClock, breach: bool = False) -> None:
     if not breach:
         audit.record(sla_clock.ticket, None, "sla_escalated", task, clock=sla_clock.kind, rung=sla_clock.rung,
                      role=role)
+    people = _rung_people(role, sla_clock.ticket)
     if sla_clock.reassign and task is not None and task.state in ("open", "claimed"):
-        previous = task.role
+        _reassign(task, role)
+    _notify(sla_clock, "sla_breached", people, role=role)
+
+
+def _rung_people(role: str, ticket: Ticket) -> list[User]:
+    """Who a rung reaches: ``account_manager`` is the customer's own manager alone; any other rung, its role."""
+    if role == account_managers.KEYWORD:
+        return account_managers.or_fallback(ticket)
+    return _on_duty(role, ticket)
+
+
+def _reassign(task: HumanTask, role: str) -> None:
+    """The task moves to the rung: into the role's queue, or straight to the customer's account manager."""
+    previous = task.role
+    if role == account_managers.KEYWORD:
+        manager = account_managers.of_ticket(task.ticket)
+        task.role = account_managers.FALLBACK_ROLE
+        task.assignee, task.state, task.claimed_at = (manager, "claimed", clock.now()) if manager else (None, "open",
+                                                                                                       None)
+    else:
         task.role, task.assignee, task.state, task.claimed_at = role, None, "open", None
-        audit.record(sla_clock.ticket, None, "reassigned", task, role=role, previous=previous)
-    _notify(sla_clock, "sla_breached", _on_duty(role, sla_clock.ticket), role=role)
+    audit.record(task.ticket, None, "reassigned", task, role=role, previous=previous)
 
 
 def _notify(sla_clock: SlaClock, event: str, people: list[User], role: str | None = None) -> None:

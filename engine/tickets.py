@@ -14,7 +14,19 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, branches, clock, deployments, forms, permissions, report_facts, runtime, sla, timers
+from engine import (
+    account_managers,
+    audit,
+    branches,
+    clock,
+    deployments,
+    forms,
+    permissions,
+    report_facts,
+    runtime,
+    sla,
+    timers,
+)
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.models import (
@@ -399,12 +411,17 @@ def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
 
 
 def _owner(ticket: Ticket, assignee: str | None) -> User | None:
-    """Who a task's ``assignee`` property names: ``creator`` (who opened the ticket) or the element id of an
-    earlier task (who completed it last): the first responder keeps the case (首问负责制). None: the role's queue.
+    """Who a task's ``assignee`` property names: ``creator`` (who opened the ticket), ``account_manager`` (the
+    customer's own manager; without one who can act, the supervisors are told) or the element id of an earlier
+    task (who completed it last): the first responder keeps the case (首问负责制). None: the role's queue.
     """
     if not assignee:
         return None
-    if assignee == "creator":
+    if assignee == account_managers.KEYWORD:
+        person = account_managers.of_ticket(ticket)
+        if person is None:
+            account_managers.report_missing(ticket)
+    elif assignee == "creator":
         person = ticket.creator
     else:
         done = [t for t in ticket.tasks if t.element_id == assignee and t.state == "completed"]

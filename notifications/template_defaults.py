@@ -82,6 +82,15 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
                   "{{ customer.name }}（{{ customer.tier }} 类）出现离网预兆{% if data.signal %}：{{ data.signal }}{% endif %}。"
                   "\n挽留工单 {{ ticket.number }}。\n"),
     },
+    "account_manager_missing": {
+        "en": ("[{{ ticket.number }}] No account manager for {{ customer.name or ticket.title }}",
+               "Ticket {{ ticket.number }} ({{ ticket.title }}): the customer{% if customer.name %} "
+               "{{ customer.name }}{% endif %} has no account manager who can act on it, so the account manager's "
+               "work waits in the manager queue. Name an account manager on the customer's record.\n"),
+        "zh_CN": ("[{{ ticket.number }}] {{ customer.name or ticket.title }}没有可用的客户经理",
+                  "工单 {{ ticket.number }}（{{ ticket.title }}）：客户{% if customer.name %}{{ customer.name }}{% endif %}"
+                  "没有能处理此单的客户经理，客户经理的任务已转入客户经理队列。请在客户档案中指定客户经理。\n"),
+    },
     "process_message": {
         "en": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
         "zh_CN": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),

@@ -113,7 +113,7 @@ def test_level_1_climbs_the_ladder_to_the_supervisor_then_the_account_manager(ap
     sweep()
     assert escalations(ticket) == [("sla_warned", "dispatch_on_site", "response"),
                                    ("sla_breached", "dispatch_on_site", "response"),
-                                   ("sla_escalated", "dispatch_on_site", "manager")]
+                                   ("sla_escalated", "dispatch_on_site", "account_manager")]
     sla_mail = [(event, who) for event, channel, who in messages(ticket)
                 if event.startswith("sla") and channel == "email"]
     assert sla_mail == [("sla_warning", "tech"), ("sla_breached", "supervisor"), ("sla_breached", "manager")]
