@@ -112,7 +112,8 @@ def check(subject: str, body: str) -> tuple[str, str]:
         problems.append({"field": "subject", "message": "required"})
     if problems:
         raise InvalidInput(f"wrong template fields: {', '.join(p['field'] for p in problems)}", problems)
-    sample = {**SAMPLE, "data": _AnyKey(SAMPLE["data"]), "ticket": {**SAMPLE["ticket"], "data": _AnyKey()}}
+    sample = {**SAMPLE, "data": _AnyKey(SAMPLE["data"]), "labels": _AnyKey(SAMPLE["labels"]),
+              "ticket": {**SAMPLE["ticket"], "data": _AnyKey()}}
     try:
         return _with_number(*_render(_strict, subject, body, sample), sample["ticket"])
     except _PartError as err:

@@ -54,8 +54,8 @@ def test_the_decision_table_sets_the_level_and_maintenance_is_alerted(app, code,
     assert ticket.data["fault_level"] == level  # kept on the ticket for SLA policies and reports
     task = open_task(ticket, first_repair_task)
     assert task.role == "tech"
-    alert = [m for m in messages(ticket) if m[0] == "process_message"]
-    assert alert == [("process_message", "email", "tech"), ("process_message", "sms", "tech")]
+    alert = [m for m in messages(ticket) if m[0] == "fault_alert"]
+    assert alert == [("fault_alert", "email", "tech"), ("fault_alert", "sms", "tech")]
 
 
 def test_level_1_repair_loops_until_restored_then_compensates_a_broken_promise(app):
@@ -72,7 +72,7 @@ def test_level_1_repair_loops_until_restored_then_compensates_a_broken_promise(a
     assert {k: ticket.data[k] for k in ("fault_level", "satisfaction", "revisit_done", "compensation_due")} == {
         "fault_level": 1, "satisfaction": 2, "revisit_done": True, "compensation_due": True}
     notice = messages(ticket)[-1]
-    assert notice == ("customer_notice", "sms", customer("G0004").phone)
+    assert notice == ("compensation_notice", "sms", customer("G0004").phone)
     assert customer_changes("G0004") == []  # a fault changes nothing on the customer's record
 
 
@@ -85,7 +85,7 @@ def test_level_2_repair_loops_and_closes_after_the_revisit_without_compensation(
     assert ticket.status == "closed"
     assert [t.element_id for t in ticket.tasks] == ["accept_fault", "repair_fault_l2", "repair_fault_l2",
                                                     "revisit_customer"]
-    assert [m[0] for m in messages(ticket)] == ["process_message", "process_message"]  # no compensation notice
+    assert [m[0] for m in messages(ticket)] == ["fault_alert", "fault_alert"]  # no compensation notice
 
 
 def test_a_reached_customer_must_give_a_satisfaction(app):

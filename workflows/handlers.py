@@ -15,23 +15,23 @@ PROFILE_FIELDS = ("code", "name", "kind", "tier", "member_card", "credit_level",
 
 def notify_role(call) -> dict:
     """Parameters: role, subject, body, optional event (default process_message). Alerts whoever answers for
-    the role now, by the channels each chose."""
-    sent = call.notify_role(call.params["role"], call.params["subject"], call.params["body"],
-                            _event(call, "process_message"))
+    the role now, by the channels each chose. An event with a template of its own (fault_alert...) words the
+    message in each recipient's language from the ticket's data and needs no subject or body."""
+    sent = call.notify_role(call.params["role"], *_words(call), _event(call, "process_message"))
     return {"notified": sent}
 
 
 def notify_account_manager(call) -> dict:
     """Parameters: subject, body, optional event (default process_message). Alerts the account manager of the
     ticket's customer (the manager role when the customer has none)."""
-    sent = call.notify_account_manager(call.params["subject"], call.params["body"], _event(call, "process_message"))
+    sent = call.notify_account_manager(*_words(call), _event(call, "process_message"))
     return {"notified": sent}
 
 
 def notify_customer(call) -> dict:
     """Parameters: subject, body, optional event (default customer_notice; dunning_reminder, activation_notice...).
     Sends the ticket's customer an SMS."""
-    return {"sent": call.notify_customer(call.params["subject"], call.params["body"], _event(call, "customer_notice"))}
+    return {"sent": call.notify_customer(*_words(call), _event(call, "customer_notice"))}
 
 
 def update_customer(call) -> dict:
@@ -74,6 +74,11 @@ def tenure_years(since: date | None, today: date) -> int:
     if since is None:
         return 0
     return today.year - since.year - ((today.month, today.day) < (since.month, since.day))
+
+
+def _words(call) -> tuple[str, str]:
+    """The diagram's subject and body, which the process_message and customer_notice templates show."""
+    return call.params.get("subject", ""), call.params.get("body", "")
 
 
 def _event(call, default: str) -> str:
