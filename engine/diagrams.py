@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine import problem_text, sandbox
 from engine.models import CHANNELS, ROLES
+from engine.promises import rules as promise_rules
 
 MAX_BYTES = 5 * 1024 * 1024
 NS = {
@@ -225,11 +226,15 @@ def _not_executable(root) -> list[Problem]:
 
 
 def _process_problems(process) -> list[Problem]:
-    channel = process_properties(process).get("channel")
-    if channel not in CHANNELS:
-        return [problem("channel", process.get("id"), process.sourceline, channels=", ".join(CHANNELS),
-                        found=repr(channel))]
-    return []
+    props = process_properties(process)
+    problems = []
+    if props.get("channel") not in CHANNELS:
+        problems.append(problem("channel", process.get("id"), process.sourceline, channels=", ".join(CHANNELS),
+                                found=repr(props.get("channel"))))
+    element_ids = {node.get("id") for node in process.iter() if node.get("id")}
+    for name, value in promise_rules.malformed(props, element_ids):
+        problems.append(problem("promise", process.get("id"), process.sourceline, name=name, value=repr(value)))
+    return problems
 
 
 def _lane_problems(process) -> list[Problem]:

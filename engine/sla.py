@@ -64,25 +64,28 @@ def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props:
                  kinds: tuple[str, ...] = KINDS) -> list[SlaClock]:
     """Start the clocks of ``kinds`` the targets ask for, each with its first timer."""
     found = targets(ticket, element_id, props)
-    now = clock.now()
-    started = []
-    for kind in kinds:
-        if kind not in found:
-            continue
-        calendar = sla_config.calendar_named(found.get("calendar", "24x7"))
-        target = duration(found[kind], now)
-        warn = int(found.get("warn", 80))
-        sla_clock = SlaClock(ticket=ticket, task=task, kind=kind, target_seconds=int(target.total_seconds()),
-                             calendar=calendar.name, warn_percent=warn,
-                             ladder=[r.strip() for r in found.get("escalate_to", "").split(",") if r.strip()],
-                             reassign=found.get("reassign", "false").lower() == "true",
-                             state="pending", rung=0, paused_seconds=0, started_at=now,
-                             due_at=calendar.add(now, target),
-                             warn_at=calendar.add(now, target * warn / 100) if 0 < warn < 100 else None)
-        db.session.add(sla_clock)
-        _arm_next(sla_clock)
-        started.append(sla_clock)
-    return started
+    return [new_clock(ticket, task, kind, found[kind], found) for kind in kinds if kind in found]
+
+
+def new_clock(ticket: Ticket, task: HumanTask | None, kind: str, target_iso: str, options: dict[str, str],
+              since=None, until: str | None = None) -> SlaClock:
+    """One clock of ``target_iso`` business time counted from ``since`` (default now), with its first timer.
+    ``options``: calendar, warn (percent), escalate_to (the ladder), reassign. ``until``: the element whose
+    completion keeps a ticket's promise (engine.promises)."""
+    start = since or clock.now()
+    calendar = sla_config.calendar_named(options.get("calendar", "24x7"))
+    target = duration(target_iso, start)
+    warn = int(options.get("warn", 80))
+    sla_clock = SlaClock(ticket=ticket, task=task, kind=kind, target_seconds=int(target.total_seconds()),
+                         calendar=calendar.name, warn_percent=warn, until=until,
+                         ladder=[r.strip() for r in options.get("escalate_to", "").split(",") if r.strip()],
+                         reassign=options.get("reassign", "false").lower() == "true",
+                         state="pending", rung=0, paused_seconds=0, started_at=start,
+                         due_at=calendar.add(start, target),
+                         warn_at=calendar.add(start, target * warn / 100) if 0 < warn < 100 else None)
+    db.session.add(sla_clock)
+    _arm_next(sla_clock)
+    return sla_clock
 
 
 def clocks_of(task: HumanTask) -> list[SlaClock]:
@@ -91,15 +94,15 @@ def clocks_of(task: HumanTask) -> list[SlaClock]:
 
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
     """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
-    _stop([c for c in clocks_of(task) if c.kind in kinds and running(c)])
+    stop([c for c in clocks_of(task) if c.kind in kinds and running(c)])
 
 
 def meet_ticket(ticket: Ticket) -> None:
     """The ticket closed: its own clocks (those of no task) stop."""
-    _stop([c for c in _active(ticket) if c.task_id is None])
+    stop([c for c in _active(ticket) if c.task_id is None])
 
 
-def _stop(clocks: list[SlaClock]) -> None:
+def stop(clocks: list[SlaClock]) -> None:
     """The promise was kept or came late: a breach stays on record, the rest are met."""
     for sla_clock in clocks:
         sla_clock.met_at = clock.now()

@@ -42,6 +42,7 @@ from engine.models import (
     Timer,
     User,
 )
+from engine.promises import clocks as promises
 from notifications import notify
 
 
@@ -374,6 +375,7 @@ def _next_number(channel: str) -> str:
 
 def _sync(ticket: Ticket, workflow, actor: User) -> None:
     """Make the task table match what the workflow now waits for, close a finished ticket, save state."""
+    promises.sync(ticket, workflow)  # before the new tasks: the task that keeps a promise shows its due time
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
     known = {task.spiff_task_id for task in ticket.tasks}
     for task in ticket.tasks:
@@ -406,7 +408,8 @@ def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
     if owner is not None:  # handed straight to its owner: nobody has to pick it up, no response clock
         task.assignee, task.state, task.claimed_at = owner, "claimed", clock.now()
     clocks = sla.start_clocks(ticket, task, spec.bpmn_id, props, sla.KINDS if owner is None else ("resolution",))
-    task.due_at = min((c.due_at for c in clocks), default=None)
+    promised = promises.due_for(ticket, spec.bpmn_id)
+    task.due_at = min([c.due_at for c in clocks] + ([promised] if promised else []), default=None)
     return task
 
 
