@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass
 
 import workflows
-from engine import account_managers, branches, customers
+from engine import account_managers, audit, branches, customers
 from engine.db import db
-from engine.models import Customer, Ticket
+from engine.models import PRIORITIES, Customer, Ticket
 from notifications import notify, rota
 
 
@@ -59,6 +59,18 @@ class ServiceCall:
                               else f"no customer {customer_id}")
         rows = customers.change(customer, changes, f"{reason} ({self.ticket.number})", ticket=self.ticket)
         return [row.field for row in rows]
+
+    def set_priority(self, priority: str, reason: str) -> str:
+        """The process decided how urgent the ticket is (a level-1 fault is urgent): the ticket and the tasks it
+        opens from now on carry that priority; the change is in the ticket's history."""
+        if priority not in PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r}: use one of {', '.join(PRIORITIES)} "
+                             f"(未知的优先级 {priority!r})")
+        if priority != self.ticket.priority:
+            audit.record(self.ticket, None, "priority_changed", previous=self.ticket.priority, priority=priority,
+                         reason=reason)
+            self.ticket.priority = priority
+        return priority
 
     def record_on_ticket(self, values: dict) -> list[str]:
         """Keep values the process computed (a decided fault level...) in the ticket's data, where reports and

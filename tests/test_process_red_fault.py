@@ -52,6 +52,9 @@ def test_the_decision_table_sets_the_level_and_maintenance_is_alerted(app, code,
                                                                        first_repair_task):
     ticket = report(code, service, impact)
     assert ticket.data["fault_level"] == level  # kept on the ticket for SLA policies and reports
+    assert ticket.priority == {1: "urgent", 2: "high"}[level]  # level 1 is tracked tightly (000 §4.3)
+    assert [(e.data["previous"], e.data["priority"]) for e in tickets.history(ticket)
+            if e.kind == "priority_changed"] == [("normal", ticket.priority)]
     task = open_task(ticket, first_repair_task)
     assert task.role == "tech"
     alert = [m for m in messages(ticket) if m[0] == "fault_alert"]
@@ -118,7 +121,7 @@ def test_level_1_climbs_the_ladder_to_the_supervisor_then_the_account_manager(ap
                 if event.startswith("sla") and channel == "email"]
     assert sla_mail == [("sla_warning", "tech"), ("sla_breached", "supervisor"), ("sla_breached", "manager")]
     task = open_task(ticket, "dispatch_on_site")
-    assert (task.sla_state, task.priority) == ("breached", "high")
+    assert (task.sla_state, task.priority) == ("breached", "urgent")  # urgent from the start, and it stays so
 
 
 def test_level_1_restore_target_is_four_hours(app, fake_clock):

@@ -42,6 +42,12 @@ def update_customer(call) -> dict:
     return {"changed": changed}
 
 
+def set_priority(call) -> dict:
+    """Parameters: priority (low, normal, high, urgent), reason. The ticket's priority as the process decided it;
+    its next tasks inherit it."""
+    return {"priority": call.set_priority(call.params["priority"], call.params.get("reason", ""))}
+
+
 def record_on_ticket(call) -> dict:
     """Parameters: any key = value the process decided (e.g. fault_level from a decision table). Kept in the
     ticket's data, which reports and SLA policies read, as form values are."""
@@ -94,8 +100,9 @@ PARAMETERS = {"notify_role": ["role", "subject", "body", "event"],
               "notify_account_manager": ["subject", "body", "event"],
               "notify_customer": ["subject", "body", "event"],
               "update_customer": ["changes", "reason", "customer_id"],
-              "customer_profile": ["required"]}
+              "customer_profile": ["required"], "set_priority": ["priority", "reason"]}
 
 HANDLERS = {"notify_role": notify_role, "notify_account_manager": notify_account_manager,
             "notify_customer": notify_customer, "update_customer": update_customer,
-            "record_on_ticket": record_on_ticket, "customer_profile": customer_profile}
+            "record_on_ticket": record_on_ticket, "customer_profile": customer_profile,
+            "set_priority": set_priority}
