@@ -14,17 +14,19 @@ REACHED = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.CO
 
 def sync(ticket: Ticket, workflow) -> None:
     """After a step: start the promises that now apply (counted from the call), keep those whose element
-    completed."""
+    completed. A promise whose element had completed before it applied (a ticket migrated from a version
+    without it) is not started after the fact."""
     promises = declared(ticket.process_version.properties or {})
     if not promises:
         return
     clocks = {c.kind: c for c in clocks_of(ticket)}
     for promise in promises:
         sla_clock = clocks.get(promise.name)
-        if sla_clock is None and (promise.when is None or _tasks(workflow, promise.when, REACHED)):
+        kept = _tasks(workflow, promise.until, TaskState.COMPLETED)
+        if sla_clock is None and not kept and (promise.when is None or _tasks(workflow, promise.when, REACHED)):
             sla_clock = sla.new_clock(ticket, None, promise.name, promise.target, promise.options,
                                       since=ticket.created_at, until=promise.until)
-        if sla_clock is not None and sla.running(sla_clock) and _tasks(workflow, promise.until, TaskState.COMPLETED):
+        if sla_clock is not None and sla.running(sla_clock) and kept:
             sla.stop([sla_clock])
 
 
