@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
@@ -351,6 +352,15 @@ def start_form(version) -> dict | None:
     """The JSON Schema of the process's start form, or None when its start event names no form."""
     key = _start_form(version)
     return version.forms.get(key) if key else None
+
+
+def started_by_hand(version) -> bool:
+    """Whether a person may open a ticket of this version: it has a plain start event. A process that only its
+    timers start (the member review) is not offered on the new-ticket page."""
+    spec, _ = deployments.specs.get(version)
+    return any(type(task_spec).__name__ == "StartEvent"
+               and not isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+               for task_spec in spec.task_specs.values())
 
 
 def _start_form(version) -> str | None:
