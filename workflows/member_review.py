@@ -15,10 +15,11 @@ from workflows.handlers import profile
 
 
 def candidates(call) -> list[dict]:
-    """No parameters. Every active customer holding a member card, with the profile the rules read."""
-    holders = db.session.scalars(select(Customer).where(Customer.status == "active", Customer.member_card.is_not(None))
-                                 .order_by(Customer.code))
-    return [{"customer_id": customer.id, **profile(customer)} for customer in holders]
+    """No parameters. Every active individual customer (the club's cards are for people: 004 §二.3), members or
+    not, so that a non-member who qualifies is proposed a card; with the profile the rules read."""
+    found = db.session.scalars(select(Customer).where(Customer.status == "active", Customer.kind == "individual")
+                               .order_by(Customer.code))
+    return [{"customer_id": customer.id, **profile(customer)} for customer in found]
 
 
 HANDLERS = {"member_review.candidates": candidates}
