@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine import problem_text
 from engine.models import CHANNELS, SEED_ROLES
+from engine.promises import rules as promise_rules
 from engine.sandbox import bounds, rules
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -230,11 +231,15 @@ def _not_executable(root) -> list[Problem]:
 
 
 def _process_problems(process) -> list[Problem]:
-    channel = process_properties(process).get("channel")
-    if channel not in CHANNELS:
-        return [problem("channel", process.get("id"), process.sourceline, channels=", ".join(CHANNELS),
-                        found=repr(channel))]
-    return []
+    props = process_properties(process)
+    problems = []
+    if props.get("channel") not in CHANNELS:
+        problems.append(problem("channel", process.get("id"), process.sourceline, channels=", ".join(CHANNELS),
+                                found=repr(props.get("channel"))))
+    element_ids = {node.get("id") for node in process.iter() if node.get("id")}
+    for name, value in promise_rules.malformed(props, element_ids):
+        problems.append(problem("promise", process.get("id"), process.sourceline, name=name, value=repr(value)))
+    return problems
 
 
 def _lane_problems(process, roles: list[str]) -> list[Problem]:
@@ -273,7 +278,7 @@ def _human_task_problems(process, forms: dict) -> list[Problem]:
             if "form" in props and props["form"] not in forms:
                 problems.append(problem("unknown_form", tid, line, form=repr(props["form"]),
                                         forms=", ".join(sorted(forms)) or "-"))
-            if "assignee" in props and props["assignee"] not in {"creator", *human_ids}:
+            if "assignee" in props and props["assignee"] not in {"creator", "account_manager", *human_ids}:
                 problems.append(problem("task_assignee", tid, line, value=repr(props["assignee"])))
             for name in SLA_DURATIONS:
                 if name in props and not ISO_DURATION.match(props[name]):

@@ -407,14 +407,15 @@ class Timer(db.Model):
 
 
 class SlaClock(db.Model):
-    """One promise on a task or a ticket: response (until claimed) or resolution (until done)."""
+    """One promise on a task or a ticket: response (until claimed) or resolution (until done); or a promise to the
+    customer a diagram declares (on_site...), counted from the call until an element completes."""
 
     __tablename__ = "sla_clocks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("human_tasks.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # response | resolution
+    kind: Mapped[str] = mapped_column(String(12))  # response | resolution | a promise's name
     target_seconds: Mapped[int]
     calendar: Mapped[str] = mapped_column(String(64), default="24x7")
     warn_percent: Mapped[int] = mapped_column(default=80)
@@ -431,6 +432,7 @@ class SlaClock(db.Model):
     rung: Mapped[int] = mapped_column(default=0)  # ladder rungs notified so far
     paused_at: Mapped[datetime | None]
     paused_seconds: Mapped[int] = mapped_column(default=0)
+    until: Mapped[str | None] = mapped_column(String(128))  # a ticket promise: the element whose completion keeps it
 
     ticket: Mapped[Ticket] = relationship()
     task: Mapped[HumanTask | None] = relationship()

@@ -60,11 +60,18 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "此任务不在任何泳道中",
         "把它放到负责处理它的角色所在的泳道中"),
     "task_assignee": (
-        "assignee must be 'creator' or the id of a user task of this process, not {value}",
+        "assignee must be 'creator', 'account_manager' or the id of a user task of this process, not {value}",
         "write creator (the person who opened the ticket) or the id of an earlier user task whose worker keeps "
         "the case",
-        "assignee 必须是 creator 或本流程中某个用户任务的 id，而不是 {value}",
+        "assignee 必须是 creator、account_manager 或本流程中某个用户任务的 id，而不是 {value}",
         "填写 creator（开单人）或前面某个用户任务的 id（由完成该任务的人负责到底）"),
+    "promise": (
+        "{name} = {value} is not a promise KeyDesk can keep",
+        "write '<ISO 8601 duration> until <element id> [when <element id>]' with elements of this process and a "
+        "name of at most 12 characters, e.g. PT45M until dispatch_on_site",
+        "{name} = {value} 不是有效的承诺时限",
+        "按“<ISO 8601 时长> until <元素 id> [when <元素 id>]”填写，元素须属于本流程，名称不超过 12 个字符，"
+        "例如 PT45M until dispatch_on_site"),
     "unknown_form": (
         "unknown form {form}",
         "choose one of the forms KeyDesk knows: {forms}",

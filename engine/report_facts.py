@@ -94,7 +94,7 @@ def record_clock(sla_clock: SlaClock, breached: bool) -> None:
     customer = customers.of_ticket(ticket)
     db.session.add(SlaFact(
         clock=sla_clock, ticket=ticket, branch_id=ticket.branch_id, kind=sla_clock.kind, channel=ticket.channel,
-        process_key=ticket.process_version.model.key, step=task.element_id if task else "ticket",
+        process_key=ticket.process_version.model.key, step=task.element_id if task else sla_clock.until or "ticket",
         role=task.role if task else None, member=task.assignee if task else None,
         tier=customer.tier if customer else None, decided_at=clock.now(), breached=breached,
         paused_seconds=sla_clock.paused_seconds))

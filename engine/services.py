@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass
 
 import workflows
-from engine import customers
+from engine import account_managers, audit, customers
 from engine.db import db
 from engine.directory import branches
-from engine.models import Customer, Ticket, User
+from engine.models import PRIORITIES, Customer, Ticket, User
 from notifications import notify, rota
 
 
@@ -42,14 +42,11 @@ class ServiceCall:
         return len(people)
 
     def notify_account_manager(self, subject: str, body: str, event: str = "process_message") -> int:
-        """Queue a message to the account manager of the ticket's customer; to the manager role when the
-        customer has none (or no customer, or an inactive one). Returns how many people."""
-        customer = self.customer()
-        manager = customer.account_manager if customer is not None else None
-        if manager is None or not manager.active:
-            return self.notify_role("manager", subject, body, event)
-        notify.people(event, [manager], self.key, self.ticket, subject=subject, body=body, data=self.data)
-        return 1
+        """Queue a message to the account manager of the ticket's customer, that one person; without one who can
+        act, to the manager role on duty (and the supervisors hear of it). Returns how many people."""
+        people = account_managers.or_fallback(self.ticket)
+        notify.people(event, people, self.key, self.ticket, subject=subject, body=body, data=self.data)
+        return len(people)
 
     def notify_customer(self, subject: str, body: str, event: str = "customer_notice") -> bool:
         """Queue an SMS to the ticket's customer; False when the ticket has no customer phone."""
@@ -77,6 +74,18 @@ class ServiceCall:
         rows = customers.change(customer, changes, f"{reason} ({self.ticket.number}{by})", self.actor,
                                 ticket=self.ticket)
         return [row.field for row in rows]
+
+    def set_priority(self, priority: str, reason: str) -> str:
+        """The process decided how urgent the ticket is (a level-1 fault is urgent): the ticket and the tasks it
+        opens from now on carry that priority; the change is in the ticket's history."""
+        if priority not in PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r}: use one of {', '.join(PRIORITIES)} "
+                             f"(未知的优先级 {priority!r})")
+        if priority != self.ticket.priority:
+            audit.record(self.ticket, None, "priority_changed", previous=self.ticket.priority, priority=priority,
+                         reason=reason)
+            self.ticket.priority = priority
+        return priority
 
     def record_on_ticket(self, values: dict) -> list[str]:
         """Keep values the process computed (a decided fault level...) in the ticket's data, where reports and

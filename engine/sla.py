@@ -10,7 +10,7 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import audit, clock, customers, report_facts, sla_config, timers
+from engine import account_managers, audit, clock, customers, report_facts, sla_config, timers
 from engine.db import db
 from engine.directory import branches
 from engine.errors import ProcessError
@@ -71,25 +71,28 @@ def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props:
                  kinds: tuple[str, ...] = KINDS) -> list[SlaClock]:
     """Start the clocks of ``kinds`` the targets ask for, each with its first timer."""
     found = targets(ticket, element_id, props)
-    now = clock.now()
-    started = []
-    for kind in kinds:
-        if kind not in found:
-            continue
-        calendar = sla_config.calendar_named(found.get("calendar", "24x7"))
-        target = duration(found[kind], now)
-        warn = int(found.get("warn", 80))
-        sla_clock = SlaClock(ticket=ticket, task=task, kind=kind, target_seconds=int(target.total_seconds()),
-                             calendar=calendar.name, warn_percent=warn,
-                             ladder=[r.strip() for r in found.get("escalate_to", "").split(",") if r.strip()],
-                             reassign=found.get("reassign", "false").lower() == "true",
-                             state="pending", rung=0, paused_seconds=0, started_at=now,
-                             due_at=calendar.add(now, target),
-                             warn_at=calendar.add(now, target * warn / 100) if 0 < warn < 100 else None)
-        db.session.add(sla_clock)
-        _arm_next(sla_clock)
-        started.append(sla_clock)
-    return started
+    return [new_clock(ticket, task, kind, found[kind], found) for kind in kinds if kind in found]
+
+
+def new_clock(ticket: Ticket, task: HumanTask | None, kind: str, target_iso: str, options: dict[str, str],
+              since=None, until: str | None = None) -> SlaClock:
+    """One clock of ``target_iso`` business time counted from ``since`` (default now), with its first timer.
+    ``options``: calendar, warn (percent), escalate_to (the ladder), reassign. ``until``: the element whose
+    completion keeps a ticket's promise (engine.promises)."""
+    start = since or clock.now()
+    calendar = sla_config.calendar_named(options.get("calendar", "24x7"))
+    target = duration(target_iso, start)
+    warn = int(options.get("warn", 80))
+    sla_clock = SlaClock(ticket=ticket, task=task, kind=kind, target_seconds=int(target.total_seconds()),
+                         calendar=calendar.name, warn_percent=warn, until=until,
+                         ladder=[r.strip() for r in options.get("escalate_to", "").split(",") if r.strip()],
+                         reassign=options.get("reassign", "false").lower() == "true",
+                         state="pending", rung=0, paused_seconds=0, started_at=start,
+                         due_at=calendar.add(start, target),
+                         warn_at=calendar.add(start, target * warn / 100) if 0 < warn < 100 else None)
+    db.session.add(sla_clock)
+    _arm_next(sla_clock)
+    return sla_clock
 
 
 def clocks_of(task: HumanTask) -> list[SlaClock]:
@@ -98,15 +101,15 @@ def clocks_of(task: HumanTask) -> list[SlaClock]:
 
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
     """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
-    _stop([c for c in clocks_of(task) if c.kind in kinds and running(c)])
+    stop([c for c in clocks_of(task) if c.kind in kinds and running(c)])
 
 
 def meet_ticket(ticket: Ticket) -> None:
     """The ticket closed: its own clocks (those of no task) stop."""
-    _stop([c for c in _active(ticket) if c.task_id is None])
+    stop([c for c in _active(ticket) if c.task_id is None])
 
 
-def _stop(clocks: list[SlaClock]) -> None:
+def stop(clocks: list[SlaClock]) -> None:
     """The promise was kept or came late: a breach stays on record, the rest are met."""
     for sla_clock in clocks:
         sla_clock.met_at = clock.now()
@@ -235,11 +238,30 @@ def _climb(sla_clock: SlaClock, breach: bool = False) -> None:
     if not breach:
         audit.record(sla_clock.ticket, None, "sla_escalated", task, clock=sla_clock.kind, rung=sla_clock.rung,
                      role=role)
+    people = _rung_people(role, sla_clock.ticket)
     if sla_clock.reassign and task is not None and task.state in ("open", "claimed"):
-        previous = task.role
+        _reassign(task, role)
+    _notify(sla_clock, "sla_breached", people, role=role)
+
+
+def _rung_people(role: str, ticket: Ticket) -> list[User]:
+    """Who a rung reaches: ``account_manager`` is the customer's own manager alone; any other rung, its role."""
+    if role == account_managers.KEYWORD:
+        return account_managers.or_fallback(ticket)
+    return _on_duty(role, ticket)
+
+
+def _reassign(task: HumanTask, role: str) -> None:
+    """The task moves to the rung: into the role's queue, or straight to the customer's account manager."""
+    previous = task.role
+    if role == account_managers.KEYWORD:
+        manager = account_managers.of_ticket(task.ticket)
+        task.role = account_managers.FALLBACK_ROLE
+        task.assignee, task.state, task.claimed_at = (manager, "claimed", clock.now()) if manager else (None, "open",
+                                                                                                       None)
+    else:
         task.role, task.assignee, task.state, task.claimed_at = role, None, "open", None
-        audit.record(sla_clock.ticket, None, "reassigned", task, role=role, previous=previous)
-    _notify(sla_clock, "sla_breached", _on_duty(role, sla_clock.ticket), role=role)
+    audit.record(task.ticket, None, "reassigned", task, role=role, previous=previous)
 
 
 def _notify(sla_clock: SlaClock, event: str, people: list[User], role: str | None = None) -> None:

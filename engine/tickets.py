@@ -10,12 +10,13 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, clock, deployments, forms, report_facts, runtime, sla, ticket_access, timers
+from engine import account_managers, audit, clock, deployments, forms, report_facts, runtime, sla, ticket_access, timers
 from engine.db import db
 from engine.directory import branches, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
@@ -32,6 +33,7 @@ from engine.models import (
     Timer,
     User,
 )
+from engine.promises import clocks as promises
 from notifications import notify
 
 
@@ -400,6 +402,15 @@ def start_form(version) -> dict | None:
     return version.forms.get(key) if key else None
 
 
+def started_by_hand(version) -> bool:
+    """Whether a person may open a ticket of this version: it has a plain start event. A process that only its
+    timers start (the member review) is not offered on the new-ticket page."""
+    spec, _ = deployments.specs.get(version)
+    return any(type(task_spec).__name__ == "StartEvent"
+               and not isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+               for task_spec in spec.task_specs.values())
+
+
 def _start_form(version) -> str | None:
     spec, _ = deployments.specs.get(version)
     for task_spec in spec.task_specs.values():
@@ -432,6 +443,7 @@ def _next_number(channel: str) -> str:
 
 def _sync(ticket: Ticket, workflow, actor: User) -> None:
     """Make the task table match what the workflow now waits for, close a finished ticket, save state."""
+    promises.sync(ticket, workflow)  # before the new tasks: the task that keeps a promise shows its due time
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
     active = _active_tasks(ticket)
     known = {task.spiff_task_id for task in active}
@@ -467,17 +479,23 @@ def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
     if owner is not None:  # handed straight to its owner: nobody has to pick it up, no response clock
         task.assignee, task.state, task.claimed_at = owner, "claimed", clock.now()
     clocks = sla.start_clocks(ticket, task, spec.bpmn_id, props, sla.KINDS if owner is None else ("resolution",))
-    task.due_at = min((c.due_at for c in clocks), default=None)
+    promised = promises.due_for(ticket, spec.bpmn_id)
+    task.due_at = min([c.due_at for c in clocks] + ([promised] if promised else []), default=None)
     return task
 
 
 def _owner(ticket: Ticket, assignee: str | None) -> User | None:
-    """Who a task's ``assignee`` property names: ``creator`` (who opened the ticket) or the element id of an
-    earlier task (who completed it last): the first responder keeps the case (首问负责制). None: the role's queue.
+    """Who a task's ``assignee`` property names: ``creator`` (who opened the ticket), ``account_manager`` (the
+    customer's own manager; without one who can act, the supervisors are told) or the element id of an earlier
+    task (who completed it last): the first responder keeps the case (首问负责制). None: the role's queue.
     """
     if not assignee:
         return None
-    if assignee == "creator":
+    if assignee == account_managers.KEYWORD:
+        person = account_managers.of_ticket(ticket)
+        if person is None:
+            account_managers.report_missing(ticket)
+    elif assignee == "creator":
         person = ticket.creator
     else:
         done = [t for t in ticket.tasks if t.element_id == assignee and t.state == "completed"]

@@ -175,5 +175,11 @@ def heatmap(actor: User, key: str, number: int) -> dict:
         .join(Ticket, SlaClock.ticket_id == Ticket.id)
         .where(of_version, SlaClock.breached_at.is_not(None))
         .group_by(HumanTask.element_id)), "breached")
+    promised = db.session.execute(  # a ticket's promise counts at the element that keeps it
+        select(SlaClock.until, func.count(SlaClock.id)).join(Ticket, SlaClock.ticket_id == Ticket.id)
+        .where(of_version, SlaClock.until.is_not(None), SlaClock.breached_at.is_not(None)).group_by(SlaClock.until))
+    for element_id, count in promised:
+        entry = counts.setdefault(element_id, {"open_tickets": 0, "waiting_timers": 0, "breached": 0})
+        entry["breached"] += count
     return {"key": key, "version": number,
             "elements": [{"element_id": element_id, **values} for element_id, values in sorted(counts.items())]}

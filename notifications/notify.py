@@ -13,7 +13,7 @@ from flask import current_app
 from engine import clock
 from engine.db import db
 from engine.models import Customer, Ticket, User
-from notifications import outbox, preferences, rota, templates
+from notifications import labels, outbox, preferences, rota, templates
 
 
 def people(event: str, recipients: list[User], dedupe: str, ticket: Ticket | None = None, **context) -> list:
@@ -25,9 +25,10 @@ def people(event: str, recipients: list[User], dedupe: str, ticket: Ticket | Non
         if person.id in seen:
             continue
         seen.add(person.id)
-        subject, body = templates.render(event, language_of(person),
-                                         {**base, "recipient": {"name": person.display_name,
-                                                                "username": person.username}})
+        language = language_of(person)
+        subject, body = templates.render(event, language,
+                                         {**base, "labels": labels.of(ticket, base["data"], language),
+                                          "recipient": {"name": person.display_name, "username": person.username}})
         hold = None if urgent else preferences.hold_until(person, now)
         for channel in preferences.channels_for(person, event):
             queued += outbox.enqueue_to(event, channel, preferences.address(person, channel), subject, body,
@@ -43,8 +44,10 @@ def role(event: str, role_name: str, dedupe: str, ticket: Ticket | None = None, 
 def customer(event: str, phone: str, dedupe: str, ticket: Ticket, **context) -> list:
     """Queue an SMS to a customer's phone, in the desk's language (customers have no language setting)."""
     base = {**context, **_about(ticket, context.get("data"))}
-    subject, body = templates.render(event, templates.language(None),
-                                     {**base, "recipient": {"name": base["customer"].get("name", "")}})
+    language = templates.language(None)
+    subject, body = templates.render(event, language,
+                                     {**base, "labels": labels.of(ticket, base["data"], language),
+                                      "recipient": {"name": base["customer"].get("name", "")}})
     return outbox.enqueue_to(event, "sms", phone, subject, body, dedupe, ticket)
 
 

@@ -4,8 +4,9 @@
 An admin's saved version replaces one of these (see templates.py); these stay as the fallback and the
 starting point of the editor. Variables: `ticket` (number, title, priority, channel, status, customer,
 data), `recipient` (name), `task` (name, role, due_at), `sla` (kind, due_at, rung, role), `customer`
-(name, code, tier), `data` (the ticket's data plus what the diagram passed), `subject` and `body` (the
-text a diagram's service task gave).
+(name, code, tier), `data` (the ticket's data plus what the diagram passed), `labels` (the same values with
+each form choice as its label in the recipient's language: `labels.service` reads 专线 or Leased line where
+`data.service` is leased_line), `subject` and `body` (the text a diagram's service task gave).
 """
 
 SLA_KIND_ZH = '{{ {"response": "响应", "resolution": "处理"}.get(sla.kind, sla.kind) }}'
@@ -77,10 +78,51 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
     "retention_alert": {
         "en": ("[{{ ticket.number }}] Churn risk: {{ customer.name }}",
                "{{ customer.name }} (tier {{ customer.tier }}) shows a pre-churn signal"
-               "{% if data.signal %}: {{ data.signal }}{% endif %}.\nRetention ticket {{ ticket.number }}.\n"),
+               "{% if data.signal %}: {{ labels.signal }}{% endif %}.{% if data.details %}\n{{ data.details }}{% endif %}"
+               "\nRetention ticket {{ ticket.number }}.\n"),
         "zh_CN": ("[{{ ticket.number }}] 离网预警：{{ customer.name }}",
-                  "{{ customer.name }}（{{ customer.tier }} 类）出现离网预兆{% if data.signal %}：{{ data.signal }}{% endif %}。"
-                  "\n挽留工单 {{ ticket.number }}。\n"),
+                  "{{ customer.name }}（{{ customer.tier }} 类）出现离网预兆{% if data.signal %}：{{ labels.signal }}{% endif %}。"
+                  "{% if data.details %}\n{{ data.details }}{% endif %}\n挽留工单 {{ ticket.number }}。\n"),
+    },
+    "account_manager_missing": {
+        "en": ("[{{ ticket.number }}] No account manager for {{ customer.name or ticket.title }}",
+               "Ticket {{ ticket.number }} ({{ ticket.title }}): the customer{% if customer.name %} "
+               "{{ customer.name }}{% endif %} has no account manager who can act on it, so the account manager's "
+               "work waits in the manager queue. Name an account manager on the customer's record.\n"),
+        "zh_CN": ("[{{ ticket.number }}] {{ customer.name or ticket.title }}没有可用的客户经理",
+                  "工单 {{ ticket.number }}（{{ ticket.title }}）：客户{% if customer.name %}{{ customer.name }}{% endif %}"
+                  "没有能处理此单的客户经理，客户经理的任务已转入客户经理队列。请在客户档案中指定客户经理。\n"),
+    },
+    "fault_alert": {
+        "en": ("[{{ ticket.number }}] Level-{{ data.fault_level }} fault: {{ labels.service }}",
+               "Level-{{ data.fault_level }} fault on {{ labels.service }} ({{ labels.impact }})"
+               "{% if customer.name %} for {{ customer.name }}{% endif %}: {{ data.description }}"
+               "{% if data.contact_phone %}\nContact: {{ data.contact_phone }}{% endif %}\n"),
+        "zh_CN": ("[{{ ticket.number }}] {{ data.fault_level }}级故障：{{ labels.service }}",
+                  "{% if customer.name %}{{ customer.name }}的{% endif %}{{ labels.service }}发生{{ data.fault_level }}级故障"
+                  "（{{ labels.impact }}）：{{ data.description }}"
+                  "{% if data.contact_phone %}\n联系电话：{{ data.contact_phone }}{% endif %}\n"),
+    },
+    "compensation_notice": {
+        "en": ("[{{ ticket.number }}] Compensation for your service interruption",
+               "Dear {{ customer.name or 'customer' }}, we have granted you {{ data.amount }} yuan "
+               "({{ labels.method }}) for the interruption of your {{ labels.service }} service. "
+               "Ticket {{ ticket.number }}.\n"),
+        "zh_CN": ("[{{ ticket.number }}] 故障赔偿通知",
+                  "尊敬的{{ customer.name or '客户' }}：您的{{ labels.service }}业务中断，我们已给予您 {{ data.amount }} 元赔偿"
+                  "（{{ labels.method }}）。工单 {{ ticket.number }}。\n"),
+    },
+    "complaint_escalated": {
+        "en": ("[{{ ticket.number }}] Complaint escalated to {{ {\"tech\": \"the branch technical department\", "
+               "\"hq\": \"headquarters' key-account desk\"}.get(subject, subject) }}: {{ labels.category }}",
+               "{% if customer.name %}{{ customer.name }}: {% endif %}{{ labels.category }} ({{ labels.business_type }})"
+               "\n{{ data.content }}\nReply by: {{ data.deadline }}{% if data.analysis %}\nBranch analysis: "
+               "{{ data.analysis }}{% endif %}\n"),
+        "zh_CN": ("[{{ ticket.number }}] 投诉升级至{{ {\"tech\": \"分公司技术部门\", \"hq\": \"总部大客户部\"}.get(subject, subject) }}"
+                  "：{{ labels.category }}",
+                  "{% if customer.name %}{{ customer.name }}：{% endif %}{{ labels.category }}（{{ labels.business_type }}）"
+                  "\n{{ data.content }}\n答复时限：{{ data.deadline }}{% if data.analysis %}\n分公司分析："
+                  "{{ data.analysis }}{% endif %}\n"),
     },
     "process_message": {
         "en": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
@@ -106,6 +148,8 @@ SAMPLE = {
     "data": {"fault_level": 1, "activation_date": "2026-12-01", "billing_start": "2026-12-01",
              "arrears_amount": 1280.5, "due_date": "2026-12-10", "contract_no": "HT-2025-0099",
              "expires_on": "2027-01-31", "signal": "call forwarding to a competitor"},
+    "labels": {"fault_level": 1, "service": "Leased line / 专线", "impact": "Outage / 中断",
+               "method": "Bill credit / 话费减免", "signal": "Calls to a competitor / 拨打竞争对手电话"},
     "subject": "Level-1 fault / 一级故障",
     "body": "Port office offline / 港口办公室断网",
 }

@@ -102,8 +102,9 @@ def check(subject: str, body: str) -> tuple[str, str]:
     if problems:
         raise InvalidInput(f"wrong template fields: {', '.join(p['field'] for p in problems)}", problems)
     sample = {**SAMPLE, "ticket": {**SAMPLE["ticket"], "data": {}}}
-    try:  # a process may put any key into `data`: in the sample, every key has a value
-        return _with_number(*_render(True, subject, body, sample, [["data"], ["ticket", "data"]]), sample["ticket"])
+    try:  # a process may put any key into `data` (and so `labels`): in the sample, every key has a value
+        return _with_number(*_render(True, subject, body, sample, [["data"], ["labels"], ["ticket", "data"]]),
+                            sample["ticket"])
     except _PartError as err:
         raise InvalidInput(f"the {err.part} template, line {err.line}: {err.reason}",
                            [{"field": err.part, "line": err.line, "message": err.reason}]) from err

@@ -1,5 +1,6 @@
 """Contract approval (bpmn/contract_approval.bpmn), run alone: every path, each loop, the expiry reminder."""
 
+import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,6 +121,29 @@ def test_only_the_departments_concerned_countersign_each_round(app, customer):
     work(ticket.id, "draft_contract", {**DRAFT, "departments": ["business"]})
     work(ticket.id, "countersign_business", approve("business"))  # tech's earlier rejection no longer counts
     assert open_steps(ticket.id) == [("customer_review", "manager")]
+
+
+DEPARTMENTS = ("business", "billing", "tech")
+
+
+@pytest.mark.parametrize("rejecting", [*DEPARTMENTS, None])
+@pytest.mark.parametrize("order", list(itertools.permutations(DEPARTMENTS)), ids="-".join)
+def test_a_rejection_stands_whichever_department_answers_last(app, customer, order, rejecting):
+    """Regression: the parallel countersignatures (会签) merged at the join; a later branch's empty decision
+    overwrote an earlier rejection. Each department's decision and comment now reach the join untouched."""
+    ticket = start(customer)
+    work(ticket.id, "draft_contract", DRAFT)
+    for department in order:
+        work(ticket.id, f"countersign_{department}", reject(department) if department == rejecting
+             else approve(department))
+    expected = ("draft_contract", "manager") if rejecting else ("customer_review", "manager")
+    assert open_steps(ticket.id) == [expected]
+    decisions = runtime.load(reload(ticket)).get_tasks(spec_name="draft_contract" if rejecting else "customer_review")
+    data = decisions[-1].data
+    assert {d: data[f"{d}_decision"] for d in DEPARTMENTS} == {
+        d: "reject" if d == rejecting else "approve" for d in DEPARTMENTS}
+    if rejecting:
+        assert data[f"{rejecting}_comment"] == "Clause 7 must change"
 
 
 @pytest.mark.parametrize("amount, term, discount, next_step", [

@@ -27,16 +27,22 @@ def desk_clock(fake_clock):
     return fake_clock
 
 
-def diagram(manual_review: bool | None = None) -> bytes:
+def diagram(**properties: bool) -> bytes:
+    """The shipped diagram with process properties (manual_review, downgrades) a supervisor would set."""
     xml = (BPMN / "member_review.bpmn").read_bytes()
-    if manual_review is None:
-        return xml
-    prop = f'<spiffworkflow:property name="manual_review" value="{str(manual_review).lower()}" />'
+    props = "".join(f'<spiffworkflow:property name="{name}" value="{str(value).lower()}" />'
+                    for name, value in properties.items())
     return xml.replace(b'<spiffworkflow:property name="channel" value="yellow" />',
-                       b'<spiffworkflow:property name="channel" value="yellow" />' + prop.encode(), 1)
+                       b'<spiffworkflow:property name="channel" value="yellow" />' + props.encode(), 1)
 
 
-def holder(code: str, tier: str, card: str, since: date, arpu: str, points: int, credit: str = "red") -> Customer:
+def redeploy(**properties: bool) -> None:
+    deployments.deploy(staff("supervisor"), diagram(**properties),
+                       [p.read_bytes() for p in sorted(BPMN.glob("member_review*.dmn"))])
+
+
+def holder(code: str, tier: str, card: str | None, since: date, arpu: str, points: int,
+           credit: str = "red") -> Customer:
     """A card holder of the provincial branch added for the test (the demo has one of each card)."""
     row = Customer(code=code, name=f"Holder {code}", kind="individual", tier=tier, member_card=card,
                    credit_level=credit, customer_since=since, arpu=Decimal(arpu), points=points,
@@ -100,9 +106,8 @@ def test_the_monthly_screening_proposes_upgrades_and_the_reviewer_confirms_or_re
 
 @pytest.mark.parametrize("manual_review", [True, False])
 def test_the_yearly_inspection_downgrades_and_cancels_with_or_without_a_reviewer(app, fake_clock, manual_review):
-    if not manual_review:
-        deployments.deploy(staff("supervisor"), diagram(manual_review=False),
-                           [p.read_bytes() for p in sorted(BPMN.glob("member_review*.dmn"))])
+    """With the process property downgrades = true (004 §二.3.4: downgrades are the exception)."""
+    redeploy(manual_review=manual_review, downgrades=True)
     change("P0001", arpu="500.00")  # tier A diamond: a key account keeps the card all the same
     change("P0002", arpu="250.00")  # emerald under 300: down to sapphire
     holder("P0008", "B", "diamond", date(2010, 1, 1), "700.00", 90000)  # diamond under 800: down to emerald
@@ -120,6 +125,23 @@ def test_the_yearly_inspection_downgrades_and_cancels_with_or_without_a_reviewer
     assert "black list at the yearly inspection" in customers.history(customer("P0003"))[-1].reason
     assert (ticket.data["yearly_inspection"], ticket.data["proposed"], ticket.data["changed"]) == (True, 4, 4)
     assert ticket.data["manual_review"] is manual_review
+
+
+def test_by_default_the_yearly_inspection_downgrades_nobody_but_cancels_and_offers_cards(app, fake_clock):
+    """004 §二.3.3-4: a non-member who qualifies becomes a member; 一般不进行会员降级 (no downgrade unless the
+    process property turns them on); a black-listed or idle holder still loses the card."""
+    change("P0002", arpu="250.00")  # emerald under 300: would go down to sapphire, but downgrades are off
+    holder("P0007", "C", "sapphire", date(2024, 1, 1), "50.00", 500)  # too little of everything: cancelled
+    holder("P0006", "B", None, date(2020, 1, 1), "300.00", 5000)  # no card yet, qualifies: offered sapphire
+    holder("P0005", "C", None, date(2025, 6, 1), "80.00", 100)  # no card and does not qualify: nothing
+    ticket = run_screening(fake_clock, YEARLY_DUE, "yearly_inspection_start")
+    titles = sorted(t.name.split(": ", 1)[1] for t in open_tasks(ticket))
+    assert titles == ["P0003 " + customer("P0003").name + ": cancel sapphire to None",
+                      "P0006 Holder P0006: grant no card to sapphire",
+                      "P0007 Holder P0007: cancel sapphire to None"]
+    review(ticket, {"P0003": True, "P0006": True, "P0007": True})
+    assert customer("P0006").member_card == "sapphire" and customer("P0002").member_card == "emerald"
+    assert customer_changes("P0006") == [("member_card", None, "sapphire")]
 
 
 def test_a_screening_without_proposals_closes_at_once_and_says_so(app, fake_clock):

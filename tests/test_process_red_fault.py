@@ -52,10 +52,13 @@ def test_the_decision_table_sets_the_level_and_maintenance_is_alerted(app, code,
                                                                        first_repair_task):
     ticket = report(code, service, impact)
     assert ticket.data["fault_level"] == level  # kept on the ticket for SLA policies and reports
+    assert ticket.priority == {1: "urgent", 2: "high"}[level]  # level 1 is tracked tightly (000 §4.3)
+    assert [(e.data["previous"], e.data["priority"]) for e in tickets.history(ticket)
+            if e.kind == "priority_changed"] == [("normal", ticket.priority)]
     task = open_task(ticket, first_repair_task)
     assert task.role == "tech"
-    alert = [m for m in messages(ticket) if m[0] == "process_message"]
-    assert alert == [("process_message", "email", "tech"), ("process_message", "sms", "tech")]
+    alert = [m for m in messages(ticket) if m[0] == "fault_alert"]
+    assert alert == [("fault_alert", "email", "tech"), ("fault_alert", "sms", "tech")]
 
 
 def test_level_1_repair_loops_until_restored_then_compensates_a_broken_promise(app):
@@ -72,7 +75,7 @@ def test_level_1_repair_loops_until_restored_then_compensates_a_broken_promise(a
     assert {k: ticket.data[k] for k in ("fault_level", "satisfaction", "revisit_done", "compensation_due")} == {
         "fault_level": 1, "satisfaction": 2, "revisit_done": True, "compensation_due": True}
     notice = messages(ticket)[-1]
-    assert notice == ("customer_notice", "sms", customer("G0004").phone)
+    assert notice == ("compensation_notice", "sms", customer("G0004").phone)
     assert customer_changes("G0004") == []  # a fault changes nothing on the customer's record
 
 
@@ -85,7 +88,7 @@ def test_level_2_repair_loops_and_closes_after_the_revisit_without_compensation(
     assert ticket.status == "closed"
     assert [t.element_id for t in ticket.tasks] == ["accept_fault", "repair_fault_l2", "repair_fault_l2",
                                                     "revisit_customer"]
-    assert [m[0] for m in messages(ticket)] == ["process_message", "process_message"]  # no compensation notice
+    assert [m[0] for m in messages(ticket)] == ["fault_alert", "fault_alert"]  # no compensation notice
 
 
 def test_a_reached_customer_must_give_a_satisfaction(app):
@@ -113,12 +116,12 @@ def test_level_1_climbs_the_ladder_to_the_supervisor_then_the_account_manager(ap
     sweep()
     assert escalations(ticket) == [("sla_warned", "dispatch_on_site", "response"),
                                    ("sla_breached", "dispatch_on_site", "response"),
-                                   ("sla_escalated", "dispatch_on_site", "manager")]
+                                   ("sla_escalated", "dispatch_on_site", "account_manager")]
     sla_mail = [(event, who) for event, channel, who in messages(ticket)
                 if event.startswith("sla") and channel == "email"]
     assert sla_mail == [("sla_warning", "tech"), ("sla_breached", "supervisor"), ("sla_breached", "manager")]
     task = open_task(ticket, "dispatch_on_site")
-    assert (task.sla_state, task.priority) == ("breached", "high")
+    assert (task.sla_state, task.priority) == ("breached", "urgent")  # urgent from the start, and it stays so
 
 
 def test_level_1_restore_target_is_four_hours(app, fake_clock):

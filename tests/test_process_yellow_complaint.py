@@ -28,8 +28,9 @@ SOLVED, REDO, ESCALATE = ({"verdict": v} for v in ("solved", "redo", "escalate")
 TECH = {"analysis": "Card firmware bug", "action_taken": "Firmware rolled back"}
 REPLY = {"reply": "The line is stable again since the port was replaced", "reply_channel": "phone"}
 REPLIED = ("customer_notice", "sms", PORT_PHONE)
-ALERTS = {role: [("process_message", "email", role), ("process_message", "sms", role)]
-          for role in ("tech", "hq", "supervisor")}
+ALERTS = {role: [(event, "email", role), (event, "sms", role)]
+          for role, event in (("tech", "complaint_escalated"), ("hq", "complaint_escalated"),
+                              ("supervisor", "process_message"))}
 
 
 def by_department(department: str) -> list:

@@ -112,9 +112,10 @@ def test_an_unknown_event_stops_the_step_and_names_the_event(app):
 def test_the_account_manager_of_the_customer_is_alerted_and_nobody_else(app):
     from engine.models import Customer
 
+    customer = db.session.get(Customer, 1)
     own = users.create_user("zhao", "secret-password", ["manager"], "Zhao (account manager)",
-                            "zhao@keydesk.example", "+8613800000099")
-    db.session.get(Customer, 1).account_manager = own
+                            "zhao@keydesk.example", "+8613800000099", customer.branch)  # sees the customer's tickets
+    customer.account_manager = own
     db.session.commit()
     deploy(service_step("notify_account_manager", {"subject": "'Contract ends'", "body": "'Renew it'"}))
     tickets.start_ticket(users.by_username("agent"), "notifies", "expiry", customer_id=1)

@@ -117,6 +117,16 @@ def test_a_new_red_ticket_is_started_from_its_form(staff):
     assert open_task(ticket).element_id == "accept_fault"
 
 
+def test_a_process_only_its_timers_start_is_not_offered_on_the_new_ticket_page(staff):
+    """member_review runs by its schedules (monthly, yearly card inspection; 004 §二.3.3): nobody opens it by hand."""
+    agent = staff("agent")
+    page = text(agent.get("/tickets/new/yellow"))
+    assert 'value="yellow_complaint"' in page and 'value="member_review"' not in page
+    refused = agent.post("/tickets/new/yellow", data={"process": "member_review", "title": "Screening"})
+    assert refused.status_code == 422
+    assert db.session.scalar(select(func.count(Ticket.id)).where(Ticket.title == "Screening")) == 0
+
+
 def test_a_start_form_with_missing_values_starts_nothing(staff):
     response = staff("agent").post("/tickets/new/red", data={"process": "red_fault", "title": "",
                                                              "service": "internet"})

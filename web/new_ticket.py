@@ -17,7 +17,8 @@ blueprint = staff_blueprint("new_ticket", __name__)
 def _processes(channel: str) -> list[ProcessModel]:
     if channel not in CHANNELS:
         abort(404)
-    return [m for m in deployments.models() if m.channel == channel]
+    return [m for m in deployments.models()
+            if m.channel == channel and tickets.started_by_hand(deployments.latest_version(m.key))]
 
 
 def _render(channel: str, values: dict, errors: dict[str, str], status: int = 200):

@@ -15,23 +15,23 @@ PROFILE_FIELDS = ("code", "name", "kind", "tier", "member_card", "credit_level",
 
 def notify_role(call) -> dict:
     """Parameters: role, subject, body, optional event (default process_message). Alerts whoever answers for
-    the role now, by the channels each chose."""
-    sent = call.notify_role(call.params["role"], call.params["subject"], call.params["body"],
-                            _event(call, "process_message"))
+    the role now, by the channels each chose. An event with a template of its own (fault_alert...) words the
+    message in each recipient's language from the ticket's data and needs no subject or body."""
+    sent = call.notify_role(call.params["role"], *_words(call), _event(call, "process_message"))
     return {"notified": sent}
 
 
 def notify_account_manager(call) -> dict:
     """Parameters: subject, body, optional event (default process_message). Alerts the account manager of the
     ticket's customer (the manager role when the customer has none)."""
-    sent = call.notify_account_manager(call.params["subject"], call.params["body"], _event(call, "process_message"))
+    sent = call.notify_account_manager(*_words(call), _event(call, "process_message"))
     return {"notified": sent}
 
 
 def notify_customer(call) -> dict:
     """Parameters: subject, body, optional event (default customer_notice; dunning_reminder, activation_notice...).
     Sends the ticket's customer an SMS."""
-    return {"sent": call.notify_customer(call.params["subject"], call.params["body"], _event(call, "customer_notice"))}
+    return {"sent": call.notify_customer(*_words(call), _event(call, "customer_notice"))}
 
 
 def update_customer(call) -> dict:
@@ -40,6 +40,12 @@ def update_customer(call) -> dict:
     customer's history."""
     changed = call.update_customer(call.params["changes"], call.params["reason"], call.params.get("customer_id"))
     return {"changed": changed}
+
+
+def set_priority(call) -> dict:
+    """Parameters: priority (low, normal, high, urgent), reason. The ticket's priority as the process decided it;
+    its next tasks inherit it."""
+    return {"priority": call.set_priority(call.params["priority"], call.params.get("reason", ""))}
 
 
 def record_on_ticket(call) -> dict:
@@ -76,6 +82,11 @@ def tenure_years(since: date | None, today: date) -> int:
     return today.year - since.year - ((today.month, today.day) < (since.month, since.day))
 
 
+def _words(call) -> tuple[str, str]:
+    """The diagram's subject and body, which the process_message and customer_notice templates show."""
+    return call.params.get("subject", ""), call.params.get("body", "")
+
+
 def _event(call, default: str) -> str:
     event = call.params.get("event", default)
     if event not in EVENTS:
@@ -89,7 +100,7 @@ PARAMETERS = {"notify_role": ["role", "subject", "body", "event"],
               "notify_account_manager": ["subject", "body", "event"],
               "notify_customer": ["subject", "body", "event"],
               "update_customer": ["changes", "reason", "customer_id"],
-              "customer_profile": ["required"]}
+              "customer_profile": ["required"], "set_priority": ["priority", "reason"]}
 
 # The keys of what each operation returns, which lands under the service task's result variable: the deploy check
 # refuses a diagram reading result["key"] that is not among them (an operation not named here is not checked).
@@ -98,4 +109,5 @@ OUTPUTS = {"notify_role": ["notified"], "notify_account_manager": ["notified"], 
 
 HANDLERS = {"notify_role": notify_role, "notify_account_manager": notify_account_manager,
             "notify_customer": notify_customer, "update_customer": update_customer,
-            "record_on_ticket": record_on_ticket, "customer_profile": customer_profile}
+            "record_on_ticket": record_on_ticket, "customer_profile": customer_profile,
+            "set_priority": set_priority}

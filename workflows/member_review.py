@@ -16,12 +16,13 @@ from workflows.handlers import profile
 
 
 def candidates(call) -> list[dict]:
-    """No parameters. Every active customer holding a member card in the ticket's branches (a screening started
-    by a city branch's user covers that city), with the profile the rules read."""
-    holders = db.session.scalars(select(Customer).where(Customer.status == "active", Customer.member_card.is_not(None),
-                                                        branches.within(call.scope(), Customer.branch_id))
-                                 .order_by(Customer.code))
-    return [{"customer_id": customer.id, **profile(customer)} for customer in holders]
+    """No parameters. Every active individual customer of the ticket's branches (the club's cards are for people:
+    004 §二.3; a screening started by a city branch's user covers that city), members or not, so that a
+    non-member who qualifies is proposed a card; with the profile the rules read."""
+    found = db.session.scalars(select(Customer).where(Customer.status == "active", Customer.kind == "individual",
+                                                      branches.within(call.scope(), Customer.branch_id))
+                               .order_by(Customer.code))
+    return [{"customer_id": customer.id, **profile(customer)} for customer in found]
 
 
 HANDLERS = {"member_review.candidates": candidates}

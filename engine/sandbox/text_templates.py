@@ -15,7 +15,7 @@ from jinja2 import ChainableUndefined, StrictUndefined, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.sandbox import pool, rules, wire
+from engine.sandbox import limits, pool, rules, wire
 
 MAX_OUTPUT = {"subject": 1_000, "body": 100_000}  # characters a rendered part may have
 MAX_STEPS = 100_000  # items all range() loops of one render may yield
@@ -36,11 +36,11 @@ def render(part: str, source: str, context: dict, strict: bool, open_keys=()) ->
     `strict`: an unknown name is an error rather than empty. `open_keys`: paths of dicts in the context
     that answer any key (the sample data of the check, where a process may put anything).
     """
-    max_chars = 4 * MAX_OUTPUT[part] + len(source)
+    context_chars = 3 * limits.max_state_bytes()  # the task data, its labels and the ticket's data: each bounded
     request = {"mode": "template", "part": part, "source": source, "strict": strict, "open_keys": list(open_keys),
-               "cpu_seconds": MAX_SECONDS + 1, "data": wire.plain_data(context, max_chars)}
+               "cpu_seconds": MAX_SECONDS + 1, "data": wire.plain_data(context, context_chars)}
     try:
-        reply = pool.send(request, MAX_SECONDS + 1, max_chars)
+        reply = pool.send(request, MAX_SECONDS + 1, 4 * MAX_OUTPUT[part] + len(source))
     except rules.SandboxViolation as err:
         raise TemplateProblem(None, err.problem.message) from None
     if "problem" in reply:

@@ -90,7 +90,7 @@ def clock(c: SlaClock) -> dict:
             "target_seconds": c.target_seconds, "started_at": when(c.started_at), "warn_at": when(c.warn_at),
             "due_at": when(c.due_at), "warned_at": when(c.warned_at), "breached_at": when(c.breached_at),
             "met_at": when(c.met_at), "rung": c.rung, "paused_seconds": c.paused_seconds,
-            "paused": c.paused_at is not None}
+            "paused": c.paused_at is not None, "until": c.until}  # until: a ticket promise's element
 
 
 def policy(p: SlaPolicy) -> dict:

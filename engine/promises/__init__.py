@@ -1,0 +1,1 @@
+"""Promises to the customer counted from the call: how a diagram declares them (rules) and their clocks."""

@@ -1,0 +1,49 @@
+"""The clocks of a ticket's promises (engine.promises.rules says how a diagram declares them): started when they
+apply, counted from the call, kept when their element completes."""
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from engine import runtime, sla
+from engine.db import db
+from engine.models import SlaClock, Ticket
+from engine.promises.rules import declared
+
+UNDER_WAY = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def sync(ticket: Ticket, workflow) -> None:
+    """After a step: start the promises that now apply (counted from the call), keep those whose element
+    completed. A promise whose element had completed before it applied (a ticket migrated from a version
+    without it) is not started after the fact."""
+    promises = declared(ticket.process_version.properties or {})
+    if not promises:
+        return
+    clocks = {c.kind: c for c in clocks_of(ticket)}
+    finished = runtime.finished_elements(workflow)  # also the elements whose tasks the engine pruned
+    for promise in promises:
+        sla_clock = clocks.get(promise.name)
+        kept = promise.until in finished
+        reached = promise.when is None or promise.when in finished or _tasks(workflow, promise.when, UNDER_WAY)
+        if sla_clock is None and not kept and reached:
+            sla_clock = sla.new_clock(ticket, None, promise.name, promise.target, promise.options,
+                                      since=ticket.created_at, until=promise.until)
+        if sla_clock is not None and sla.running(sla_clock) and kept:
+            sla.stop([sla_clock])
+
+
+def due_for(ticket: Ticket, element_id: str):
+    """The earliest due time of the running promises the element keeps (its task's inbox badge), or None."""
+    return min((c.due_at for c in clocks_of(ticket) if c.until == element_id and sla.running(c)), default=None)
+
+
+def clocks_of(ticket: Ticket) -> list[SlaClock]:
+    """The ticket's promise clocks, those of this step too (nothing is flushed before the commit)."""
+    pending = [c for c in db.session.new if isinstance(c, SlaClock) and c.ticket is ticket and c.until]
+    stored = list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id,
+                                                            SlaClock.until.is_not(None)))) if ticket.id else []
+    return stored + pending
+
+
+def _tasks(workflow, element_id: str, state) -> bool:
+    return any(t.has_state(state) for t in workflow.get_tasks(spec_name=element_id))
