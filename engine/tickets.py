@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine import audit, branches, clock, deployments, forms, permissions, report_facts, runtime, sla, timers
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
+from engine.fields import problem
 from engine.models import (
     ACTIVE_TASK_STATES,
     CHANNELS,
@@ -116,13 +117,16 @@ def assign(actor: User, task_id: int, username: str) -> HumanTask:
         _require_active(task)
         assignee = db.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
         if assignee is None:
-            raise InvalidInput(f"no active user {username!r}", [{"field": "username", "message": "unknown user"}])
+            raise InvalidInput(f"no active user {username!r}",
+                               [problem("username", "unknown user", f"没有在职用户 {username!r}")])
         if not assignee.has_role(task.role):
             raise InvalidInput(f"{username} does not have the role {task.role!r} this task needs",
-                               [{"field": "username", "message": f"lacks role {task.role}"}])
+                               [problem("username", f"lacks role {task.role}",
+                                        f"{username} 没有此任务所需的角色 {task.role}")])
         if not branches.can_see(assignee, task.ticket.branch_id):
             raise InvalidInput(f"{username} works in a branch that does not see ticket {task.ticket.number}",
-                               [{"field": "username", "message": "outside the ticket's branch"}])
+                               [problem("username", "outside the ticket's branch",
+                                        f"{username} 所在分支机构看不到工单 {task.ticket.number}")])
         previous = task.assignee.username if task.assignee else None
         _take(task, assignee)
         audit.record(task.ticket, actor, "assigned", task, assignee=username, previous=previous)

@@ -163,3 +163,16 @@ def test_a_supervisor_hands_a_task_to_someone_with_its_role(staff):
     wrong = supervisor.post(f"/inbox/tasks/{task.id}/assign", data={"username": "tech"})
     assert wrong.status_code == 422 and "does not have the role" in rows(wrong)
     assert staff("agent").post(f"/inbox/tasks/{task.id}/assign", data={"username": "agent"}).status_code == 403
+
+
+def test_the_team_view_offers_only_those_who_may_hold_the_task_and_says_why_not(staff):
+    task = open_task(red_ticket())  # G0001 belongs to the Pudong branch
+    supervisor = staff("supervisor")
+    team = rows(supervisor.get("/inbox?view=team"))
+    assert "Zheng Hui (Pudong account manager)" in team
+    assert "Feng Yan (Minhang service agent)" not in team  # an agent, but Minhang does not see Pudong's tickets
+    refused = rows(supervisor.post(f"/inbox/tasks/{task.id}/assign?view=team", data={"username": "minhang"},
+                                   headers={"HX-Request": "true"}))
+    assert "The task was not assigned: outside the ticket&#39;s branch" in refused
+    db.session.refresh(task)
+    assert (task.state, task.assignee) == ("open", None)

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from engine import clock, deployments, inbox, saved_filters, tickets
 from engine.errors import EngineError, Forbidden
+from web import schema_form
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("inbox", __name__)
@@ -34,7 +35,7 @@ def _panel_context(args: dict[str, str]) -> dict:
     shown = _shown()
     rows = inbox.inbox(current_user, view=args["view"], **{k: v or None for k, v in query.items() if k != "sort"},
                        sort=args.get("sort", "due"), limit=shown + 1)  # one more tells whether there are more
-    people = inbox.people_by_role({row.task.role for row in rows}) if args["view"] == "team" else {}
+    people = inbox.holders(rows[:shown]) if args["view"] == "team" else {}
     return {"rows": rows[:shown], "more": len(rows) > shown, "shown": shown, "page_rows": PAGE_ROWS, "args": args,
             "counts": inbox.counts(current_user), "count_cap": inbox.COUNT_CAP, "now": clock.now(), "people": people}
 
@@ -43,6 +44,11 @@ def _shown() -> int:
     """How many rows to show: PAGE_ROWS, or what "Show more" asked for (a whole number up to MAX_ROWS)."""
     asked = request.values.get("shown", "")
     return min(int(asked), MAX_ROWS) if asked.isdigit() and int(asked) > PAGE_ROWS else PAGE_ROWS
+
+
+def refusal(err: EngineError) -> str:
+    """Why the engine refused, in the user's language where it names a field (with a Chinese text), else as is."""
+    return next(iter(schema_form.engine_errors(err.details).values()), err.message)
 
 
 @blueprint.get("/")
@@ -70,7 +76,7 @@ def take(task_id: int, action: str):
         try:
             getattr(tickets, action)(current_user, task_id)
         except EngineError as err:
-            notice = err.message
+            notice = refusal(err)
         return render_template("inbox/_panel.html", notice=notice, **_panel_context(_args()))
     getattr(tickets, action)(current_user, task_id)
     flash(_("Task claimed.") if action == "claim" else _("Task returned to its queue."), "success")
@@ -79,10 +85,15 @@ def take(task_id: int, action: str):
 
 @blueprint.post("/inbox/tasks/<int:task_id>/assign")
 def assign(task_id: int):
-    """A supervisor hands a task to someone with its role (the engine checks both)."""
-    tickets.assign(current_user, task_id, request.form.get("username", ""))
+    """A supervisor hands a task to someone with its role in the ticket's branches (the engine checks both)."""
     if request.headers.get("HX-Request"):
-        return render_template("inbox/_panel.html", **_panel_context(_args()))
+        notice = None
+        try:
+            tickets.assign(current_user, task_id, request.form.get("username", ""))
+        except EngineError as err:
+            notice = _("The task was not assigned: %(reason)s", reason=refusal(err))
+        return render_template("inbox/_panel.html", notice=notice, **_panel_context(_args()))
+    tickets.assign(current_user, task_id, request.form.get("username", ""))
     flash(_("Task assigned."), "success")
     return redirect(url_for("inbox.index", **_args()))
 
