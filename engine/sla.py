@@ -13,6 +13,7 @@ from sqlalchemy import select
 from engine import audit, branches, clock, customers, report_facts, sla_config, timers
 from engine.db import db
 from engine.models import (
+    ACTIVE_TASK_STATES,
     PRIORITIES,
     HumanTask,
     SlaClock,
@@ -92,7 +93,8 @@ def clocks_of(task: HumanTask) -> list[SlaClock]:
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
     """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
     _stop([c for c in clocks_of(task) if c.kind in kinds and running(c)])
-    follow_running(task)
+    if task.state in ACTIVE_TASK_STATES:  # a finished task keeps the due time and state it ended with
+        follow_running(task)
 
 
 def follow_running(task: HumanTask) -> None:
