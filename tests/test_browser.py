@@ -135,7 +135,8 @@ def test_switching_the_language(page):
 
 def test_new_ticket_and_profile_pages_work_in_the_browser(page):
     sign_in(page)
-    page.click("a.nav-link:has-text('New red ticket')")
+    page.click("[data-testid=new-ticket-menu]")
+    page.click("a.dropdown-item:has-text('New red ticket')")
     page.fill("#customer-search", "port")
     page.wait_for_selector("[data-testid=customer-choices] :text('Shanghai Port Logistics Group')")
     page.fill("#title", "Terminal link down")
@@ -148,3 +149,21 @@ def test_new_ticket_and_profile_pages_work_in_the_browser(page):
     page.click("[data-testid=profile-link]")
     page.wait_for_selector("[data-testid=profile-form]")
     shoot(page, "profile")
+
+
+def test_the_navbar_keeps_one_line_and_a_long_title_wraps(page):
+    ticket = red_ticket("X" * 300)  # one unbroken word, as pasted from a log
+    sign_in(page, "supervisor")
+    navbar = page.locator("nav.navbar").bounding_box()
+    assert navbar["height"] < 70  # one line of links at 1400 px, reports, notifications and modeller included
+    page.goto(f"/tickets/{ticket.id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_the_navbar_search_finds_a_ticket_by_phone(page):
+    ticket = red_ticket("Leased line down", "G0001")  # contact Gao Feng: +8613911110001
+    sign_in(page)
+    page.fill("[data-testid=navbar-search]", "139-1111 0001")
+    page.press("[data-testid=navbar-search]", "Enter")
+    page.wait_for_url(f"**/tickets/{ticket.id}")
+    assert ticket.number in page.inner_text("[data-testid=ticket-header]")
