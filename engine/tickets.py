@@ -97,6 +97,24 @@ def claim(actor: User, task_id: int) -> HumanTask:
     return task
 
 
+def take_next(actor: User, ticket_id: int) -> HumanTask | None:
+    """The ticket's next waiting task the actor may do (theirs, or open in one of their roles), claimed for them;
+    None when there is none. "Complete and open next": one person carries a ticket through its steps."""
+    with step():
+        waiting = db.session.scalars(select(HumanTask).where(HumanTask.ticket_id == ticket_id,
+                                                             HumanTask.state.in_(ACTIVE_TASK_STATES))
+                                     .order_by(HumanTask.id))
+        task = next((t for t in waiting if t.assignee_id == actor.id
+                     or (t.assignee_id is None and actor.has_role(t.role))), None)
+        if task is None or not branches.can_see(actor, task.ticket.branch_id):
+            return None
+        if task.assignee_id is None:
+            _take(task, actor)
+            audit.record(task.ticket, actor, "claimed", task)
+            _touch(task.ticket)
+    return task
+
+
 def unclaim(actor: User, task_id: int) -> HumanTask:
     with step():
         task = get_task(task_id, actor)

@@ -160,3 +160,39 @@ def test_a_field_that_takes_several_choices_is_a_row_of_checkboxes(staff):
     assert ticket.data["departments"] == ["billing", "tech"]
     waiting = sorted(t.element_id for t in ticket.tasks if t.state == "open")
     assert waiting == ["countersign_billing", "countersign_tech"]
+
+
+def test_complete_and_open_next_claims_the_tickets_next_step_for_the_same_person(staff):
+    agent = users.by_username("agent")
+    users.create_user("allround", "demo", ["agent", "tech"], "Qian Yu", branch=agent.branch)
+    colleague("tech", "tech2")
+    db.session.commit()
+    ticket = red_ticket()
+    done = staff("allround").post(f"/tasks/{open_task(ticket).id}", data={**ACCEPT, "action": "complete"})
+    db.session.expire_all()
+    following = open_task(ticket)
+    assert following.name == "Get on site (level 1)"
+    assert done.headers["Location"].endswith(f"/tasks/{following.id}")
+    assert (following.state, following.assignee.username) == ("claimed", "allround")
+    claimed = [e for e in tickets.history(ticket) if e.kind == "claimed"]
+    assert [(e.task_id, e.actor.username) for e in claimed] == [(following.id, "allround")]
+
+
+def test_open_next_leaves_tasks_of_other_roles_and_can_be_turned_off(staff):
+    ticket = red_ticket()
+    agent = staff("agent")
+    done = agent.post(f"/tasks/{open_task(ticket).id}", data={**ACCEPT, "action": "complete"})
+    assert done.headers["Location"].endswith("/inbox")  # the next step is the tech's
+    db.session.expire_all()
+    assert open_task(ticket).assignee is None
+
+    users.create_user("allround", "demo", ["agent", "tech"], "Qian Yu", branch=users.by_username("agent").branch)
+    db.session.commit()
+    allround = staff("allround")
+    assert 'id="open_next" name="open_next" checked' in text(allround.get("/profile"))
+    allround.post("/profile", data={"locale": "en", "timezone": "Asia/Shanghai", "email": "", "phone": ""})
+    second = red_ticket()
+    done = allround.post(f"/tasks/{open_task(second).id}", data={**ACCEPT, "action": "complete"})
+    assert done.headers["Location"].endswith("/inbox")
+    db.session.expire_all()
+    assert open_task(second).assignee is None

@@ -59,5 +59,10 @@ def submit(task_id: int):
         flash(_("Please correct the marked fields."), "danger")
         return _render(task, values, schema_form.engine_errors(err.details), 422)
     drafts.discard(task, current_user)
+    following = tickets.take_next(current_user, task.ticket_id) if current_user.open_next else None
+    if following is not None:
+        flash(_("Task completed. The next step of %(ticket)s is yours: %(task)s.", ticket=task.ticket.number,
+                task=following.name), "success")
+        return redirect(url_for("tasks.show", task_id=following.id))
     flash(_("Task completed."), "success")
     return redirect(url_for("inbox.index"))
