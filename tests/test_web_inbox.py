@@ -176,3 +176,13 @@ def test_the_team_view_offers_only_those_who_may_hold_the_task_and_says_why_not(
     assert "The task was not assigned: outside the ticket&#39;s branch" in refused
     db.session.refresh(task)
     assert (task.state, task.assignee) == ("open", None)
+
+
+def test_the_inbox_opens_on_the_view_with_work_and_remembers_the_last_one(staff):
+    ticket = red_ticket()
+    agent = staff("agent")
+    assert 'data-view="queues" aria-current="page"' in rows(agent.get("/inbox"))  # nothing is mine yet
+    tickets.claim(users.by_username("agent"), open_task(ticket).id)
+    assert 'data-view="mine" aria-current="page"' in rows(staff("agent").get("/inbox"))  # a new sign-in
+    agent.get("/inbox?view=queues")
+    assert 'data-view="queues" aria-current="page"' in rows(agent.get("/inbox"))  # the last view, kept

@@ -4,7 +4,7 @@ The list is a partial that htmx refreshes in place (every 30 s and after each ac
 around it loads once.
 """
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,8 +24,18 @@ def _args() -> dict[str, str]:
     source = request.values
     args = {name: source.get(name, "").strip() for name in FILTERS}
     args = {name: value for name, value in args.items() if value}
-    args.setdefault("view", "mine")
+    if args.get("view") not in inbox.VIEWS:
+        args["view"] = _default_view()
+    session["inbox_view"] = args["view"]
     return args
+
+
+def _default_view() -> str:
+    """The view last shown in this session; at sign-in, Mine if anything is mine, else My queues."""
+    remembered = session.get("inbox_view")
+    if remembered in inbox.VIEWS and (remembered != "team" or current_user.has_role(*inbox.TEAM_ROLES)):
+        return remembered
+    return "mine" if inbox.counts(current_user)["mine"] else "queues"
 
 
 def _panel_context(args: dict[str, str]) -> dict:
