@@ -167,3 +167,20 @@ def test_the_navbar_search_finds_a_ticket_by_phone(page):
     page.press("[data-testid=navbar-search]", "Enter")
     page.wait_for_url(f"**/tickets/{ticket.id}")
     assert ticket.number in page.inner_text("[data-testid=ticket-header]")
+
+
+def test_the_keyboard_moves_claims_and_opens_tasks(page):
+    first, second = red_ticket("First fault"), red_ticket("Second fault")
+    sign_in(page)  # nothing is the agent's yet: the inbox opens on My queues
+    page.wait_for_selector("a[data-view=queues][aria-current=page]")
+    page.keyboard.press("?")
+    assert page.locator("[data-testid=inbox-keys]").is_visible()
+    page.keyboard.press("j")
+    assert page.locator("tr.kd-current-row").get_attribute("data-task") == str(second.tasks[0].id)
+    page.keyboard.press("c")
+    page.wait_for_selector(f"tr[data-task='{second.tasks[0].id}']", state="detached")  # now Mine, not the queue's
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/tasks/{first.tasks[0].id}")
+    db.session.refresh(second.tasks[0])
+    assert (second.tasks[0].state, second.tasks[0].assignee.username) == ("claimed", "agent")
