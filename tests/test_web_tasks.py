@@ -196,3 +196,9 @@ def test_open_next_leaves_tasks_of_other_roles_and_can_be_turned_off(staff):
     assert done.headers["Location"].endswith("/inbox")
     db.session.expire_all()
     assert open_task(second).assignee is None
+
+
+def test_the_steps_bpmn_documentation_is_shown_as_guidance(staff):
+    page = text(staff("agent").get(f"/tasks/{open_task(red_ticket()).id}"))
+    guidance = page[page.index('data-testid="guidance"'):]
+    assert "answer the customer within 10 minutes and record the impact" in guidance[:guidance.index("</div>")]

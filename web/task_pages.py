@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import drafts, tickets
+from engine import deployments, drafts, tickets
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ACTIVE_TASK_STATES, HumanTask
 from web import schema_form
@@ -26,7 +26,8 @@ def _workable(task_id: int) -> HumanTask:
 def _render(task: HumanTask, values: dict, errors: dict[str, str], status: int = 200):
     schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
     draft = drafts.find(task, current_user)
-    return render_template("tasks/form.html", task=task, schema=schema,
+    guidance = deployments.documentation(task.ticket.process_version, task.element_id)
+    return render_template("tasks/form.html", task=task, schema=schema, guidance=guidance,
                            fields=schema_form.fields(schema, values, errors), draft=draft,
                            **ticket_context(task.ticket)), status
 
