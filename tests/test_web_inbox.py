@@ -186,3 +186,28 @@ def test_the_inbox_opens_on_the_view_with_work_and_remembers_the_last_one(staff)
     assert 'data-view="mine" aria-current="page"' in rows(staff("agent").get("/inbox"))  # a new sign-in
     agent.get("/inbox?view=queues")
     assert 'data-view="queues" aria-current="page"' in rows(agent.get("/inbox"))  # the last view, kept
+
+
+def test_ticked_tasks_are_claimed_given_back_or_assigned_together(staff):
+    first, second = open_task(red_ticket("One")), open_task(red_ticket("Two"))
+    agent = staff("agent")
+    done = agent.post("/inbox/bulk?view=queues", data={"action": "claim", "task": [first.id, second.id]})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert [(t.state, t.assignee.username) for t in (first, second)] == [("claimed", "agent")] * 2
+    agent.post("/inbox/bulk?view=mine", data={"action": "unclaim", "task": [first.id]})
+    db.session.expire_all()
+    assert (first.state, first.assignee) == ("open", None)
+
+    supervisor = staff("supervisor")
+    page = supervisor.post("/inbox/bulk?view=team", data={"action": "assign", "username": "minhang",
+                                                          "task": [first.id]}, follow_redirects=True)
+    assert "0 of 1 tasks done" in rows(page) and f"Task {first.id}: outside the ticket&#39;s branch" in rows(page)
+    supervisor.post("/inbox/bulk?view=team", data={"action": "assign", "username": "pudong", "task": [first.id]})
+    db.session.expire_all()
+    assert first.assignee.username == "pudong"
+    assert agent.post("/inbox/bulk", data={"action": "assign", "username": "agent",
+                                           "task": [second.id]}).status_code == 302  # refused per task, not a 500
+    db.session.expire_all()
+    assert second.assignee.username == "agent"
+    assert agent.post("/inbox/bulk", data={"action": "claim"}).status_code == 422

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import clock, deployments, inbox, saved_filters, tickets
-from engine.errors import EngineError, Forbidden
+from engine.errors import EngineError, Forbidden, InvalidInput
+from engine.fields import problem
 from web import schema_form
 from web.security import staff_blueprint
 
@@ -17,6 +18,7 @@ blueprint = staff_blueprint("inbox", __name__)
 FILTERS = ("view", "channel", "process", "task", "customer", "sla", "sort")
 PAGE_ROWS = 50  # rows the list shows first; "Show more" adds as many again, up to MAX_ROWS
 MAX_ROWS = 500
+BULK_ACTIONS = ("claim", "unclaim", "assign")
 
 
 def _args() -> dict[str, str]:
@@ -105,6 +107,29 @@ def assign(task_id: int):
         return render_template("inbox/_panel.html", notice=notice, **_panel_context(_args()))
     tickets.assign(current_user, task_id, request.form.get("username", ""))
     flash(_("Task assigned."), "success")
+    return redirect(url_for("inbox.index", **_args()))
+
+
+@blueprint.post("/inbox/bulk")
+def bulk():
+    """Claim, give back or (supervisors) assign the ticked tasks: each goes through or is named with its reason."""
+    action, chosen = request.form.get("action", ""), request.form.getlist("task")
+    if action not in BULK_ACTIONS or not chosen or not all(value.isdigit() for value in chosen):
+        raise InvalidInput("tick at least one task and choose claim, unclaim or assign",
+                           [problem("task", "no task ticked", "请至少勾选一个任务")])
+    done, refused = 0, []
+    for task_id in map(int, chosen):
+        try:
+            if action == "assign":
+                tickets.assign(current_user, task_id, request.form.get("username", ""))
+            else:
+                getattr(tickets, action)(current_user, task_id)
+            done += 1
+        except EngineError as err:
+            refused.append(_("Task %(id)s: %(reason)s", id=task_id, reason=refusal(err)))
+    flash(_("%(n)s of %(total)s tasks done.", n=done, total=len(chosen)), "success" if done else "warning")
+    for text in refused:
+        flash(text, "warning")
     return redirect(url_for("inbox.index", **_args()))
 
 
