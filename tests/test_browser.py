@@ -184,3 +184,13 @@ def test_the_keyboard_moves_claims_and_opens_tasks(page):
     page.wait_for_url(f"**/tasks/{first.tasks[0].id}")
     db.session.refresh(second.tasks[0])
     assert (second.tasks[0].state, second.tasks[0].assignee.username) == ("claimed", "agent")
+
+
+def test_a_draft_saves_itself_as_one_types(page):
+    ticket = red_ticket()
+    sign_in(page)
+    page.goto(f"/tasks/{ticket.tasks[0].id}")
+    page.locator("#f-impact_details").press_sequentially("cranes offline")
+    page.wait_for_selector("[data-testid=draft-saved]")
+    page.reload()
+    assert page.input_value("#f-impact_details") == "cranes offline"

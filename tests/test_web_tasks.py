@@ -202,3 +202,15 @@ def test_the_steps_bpmn_documentation_is_shown_as_guidance(staff):
     page = text(staff("agent").get(f"/tasks/{open_task(red_ticket()).id}"))
     guidance = page[page.index('data-testid="guidance"'):]
     assert "answer the customer within 10 minutes and record the impact" in guidance[:guidance.index("</div>")]
+
+
+def test_a_draft_is_saved_as_one_types(staff):
+    task = open_task(red_ticket())
+    agent = staff("agent")
+    page = text(agent.get(f"/tasks/{task.id}"))
+    assert f'hx-post="/tasks/{task.id}/draft"' in page and "data-unsaved-warning" in page
+    saved = agent.post(f"/tasks/{task.id}/draft", data={"impact_details": "cranes offline"},
+                       headers={"HX-Request": "true"})
+    assert saved.status_code == 200 and 'data-testid="draft-saved"' in text(saved)
+    assert drafts.find(task, users.by_username("agent")).data["impact_details"] == "cranes offline"
+    assert staff("tech").post(f"/tasks/{task.id}/draft", data={"impact_details": "x"}).status_code == 403

@@ -42,6 +42,16 @@ def show(task_id: int):
     return _render(task, draft.data if draft else {}, {})
 
 
+@blueprint.post("/tasks/<int:task_id>/draft")
+def autosave(task_id: int):
+    """Keep what is typed so far (the page calls this as one types); answers with the line saying when."""
+    task = _workable(task_id)
+    schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
+    values, _errors = schema_form.parse(schema, request.form)
+    draft = drafts.save(task, current_user, values)
+    return render_template("tasks/_draft_saved.html", draft=draft)
+
+
 @blueprint.post("/tasks/<int:task_id>")
 def submit(task_id: int):
     """Complete the task, or keep what was typed as a draft (no validation for a draft)."""
