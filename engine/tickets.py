@@ -318,11 +318,18 @@ def _require_active(task: HumanTask) -> None:
         raise Conflict(f"task {task.id} is already {task.state}")
 
 
+def may_work(actor: User, task: HumanTask) -> bool:
+    """Whether the actor may open, claim and complete the task: its role, its assignee, or a supervisor (who sees
+    its ticket's branch: callers fetch the task with get_task, which checks that) stepping in from the Team view."""
+    return (actor.has_role(task.role) or task.assignee_id == actor.id
+            or actor.has_role(*permissions.PERMISSIONS["assign"]))
+
+
 def _workable_task(actor: User, task_id: int) -> HumanTask:
     """The task, if the actor may work it now: still active, the actor's role, not someone else's."""
     task = get_task(task_id, actor)
     _require_active(task)
-    if not actor.has_role(task.role) and task.assignee_id != actor.id:
+    if not may_work(actor, task):
         raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have")
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is claimed by {task.assignee.username}")

@@ -211,3 +211,16 @@ def test_ticked_tasks_are_claimed_given_back_or_assigned_together(staff):
     db.session.expire_all()
     assert second.assignee.username == "agent"
     assert agent.post("/inbox/bulk", data={"action": "claim"}).status_code == 422
+
+
+def test_a_supervisor_opens_and_works_any_task_of_their_branches_from_the_team_view(staff):
+    task = open_task(red_ticket())  # an agent's task
+    supervisor = staff("supervisor")
+    team = rows(supervisor.get("/inbox?view=team"))
+    row = team[team.index(f'data-task="{task.id}"'):]
+    assert f'href="/tasks/{task.id}" data-action="open"' in row[:row.index("</tr>")]
+    assert supervisor.get(f"/tasks/{task.id}").status_code == 200
+    supervisor.post(f"/inbox/tasks/{task.id}/claim?view=team", headers={"HX-Request": "true"})
+    db.session.refresh(task)
+    assert (task.state, task.assignee.username) == ("claimed", "supervisor")
+    assert staff("minhang").get(f"/tasks/{task.id}").status_code == 404  # another branch's agent sees nothing

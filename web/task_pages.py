@@ -15,10 +15,16 @@ from web.ticket_pages import ticket_context
 blueprint = staff_blueprint("tasks", __name__)
 
 
+@blueprint.app_template_global()
+def may_work_on(task: HumanTask) -> bool:
+    """Whether the page offers to open (and claim) the task: the engine's rule for the signed-in user."""
+    return tickets.may_work(current_user, task)
+
+
 def _workable(task_id: int) -> HumanTask:
-    """The task, if it is the user's to work: their role, or assigned to them."""
+    """The task, if it is the user's to work: their role, assigned to them, or a supervisor stepping in."""
     task = tickets.get_task(task_id, current_user)
-    if not current_user.has_role(task.role) and task.assignee_id != current_user.id:
+    if not tickets.may_work(current_user, task):
         raise Forbidden(_("This task belongs to the role %(role)s, which you do not have.", role=task.role))
     return task
 
