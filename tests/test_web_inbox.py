@@ -224,3 +224,18 @@ def test_a_supervisor_opens_and_works_any_task_of_their_branches_from_the_team_v
     db.session.refresh(task)
     assert (task.state, task.assignee.username) == ("claimed", "supervisor")
     assert staff("minhang").get(f"/tasks/{task.id}").status_code == 404  # another branch's agent sees nothing
+
+
+def test_supervisors_see_the_tasks_about_to_breach_soonest_first(staff, fake_clock):
+    first = red_ticket("First")  # "Accept the fault": due in 10 minutes, warned at 8
+    fake_clock.advance(minutes=1)
+    second = red_ticket("Second")
+    fake_clock.advance(minutes=8, seconds=30)  # both warned, neither due yet
+    while tickets.fire_due_timer(set()):
+        pass
+    fresh = red_ticket("Fresh")
+    page = rows(staff("supervisor").get("/inbox"))
+    strip = page[page.index('data-testid="about-to-breach"'):]
+    strip = strip[:strip.index("</div>")]
+    assert strip.index(first.number) < strip.index(second.number) and fresh.number not in strip
+    assert 'data-testid="about-to-breach"' not in rows(staff("agent").get("/inbox"))

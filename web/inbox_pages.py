@@ -19,6 +19,7 @@ FILTERS = ("view", "channel", "process", "task", "customer", "sla", "sort")
 PAGE_ROWS = 50  # rows the list shows first; "Show more" adds as many again, up to MAX_ROWS
 MAX_ROWS = 500
 BULK_ACTIONS = ("claim", "unclaim", "assign")
+STRIP_ROWS = 5  # the supervisors' "about to breach" strip: the tasks in warning, soonest due first
 
 
 def _args() -> dict[str, str]:
@@ -48,8 +49,11 @@ def _panel_context(args: dict[str, str]) -> dict:
     rows = inbox.inbox(current_user, view=args["view"], **{k: v or None for k, v in query.items() if k != "sort"},
                        sort=args.get("sort", "due"), limit=shown + 1)  # one more tells whether there are more
     people = inbox.holders(rows[:shown]) if args["view"] == "team" else {}
+    supervising = current_user.has_role(*inbox.TEAM_ROLES)
+    soon = inbox.inbox(current_user, view="team", sla="warning", limit=STRIP_ROWS) if supervising else []
     return {"rows": rows[:shown], "more": len(rows) > shown, "shown": shown, "page_rows": PAGE_ROWS, "args": args,
-            "counts": inbox.counts(current_user), "count_cap": inbox.COUNT_CAP, "now": clock.now(), "people": people}
+            "counts": inbox.counts(current_user), "count_cap": inbox.COUNT_CAP, "now": clock.now(), "people": people,
+            "about_to_breach": soon}
 
 
 def _shown() -> int:
