@@ -8,7 +8,7 @@ nothing is ever deleted.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, false, func, or_, select
 
 from engine import fields
 from engine.db import db
@@ -87,13 +87,35 @@ def search(viewer: User, q: str | None = None, limit: int = 50, offset: int = 0)
     query = select(Customer).where(branches.visible(viewer, Customer.branch_id))
     term = (q or "").strip()
     if term:
+        digits = phone_digits(term)
         query = query.where(or_(
             Customer.name.icontains(term, autoescape=True), Customer.code.icontains(term, autoescape=True),
-            Customer.phone.contains(term, autoescape=True),
-            exists().where(Contact.customer_id == Customer.id, Contact.phone.contains(term, autoescape=True)),
+            phone_holds(Customer.phone, digits),
+            exists().where(Contact.customer_id == Customer.id, phone_holds(Contact.phone, digits)),
             exists().where(Contract.customer_id == Customer.id, Contract.number.icontains(term, autoescape=True)),
         ))
     return list(db.session.scalars(query.order_by(Customer.name, Customer.id).limit(limit).offset(offset)))
+
+
+PHONE_SEPARATORS = (" ", "-", "(", ")", ".")
+
+
+def phone_digits(text: str) -> str | None:
+    """``text`` as a phone number without separators ("138 0000-0012" -> "13800000012"), or None when it is
+    not one (a phone has at least three digits and only digits, separators and a leading +)."""
+    bare = text.strip()
+    for mark in PHONE_SEPARATORS:
+        bare = bare.replace(mark, "")
+    return bare if len(bare.lstrip("+")) >= 3 and bare.lstrip("+").isdigit() else None
+
+
+def phone_holds(column, digits: str | None):
+    """A WHERE condition: the stored phone, written with any spacing, contains ``digits`` (none: false)."""
+    if digits is None:
+        return false()
+    for mark in PHONE_SEPARATORS:
+        column = func.replace(column, mark, "")
+    return column.contains(digits.lstrip("+"), autoescape=True)
 
 
 def update(actor: User, customer_id: int, changes: dict, reason: str) -> list[CustomerChange]:

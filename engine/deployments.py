@@ -188,3 +188,13 @@ class SpecCache:
 
 
 specs = SpecCache()
+
+
+def documentation(version: ProcessVersion, element_id: str) -> str:
+    """An element's BPMN documentation (in the process or one of its subprocesses): the step's guidance."""
+    spec, subprocesses = specs.get(version)
+    for process in (spec, *subprocesses.values()):
+        task_spec = process.task_specs.get(element_id)
+        if task_spec is not None:
+            return (getattr(task_spec, "documentation", None) or "").strip()
+    return ""

@@ -190,12 +190,11 @@ def search_customers(viewer: User, text: str, limit: int = 20) -> list[Customer]
     return customers.search(viewer, text, limit=limit) if text.strip() else []
 
 
-def people_by_role(roles: set[str]) -> dict[str, list[User]]:
-    """Active users who hold each of ``roles``, by display name: whom a supervisor can hand a task to."""
-    rows = db.session.execute(select(UserRole.role, User).join(User, UserRole.user_id == User.id)
-                              .where(UserRole.role.in_(roles), User.active.is_(True))
-                              .order_by(User.display_name)).all()
-    found: dict[str, list[User]] = {role: [] for role in roles}
-    for role, user in rows:
-        found[role].append(user)
-    return found
+def holders(rows: list[InboxRow]) -> dict[tuple[str, int | None], list[User]]:
+    """Whom a supervisor may hand each row's task to, by (role, ticket branch): active users with the task's
+    role who see the ticket's branch, by display name. One query per distinct role and branch on the page."""
+    pairs = {(row.task.role, row.ticket.branch_id) for row in rows}
+    return {(role, branch_id): list(db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == role, User.active.is_(True), branches.audience(branch_id))
+        .order_by(User.display_name))) for role, branch_id in sorted(pairs, key=str)}

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, text, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine import clock
@@ -93,6 +93,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=_now)
     locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # en | zh_CN
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai", server_default="Asia/Shanghai")
+    open_next: Mapped[bool] = mapped_column(server_default=true())  # after Complete, open the next step that is theirs
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)  # None: sees no customer
     branch: Mapped[Branch | None] = relationship()
     roles: Mapped[list["UserRole"]] = relationship(

@@ -15,6 +15,7 @@ from engine.db import db
 from engine.directory import branches
 from engine.errors import ProcessError
 from engine.models import (
+    ACTIVE_TASK_STATES,
     PRIORITIES,
     HumanTask,
     SlaClock,
@@ -102,6 +103,17 @@ def clocks_of(task: HumanTask) -> list[SlaClock]:
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
     """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
     stop([c for c in clocks_of(task) if c.kind in kinds and running(c)])
+    if task.state in ACTIVE_TASK_STATES:  # a finished task keeps the due time and state it ended with
+        follow_running(task)
+
+
+def follow_running(task: HumanTask) -> None:
+    """The task shows the clocks that still run: the soonest due time (the inbox sorts by it) and the worst
+    state. A response met at claim no longer turns the badge red while the resolution clock runs."""
+    live = [c for c in clocks_of(task) if running(c)]
+    task.due_at = min((c.due_at for c in live), default=None)
+    states = {c.state for c in live}
+    task.sla_state = "breached" if "breached" in states else "warned" if "warned" in states else None
 
 
 def meet_ticket(ticket: Ticket) -> None:
@@ -165,6 +177,8 @@ def resume(ticket: Ticket) -> int:
         sla_clock.paused_at = None
         longest = max(longest, int(paused.total_seconds()))
         _arm_next(sla_clock)
+        if sla_clock.task is not None:
+            follow_running(sla_clock.task)
     return longest
 
 
@@ -210,8 +224,8 @@ def _disarm(clocks: list[SlaClock]) -> None:
 def _warn(sla_clock: SlaClock) -> None:
     sla_clock.state, sla_clock.warned_at = "warned", clock.now()
     task = sla_clock.task
-    if task is not None and task.sla_state is None:
-        task.sla_state = "warned"
+    if task is not None:
+        follow_running(task)
     audit.record(sla_clock.ticket, None, "sla_warned", task, clock=sla_clock.kind, due_at=sla_clock.due_at.isoformat())
     _notify(sla_clock, "sla_warning", _owners(task, sla_clock.ticket))
 
@@ -221,7 +235,8 @@ def _breach(sla_clock: SlaClock) -> None:
     report_facts.record_clock(sla_clock, breached=True)
     task = sla_clock.task
     if task is not None:
-        task.priority, task.sla_state = _raised(task.priority), "breached"
+        task.priority = _raised(task.priority)
+        follow_running(task)
     audit.record(sla_clock.ticket, None, "sla_breached", task, clock=sla_clock.kind,
                  due_at=sla_clock.due_at.isoformat())
     _climb(sla_clock, breach=True)

@@ -20,6 +20,7 @@ from engine import account_managers, audit, clock, deployments, forms, report_fa
 from engine.db import db
 from engine.directory import branches, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
+from engine.fields import problem
 from engine.models import (
     ACTIVE_TASK_STATES,
     CHANNELS,
@@ -113,6 +114,24 @@ def claim(actor: User, task_id: int) -> HumanTask:
     return task
 
 
+def take_next(actor: User, ticket_id: int) -> HumanTask | None:
+    """The ticket's next waiting task the actor may do (theirs, or open in one of their roles), claimed for them;
+    None when there is none. "Complete and open next": one person carries a ticket through its steps."""
+    with step():
+        waiting = db.session.scalars(select(HumanTask).where(HumanTask.ticket_id == ticket_id,
+                                                             HumanTask.state.in_(ACTIVE_TASK_STATES))
+                                     .order_by(HumanTask.id))
+        task = next((t for t in waiting if t.assignee_id == actor.id
+                     or (t.assignee_id is None and actor.has_role(t.role))), None)
+        if task is None or not branches.can_see(actor, task.ticket.branch_id):
+            return None
+        if task.assignee_id is None:
+            _take(task, actor)
+            audit.record(task.ticket, actor, "claimed", task)
+            _touch(task.ticket)
+    return task
+
+
 def unclaim(actor: User, task_id: int) -> HumanTask:
     with step():
         task = get_task(task_id, actor)
@@ -133,13 +152,16 @@ def assign(actor: User, task_id: int, username: str) -> HumanTask:
         _require_active(task)
         assignee = db.session.scalar(select(User).where(User.username == username, User.active.is_(True)))
         if assignee is None:
-            raise InvalidInput(f"no active user {username!r}", [{"field": "username", "message": "unknown user"}])
+            raise InvalidInput(f"no active user {username!r}",
+                               [problem("username", "unknown user", f"没有在职用户 {username!r}")])
         if not assignee.has_role(task.role):
             raise InvalidInput(f"{username} does not have the role {task.role!r} this task needs",
-                               [{"field": "username", "message": f"lacks role {task.role}"}])
+                               [problem("username", f"lacks role {task.role}",
+                                        f"{username} 没有此任务所需的角色 {task.role}")])
         if not branches.can_see(assignee, task.ticket.branch_id):
             raise InvalidInput(f"{username} works in a branch that does not see ticket {task.ticket.number}",
-                               [{"field": "username", "message": "outside the ticket's branch"}])
+                               [problem("username", "outside the ticket's branch",
+                                        f"{username} 所在分支机构看不到工单 {task.ticket.number}")])
         previous = task.assignee.username if task.assignee else None
         _take(task, assignee)
         audit.record(task.ticket, actor, "assigned", task, assignee=username, previous=previous)
@@ -344,11 +366,18 @@ def _require_active(task: HumanTask) -> None:
         raise Conflict(f"task {task.id} is already {task.state}")
 
 
+def may_work(actor: User, task: HumanTask) -> bool:
+    """Whether the actor may open, claim and complete the task: its role, its assignee, or a supervisor (who sees
+    its ticket's branch: callers fetch the task with get_task, which checks that) stepping in from the Team view."""
+    return (actor.has_role(task.role) or task.assignee_id == actor.id
+            or actor.has_role(*permissions.PERMISSIONS["assign"]))
+
+
 def _workable_task(actor: User, task_id: int) -> HumanTask:
     """The task, if the actor may work it now: still active, the actor's role, not someone else's."""
     task = get_task(task_id, actor)
     _require_active(task)
-    if not actor.has_role(task.role) and task.assignee_id != actor.id:
+    if not may_work(actor, task):
         raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have")
     if task.assignee_id not in (None, actor.id):
         raise Conflict(f"task {task.id} is claimed by {task.assignee.username}")

@@ -24,7 +24,7 @@ ALLOWED = {
     "agent": {*SEE, "work the task"},        # opened it; the task's role; provincial branch
     "pudong": {*SEE, "work the task"},       # the task's role, in the customer's city branch
     "manager": set(SEE),                     # the customer's account manager
-    "supervisor": set(SEE),                  # sees every ticket, does not have the task's role
+    "supervisor": {*SEE, "work the task"},   # sees every ticket; steps in on any task of their branches
     "billing": set(),                        # provincial branch, but not involved
     "tech": set(),                           # no task of the tech's yet
     "minhang": None,                         # the task's role, but the other city branch: 404

@@ -234,3 +234,18 @@ def test_healthz_reports_the_scheduler(client, fake_clock):
     fake_clock.advance(minutes=5)
     stale = client.get("/healthz")
     assert stale.status_code == 503 and "last heartbeat 300 s ago" in stale.json["checks"]["scheduler"]
+
+
+def test_tickets_are_found_by_number_title_customer_or_a_phone_in_any_spacing(api):
+    from tests.web_data import red_ticket
+
+    port, bank = red_ticket("Leased line down", "G0001"), red_ticket("Bank link slow", "G0002")
+
+    def numbers(q: str) -> list[str]:
+        return [t["number"] for t in api("get", "/tickets", "agent", query_string={"q": q}).json["tickets"]]
+
+    assert numbers("139 1111-0001") == [port.number]  # Gao Feng, a contact of the port group
+    assert numbers(bank.number) == [bank.number]
+    assert numbers("link") == [bank.number] and numbers("g0001") == [port.number]
+    assert numbers("Huadong") == [bank.number]  # the bank's name
+    assert numbers("nothing like it") == []

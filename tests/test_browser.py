@@ -135,7 +135,8 @@ def test_switching_the_language(page):
 
 def test_new_ticket_and_profile_pages_work_in_the_browser(page):
     sign_in(page)
-    page.click("a.nav-link:has-text('New red ticket')")
+    page.click("[data-testid=new-ticket-menu]")
+    page.click("a.dropdown-item:has-text('New red ticket')")
     page.fill("#customer-search", "port")
     page.wait_for_selector("[data-testid=customer-choices] :text('Shanghai Port Logistics Group')")
     page.fill("#title", "Terminal link down")
@@ -148,3 +149,48 @@ def test_new_ticket_and_profile_pages_work_in_the_browser(page):
     page.click("[data-testid=profile-link]")
     page.wait_for_selector("[data-testid=profile-form]")
     shoot(page, "profile")
+
+
+def test_the_navbar_keeps_one_line_and_a_long_title_wraps(page):
+    ticket = red_ticket("X" * 300)  # one unbroken word, as pasted from a log
+    sign_in(page, "supervisor")
+    navbar = page.locator("nav.navbar").bounding_box()
+    assert navbar["height"] < 70  # one line of links at 1400 px, reports, notifications and modeller included
+    page.goto(f"/tickets/{ticket.id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_the_navbar_search_finds_a_ticket_by_phone(page):
+    ticket = red_ticket("Leased line down", "G0001")  # contact Gao Feng: +8613911110001
+    sign_in(page)
+    page.fill("[data-testid=navbar-search]", "139-1111 0001")
+    page.press("[data-testid=navbar-search]", "Enter")
+    page.wait_for_url(f"**/tickets/{ticket.id}")
+    assert ticket.number in page.inner_text("[data-testid=ticket-header]")
+
+
+def test_the_keyboard_moves_claims_and_opens_tasks(page):
+    first, second = red_ticket("First fault"), red_ticket("Second fault")
+    sign_in(page)  # nothing is the agent's yet: the inbox opens on My queues
+    page.wait_for_selector("a[data-view=queues][aria-current=page]")
+    page.keyboard.press("?")
+    assert page.locator("[data-testid=inbox-keys]").is_visible()
+    page.keyboard.press("j")
+    assert page.locator("tr.kd-current-row").get_attribute("data-task") == str(second.tasks[0].id)
+    page.keyboard.press("c")
+    page.wait_for_selector(f"tr[data-task='{second.tasks[0].id}']", state="detached")  # now Mine, not the queue's
+    page.keyboard.press("k")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/tasks/{first.tasks[0].id}")
+    db.session.refresh(second.tasks[0])
+    assert (second.tasks[0].state, second.tasks[0].assignee.username) == ("claimed", "agent")
+
+
+def test_a_draft_saves_itself_as_one_types(page):
+    ticket = red_ticket()
+    sign_in(page)
+    page.goto(f"/tasks/{ticket.tasks[0].id}")
+    page.locator("#f-impact_details").press_sequentially("cranes offline")
+    page.wait_for_selector("[data-testid=draft-saved]")
+    page.reload()
+    assert page.input_value("#f-impact_details") == "cranes offline"

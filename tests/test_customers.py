@@ -81,3 +81,20 @@ def test_a_service_task_with_a_wrong_value_stops_the_step(app):
         tickets.start_ticket(users.by_username("agent"), "credit", "arrears", customer_id=customer().id)
     db.session.rollback()
     assert customer().credit_level == "red"
+
+
+@pytest.mark.parametrize("typed", ["139 1111 0003", "139-1111-0003", "+86 13911110003", "1111-0003"])
+def test_a_phone_is_found_in_any_spacing(app, typed):
+    from engine.models import Contact
+
+    supervisor = users.by_username("supervisor")
+    assert [c.code for c in customers.search(supervisor, typed)] == ["G0002"]  # He Jun, stored +8613911110003
+    contact = db.session.scalar(select(Contact).where(Contact.phone == "+8613911110003"))
+    contact.phone = "+86 139-1111-0003"  # as someone typed it into the record
+    db.session.commit()
+    assert [c.code for c in customers.search(supervisor, typed)] == ["G0002"]
+
+
+def test_a_few_digits_or_letters_are_not_taken_for_a_phone(app):
+    assert customers.phone_digits("12") is None and customers.phone_digits("G00-02") is None
+    assert customers.phone_digits(" (021) 5555-0101 ") == "02155550101"

@@ -48,6 +48,18 @@ def test_each_wrong_field_is_named_by_its_label_in_both_languages(data, field, e
     assert errors_of(data)[field] == (english, chinese)
 
 
+def test_free_text_is_capped_at_the_default_unless_the_field_sets_its_own_limit():
+    from engine.forms.validation import TEXT_LIMIT
+
+    assert forms.validate(SCHEMA, {"category": "billing", "content": "x" * TEXT_LIMIT})
+    assert errors_of({"category": "billing", "content": "x" * 37_000})["content"] == (
+        f"Content may have at most {TEXT_LIMIT} characters", f"“内容”最多 {TEXT_LIMIT} 个字符")
+    short = {**SCHEMA, "properties": {**SCHEMA["properties"],
+                                      "content": {"type": "string", "title": "Content", "maxLength": 10}}}
+    with pytest.raises(InvalidInput, match="content"):
+        forms.validate(short, {"category": "billing", "content": "x" * 11})
+
+
 def test_every_wrong_field_is_reported_at_once():
     assert set(errors_of({"category": "fax", "amount": -1})) == {"category", "content", "amount"}
 

@@ -61,6 +61,36 @@ def test_claiming_in_time_meets_the_response_clock(app, fake_clock):
     assert found["resolution"].state == "pending"
 
 
+def test_a_met_response_leaves_the_badge_and_sort_to_the_resolution_clock(app, fake_clock):
+    from engine import inbox
+
+    task = open_ticket({"sla.response": "PT10M", "sla.resolution": "PT45M"})
+    fake_clock.advance(minutes=1)
+    tickets.claim(staff("agent"), task.id)
+    fake_clock.advance(minutes=9)  # the response deadline: met at minute 1, nothing is late
+    assert scheduler.sweep() == 0
+    db.session.expire_all()
+    assert task.due_at == clocks(task)["resolution"].due_at
+    row = inbox.inbox(staff("agent"), view="mine")[0]
+    assert row.sla(fake_clock.now()) == "on_track"
+    fake_clock.advance(minutes=36)  # past the resolution deadline: now it is late
+    scheduler.sweep()
+    db.session.expire_all()
+    assert inbox.inbox(staff("agent"), view="mine")[0].sla(fake_clock.now()) == "breached"
+
+
+def test_a_late_response_once_met_no_longer_marks_the_task_breached(app, fake_clock):
+    task = open_ticket({"sla.response": "PT10M", "sla.resolution": "PT2H"})
+    fake_clock.advance(minutes=11)
+    scheduler.sweep()
+    db.session.expire_all()
+    assert task.sla_state == "breached"
+    tickets.claim(staff("agent"), task.id)
+    db.session.expire_all()
+    assert (task.sla_state, task.priority) == (None, "high")  # the breach stays on record and in the priority
+    assert clocks(task)["response"].state == "breached"
+
+
 def test_the_ladder_warns_breaches_and_climbs_exactly_once(app, fake_clock):
     task = open_ticket({**LADDER, "sla.response": "PT2H"})
     tickets.claim(staff("agent"), task.id)

@@ -111,10 +111,10 @@ def test_the_decision_table_ran_in_the_process(app):
 
 
 def test_claim_rules(app):
-    ticket = open_fault()
+    ticket = open_fault(customer_id=db.session.scalar(select(Customer.id).where(Customer.code == "G0001")))
     task = open_task(ticket)
-    with pytest.raises(Forbidden, match="role 'agent'"):  # sees every ticket, but the step is the agents'
-        tickets.claim(staff("supervisor"), task.id)
+    with pytest.raises(Forbidden, match="role 'agent'"):  # G0001's account manager sees it; the agents' step
+        tickets.claim(staff("manager"), task.id)
     with pytest.raises(Forbidden, match="not one of yours"):  # maintenance has no part in this ticket yet
         tickets.claim(staff("tech"), task.id)
     tickets.claim(staff("agent"), task.id)

@@ -164,3 +164,79 @@ def test_a_supervisor_hands_a_task_to_someone_with_its_role(staff):
     wrong = supervisor.post(f"/inbox/tasks/{task.id}/assign", data={"username": "tech"})
     assert wrong.status_code == 422 and "does not have the role" in rows(wrong)
     assert staff("agent").post(f"/inbox/tasks/{task.id}/assign", data={"username": "agent"}).status_code == 403
+
+
+def test_the_team_view_offers_only_those_who_may_hold_the_task_and_says_why_not(staff):
+    task = open_task(red_ticket())  # G0001 belongs to the Pudong branch
+    supervisor = staff("supervisor")
+    team = rows(supervisor.get("/inbox?view=team"))
+    assert "Zheng Hui (Pudong account manager)" in team
+    assert "Feng Yan (Minhang service agent)" not in team  # an agent, but Minhang does not see Pudong's tickets
+    refused = rows(supervisor.post(f"/inbox/tasks/{task.id}/assign?view=team", data={"username": "minhang"},
+                                   headers={"HX-Request": "true"}))
+    assert "The task was not assigned: outside the ticket&#39;s branch" in refused
+    db.session.refresh(task)
+    assert (task.state, task.assignee) == ("open", None)
+
+
+def test_the_inbox_opens_on_the_view_with_work_and_remembers_the_last_one(staff):
+    ticket = red_ticket()
+    agent = staff("agent")
+    assert 'data-view="queues" aria-current="page"' in rows(agent.get("/inbox"))  # nothing is mine yet
+    tickets.claim(users.by_username("agent"), open_task(ticket).id)
+    assert 'data-view="mine" aria-current="page"' in rows(staff("agent").get("/inbox"))  # a new sign-in
+    agent.get("/inbox?view=queues")
+    assert 'data-view="queues" aria-current="page"' in rows(agent.get("/inbox"))  # the last view, kept
+
+
+def test_ticked_tasks_are_claimed_given_back_or_assigned_together(staff):
+    first, second = open_task(red_ticket("One")), open_task(red_ticket("Two"))
+    agent = staff("agent")
+    done = agent.post("/inbox/bulk?view=queues", data={"action": "claim", "task": [first.id, second.id]})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert [(t.state, t.assignee.username) for t in (first, second)] == [("claimed", "agent")] * 2
+    agent.post("/inbox/bulk?view=mine", data={"action": "unclaim", "task": [first.id]})
+    db.session.expire_all()
+    assert (first.state, first.assignee) == ("open", None)
+
+    supervisor = staff("supervisor")
+    page = supervisor.post("/inbox/bulk?view=team", data={"action": "assign", "username": "minhang",
+                                                          "task": [first.id]}, follow_redirects=True)
+    assert "0 of 1 tasks done" in rows(page) and f"Task {first.id}: outside the ticket&#39;s branch" in rows(page)
+    supervisor.post("/inbox/bulk?view=team", data={"action": "assign", "username": "pudong", "task": [first.id]})
+    db.session.expire_all()
+    assert first.assignee.username == "pudong"
+    assert agent.post("/inbox/bulk", data={"action": "assign", "username": "agent",
+                                           "task": [second.id]}).status_code == 302  # refused per task, not a 500
+    db.session.expire_all()
+    assert second.assignee.username == "agent"
+    assert agent.post("/inbox/bulk", data={"action": "claim"}).status_code == 422
+
+
+def test_a_supervisor_opens_and_works_any_task_of_their_branches_from_the_team_view(staff):
+    task = open_task(red_ticket())  # an agent's task
+    supervisor = staff("supervisor")
+    team = rows(supervisor.get("/inbox?view=team"))
+    row = team[team.index(f'data-task="{task.id}"'):]
+    assert f'href="/tasks/{task.id}" data-action="open"' in row[:row.index("</tr>")]
+    assert supervisor.get(f"/tasks/{task.id}").status_code == 200
+    supervisor.post(f"/inbox/tasks/{task.id}/claim?view=team", headers={"HX-Request": "true"})
+    db.session.refresh(task)
+    assert (task.state, task.assignee.username) == ("claimed", "supervisor")
+    assert staff("minhang").get(f"/tasks/{task.id}").status_code == 404  # another branch's agent sees nothing
+
+
+def test_supervisors_see_the_tasks_about_to_breach_soonest_first(staff, fake_clock):
+    first = red_ticket("First")  # "Accept the fault": due in 10 minutes, warned at 8
+    fake_clock.advance(minutes=1)
+    second = red_ticket("Second")
+    fake_clock.advance(minutes=8, seconds=30)  # both warned, neither due yet
+    while tickets.fire_due_timer(set()):
+        pass
+    fresh = red_ticket("Fresh")
+    page = rows(staff("supervisor").get("/inbox"))
+    strip = page[page.index('data-testid="about-to-breach"'):]
+    strip = strip[:strip.index("</div>")]
+    assert strip.index(first.number) < strip.index(second.number) and fresh.number not in strip
+    assert 'data-testid="about-to-breach"' not in rows(staff("agent").get("/inbox"))

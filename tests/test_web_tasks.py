@@ -93,9 +93,9 @@ def test_a_draft_is_kept_for_its_author_only(staff):
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_another_roles_task_cannot_be_opened(staff, method):
     task = open_task(red_ticket())
-    supervisor = staff("supervisor")  # sees every ticket, but has not the task's role
-    response = (supervisor.get(f"/tasks/{task.id}") if method == "get"
-                else supervisor.post(f"/tasks/{task.id}", data=ACCEPT))
+    manager = staff("manager")  # sees the ticket (the customer's account manager), but has not the task's role
+    response = (manager.get(f"/tasks/{task.id}") if method == "get"
+                else manager.post(f"/tasks/{task.id}", data=ACCEPT))
     assert response.status_code == 403
     assert "agent" in text(response)
     db.session.refresh(task)
@@ -162,3 +162,57 @@ def test_a_field_that_takes_several_choices_is_a_row_of_checkboxes(staff):
     assert ticket.data["departments"] == ["billing", "tech"]
     waiting = sorted(t.element_id for t in ticket.tasks if t.state == "open")
     assert waiting == ["countersign_billing", "countersign_tech"]
+
+
+def test_complete_and_open_next_claims_the_tickets_next_step_for_the_same_person(staff):
+    agent = users.by_username("agent")
+    users.create_user("allround", "demo", ["agent", "tech"], "Qian Yu", branch=agent.branch)
+    colleague("tech", "tech2")
+    db.session.commit()
+    ticket = red_ticket()
+    done = staff("allround").post(f"/tasks/{open_task(ticket).id}", data={**ACCEPT, "action": "complete"})
+    db.session.expire_all()
+    following = open_task(ticket)
+    assert following.name == "Get on site (level 1)"
+    assert done.headers["Location"].endswith(f"/tasks/{following.id}")
+    assert (following.state, following.assignee.username) == ("claimed", "allround")
+    claimed = [e for e in tickets.history(ticket) if e.kind == "claimed"]
+    assert [(e.task_id, e.actor.username) for e in claimed] == [(following.id, "allround")]
+
+
+def test_open_next_leaves_tasks_of_other_roles_and_can_be_turned_off(staff):
+    ticket = red_ticket()
+    agent = staff("agent")
+    done = agent.post(f"/tasks/{open_task(ticket).id}", data={**ACCEPT, "action": "complete"})
+    assert done.headers["Location"].endswith("/inbox")  # the next step is the tech's
+    db.session.expire_all()
+    assert open_task(ticket).assignee is None
+
+    users.create_user("allround", "demo", ["agent", "tech"], "Qian Yu", branch=users.by_username("agent").branch)
+    db.session.commit()
+    allround = staff("allround")
+    assert 'id="open_next" name="open_next" checked' in text(allround.get("/profile"))
+    allround.post("/profile", data={"locale": "en", "timezone": "Asia/Shanghai", "email": "", "phone": ""})
+    second = red_ticket()
+    done = allround.post(f"/tasks/{open_task(second).id}", data={**ACCEPT, "action": "complete"})
+    assert done.headers["Location"].endswith("/inbox")
+    db.session.expire_all()
+    assert open_task(second).assignee is None
+
+
+def test_the_steps_bpmn_documentation_is_shown_as_guidance(staff):
+    page = text(staff("agent").get(f"/tasks/{open_task(red_ticket()).id}"))
+    guidance = page[page.index('data-testid="guidance"'):]
+    assert "answer the customer within 10 minutes and record the impact" in guidance[:guidance.index("</div>")]
+
+
+def test_a_draft_is_saved_as_one_types(staff):
+    task = open_task(red_ticket())
+    agent = staff("agent")
+    page = text(agent.get(f"/tasks/{task.id}"))
+    assert f'hx-post="/tasks/{task.id}/draft"' in page and "data-unsaved-warning" in page
+    saved = agent.post(f"/tasks/{task.id}/draft", data={"impact_details": "cranes offline"},
+                       headers={"HX-Request": "true"})
+    assert saved.status_code == 200 and 'data-testid="draft-saved"' in text(saved)
+    assert drafts.find(task, users.by_username("agent")).data["impact_details"] == "cranes offline"
+    assert staff("tech").post(f"/tasks/{task.id}/draft", data={"impact_details": "x"}).status_code == 403

@@ -175,3 +175,34 @@ def test_only_supervisors_cancel_and_a_reason_is_needed(staff):
     db.session.refresh(ticket)
     assert ticket.status == "cancelled"
     assert 'data-status="cancelled"' in text(supervisor.get(f"/tickets/{ticket.id}"))
+
+
+def test_ticket_data_is_grouped_by_step_labelled_from_its_form_and_in_local_time(staff):
+    ticket = red_ticket()
+    note = "cranes offline; " * 30 + "END-OF-NOTE"
+    staff("agent").post(f"/tasks/{open_task(ticket).id}", data={**ACCEPT, "impact_details": note})
+    db.session.expire_all()
+    tech = staff("tech")
+    on_site = open_task(ticket)
+    assert on_site.name == "Get on site (level 1)"
+    done = tech.post(f"/tasks/{on_site.id}", data={"engineer": "Wu Lei", "arrived_at": "2026-11-23T09:30",
+                                                     "action": "complete"})
+    assert done.status_code == 302
+    page = text(tech.get(f"/tickets/{ticket.id}"))
+    data = page[page.index('data-testid="ticket-data"'):page.index('data-testid="timeline"')]
+    assert data.index("Opened") < data.index("Accept the fault") < data.index("Get on site (level 1)")
+    assert "Affected service" in data and "Impact on the customer" in data and "Arrived at" in data
+    assert "2026-11-23 09:30" in data and "T01:30" not in page  # stored in UTC, shown in Shanghai time
+    assert "Fault level" in data and ">fault_level<" not in data  # set by the decision: named in words
+    assert page.count("END-OF-NOTE") == 1 and "<details" in data  # long text once, collapsed
+
+
+def test_the_header_shows_the_priority_a_breach_raised(staff, fake_clock):
+    ticket = red_ticket()
+    assert ticket.priority == "normal"
+    fake_clock.advance(minutes=11)
+    while tickets.fire_due_timer(set()):
+        pass
+    page = text(staff("agent").get(f"/tickets/{ticket.id}"))
+    header = page[page.index('data-testid="ticket-header"'):]
+    assert "kd-priority-high" in header[:header.index("</div>")]

@@ -74,6 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         report_pages,
         security,
         task_pages,
+        ticket_list,
         ticket_pages,
     )
 
@@ -81,9 +82,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     metrics.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
-    for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_pages, new_ticket, profile,
-                   notification_pages, customer_pages, modeler_pages, report_pages, import_pages,
-                   admin_pages):
+    for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_list, ticket_pages, new_ticket, profile,
+                   notification_pages, customer_pages, modeler_pages, report_pages, import_pages, admin_pages):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from engine.db import db
 from engine.directory import signin, users
 from engine.errors import InvalidInput
-from web.i18n import LANGUAGES, is_zh
+from web.i18n import LANGUAGES, is_zh, when
 
 blueprint = Blueprint("auth", __name__)
 
@@ -25,7 +25,7 @@ def login():
         user = signin.sign_in(username, request.form.get("password", ""), request.remote_addr or "")
     except signin.AccountLocked as err:
         flash(_("Too many wrong passwords: this account is locked until %(time)s.",
-                time=err.until.strftime("%H:%M UTC")), "danger")
+                time=when(err.until)), "danger")  # the installation's zone: nobody is signed in yet
         return render_template("login.html", next=request.form.get("next", ""), username=username), 429
     except signin.WrongCredentials:
         flash(_("Wrong user name or password."), "danger")

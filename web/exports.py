@@ -52,6 +52,8 @@ LABELS = {
     "customers": ("Customers", "客户"), "start": ("From", "开始日期"), "end": ("To", "结束日期"),
     "weeks": ("Weeks", "周数"), "show": ("Show", "查询"), "download_xlsx": ("Excel (XLSX)", "导出Excel"),
     "download_csv": ("CSV", "导出CSV"), "by": ("Per", "维度"), "kind": ("Clock", "时限"), "sort": ("Rank by", "排序"),
+    "number": ("Number", "工单号"), "customer": ("Customer", "客户"), "customer_code": ("Customer code", "客户编码"),
+    "creator": ("Opened by", "创建人"), "priority": ("Priority", "优先级"), "closed_at": ("Closed", "关闭时间"),
     "all": ("all", "全部"), "none": ("(none)", "(无)"), "nothing": ("Nothing in this range.", "此时段无数据。"),
     "response": ("response", "响应"), "resolution": ("resolution", "解决"), "satisfaction": ("satisfaction", "满意度"),
 }
@@ -95,11 +97,16 @@ def append_row(sheet, values: list) -> None:
 
 
 def to_csv(report: Report, table: Table, lang: str) -> bytes:
+    return csv_bytes(table.columns, ([_cell(v, report) for v in row] for row in table.rows), lang)
+
+
+def csv_bytes(columns, rows, lang: str) -> bytes:
+    """CSV headed by the columns' labels in ``lang``; times must already be local."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([label(c, lang) for c in table.columns])
-    for row in table.rows:
-        writer.writerow(["" if v is None else csv_text(_cell(v, report)) for v in row])
+    writer.writerow([label(c, lang) for c in columns])
+    for row in rows:
+        writer.writerow(["" if v is None else csv_text(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

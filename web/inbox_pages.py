@@ -4,18 +4,22 @@ The list is a partial that htmx refreshes in place (every 30 s and after each ac
 around it loads once.
 """
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine import clock, deployments, inbox, saved_filters, tickets
-from engine.errors import EngineError, Forbidden
+from engine.errors import EngineError, Forbidden, InvalidInput
+from engine.fields import problem
+from web import schema_form
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("inbox", __name__)
 FILTERS = ("view", "channel", "process", "task", "customer", "sla", "sort")
 PAGE_ROWS = 50  # rows the list shows first; "Show more" adds as many again, up to MAX_ROWS
 MAX_ROWS = 500
+BULK_ACTIONS = ("claim", "unclaim", "assign")
+STRIP_ROWS = 5  # the supervisors' "about to breach" strip: the tasks in warning, soonest due first
 
 
 def _args() -> dict[str, str]:
@@ -23,8 +27,18 @@ def _args() -> dict[str, str]:
     source = request.values
     args = {name: source.get(name, "").strip() for name in FILTERS}
     args = {name: value for name, value in args.items() if value}
-    args.setdefault("view", "mine")
+    if args.get("view") not in inbox.VIEWS:
+        args["view"] = _default_view()
+    session["inbox_view"] = args["view"]
     return args
+
+
+def _default_view() -> str:
+    """The view last shown in this session; at sign-in, Mine if anything is mine, else My queues."""
+    remembered = session.get("inbox_view")
+    if remembered in inbox.VIEWS and (remembered != "team" or current_user.has_role(*inbox.TEAM_ROLES)):
+        return remembered
+    return "mine" if inbox.counts(current_user)["mine"] else "queues"
 
 
 def _panel_context(args: dict[str, str]) -> dict:
@@ -34,15 +48,23 @@ def _panel_context(args: dict[str, str]) -> dict:
     shown = _shown()
     rows = inbox.inbox(current_user, view=args["view"], **{k: v or None for k, v in query.items() if k != "sort"},
                        sort=args.get("sort", "due"), limit=shown + 1)  # one more tells whether there are more
-    people = inbox.people_by_role({row.task.role for row in rows}) if args["view"] == "team" else {}
+    people = inbox.holders(rows[:shown]) if args["view"] == "team" else {}
+    supervising = current_user.has_role(*inbox.TEAM_ROLES)
+    soon = inbox.inbox(current_user, view="team", sla="warning", limit=STRIP_ROWS) if supervising else []
     return {"rows": rows[:shown], "more": len(rows) > shown, "shown": shown, "page_rows": PAGE_ROWS, "args": args,
-            "counts": inbox.counts(current_user), "count_cap": inbox.COUNT_CAP, "now": clock.now(), "people": people}
+            "counts": inbox.counts(current_user), "count_cap": inbox.COUNT_CAP, "now": clock.now(), "people": people,
+            "about_to_breach": soon}
 
 
 def _shown() -> int:
     """How many rows to show: PAGE_ROWS, or what "Show more" asked for (a whole number up to MAX_ROWS)."""
     asked = request.values.get("shown", "")
     return min(int(asked), MAX_ROWS) if asked.isdigit() and int(asked) > PAGE_ROWS else PAGE_ROWS
+
+
+def refusal(err: EngineError) -> str:
+    """Why the engine refused, in the user's language where it names a field (with a Chinese text), else as is."""
+    return next(iter(schema_form.engine_errors(err.details).values()), err.message)
 
 
 @blueprint.get("/")
@@ -70,7 +92,7 @@ def take(task_id: int, action: str):
         try:
             getattr(tickets, action)(current_user, task_id)
         except EngineError as err:
-            notice = err.message
+            notice = refusal(err)
         return render_template("inbox/_panel.html", notice=notice, **_panel_context(_args()))
     getattr(tickets, action)(current_user, task_id)
     flash(_("Task claimed.") if action == "claim" else _("Task returned to its queue."), "success")
@@ -79,11 +101,39 @@ def take(task_id: int, action: str):
 
 @blueprint.post("/inbox/tasks/<int:task_id>/assign")
 def assign(task_id: int):
-    """A supervisor hands a task to someone with its role (the engine checks both)."""
-    tickets.assign(current_user, task_id, request.form.get("username", ""))
+    """A supervisor hands a task to someone with its role in the ticket's branches (the engine checks both)."""
     if request.headers.get("HX-Request"):
-        return render_template("inbox/_panel.html", **_panel_context(_args()))
+        notice = None
+        try:
+            tickets.assign(current_user, task_id, request.form.get("username", ""))
+        except EngineError as err:
+            notice = _("The task was not assigned: %(reason)s", reason=refusal(err))
+        return render_template("inbox/_panel.html", notice=notice, **_panel_context(_args()))
+    tickets.assign(current_user, task_id, request.form.get("username", ""))
     flash(_("Task assigned."), "success")
+    return redirect(url_for("inbox.index", **_args()))
+
+
+@blueprint.post("/inbox/bulk")
+def bulk():
+    """Claim, give back or (supervisors) assign the ticked tasks: each goes through or is named with its reason."""
+    action, chosen = request.form.get("action", ""), request.form.getlist("task")
+    if action not in BULK_ACTIONS or not chosen or not all(value.isdigit() for value in chosen):
+        raise InvalidInput("tick at least one task and choose claim, unclaim or assign",
+                           [problem("task", "no task ticked", "请至少勾选一个任务")])
+    done, refused = 0, []
+    for task_id in map(int, chosen):
+        try:
+            if action == "assign":
+                tickets.assign(current_user, task_id, request.form.get("username", ""))
+            else:
+                getattr(tickets, action)(current_user, task_id)
+            done += 1
+        except EngineError as err:
+            refused.append(_("Task %(id)s: %(reason)s", id=task_id, reason=refusal(err)))
+    flash(_("%(n)s of %(total)s tasks done.", n=done, total=len(chosen)), "success" if done else "warning")
+    for text in refused:
+        flash(text, "warning")
     return redirect(url_for("inbox.index", **_args()))
 
 

@@ -50,6 +50,7 @@ def save():
         return _render(errors, 422)
     current_user.email, current_user.phone = email or None, phone or None
     current_user.locale, current_user.timezone = locale, zone
+    current_user.open_next = "open_next" in request.form
     db.session.commit()
     flash(_("Profile saved."), "success")
     return redirect(url_for("profile.show"))

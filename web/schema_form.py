@@ -13,6 +13,7 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from engine.forms.validation import capped_field
 from web.i18n import enum_label, is_zh, label
 
 WIDGETS = ("text", "textarea", "select", "radio", "checkbox", "number", "date", "datetime", "customer", "user")
@@ -30,6 +31,7 @@ class Field:
     error: str = ""
     step: str = "any"
     multiple: bool = False  # several of the options may be chosen
+    max_length: int | None = None  # a free-text field's limit, checked again by the engine
 
     def checked(self, option: str) -> bool:
         if isinstance(self.value, list):  # several of a list
@@ -53,7 +55,8 @@ def _field(name: str, node: dict, required: bool, value, error: str) -> Field:
     description = (node.get("x-description-zh") if is_zh() else None) or node.get("description", "")
     return Field(name=name, label=label(node, name), widget=widget, required=required, value=value,
                  description=description or "", options=options, error=error,
-                 step="1" if node.get("type") == "integer" else "any", multiple=bool(_choices(node)))
+                 step="1" if node.get("type") == "integer" else "any", multiple=bool(_choices(node)),
+                 max_length=capped_field(node).get("maxLength"))
 
 
 def widget_of(node: dict) -> str:

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import drafts, tickets
+from engine import deployments, drafts, tickets
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ACTIVE_TASK_STATES, HumanTask
 from web import schema_form
@@ -15,10 +15,16 @@ from web.ticket_pages import ticket_context
 blueprint = staff_blueprint("tasks", __name__)
 
 
+@blueprint.app_template_global()
+def may_work_on(task: HumanTask) -> bool:
+    """Whether the page offers to open (and claim) the task: the engine's rule for the signed-in user."""
+    return tickets.may_work(current_user, task)
+
+
 def _workable(task_id: int) -> HumanTask:
-    """The task, if it is the user's to work: their role, or assigned to them."""
+    """The task, if it is the user's to work: their role, assigned to them, or a supervisor stepping in."""
     task = tickets.get_task(task_id, current_user)
-    if not current_user.has_role(task.role) and task.assignee_id != current_user.id:
+    if not tickets.may_work(current_user, task):
         raise Forbidden(_("This task belongs to the role %(role)s, which you do not have.", role=task.role))
     return task
 
@@ -26,7 +32,8 @@ def _workable(task_id: int) -> HumanTask:
 def _render(task: HumanTask, values: dict, errors: dict[str, str], status: int = 200):
     schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
     draft = drafts.find(task, current_user)
-    return render_template("tasks/form.html", task=task, schema=schema,
+    guidance = deployments.documentation(task.ticket.process_version, task.element_id)
+    return render_template("tasks/form.html", task=task, schema=schema, guidance=guidance,
                            fields=schema_form.fields(schema, values, errors), draft=draft,
                            **ticket_context(task.ticket)), status
 
@@ -39,6 +46,16 @@ def show(task_id: int):
         return redirect(url_for("tickets.show", ticket_id=task.ticket_id))
     draft = drafts.find(task, current_user)
     return _render(task, draft.data if draft else {}, {})
+
+
+@blueprint.post("/tasks/<int:task_id>/draft")
+def autosave(task_id: int):
+    """Keep what is typed so far (the page calls this as one types); answers with the line saying when."""
+    task = _workable(task_id)
+    schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
+    values, _errors = schema_form.parse(schema, request.form)
+    draft = drafts.save(task, current_user, values)
+    return render_template("tasks/_draft_saved.html", draft=draft)
 
 
 @blueprint.post("/tasks/<int:task_id>")
@@ -59,5 +76,10 @@ def submit(task_id: int):
         flash(_("Please correct the marked fields."), "danger")
         return _render(task, values, schema_form.engine_errors(err.details), 422)
     drafts.discard(task, current_user)
+    following = tickets.take_next(current_user, task.ticket_id) if current_user.open_next else None
+    if following is not None:
+        flash(_("Task completed. The next step of %(ticket)s is yours: %(task)s.", ticket=task.ticket.number,
+                task=following.name), "success")
+        return redirect(url_for("tasks.show", task_id=following.id))
     flash(_("Task completed."), "success")
     return redirect(url_for("inbox.index"))

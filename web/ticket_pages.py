@@ -9,8 +9,9 @@ from sqlalchemy.orm import joinedload, undefer
 from engine import attachments, clock, progress, tickets
 from engine.db import db
 from engine.inbox import sla_status
-from engine.models import ACTIVE_TASK_STATES, HumanTask, ProcessVersion, Ticket, TicketEvent
+from engine.models import ACTIVE_TASK_STATES, PRIORITIES, HumanTask, ProcessVersion, Ticket, TicketEvent
 from engine.sla import running as counting
+from web import ticket_data
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("tickets", __name__)
@@ -29,11 +30,11 @@ def ticket_context(ticket: Ticket) -> dict:
     open_tasks = list(db.session.scalars(
         select(HumanTask).where(HumanTask.ticket_id == ticket.id, HumanTask.state.in_(ACTIVE_TASK_STATES))
         .options(joinedload(HumanTask.assignee)).order_by(HumanTask.id)))
-    schemas = ticket.process_version.forms.values()
-    known = {name: node for schema in schemas for name, node in schema.get("properties", {}).items()}
     now = clock.now()
     return {"ticket": ticket, "events": events, "open_tasks": open_tasks, "ticket_sla": _ticket_sla(ticket),
-            "files": attachments.of(ticket), "data_fields": known, "now": now,
+            "files": attachments.of(ticket), "now": now,
+            "data_groups": ticket_data.groups(ticket, events, tickets.start_form(ticket.process_version)),
+            "priority": max([ticket.priority, *(t.priority for t in open_tasks)], key=PRIORITIES.index),
             "sla_of": lambda task: sla_status(task.sla_state, task.due_at, now)}
 
 

@@ -13,6 +13,7 @@ from jsonschema.exceptions import ValidationError
 from engine.errors import InvalidInput
 
 NO_FIELDS = {"type": "object", "properties": {}, "additionalProperties": False}
+TEXT_LIMIT = 4000  # characters of a free-text field whose schema sets no maxLength of its own
 
 TYPE_NAMES = {"string": ("text", "文本"), "integer": ("a whole number", "整数"), "number": ("a number", "数字"),
               "boolean": ("yes or no", "是或否"), "array": ("a list", "列表"),
@@ -36,7 +37,7 @@ def validate(schema: dict | None, data: object) -> dict:
     if not isinstance(data, dict):
         raise InvalidInput("form data must be a JSON object",
                            [{"field": None, "message": "not an object", "message_zh": "表单数据必须是 JSON 对象"}])
-    schema = schema or NO_FIELDS
+    schema = capped(schema or NO_FIELDS)
     checker = Draft202012Validator.FORMAT_CHECKER
     errors = sorted(FormValidator(schema, format_checker=checker).iter_errors(data), key=lambda e: list(e.path))
     if errors:
@@ -46,6 +47,19 @@ def validate(schema: dict | None, data: object) -> dict:
         fields = ", ".join(str(d["field"]) for d in details)
         raise InvalidInput(f"the form has wrong or missing values: {fields}", details)
     return data
+
+
+def capped(schema: dict) -> dict:
+    """The schema with TEXT_LIMIT as the ``maxLength`` of every free-text field that sets none: a pasted log
+    or a runaway paste cannot fill the ticket; a form that needs more says so per field."""
+    properties = schema.get("properties", {})
+    return {**schema, "properties": {name: capped_field(node) for name, node in properties.items()}}
+
+
+def capped_field(node: dict) -> dict:
+    if node.get("type") == "string" and "enum" not in node and "maxLength" not in node:
+        return {**node, "maxLength": TEXT_LIMIT}
+    return node
 
 
 def label(schema: dict | None, field: str, lang: str = "en") -> str:

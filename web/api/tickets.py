@@ -2,7 +2,8 @@
 
 from flask import g, request
 
-from engine import inbox, tickets
+from engine import tickets
+from engine.search import tickets as ticket_search
 from web.api import blueprint, int_arg, json_body
 from web.api import serialize as out
 
@@ -38,11 +39,13 @@ def start_ticket():
 
 @blueprint.get("/tickets")
 def list_tickets():
-    """List the tickets of the caller's branches, newest first.
+    """List the tickets of the caller's branches, newest first; ``q`` finds them by number, title, customer name
+    or code, or a phone of the customer or its contacts in any spacing.
     ---
     get:
       tags: [tickets]
       parameters:
+        - {in: query, name: q, schema: {type: string}, example: 139 1111-0001}
         - {in: query, name: status, schema: {type: string, enum: [open, closed, cancelled]}}
         - {in: query, name: channel, schema: {type: string, enum: [green, yellow, red]}}
         - {in: query, name: customer_id, schema: {type: integer}}
@@ -50,10 +53,13 @@ def list_tickets():
         - {in: query, name: offset, schema: {type: integer, minimum: 0}}
       responses:
         200: {description: the tickets}
+        422: {$ref: '#/components/responses/Error'}
     """
-    found = inbox.tickets(g.actor, status=request.args.get("status"), channel=request.args.get("channel"),
-                          customer_id=int_arg("customer_id", None, 1, 2**62),
-                          limit=int_arg("limit", 100, 1, 500), offset=int_arg("offset", 0, 0, 10**9))
+    where = ticket_search.TicketFilter(q=request.args.get("q", "").strip() or None,
+                                       status=request.args.get("status"), channel=request.args.get("channel"),
+                                       customer_id=int_arg("customer_id", None, 1, 2**62))
+    found = ticket_search.find(g.actor, where, limit=int_arg("limit", 100, 1, 500),
+                               offset=int_arg("offset", 0, 0, 10**9))
     return {"tickets": [out.ticket(t) for t in found]}
 
 

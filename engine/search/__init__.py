@@ -1,0 +1,1 @@
+"""Finding records: the ticket list with its filters and the one-box search by number, title, customer or phone."""
