@@ -263,7 +263,7 @@ def _fail_timer(timer_id: int, err: ProcessError) -> None:
         row.state = "failed"
         ticket = row.ticket
         audit.record(ticket, None, "timer_failed", element=row.element_id, error=err.message)
-        if ticket.status == "open" and not _can_go_on(ticket):
+        if ticket.status == "open" and not _can_go_on(ticket, besides=row.id):
             _incident(ticket, None, f"the timer {row.element_id} failed and nothing else is waiting: {err.message}")
         _touch(ticket)
 
@@ -279,11 +279,13 @@ def _active_tasks(ticket: Ticket) -> list[HumanTask]:
     return [task for task in rows if task.state in ACTIVE_TASK_STATES]  # this step may have finished one
 
 
-def _can_go_on(ticket: Ticket) -> bool:
-    """A person has a task of the ticket, or one of its process timers is still armed."""
+def _can_go_on(ticket: Ticket, besides: int) -> bool:
+    """A person has a task of the ticket, or a process timer other than ``besides`` is still armed (a step flushes
+    nothing before its commit, so the failing timer's row still reads armed here)."""
     return (bool(_active_tasks(ticket))
             or db.session.scalar(select(Timer.id).where(Timer.ticket_id == ticket.id, Timer.kind == "bpmn",
-                                                        Timer.state == "armed").limit(1)) is not None)
+                                                        Timer.state == "armed", Timer.id != besides).limit(1))
+            is not None)
 
 
 def _incident(ticket: Ticket, actor: User | None, reason: str) -> None:
