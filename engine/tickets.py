@@ -116,7 +116,8 @@ def unclaim(actor: User, task_id: int) -> HumanTask:
         task = get_task(task_id, actor)
         _require_active(task)
         if task.assignee_id != actor.id and not actor.has_role(*permissions.PERMISSIONS["assign"]):
-            raise Forbidden(f"task {task.id} is not yours to give back")
+            raise Forbidden(f"task {task.id} is not yours to give back",
+                            message_zh=f"任务 {task.id} 不是您的，不能退回")
         task.assignee, task.state, task.claimed_at = None, "open", None
         audit.record(task.ticket, actor, "unclaimed", task)
         _touch(task.ticket)

@@ -18,8 +18,10 @@ STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422}
 PUBLIC = {"api.openapi"}
 
 
-def error(status: int, code: str, message: str, details=None):
+def error(status: int, code: str, message: str, details=None, message_zh: str | None = None):
     body = {"code": code, "message": message}
+    if message_zh:
+        body["message_zh"] = message_zh
     if details is not None:
         body["details"] = details
     return jsonify(error=body), status
@@ -40,7 +42,7 @@ def authenticate():
 @blueprint.errorhandler(EngineError)
 def engine_error(err: EngineError):
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 422)
-    return error(status, err.code, err.message, err.details)
+    return error(status, err.code, err.message, err.details, err.message_zh)
 
 
 @blueprint.errorhandler(HTTPException)  # before the catch-all below, for a 413 raised inside a view
