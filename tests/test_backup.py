@@ -141,6 +141,15 @@ def test_a_backup_never_writes_over_an_existing_file(tmp_path, monkeypatch, caps
     assert file.read_bytes() == b"an earlier backup"
 
 
+def test_a_backup_into_a_folder_that_does_not_exist_says_so(tmp_path, monkeypatch, capsys):
+    url, folder = f"sqlite:///{tmp_path / 'k.db'}", tmp_path / "k"
+    with installation(url, folder):
+        upgrade()
+    assert cli("backup", url, folder, tmp_path / "nowhere" / "k.tar", monkeypatch) == 1
+    err = capsys.readouterr().err
+    assert "there is no folder" in err and "不存在" in err
+
+
 def rewrite_manifest(file, **changes) -> None:
     """The same archive with its manifest changed, as another KeyDesk release would have written it."""
     with tarfile.open(file) as tar:

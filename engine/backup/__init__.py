@@ -39,6 +39,9 @@ def backup(target: Path) -> dict:
                       "数据库没有架构版本（缺少 alembic_version 表）：请先运行 `python run.py init-db`")
     if target.exists():
         raise Refused(f"{target} exists already: name a new file", f"{target} 已存在：请指定一个新文件")
+    if not target.parent.is_dir():
+        raise Refused(f"there is no folder {target.parent} to write {target.name} into",
+                      f"文件夹 {target.parent} 不存在，无法写入 {target.name}")
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".keydesk-backup-") as work:
         dump = Path(work) / databases.MEMBERS[kind]
         databases.dump(engine, dump)
