@@ -85,3 +85,13 @@ def test_a_page_comment_with_a_nul_character_is_refused_in_the_readers_language_
     assert refused.status_code == 422 and "字段 body 含有 NUL 字符" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert len(tickets.history(ticket)) == lines
+
+
+@BOTH
+@pytest.mark.parametrize("path, field", [("/customers?q=a%00b", "q"), ("/tasks?role=a%00b", "role"),
+                                         ("/directory/changes?subject=a%00b", "subject")])
+def test_an_api_query_parameter_with_a_nul_character_is_a_422_naming_it(api, path, field):
+    response = api("get", path, "admin")
+    assert response.status_code == 422
+    assert response.json["error"]["details"] == [{"field": field, "message": "contains a NUL character",
+                                                  "message_zh": "含有 NUL 字符"}]

@@ -44,18 +44,24 @@ def _add_headers(response):
     return response
 
 
+def field_with_nul() -> str | None:
+    """The first query parameter, form field or uploaded file name of the request with a NUL character (PostgreSQL
+    cannot store or compare one, and no one types it), named printably; None when there is none."""
+    values = [*request.args.items(multi=True), *request.form.items(multi=True),
+              *((name, upload.filename) for name, upload in request.files.items(multi=True))]
+    field = next((name or "" for name, value in values if "\x00" in (name or "") + (value or "")), None)
+    return None if field is None else field.replace("\x00", "\\0")
+
+
 def _refuse_nul_characters():
-    """A page's form field, file name or query parameter with a NUL character is refused (422), naming the field:
-    PostgreSQL cannot store one, and no one types it. The API checks its JSON bodies itself (web/api)."""
+    """A page request with a NUL character is refused (422), naming the field; the API answers in JSON (web/api)."""
     if request.blueprint == "api":
         return None
-    values = [*request.args.items(multi=True), *request.form.items(multi=True),
-              *((name, upload.filename or "") for name, upload in request.files.items(multi=True))]
-    field = next((name for name, value in values if "\x00" in name or "\x00" in value), None)
+    field = field_with_nul()
     if field is None:
         return None
     message = _("The field %(field)s contains a NUL character, which cannot be stored: remove it and send the form "
-                "again.", field=field.replace("\x00", "\\0"))
+                "again.", field=field)
     return render_template("error.html", status=422, message=message), 422
 
 

@@ -11,6 +11,7 @@ from engine.db import db
 from engine.directory import users
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 from web import path_ids
+from web.security import field_with_nul
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -37,6 +38,17 @@ def authenticate():
         return error(401, "unauthorized", "send a valid API token as 'Authorization: Bearer TOKEN'")
     g.actor = user
     return None
+
+
+@blueprint.before_request
+def refuse_nul_characters():
+    """A query parameter, form field or file name with a NUL character: a 422 naming it (JSON bodies: json_body)."""
+    field = field_with_nul() if request.endpoint not in PUBLIC else None
+    if field is None:
+        return None
+    return error(422, InvalidInput.code, f"{field} contains a NUL character, which cannot be stored",
+                 [{"field": field, "message": "contains a NUL character", "message_zh": "含有 NUL 字符"}],
+                 message_zh=f"{field} 含有 NUL 字符，无法保存")
 
 
 @blueprint.errorhandler(EngineError)
