@@ -169,6 +169,42 @@ def create_admin(app, username: str) -> int:
     return 0
 
 
+def backup(app, file: str) -> int:
+    """Write the database and the attachment files to one archive FILE (see engine/backup)."""
+    from engine.backup import backup as write_backup
+
+    with app.app_context():
+        try:
+            manifest = write_backup(Path(file))
+        except EngineError as err:
+            return _failed(err)
+    print(f"backup of the {manifest['database']} database (schema {manifest['revision']}) and "
+          f"{manifest['attachments']} attachment files written to {file}")
+    return 0
+
+
+def restore(app, file: str) -> int:
+    """Load an archive FILE into an empty database and the attachment folder; refuses a non-empty database."""
+    from engine.backup import restore as load_backup
+
+    with app.app_context():
+        try:
+            found = load_backup(Path(file))
+        except EngineError as err:
+            return _failed(err)
+    print(f"restored {found['tickets']} tickets and {found['attachments']} attachment files from {file}")
+    for name in found["missing"]:
+        print(f"  attachment file {name} is not in the backup (附件文件不在备份中)", file=sys.stderr)
+    return 1 if found["missing"] else 0
+
+
+def _failed(err: EngineError) -> int:
+    print(err.message, file=sys.stderr)
+    if err.message_zh:
+        print(err.message_zh, file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run.py", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -201,6 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     import_cmd.add_argument("--user", default="admin", help="who imports (their branches bound it); default admin")
     admin_cmd = commands.add_parser("create-admin", help="create an admin account and print its one-time password")
     admin_cmd.add_argument("username")
+    backup_cmd = commands.add_parser("backup", help="write the database and the attachments to one archive FILE")
+    backup_cmd.add_argument("file", metavar="FILE")
+    restore_cmd = commands.add_parser("restore", help="load a backup FILE into a new, empty database (never over "
+                                                      "data)")
+    restore_cmd.add_argument("file", metavar="FILE")
     args = parser.parse_args(argv)
     if args.command == "serve" and args.workers:
         return serve_production(args.host, args.port, args.workers, args.threads)
@@ -225,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
             return import_file(app, args.kind, args.file, args.commit, args.user)
         case "create-admin":
             return create_admin(app, args.username)
+        case "backup":
+            return backup(app, args.file)
+        case "restore":
+            return restore(app, args.file)
     return 0
 
 

@@ -5,12 +5,16 @@ Every error leaves the database as it was: the operation's transaction is rolled
 
 
 class EngineError(Exception):
+    """``message`` in English; ``message_zh``, where given, the same in Chinese (the API sends both, a page the
+    reader's language)."""
+
     code = "bad_request"
 
-    def __init__(self, message: str, details: list | dict | None = None):
+    def __init__(self, message: str, details: list | dict | None = None, message_zh: str | None = None):
         super().__init__(message)
         self.message = message
         self.details = details
+        self.message_zh = message_zh
 
 
 class NotFound(EngineError):

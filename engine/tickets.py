@@ -137,7 +137,8 @@ def unclaim(actor: User, task_id: int) -> HumanTask:
         task = get_task(task_id, actor)
         _require_active(task)
         if task.assignee_id != actor.id and not actor.has_role(*permissions.PERMISSIONS["assign"]):
-            raise Forbidden(f"task {task.id} is not yours to give back")
+            raise Forbidden(f"task {task.id} is not yours to give back",
+                            message_zh=f"任务 {task.id} 不是您的，不能退回")
         task.assignee, task.state, task.claimed_at = None, "open", None
         audit.record(task.ticket, actor, "unclaimed", task)
         _touch(task.ticket)
@@ -287,7 +288,7 @@ def _fail_timer(timer_id: int, err: ProcessError) -> None:
         row.state = "failed"
         ticket = row.ticket
         audit.record(ticket, None, "timer_failed", element=row.element_id, error=err.message)
-        if ticket.status == "open" and not _can_go_on(ticket):
+        if ticket.status == "open" and not _can_go_on(ticket, besides=row.id):
             _incident(ticket, None, f"the timer {row.element_id} failed and nothing else is waiting: {err.message}")
         _touch(ticket)
 
@@ -303,11 +304,13 @@ def _active_tasks(ticket: Ticket) -> list[HumanTask]:
     return [task for task in rows if task.state in ACTIVE_TASK_STATES]  # this step may have finished one
 
 
-def _can_go_on(ticket: Ticket) -> bool:
-    """A person has a task of the ticket, or one of its process timers is still armed."""
+def _can_go_on(ticket: Ticket, besides: int) -> bool:
+    """A person has a task of the ticket, or a process timer other than ``besides`` is still armed (a step flushes
+    nothing before its commit, so the failing timer's row still reads armed here)."""
     return (bool(_active_tasks(ticket))
             or db.session.scalar(select(Timer.id).where(Timer.ticket_id == ticket.id, Timer.kind == "bpmn",
-                                                        Timer.state == "armed").limit(1)) is not None)
+                                                        Timer.state == "armed", Timer.id != besides).limit(1))
+            is not None)
 
 
 def _incident(ticket: Ticket, actor: User | None, reason: str) -> None:

@@ -67,7 +67,8 @@ def hold_until(user: User, now: datetime) -> datetime | None:
 def save(actor: User, user: User, data: dict) -> NotificationPreference:
     """Change a person's preferences: their own, or anyone's for an admin. Every wrong field is named."""
     if actor.id != user.id and not actor.has_role("admin"):
-        raise Forbidden("only an admin may change another person's notification preferences")
+        raise Forbidden("only an admin may change another person's notification preferences",
+                        message_zh="只有管理员可以修改他人的通知偏好")
     problems = _problems(data)
     if problems:
         raise InvalidInput(f"wrong preference fields: {', '.join(p['field'] for p in problems)}", problems)

@@ -3,6 +3,7 @@ branch and involvement, answers the same on both (allowed, 403 not involved, 404
 
 import pytest
 
+from engine.db import db
 from engine.directory import users
 from tests.web_data import open_task, red_ticket
 
@@ -59,3 +60,20 @@ def test_pages_and_api_answer_alike(app, staff, user):
             if response.status_code != expected(user, action, side, method, path):
                 wrong.append((action, side, response.status_code, expected(user, action, side, method, path)))
     assert wrong == []
+
+
+def test_a_refusal_says_why_in_english_and_chinese_on_the_api_and_in_the_readers_language_on_the_page(app, staff):
+    ticket = red_ticket()
+    billing = users.by_username("billing")
+    bearer = {"Authorization": f"Bearer {users.issue_token(billing)}"}
+    answer = app.test_client().get(f"/api/v1/tickets/{ticket.id}", headers=bearer)
+    assert answer.status_code == 403
+    assert answer.json["error"]["message"] == f"ticket {ticket.number} is not one of yours"
+    assert answer.json["error"]["message_zh"].startswith(f"工单 {ticket.number} 与您无关")
+
+    page = staff("billing")
+    assert f"ticket {ticket.number} is not one of yours" in page.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    billing.locale = "zh_CN"
+    db.session.commit()
+    refused = page.get(f"/tickets/{ticket.id}")
+    assert refused.status_code == 403 and f"工单 {ticket.number} 与您无关" in refused.get_data(as_text=True)

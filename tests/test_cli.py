@@ -25,7 +25,7 @@ def test_help_lists_the_sub_commands(capsys):
         run.main(["--help"])
     assert done.value.code == 0
     out = capsys.readouterr().out
-    for command in ("serve", "init-db", "deploy", "token", "demo"):
+    for command in ("serve", "init-db", "deploy", "token", "demo", "backup", "restore"):
         assert command in out
 
 

@@ -4,7 +4,9 @@ characters in text, bodies over the size limit."""
 import pytest
 from sqlalchemy import func, select
 
+from engine import tickets
 from engine.db import db
+from engine.directory import users
 from engine.models import Ticket
 from tests.web_data import red_ticket
 
@@ -55,3 +57,41 @@ def test_a_body_over_16_mb_is_a_json_413(api):
     body = b'{"title": "' + b"x" * (16 * 1024 * 1024) + b'"}'
     response = api("post", "/tickets", "agent", data=body, content_type="application/json")
     assert response.status_code == 413 and response.json["error"]["code"] == "request_entity_too_large"
+
+
+@BOTH
+@pytest.mark.parametrize("form, field", [
+    ({"process": "red_fault", "title": "Line\x00down", "service": "internet", "description": "down"}, "title"),
+    ({"process": "red_fault", "title": "Line down", "service": "internet", "description": "no\x00light"},
+     "description"),
+])
+def test_a_page_form_with_a_nul_character_is_refused_naming_the_field_and_starts_nothing(staff, form, field):
+    response = staff("agent").post("/tickets/new/red", data=form)
+    assert response.status_code == 422
+    assert f"The field {field} contains a NUL character" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+@BOTH
+def test_a_page_comment_with_a_nul_character_is_refused_in_the_readers_language_and_adds_nothing(staff):
+    ticket = red_ticket()
+    lines = len(tickets.history(ticket))
+    agent = staff("agent")
+    response = agent.post(f"/tickets/{ticket.id}/comments", data={"body": "called\x00back"})
+    assert response.status_code == 422 and "The field body contains a NUL character" in response.get_data(as_text=True)
+    users.by_username("agent").locale = "zh_CN"
+    db.session.commit()
+    refused = agent.post(f"/tickets/{ticket.id}/comments", data={"body": "called\x00back"})
+    assert refused.status_code == 422 and "字段 body 含有 NUL 字符" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert len(tickets.history(ticket)) == lines
+
+
+@BOTH
+@pytest.mark.parametrize("path, field", [("/customers?q=a%00b", "q"), ("/tasks?role=a%00b", "role"),
+                                         ("/directory/changes?subject=a%00b", "subject")])
+def test_an_api_query_parameter_with_a_nul_character_is_a_422_naming_it(api, path, field):
+    response = api("get", path, "admin")
+    assert response.status_code == 422
+    assert response.json["error"]["details"] == [{"field": field, "message": "contains a NUL character",
+                                                  "message_zh": "含有 NUL 字符"}]

@@ -5,10 +5,11 @@ import json
 
 from sqlalchemy import select
 
-from engine import deployments, tickets
+from engine import deployments, scheduler, tickets
 from engine.db import db
-from engine.models import HumanTask, Ticket
+from engine.models import HumanTask, Ticket, Timer
 from tests import test_process_green_order as green_order
+from tests.bpmn_samples import one_lane, service_step
 from tests.loop_samples import DEADLOCK, loop
 from tests.process_library import kinds, staff
 from tests.process_walk import customer
@@ -58,3 +59,59 @@ def test_a_workflow_that_cannot_go_on_becomes_an_incident_and_can_still_be_cance
     assert kinds(ticket)[-1] == "incident"
     tickets.cancel(staff("supervisor"), ticket.id, "the diagram joins a branch it never takes")
     assert ticket.status == "cancelled"
+
+
+# start → fork → (wait a minute → a service task that needs the ticket's customer → end) and (an end at once or,
+# with `beside`, a user task 'work' → end). The ticket has no customer, so the service task fails when the timer
+# fires.
+TIMED_SERVICE = """<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="fork"/>
+    <bpmn:parallelGateway id="fork"><bpmn:incoming>f0</bpmn:incoming><bpmn:outgoing>t0</bpmn:outgoing>
+      <bpmn:outgoing>w0</bpmn:outgoing></bpmn:parallelGateway>
+    <bpmn:sequenceFlow id="t0" sourceRef="fork" targetRef="later"/>
+    <bpmn:intermediateCatchEvent id="later" name="A minute later"><bpmn:incoming>t0</bpmn:incoming>
+      <bpmn:outgoing>f1</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="later" targetRef="step"/>
+    {service}
+    <bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="end"/>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>{beside}"""
+BESIDE = """
+    <bpmn:sequenceFlow id="w0" sourceRef="fork" targetRef="work"/>
+    <bpmn:userTask id="work" name="Work"><bpmn:incoming>w0</bpmn:incoming><bpmn:outgoing>w1</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="w1" sourceRef="work" targetRef="done"/>
+    <bpmn:endEvent id="done"><bpmn:incoming>w1</bpmn:incoming></bpmn:endEvent>"""
+AT_ONCE = """
+    <bpmn:sequenceFlow id="w0" sourceRef="fork" targetRef="done"/>
+    <bpmn:endEvent id="done"><bpmn:incoming>w0</bpmn:incoming></bpmn:endEvent>"""
+
+
+def timed_service(fake_clock, beside: bool) -> Ticket:
+    """A ticket of TIMED_SERVICE whose timer has fired (and whose service task failed)."""
+    elements = TIMED_SERVICE.replace("{service}", service_step("customer_profile", {"required": "True"}))
+    elements = elements.replace("{beside}", BESIDE if beside else AT_ONCE)
+    deployments.deploy(staff("supervisor"), one_lane("timed", elements))
+    ticket = tickets.start_ticket(staff("agent"), "timed", "Looks at the customer later")
+    fake_clock.advance(minutes=2)
+    assert scheduler.sweep() == 1
+    db.session.expire_all()
+    return db.session.get(Ticket, ticket.id)
+
+
+def test_a_service_task_failing_after_a_timer_makes_the_ticket_an_incident_with_the_reason(app, fake_clock):
+    ticket = timed_service(fake_clock, beside=False)
+    assert ticket.status == "incident" and ticket.closed_at is None
+    failed, incident = [e for e in tickets.history(ticket) if e.kind in ("timer_failed", "incident")]
+    assert failed.data["element"] == "later" and "has no customer" in failed.data["error"]
+    assert "the timer later failed and nothing else is waiting" in incident.data["reason"]
+    assert db.session.scalar(select(Timer.state).where(Timer.ticket_id == ticket.id)) == "failed"
+    assert scheduler.sweep() == 0  # not retried in a loop
+
+
+def test_a_failed_timer_leaves_a_ticket_open_while_a_person_still_has_a_task_of_it(app, fake_clock):
+    ticket = timed_service(fake_clock, beside=True)
+    assert ticket.status == "open"
+    assert "timer_failed" in kinds(ticket) and "incident" not in kinds(ticket)
+    assert [t.element_id for t in active(ticket)] == ["work"]

@@ -190,5 +190,6 @@ def test_a_timer_whose_step_fails_is_marked_failed_with_the_reason(app, fake_clo
     assert rows(ticket) == [("step", "failed")]
     failure, = [e for e in tickets.history(ticket) if e.kind == "timer_failed"]
     assert failure.data["element"] == "step" and "ZeroDivisionError" in failure.data["error"]
-    assert db.session.get(Ticket, ticket.id).status == "open"
+    assert db.session.get(Ticket, ticket.id).status == "incident"  # nothing else waits: it cannot go on
+    assert tickets.history(ticket)[-1].kind == "incident"
     assert scheduler.sweep() == 0  # a failed timer is not retried in a loop

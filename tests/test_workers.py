@@ -7,7 +7,9 @@ check the result in the database, not the mechanism.
 """
 
 import multiprocessing
+import os
 import queue
+import signal
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -168,5 +170,58 @@ def test_a_timer_held_by_a_dead_worker_is_fired_later_exactly_once(app, tmp_path
     db.session.rollback()  # the dead worker's transaction is gone, and its lock with it
     assert scheduler.sweep() == 1
     assert scheduler.sweep() == 0
+    db.session.expire_all()
+    assert_fired_once_each(ticket_ids)
+
+
+def fired_so_far() -> int:
+    with db.engine.connect() as conn:
+        return conn.scalar(select(func.count()).where(Timer.state == "fired"))
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {DEADLINE} s: {what}")
+        time.sleep(0.01)
+
+
+def busy_sessions() -> int:
+    """Sessions on the database, other than this one, in a transaction or a statement: a killed worker's lingers
+    until PostgreSQL sees its socket close and rolls it back."""
+    with db.engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND pid <> pg_backend_pid() AND state <> 'idle'"))
+
+
+def test_a_worker_killed_with_sigkill_mid_sweep_leaves_every_timer_to_fire_exactly_once(app, tmp_path, overdue):
+    """kill -9 of a worker while it fires 300 timers: what it committed stays fired, what it was in the middle
+    of is rolled back with its connection, and a worker started afterwards fires exactly the rest."""
+    ticket_ids = overdue(300)
+    db.session.rollback()
+    ctx = multiprocessing.get_context("spawn")
+    go, reports = ctx.Event(), ctx.Queue()
+    doomed = ctx.Process(target=worker_process.run, name="doomed", daemon=True,
+                         args=("doomed", app.config["SQLALCHEMY_DATABASE_URI"], str(tmp_path / "instance"), go,
+                               reports, DEADLINE))
+    doomed.start()
+    try:
+        assert reports.get(timeout=DEADLINE)[0] == "ready"
+        go.set()
+        wait_for(lambda: fired_so_far() >= 30, "the worker fired 30 timers")
+        os.kill(doomed.pid, signal.SIGKILL)
+        doomed.join(timeout=DEADLINE)
+    finally:
+        if doomed.is_alive():
+            doomed.kill()
+        reports.close()
+    assert doomed.exitcode == -signal.SIGKILL
+    wait_for(lambda: busy_sessions() == 0, "the killed worker's session is gone")
+    fired_before = fired_so_far()
+    assert 30 <= fired_before < len(ticket_ids), "the kill came after the worker had finished"
+
+    with spawned_workers(app, tmp_path, 1) as results:
+        assert sum(results().values()) == len(ticket_ids) - fired_before
     db.session.expire_all()
     assert_fired_once_each(ticket_ids)

@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
+from web.i18n import is_zh
 
 csrf = CSRFProtect()
 
@@ -30,6 +31,7 @@ STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422}
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.before_request(_refuse_nul_characters)
     app.after_request(_add_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
 
@@ -40,6 +42,27 @@ def _add_headers(response):
     if request.blueprint != "api" and request.endpoint != "assets.vendor" and request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def field_with_nul() -> str | None:
+    """The first query parameter, form field or uploaded file name of the request with a NUL character (PostgreSQL
+    cannot store or compare one, and no one types it), named printably; None when there is none."""
+    values = [*request.args.items(multi=True), *request.form.items(multi=True),
+              *((name, upload.filename) for name, upload in request.files.items(multi=True))]
+    field = next((name or "" for name, value in values if "\x00" in (name or "") + (value or "")), None)
+    return None if field is None else field.replace("\x00", "\\0")
+
+
+def _refuse_nul_characters():
+    """A page request with a NUL character is refused (422), naming the field; the API answers in JSON (web/api)."""
+    if request.blueprint == "api":
+        return None
+    field = field_with_nul()
+    if field is None:
+        return None
+    message = _("The field %(field)s contains a NUL character, which cannot be stored: remove it and send the form "
+                "again.", field=field)
+    return render_template("error.html", status=422, message=message), 422
 
 
 def _csrf_failed(err: CSRFError):
@@ -68,8 +91,10 @@ def _signed_in():
 
 
 def _engine_error(err: EngineError):
+    """The error page, in the reader's language where the engine gives both."""
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
-    return render_template("error.html", status=status, message=err.message), status
+    message = err.message_zh if err.message_zh and is_zh() else err.message
+    return render_template("error.html", status=status, message=message), status
 
 
 def role_required(*roles: str):

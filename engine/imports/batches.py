@@ -34,7 +34,7 @@ def kind_of(actor: User, kind: str) -> ModuleType:
     if module is None:
         raise NotFound(f"no import of {kind!r}: one of {', '.join(KINDS)}")
     if module.ADMIN_ONLY and not actor.has_role("admin"):
-        raise Forbidden(f"importing {kind} needs the role admin")
+        raise Forbidden(f"importing {kind} needs the role admin", message_zh=f"导入 {kind} 需要 admin 角色")
     return module
 
 

@@ -11,6 +11,7 @@ from engine.db import db
 from engine.directory import users
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 from web import path_ids
+from web.security import field_with_nul
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -18,8 +19,10 @@ STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 422}
 PUBLIC = {"api.openapi"}
 
 
-def error(status: int, code: str, message: str, details=None):
+def error(status: int, code: str, message: str, details=None, message_zh: str | None = None):
     body = {"code": code, "message": message}
+    if message_zh:
+        body["message_zh"] = message_zh
     if details is not None:
         body["details"] = details
     return jsonify(error=body), status
@@ -37,10 +40,21 @@ def authenticate():
     return None
 
 
+@blueprint.before_request
+def refuse_nul_characters():
+    """A query parameter, form field or file name with a NUL character: a 422 naming it (JSON bodies: json_body)."""
+    field = field_with_nul() if request.endpoint not in PUBLIC else None
+    if field is None:
+        return None
+    return error(422, InvalidInput.code, f"{field} contains a NUL character, which cannot be stored",
+                 [{"field": field, "message": "contains a NUL character", "message_zh": "含有 NUL 字符"}],
+                 message_zh=f"{field} 含有 NUL 字符，无法保存")
+
+
 @blueprint.errorhandler(EngineError)
 def engine_error(err: EngineError):
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 422)
-    return error(status, err.code, err.message, err.details)
+    return error(status, err.code, err.message, err.details, err.message_zh)
 
 
 @blueprint.errorhandler(HTTPException)  # before the catch-all below, for a 413 raised inside a view

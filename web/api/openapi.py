@@ -14,6 +14,7 @@ ERROR = {
     "required": ["error"],
     "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
         "code": {"type": "string"}, "message": {"type": "string"},
+        "message_zh": {"type": "string", "description": "the message in Chinese, where the engine gives one"},
         "details": {"description": "per-field or per-element problems"}}}},
 }
 TASK = {"type": "object", "properties": {
