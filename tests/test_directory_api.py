@@ -223,3 +223,11 @@ def test_an_admin_revokes_a_users_tokens(api, client):
 def test_an_admin_cannot_deactivate_themself(api):
     refused(api("patch", "/users/admin", "admin", json={"active": False}), "active")
     assert users.by_username("admin").active
+
+
+def test_a_second_headquarters_is_refused_in_both_languages(api):
+    """The organisation has one root: a branch without a parent would split the tree (and escape headquarters)."""
+    before = counts()
+    problem = refused(api("post", "/branches", "admin", json={"code": "HQ2", "name": "Second HQ"}), "parent")
+    assert "one headquarters already (HQ)" in problem["message"] and "HQ" in problem["message_zh"]
+    assert counts() == before
