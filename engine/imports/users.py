@@ -53,15 +53,14 @@ def check(scope: Scope, values: dict[str, str], state: dict | None) -> Row:
     row.take("display_name", fields.text(limit=128), empty=values["username"])  # as create_user names them
     row.take("email", fields.email)
     row.take("phone", fields.phone)
-    row.take("branch", lambda value: _branch(scope, value), empty=None)
+    row.take("branch", lambda value: _branch(scope, value, state and state["branch"]), empty=None)
     row.take("roles", _roles)
     row.take("locale", fields.choice(LOCALES), empty="en")
     return row
 
 
-def _branch(scope: Scope, code: str) -> str:
-    if scope.branch(code) is None:
-        raise fields.Wrong(f"no branch {code}", f"没有分支机构 {code}")
+def _branch(scope: Scope, code: str, current: str | None) -> str:
+    scope.usable_branch(code, current)
     return code
 
 
