@@ -1,4 +1,5 @@
-"""Administration over the API: roles, branches and users, each refusal naming its field and changing nothing."""
+"""Administration over the API on SQLite and PostgreSQL: roles, branches and users, each refusal naming its field and
+changing nothing."""
 
 import pytest
 from openapi_spec_validator import validate as validate_openapi
@@ -10,6 +11,8 @@ from engine.models import Branch, DirectoryChange, Role, User
 from tests.bpmn_samples import simple
 from tests.test_api import start
 
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                     indirect=True)
 XML = {"Content-Type": "application/xml"}
 DEPLOY = "/process-models?comment=a+lane+for+a+new+department"
 NEW_USER = {"username": "wang.li", "display_name": "Wang Li", "email": "wang.li@keydesk.example",

@@ -1,4 +1,5 @@
-"""The admins' directory pages: each operation and refusal as a form post, admins only, CSRF-protected."""
+"""The admins' directory pages on SQLite and PostgreSQL: each operation and refusal as a form post, admins only,
+CSRF-protected."""
 
 import pytest
 from sqlalchemy import func, select
@@ -7,6 +8,8 @@ from engine.db import db
 from engine.directory import users
 from engine.models import Branch, DirectoryChange, Role, User
 
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                     indirect=True)
 PAGES = ("/admin/branches", "/admin/roles", "/admin/users", "/admin/users/agent", "/admin/audit")
 
 
