@@ -60,6 +60,7 @@ def test_a_refused_branch_names_the_field_and_changes_nothing(staff):
     assert 'data-error-for="code"' in response.get_data(as_text=True)
     second_root = admin.post("/admin/branches", {"code": "HQ2", "name": "Second HQ", "parent": ""})
     assert second_root.status_code == 422 and "one headquarters already (HQ)" in second_root.get_data(as_text=True)
+    assert second_root.get_data(as_text=True).count("(none: headquarters)") == 1  # in HQ's own row, not to create
     busy = admin.post("/admin/branches/SH-PD", {"name": "Pudong City Branch", "parent": "SH", "active": "0"})
     assert busy.status_code == 422 and "pudong" in busy.get_data(as_text=True)
     assert counts() == before
