@@ -1,16 +1,18 @@
-"""Imports over the API on SQLite (the main round trip on PostgreSQL too): dry run, problems, commit, history."""
+"""Imports over the API on SQLite (the round trip, a re-check at commit and the purge on PostgreSQL too): dry run,
+problems, commit, history."""
 
 import io
 from datetime import timedelta
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from engine import contracts, scheduler
 from engine.db import db
 from engine.directory import users
 from engine.imports import batches
+from engine.imports import customers as customer_rows
 from engine.models import SEED_ROLES, Branch, Contact, Contract, Customer, CustomerChange, ImportBatch, ImportRow, User
 
 HEADER = ("code,name,kind,tier,industry,branch,account_manager,credit_level,member_card,"
@@ -354,6 +356,7 @@ def deactivate_branch(api, code: str) -> None:
     assert api("patch", f"/branches/{code}", "admin", json={"active": False}).status_code == 200
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_a_branch_deactivated_since_the_preview_refuses_the_commit(api):
     api("post", "/branches", "admin", json={"code": "SH-JD", "name": "Jiading", "parent": "SH"})
     preview = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0900,Early Co,group,A,SH",
@@ -422,6 +425,7 @@ def stored_rows(preview) -> int:
         ImportRow.import_id == preview.json["id"]))
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_a_stale_preview_is_purged_at_the_next_import_and_cannot_be_committed(api, fake_clock):
     stale = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0940,Forgotten Co,group,A,SH"))
     done = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0941,Committed Co,group,A,SH"))
@@ -452,3 +456,20 @@ def test_the_scheduler_purges_previews_after_the_configured_hours(app, api, fake
     assert commit(api, stale).status_code == 409  # expired, even before any purge ran
     scheduler.purge_job(app)
     assert stored_rows(stale) == 0 and db.session.get(ImportBatch, stale.json["id"]).purged_at == fake_clock.now()
+
+
+def test_rows_purged_while_a_commit_runs_refuse_it(api, monkeypatch):
+    """SQLite takes no row lock: should a purge drop a preview's rows while it is committed, nothing is written."""
+    monkeypatch.setattr(batches, "CHUNK", 1)
+    preview = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0960,First Co,group,A,SH",
+                                                 "N0961,Second Co,group,A,SH"))
+    write = customer_rows.write
+
+    def write_then_purge(*args):
+        db.session.execute(delete(ImportRow).where(ImportRow.import_id == preview.json["id"]))
+        return write(*args)
+
+    monkeypatch.setattr(customer_rows, "write", write_then_purge)
+    refused = commit(api, preview)
+    assert refused.status_code == 409 and "expired while being committed" in refused.json["error"]["message"]
+    assert db.session.scalar(select(func.count()).where(Customer.code.in_(["N0960", "N0961"]))) == 0

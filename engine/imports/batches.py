@@ -144,6 +144,8 @@ def commit(actor: User, import_id: int) -> dict:
     the same code created). Any row that fails refuses the whole commit, naming every such row."""
     batch = get(actor, import_id)
     module = kind_of(actor, batch.kind)
+    # PostgreSQL: a second commit of the same preview waits here, and the purge skips a preview being committed
+    batch = db.session.get(ImportBatch, batch.id, with_for_update=True, populate_existing=True)
     if batch.committed_at is not None:
         raise Conflict(f"import {batch.id} was committed already", [_refusal(
             "the import was committed already", "该导入已提交")])
@@ -155,13 +157,18 @@ def commit(actor: User, import_id: int) -> dict:
     if batch.problems:
         raise InvalidInput(f"import {batch.id} has {len(batch.problems)} problems: fix the file and preview it again",
                            batch.problems)
-    scope, reason, created, failed = Scope.of(actor), f"import {batch.file_name}", [], []
+    scope, reason, created, failed, replayed = Scope.of(actor), f"import {batch.file_name}", [], [], 0
     with customers.saved():
         for chunk in _stored_rows(batch):
+            replayed += len(chunk)
             states = module.states([row.key for row in chunk])
             failed += _rechecked(module, scope, chunk, states)
             if not failed:  # after a failed row nothing more is written: the whole commit is refused
                 created += module.write(scope, [row for row in chunk if row.action != "unchanged"], states, reason)
+        if replayed != sum(batch.summary.values()):  # SQLite: a purge in another thread took rows meanwhile
+            raise Conflict(f"import {batch.id} expired while being committed: preview the file again", [
+                _refusal("the preview expired while being committed: preview the file again",
+                         "提交时预览已过期：请重新预览文件")])
         if failed:
             rows = ", ".join(str(number) for number in sorted({found["row"] for found in failed})[:20])
             raise Conflict(f"rows {rows} changed or no longer pass the checks since the preview: preview the file "
@@ -191,7 +198,8 @@ def purge_stale() -> int:
     found; committed imports and the data they wrote are never touched."""
     now = clock.now()
     stale = list(db.session.scalars(select(ImportBatch.id).where(
-        ImportBatch.committed_at.is_(None), ImportBatch.purged_at.is_(None), ImportBatch.created_at < _stale_before())))
+        ImportBatch.committed_at.is_(None), ImportBatch.purged_at.is_(None), ImportBatch.created_at < _stale_before())
+        .with_for_update(skip_locked=True)))
     if stale:
         db.session.execute(delete(ImportRow).where(ImportRow.import_id.in_(stale)))
         db.session.execute(update(ImportBatch).where(ImportBatch.id.in_(stale)).values(purged_at=now))
