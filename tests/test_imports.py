@@ -473,3 +473,20 @@ def test_rows_purged_while_a_commit_runs_refuse_it(api, monkeypatch):
     refused = commit(api, preview)
     assert refused.status_code == 409 and "expired while being committed" in refused.json["error"]["message"]
     assert db.session.scalar(select(func.count()).where(Customer.code.in_(["N0960", "N0961"]))) == 0
+
+
+def test_imported_users_and_branches_are_in_the_directorys_audit_trail(api):
+    header = "username,display_name,branch,roles"
+    assert commit(api, upload(api, "users", csv_bytes(header, "zhou,Zhou Min,SH-PD,agent"))).status_code == 200
+    assert commit(api, upload(api, "users", csv_bytes(header, "zhou,Zhou Min,SH,agent manager"))).status_code == 200
+    trail = api("get", "/directory/changes?kind=user&subject=zhou", "admin").json["changes"]
+    assert {(c["actor"], c["field"], c["old"], c["new"]) for c in trail} == {
+        ("admin", "username", None, "zhou"), ("admin", "display_name", None, "Zhou Min"),
+        ("admin", "branch", None, "SH-PD"), ("admin", "roles", None, "agent"),
+        ("admin", "branch", "SH-PD", "SH"), ("admin", "roles", "agent", "agent, manager")}
+    assert commit(api, upload(api, "branches", csv_bytes("code,name,level,parent", "ZJ,Zhejiang,province,HQ",
+                                                         "SH,Shanghai,province,HQ"))).status_code == 200
+    branch_trail = api("get", "/directory/changes?kind=branch", "admin").json["changes"]
+    assert {(c["subject"], c["field"], c["old"], c["new"]) for c in branch_trail} == {
+        ("ZJ", "code", None, "ZJ"), ("ZJ", "name", None, "Zhejiang"), ("ZJ", "level", None, "province"),
+        ("ZJ", "parent", None, "HQ"), ("SH", "name", "Shanghai Branch", "Shanghai")}

@@ -5,6 +5,7 @@ from sqlalchemy.orm import aliased
 
 from engine import fields
 from engine.db import db
+from engine.directory import changes
 from engine.directory.branches import PARENT_LEVEL, second_root
 from engine.imports import checks
 from engine.imports.checks import Row, code
@@ -75,8 +76,12 @@ def differences(clean: dict, state: dict) -> dict:
 
 
 def write(scope: Scope, rows: list, states: dict[str, dict], reason: str) -> list[dict]:
-    """In file order, so a parent is written before the branches under it."""
+    """In file order, so a parent is written before the branches under it; each field in the directory's audit
+    trail, as an admin's change is."""
+    audit = []
     for row in rows:
+        audit += [changes.entry(scope.actor, "branch", row.key, field, old, new) for field, (old, new) in
+                  differences(row.values, {} if row.action == "new" else states[row.key]).items()]
         values = {key: row.values[key] for key in ("name", "level") if key in row.values}
         if "parent" in row.values:
             parent = row.values["parent"]
@@ -86,5 +91,6 @@ def write(scope: Scope, rows: list, states: dict[str, dict], reason: str) -> lis
             scope.branches[row.key] = Place(branch_id, values["level"])
         else:
             db.session.execute(update(Branch).where(Branch.id == states[row.key]["id"]).values(**values))
+    changes.record_all(audit)
     return []
 
