@@ -7,7 +7,7 @@ CATALOG := web/translations/zh/LC_MESSAGES/messages
 NPM := node_modules/.package-lock.json
 MODELER := web/static/build/modeler.js
 
-.PHONY: install run test bench clean chromium screenshots
+.PHONY: install run test bench clean chromium slapd screenshots
 
 # Reinstall only when the packaging files change.
 $(INSTALLED): setup.cfg pyproject.toml
@@ -42,10 +42,20 @@ chromium:
 		|| (apt-get update -q && apt-get install -y -q $(BROWSER_PACKAGES)) \
 		|| echo "chromium could not be installed: browser tests will skip"
 
+# The LDAP sign-in test starts Debian's OpenLDAP server itself; install it where missing (as root), unconfigured,
+# so the package neither sets up a directory of its own nor starts a service.
+LDAP_PACKAGES := slapd
+slapd:
+	@dpkg -s $(LDAP_PACKAGES) >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || { \
+		echo "slapd slapd/no_configuration boolean true" | debconf-set-selections; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(LDAP_PACKAGES) \
+		|| (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			$(LDAP_PACKAGES)); } || echo "slapd could not be installed: the LDAP sign-in test will skip"
+
 run: install
 	$(BIN)/python run.py serve --demo
 
-test: install chromium
+test: install chromium slapd
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2  # two processes, one per core of the CI machine
 

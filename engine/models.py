@@ -641,6 +641,7 @@ class ImportBatch(db.Model):
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     committed_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]  # an uncommitted preview expired: its stored rows were dropped
     summary: Mapped[dict] = mapped_column(default=dict)  # {new, changed, unchanged}
     problems: Mapped[list] = mapped_column(default=list)  # [{row, column, value, message, message_zh}]
     actor: Mapped[User] = relationship()

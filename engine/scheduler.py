@@ -1,5 +1,5 @@
-"""The background scheduler of a KeyDesk process: fires due timers (and, while it does, proves it is alive)
-and delivers the outbox.
+"""The background scheduler of a KeyDesk process: fires due timers (and, while it does, proves it is alive),
+delivers the outbox and drops expired import previews.
 
 The timer job does not poll on a slow fixed beat: after each sweep it schedules itself for the next
 due timer, and at the latest one second later, to catch timers armed by other processes.
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from engine import clock, schedules, tickets, timers
 from engine.db import db
 from engine.errors import Conflict, EngineError
+from engine.imports import batches as imports
 from engine.models import ProcessSchedule, SchedulerHeartbeat
 from notifications import delivery as outbox_delivery
 
@@ -24,6 +25,7 @@ HEARTBEAT_SECONDS = 10
 MAX_SLEEP = timedelta(seconds=1)
 RETRY = timedelta(milliseconds=100)
 DELIVERY_SECONDS = 5
+PURGE_SECONDS = 3600
 BATCH = 500
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -118,6 +120,19 @@ def delivery_job(app: Flask) -> None:
             db.session.remove()
 
 
+def purge_job(app: Flask) -> None:
+    """Drop the stored rows of import previews nobody committed in time, also when nobody imports again."""
+    with app.app_context():
+        try:
+            imports.purge_stale()
+            db.session.commit()
+        except Exception:
+            app.logger.exception("purging stale import previews failed; trying again in %s s", PURGE_SECONDS)
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
 class Scheduler(BackgroundScheduler):
     """APScheduler, whose timer job re-arms itself for the next wake.
 
@@ -151,5 +166,6 @@ def start(app: Flask) -> Scheduler:
 
     scheduler.add_job(fire_timers, "date", run_date=clock.now(), id="timers")
     scheduler.add_job(delivery_job, "interval", args=[app], seconds=DELIVERY_SECONDS, id="delivery")
+    scheduler.add_job(purge_job, "interval", args=[app], seconds=PURGE_SECONDS, id="purge")
     scheduler.start()
     return scheduler

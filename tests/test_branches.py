@@ -147,11 +147,13 @@ def test_role_messages_reach_only_members_who_see_the_ticket(app):
     ("city", "HQ", "a city branch sits under a province branch"),
     ("province", None, "a province branch sits under a hq branch"),
     ("hq", "SH", "a hq branch sits under no other branch"),
+    ("hq", None, "the organisation has one headquarters already (HQ): give the branch a parent"),
 ])
 def test_branches_nest_in_three_levels(app, level, parent, message):
     with pytest.raises(InvalidInput) as caught:
         branches.create("NEW", "New branch", level, branches.by_code(parent) if parent else None)
-    assert caught.value.details == [{"field": "parent", "message": message}]
+    [problem] = caught.value.details
+    assert (problem["field"], problem["message"]) == ("parent", message) and problem["message_zh"]
 
 
 def test_a_branch_code_is_unique_and_a_new_city_is_seen_from_above(app):

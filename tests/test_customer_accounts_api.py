@@ -1,4 +1,5 @@
-"""Opening customers over the API, the locked state, and moving a manager's portfolio with their open tasks."""
+"""Opening customers over the API (SQLite and PostgreSQL), the locked state, and moving a manager's portfolio with
+their open tasks."""
 
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +10,8 @@ from engine.models import Contact, Customer, CustomerChange
 from tests.bpmn_samples import simple
 from tests.test_api import start
 
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                     indirect=True)
 XML = {"Content-Type": "application/xml"}
 DEPLOY = "/process-models?comment=a+lane+for+a+new+department"
 NEW = {"code": "G0100", "name": "Pudong Shipyard", "kind": "group", "tier": "A", "industry": "shipbuilding",

@@ -1,4 +1,5 @@
-"""Administration over the API: roles, branches and users, each refusal naming its field and changing nothing."""
+"""Administration over the API on SQLite and PostgreSQL: roles, branches and users, each refusal naming its field and
+changing nothing."""
 
 import pytest
 from openapi_spec_validator import validate as validate_openapi
@@ -10,6 +11,8 @@ from engine.models import Branch, DirectoryChange, Role, User
 from tests.bpmn_samples import simple
 from tests.test_api import start
 
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                     indirect=True)
 XML = {"Content-Type": "application/xml"}
 DEPLOY = "/process-models?comment=a+lane+for+a+new+department"
 NEW_USER = {"username": "wang.li", "display_name": "Wang Li", "email": "wang.li@keydesk.example",
@@ -223,3 +226,11 @@ def test_an_admin_revokes_a_users_tokens(api, client):
 def test_an_admin_cannot_deactivate_themself(api):
     refused(api("patch", "/users/admin", "admin", json={"active": False}), "active")
     assert users.by_username("admin").active
+
+
+def test_a_second_headquarters_is_refused_in_both_languages(api):
+    """The organisation has one root: a branch without a parent would split the tree (and escape headquarters)."""
+    before = counts()
+    problem = refused(api("post", "/branches", "admin", json={"code": "HQ2", "name": "Second HQ"}), "parent")
+    assert "one headquarters already (HQ)" in problem["message"] and "HQ" in problem["message_zh"]
+    assert counts() == before

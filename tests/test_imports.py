@@ -1,17 +1,19 @@
-"""Imports over the API on SQLite (the main round trip on PostgreSQL too): dry run, problems, commit, history."""
+"""Imports over the API on SQLite (the round trip, a re-check at commit and the purge on PostgreSQL too): dry run,
+problems, commit, history."""
 
 import io
 from datetime import timedelta
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from engine import contracts
+from engine import contracts, scheduler
 from engine.db import db
 from engine.directory import users
 from engine.imports import batches
-from engine.models import SEED_ROLES, Branch, Contact, Contract, Customer, CustomerChange, User
+from engine.imports import customers as customer_rows
+from engine.models import SEED_ROLES, Branch, Contact, Contract, Customer, CustomerChange, ImportBatch, ImportRow, User
 
 HEADER = ("code,name,kind,tier,industry,branch,account_manager,credit_level,member_card,"
           "contact_name,contact_phone,contact_email")
@@ -337,3 +339,154 @@ def test_staff_import_contracts_only_for_customers_they_see(api):
                      "HT-2026-0101,G0004,Textile lines,2026-02-01")
     preview = upload(api, "contracts", data, username="pudong")
     assert problems(preview) == [(3, "customer", "no customer G0004")]  # Minhang's, as if it did not exist
+
+
+def test_a_second_headquarters_is_refused(api):
+    """One root: neither a new hq row beside HQ, nor two hq rows in the file of an organisation being set up."""
+    preview = upload(api, "branches", csv_bytes("code,name,level,parent", "HQ2,Second HQ,hq,", "NX,North,province,HQ2"))
+    found = [(p["row"], p["column"], p["message"], p["message_zh"]) for p in preview.json["problems"]]
+    assert found[0][:3] == (2, "parent", "the organisation has one headquarters already (HQ): give the branch a parent")
+    assert "HQ" in found[0][3] and [row for row, *_ in found] == [2, 3]  # row 3's parent was refused with it
+    assert db.session.scalar(select(func.count()).select_from(Branch).where(Branch.parent_id.is_(None))) == 1
+
+
+# Between the preview and the commit: each row is checked again as it is written.
+
+def deactivate_branch(api, code: str) -> None:
+    assert api("patch", f"/branches/{code}", "admin", json={"active": False}).status_code == 200
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_branch_deactivated_since_the_preview_refuses_the_commit(api):
+    api("post", "/branches", "admin", json={"code": "SH-JD", "name": "Jiading", "parent": "SH"})
+    preview = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0900,Early Co,group,A,SH",
+                                                 "N0901,Jiading Co,group,A,SH-JD"))
+    assert preview.json["problems"] == []
+    deactivate_branch(api, "SH-JD")
+    refused = commit(api, preview)
+    assert refused.status_code == 409
+    assert [(p["row"], p["column"], p["message"]) for p in refused.json["error"]["details"]] == [
+        (3, "branch", "branch SH-JD is deactivated")]
+    assert refused.json["error"]["details"][0]["message_zh"] == "分支机构 SH-JD 已停用"
+    assert db.session.scalar(select(func.count()).where(Customer.code.in_(["N0900", "N0901"]))) == 0  # row 2 too
+
+
+def test_a_manager_deactivated_since_the_preview_refuses_the_commit(api):
+    preview = upload(api, "customers", csv_bytes("code,name,kind,tier,branch,account_manager",
+                                                 "N0910,Managed Co,group,A,SH-PD,pudong"))
+    assert preview.json["problems"] == []
+    assert api("patch", "/users/pudong", "admin", json={"active": False}).status_code == 200
+    refused = commit(api, preview)
+    assert refused.status_code == 409
+    assert [(p["row"], p["column"], p["value"]) for p in refused.json["error"]["details"]] == [
+        (2, "account_manager", "pudong")]
+    assert db.session.scalar(select(Customer).where(Customer.code == "N0910")) is None
+
+
+def test_a_code_created_since_the_preview_refuses_the_commit(api):
+    preview = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0920,Twice Co,group,A,SH"))
+    assert preview.json["summary"]["new"] == 1
+    created = api("post", "/customers", "admin", json={"code": "N0920", "name": "By Hand Co", "kind": "group",
+                                                        "tier": "B", "branch": "SH", "reason": "walked in"})
+    assert created.status_code == 201, created.json
+    refused = commit(api, preview)
+    assert refused.status_code == 409
+    assert [(p["row"], p["column"], p["message"]) for p in refused.json["error"]["details"]] == [
+        (2, "code", "the record changed since the preview")]
+    assert db.session.scalar(select(Customer.name).where(Customer.code == "N0920")) == "By Hand Co"
+
+
+def test_a_role_retired_since_the_preview_refuses_the_commit(api):
+    api("post", "/roles", "admin", json={"key": "finance", "name": "finance", "name_zh": "财务"})
+    preview = upload(api, "users", csv_bytes("username,branch,roles", "qian,SH,finance"))
+    assert preview.json["problems"] == []
+    assert api("patch", "/roles/finance", "admin", json={"active": False}).status_code == 200
+    refused = commit(api, preview)
+    assert refused.status_code == 409 and refused.json["error"]["details"][0]["column"] == "roles"
+    assert db.session.scalar(select(User).where(User.username == "qian")) is None
+
+
+def test_a_deactivated_branch_takes_nothing_new_but_its_records_reimport_unchanged(api):
+    api("post", "/branches", "admin", json={"code": "SH-JD", "name": "Jiading", "parent": "SH"})
+    assert commit(api, upload(api, "customers", csv_bytes("code,name,kind,tier,branch",
+                                                          "N0930,Stays Co,group,A,SH-JD"))).status_code == 200
+    deactivate_branch(api, "SH-JD")  # customers do not hold a branch active; open tickets and people do
+    again = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0930,Stays Co,group,A,SH-JD",
+                                               "N0931,Newcomer Co,group,A,SH-JD"))
+    assert problems(again) == [(3, "branch", "branch SH-JD is deactivated")]
+    moved_in = upload(api, "users", csv_bytes("username,branch,roles", "minhang,SH-JD,agent"))
+    assert problems(moved_in) == [(2, "branch", "branch SH-JD is deactivated")]
+
+
+# Previews nobody commits expire: their stored rows are dropped, never the data nor the record of the preview.
+
+def stored_rows(preview) -> int:
+    return db.session.scalar(select(func.count()).select_from(ImportRow).where(
+        ImportRow.import_id == preview.json["id"]))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_stale_preview_is_purged_at_the_next_import_and_cannot_be_committed(api, fake_clock):
+    stale = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0940,Forgotten Co,group,A,SH"))
+    done = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0941,Committed Co,group,A,SH"))
+    assert commit(api, done).status_code == 200
+    fake_clock.advance(hours=23, minutes=59)
+    upload(api, "contracts", csv_bytes("number,customer,title,start_date"), name="empty.csv")
+    assert stored_rows(stale) == 1  # not yet a day old
+    fake_clock.advance(minutes=2)
+    upload(api, "contracts", csv_bytes("number,customer,title,start_date"), name="empty.csv")
+    assert stored_rows(stale) == 0 and stored_rows(done) == 1  # the committed import keeps its rows
+    batch = db.session.get(ImportBatch, stale.json["id"])
+    assert (batch.file_name, batch.summary, batch.purged_at) == ("customers.csv", stale.json["summary"],
+                                                                fake_clock.now())
+    refused = commit(api, stale)
+    assert refused.status_code == 409 and "older than 24 hours" in refused.json["error"]["message"]
+    assert refused.json["error"]["details"][0]["message_zh"] == "预览已超过 24 小时：请重新预览文件"
+    assert db.session.scalar(select(Customer).where(Customer.code == "N0940")) is None
+    assert db.session.scalar(select(Customer.name).where(Customer.code == "N0941")) == "Committed Co"
+
+
+def test_the_scheduler_purges_previews_after_the_configured_hours(app, api, fake_clock):
+    app.config["IMPORT_PREVIEW_HOURS"] = 2
+    stale = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0950,Idle Co,group,A,SH"))
+    fake_clock.advance(hours=1)
+    scheduler.purge_job(app)
+    assert stored_rows(stale) == 1
+    fake_clock.advance(hours=1, seconds=1)
+    assert commit(api, stale).status_code == 409  # expired, even before any purge ran
+    scheduler.purge_job(app)
+    assert stored_rows(stale) == 0 and db.session.get(ImportBatch, stale.json["id"]).purged_at == fake_clock.now()
+
+
+def test_rows_purged_while_a_commit_runs_refuse_it(api, monkeypatch):
+    """SQLite takes no row lock: should a purge drop a preview's rows while it is committed, nothing is written."""
+    monkeypatch.setattr(batches, "CHUNK", 1)
+    preview = upload(api, "customers", csv_bytes("code,name,kind,tier,branch", "N0960,First Co,group,A,SH",
+                                                 "N0961,Second Co,group,A,SH"))
+    write = customer_rows.write
+
+    def write_then_purge(*args):
+        db.session.execute(delete(ImportRow).where(ImportRow.import_id == preview.json["id"]))
+        return write(*args)
+
+    monkeypatch.setattr(customer_rows, "write", write_then_purge)
+    refused = commit(api, preview)
+    assert refused.status_code == 409 and "expired while being committed" in refused.json["error"]["message"]
+    assert db.session.scalar(select(func.count()).where(Customer.code.in_(["N0960", "N0961"]))) == 0
+
+
+def test_imported_users_and_branches_are_in_the_directorys_audit_trail(api):
+    header = "username,display_name,branch,roles"
+    assert commit(api, upload(api, "users", csv_bytes(header, "zhou,Zhou Min,SH-PD,agent"))).status_code == 200
+    assert commit(api, upload(api, "users", csv_bytes(header, "zhou,Zhou Min,SH,agent manager"))).status_code == 200
+    trail = api("get", "/directory/changes?kind=user&subject=zhou", "admin").json["changes"]
+    assert {(c["actor"], c["field"], c["old"], c["new"]) for c in trail} == {
+        ("admin", "username", None, "zhou"), ("admin", "display_name", None, "Zhou Min"),
+        ("admin", "branch", None, "SH-PD"), ("admin", "roles", None, "agent"),
+        ("admin", "branch", "SH-PD", "SH"), ("admin", "roles", "agent", "agent, manager")}
+    assert commit(api, upload(api, "branches", csv_bytes("code,name,level,parent", "ZJ,Zhejiang,province,HQ",
+                                                         "SH,Shanghai,province,HQ"))).status_code == 200
+    branch_trail = api("get", "/directory/changes?kind=branch", "admin").json["changes"]
+    assert {(c["subject"], c["field"], c["old"], c["new"]) for c in branch_trail} == {
+        ("ZJ", "code", None, "ZJ"), ("ZJ", "name", None, "Zhejiang"), ("ZJ", "level", None, "province"),
+        ("ZJ", "parent", None, "HQ"), ("SH", "name", "Shanghai Branch", "Shanghai")}

@@ -52,6 +52,7 @@ def test_the_real_scheduler_fires_a_timer_and_beats(app):
     ticket = waiting("PT1S")
     running = scheduler.start(app)
     try:
+        assert {"delivery", "purge"} <= {job.id for job in running.get_jobs()}  # expired import previews, hourly
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             db.session.expire_all()

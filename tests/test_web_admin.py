@@ -1,4 +1,5 @@
-"""The admins' directory pages: each operation and refusal as a form post, admins only, CSRF-protected."""
+"""The admins' directory pages on SQLite and PostgreSQL: each operation and refusal as a form post, admins only,
+CSRF-protected."""
 
 import pytest
 from sqlalchemy import func, select
@@ -7,6 +8,8 @@ from engine.db import db
 from engine.directory import users
 from engine.models import Branch, DirectoryChange, Role, User
 
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                     indirect=True)
 PAGES = ("/admin/branches", "/admin/roles", "/admin/users", "/admin/users/agent", "/admin/audit")
 
 
@@ -55,6 +58,9 @@ def test_a_refused_branch_names_the_field_and_changes_nothing(staff):
     response = admin.post("/admin/branches", {"code": "SH", "name": "Again", "parent": "HQ"})
     assert response.status_code == 422
     assert 'data-error-for="code"' in response.get_data(as_text=True)
+    second_root = admin.post("/admin/branches", {"code": "HQ2", "name": "Second HQ", "parent": ""})
+    assert second_root.status_code == 422 and "one headquarters already (HQ)" in second_root.get_data(as_text=True)
+    assert second_root.get_data(as_text=True).count("(none: headquarters)") == 1  # in HQ's own row, not to create
     busy = admin.post("/admin/branches/SH-PD", {"name": "Pudong City Branch", "parent": "SH", "active": "0"})
     assert busy.status_code == 422 and "pudong" in busy.get_data(as_text=True)
     assert counts() == before

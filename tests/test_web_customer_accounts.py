@@ -1,4 +1,5 @@
-"""Opening a customer and moving a manager's customers from the pages; each refusal names the field, changes nothing."""
+"""Opening a customer and moving a manager's customers from the pages (SQLite and PostgreSQL); each refusal names the
+field, changes nothing."""
 
 import pytest
 from sqlalchemy import func, select
@@ -6,6 +7,8 @@ from sqlalchemy import func, select
 from engine.db import db
 from engine.models import Contact, Customer
 
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                     indirect=True)
 FORM = {"code": "G0200", "name": "Pudong Ferries", "kind": "group", "tier": "B", "industry": "transport",
         "phone": "", "branch": "SH-PD", "account_manager": "pudong", "credit_level": "red", "member_card": "",
         "status": "prospect", "contact_name": "Ma Jun", "contact_phone": "+8613900002222", "contact_email": "",

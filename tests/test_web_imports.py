@@ -1,14 +1,18 @@
-"""The import page: upload, preview with problems in the user's language, commit; CSRF; kinds by role."""
+"""The import page on SQLite and PostgreSQL: upload, preview with problems in the user's language, commit; CSRF;
+kinds by role."""
 
 import io
 import re
 
+import pytest
 from sqlalchemy import select
 
 from engine.db import db
 from engine.directory import users
 from engine.models import Customer, User
 
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                                     indirect=True)
 GOOD = b"code,name,kind,tier,branch\nN0700,Page Co,group,B,SH-PD\n"
 BAD = b"code,name,kind,tier,branch\nN0701,Lost Co,group,B,MOON\n"
 
@@ -66,3 +70,14 @@ def test_a_template_downloads_in_the_users_language(staff):
     users.by_username("agent").locale = "zh_CN"
     db.session.commit()
     assert agent.get("/imports/customers/template.csv").data.decode("utf-8-sig").startswith("客户编码,客户名称")
+
+
+def test_an_expired_preview_is_refused_on_the_page_in_the_users_language(staff, fake_clock):
+    pudong = staff("pudong")
+    users.by_username("pudong").locale = "zh_CN"
+    db.session.commit()
+    import_id = re.search(r'action="/imports/(\d+)/commit"', send(pudong, GOOD).get_data(as_text=True)).group(1)
+    fake_clock.advance(hours=25)
+    refused = pudong.post(f"/imports/{import_id}/commit")
+    assert refused.status_code == 422 and "预览已超过 24 小时" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(Customer).where(Customer.code == "N0700")) is None

@@ -42,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long shift keeps its forms
         ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
         INBOX_REFRESH_SECONDS=30,
+        IMPORT_PREVIEW_HOURS=float(os.environ.get("KEYDESK_IMPORT_PREVIEW_HOURS") or 24),  # engine/imports
         LDAP_URL=os.environ.get("KEYDESK_LDAP_URL"),  # sign-in through the operator's directory: engine/directory
         LDAP_USER_DN=os.environ.get("KEYDESK_LDAP_USER_DN"),
         LDAP_GROUP_BASE=os.environ.get("KEYDESK_LDAP_GROUP_BASE"),

@@ -26,7 +26,7 @@ def _admins_only():
 @blueprint.get("/branches")
 def branch_list(errors: list | None = None, status: int = 200):
     return render_template("admin/branches.html", branches=branches.listing(current_user), errors=errors or [],
-                           form=request.form), status
+                           form=request.form, root=branches.root_code()), status
 
 
 @blueprint.post("/branches")

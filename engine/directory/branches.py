@@ -10,6 +10,7 @@ indexes (a CTE inside the list's statement hides its size from the planner: see 
 
 from sqlalchemy import ColumnElement, false, select, true
 
+from engine import fields
 from engine.db import db
 from engine.errors import InvalidInput, NotFound
 from engine.models import BRANCH_LEVELS, Branch, User
@@ -21,22 +22,40 @@ def create(code: str, name: str, level: str, parent: Branch | None = None) -> Br
     """A new branch under ``parent``: a province under headquarters, a city under a province."""
     problems = []
     if not isinstance(code, str) or not code.strip():
-        problems.append({"field": "code", "message": "required"})
+        problems.append(fields.problem("code", "required", "必填"))
     elif db.session.scalar(select(Branch.id).where(Branch.code == code.strip())) is not None:
-        problems.append({"field": "code", "message": f"branch {code.strip()} exists already"})
+        problems.append(fields.problem("code", f"branch {code.strip()} exists already",
+                                       f"分支机构 {code.strip()} 已存在"))
     if not isinstance(name, str) or not name.strip():
-        problems.append({"field": "name", "message": "required"})
+        problems.append(fields.problem("name", "required", "必填"))
     if level not in BRANCH_LEVELS:
-        problems.append({"field": "level", "message": f"one of {', '.join(BRANCH_LEVELS)}"})
+        listed = ", ".join(BRANCH_LEVELS)
+        problems.append(fields.problem("level", f"one of {listed}", f"应为以下之一：{listed}"))
     elif (parent.level if parent else None) != PARENT_LEVEL[level]:
         wanted = PARENT_LEVEL[level]
-        problems.append({"field": "parent", "message": f"a {level} branch sits under " + (
-            f"a {wanted} branch" if wanted else "no other branch")})
+        problems.append(fields.problem("parent", f"a {level} branch sits under " + (
+            f"a {wanted} branch" if wanted else "no other branch"),
+            f"{level} 级分支机构只能设在 {wanted or '（无）'} 级分支机构之下"))
+    elif level == "hq" and (root := root_code()) is not None:
+        problems.append(fields.problem("parent", *second_root(root)))
     if problems:
-        raise InvalidInput(f"wrong branch fields: {', '.join(p['field'] for p in problems)}", problems)
+        raise InvalidInput("wrong branch fields: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+                           problems)
     branch = Branch(code=code.strip(), name=name.strip(), level=level, parent=parent)
     db.session.add(branch)
     return branch
+
+
+def root_code() -> str | None:
+    """The code of headquarters, the organisation's one root (None in an empty database)."""
+    return db.session.scalar(select(Branch.code).where(Branch.parent_id.is_(None)).order_by(Branch.id).limit(1))
+
+
+def second_root(root: str) -> tuple[str, str]:
+    """Why a second headquarters is refused: every branch lies below the one root, or the tree would split in two
+    and headquarters would no longer see everything."""
+    return (f"the organisation has one headquarters already ({root}): give the branch a parent",
+            f"组织只能有一个总部（已有 {root}）：请为该分支机构指定上级机构")
 
 
 def by_code(code: str) -> Branch:

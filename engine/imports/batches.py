@@ -3,17 +3,21 @@
 The dry run streams the file's rows in chunks: each chunk's records are looked up at once, each row
 checked, and the chunk's parsed rows stored (``import_rows``) with a digest of the record they saw.
 The commit replays the stored rows in one transaction, after checking that every record is still as
-the preview saw it; it is refused while the preview has problems.
+the preview saw it and every row still passes its checks; it is refused while the preview has problems.
+A preview not committed within IMPORT_PREVIEW_HOURS expires: the next preview (or the scheduler's
+hourly job) drops its stored rows.
 """
 
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from itertools import islice
 from types import ModuleType
 
+from flask import current_app
 from openpyxl.utils import get_column_letter
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 
 from engine import clock, customers
 from engine.db import db
@@ -47,6 +51,7 @@ def preview(actor: User, kind: str, file_name: str, data: bytes) -> ImportBatch:
         files.refuse("the file is empty: the first row must name the columns", "文件为空：第一行应为列名")
     keys = columns.mapping(header[1], module.COLUMNS)
     with customers.saved():  # the preview is stored whole, or not at all when the file breaks off
+        purge_stale()
         batch = ImportBatch(kind=kind, file_name=_base_name(file_name), file_digest=hashlib.sha256(data).hexdigest(),
                             actor=actor)
         db.session.add(batch)
@@ -132,28 +137,81 @@ def rows_of(batch: ImportBatch, limit: int) -> list[ImportRow]:
 
 
 def commit(actor: User, import_id: int) -> dict:
-    """Write what the preview showed, all or nothing; the answer lists new users' one-time passwords, once."""
+    """Write what the preview showed, all or nothing; the answer lists new users' one-time passwords, once.
+
+    Each row is checked again as it is written: its record must be as the preview saw it, and the row must
+    still pass the kind's checks (a branch or account manager deactivated since, a role retired, a record of
+    the same code created). Any row that fails refuses the whole commit, naming every such row."""
     batch = get(actor, import_id)
     module = kind_of(actor, batch.kind)
+    # PostgreSQL: a second commit of the same preview waits here, and the purge skips a preview being committed
+    batch = db.session.get(ImportBatch, batch.id, with_for_update=True, populate_existing=True)
     if batch.committed_at is not None:
         raise Conflict(f"import {batch.id} was committed already", [_refusal(
             "the import was committed already", "该导入已提交")])
+    if batch.purged_at is not None or batch.created_at < _stale_before():
+        hours = _preview_hours()
+        raise Conflict(f"import {batch.id} is a preview older than {hours:g} hours: preview the file again",
+                       [_refusal(f"the preview is older than {hours:g} hours: preview the file again",
+                                 f"预览已超过 {hours:g} 小时：请重新预览文件")])
     if batch.problems:
         raise InvalidInput(f"import {batch.id} has {len(batch.problems)} problems: fix the file and preview it again",
                            batch.problems)
-    scope, reason, created = Scope.of(actor), f"import {batch.file_name}", []
+    scope, reason, created, failed, replayed = Scope.of(actor), f"import {batch.file_name}", [], [], 0
     with customers.saved():
         for chunk in _stored_rows(batch):
+            replayed += len(chunk)
             states = module.states([row.key for row in chunk])
-            stale = [row.row for row in chunk if digest(states.get(row.key)) != row.state_digest]
-            if stale:
-                raise Conflict(f"the data changed since the preview (rows {', '.join(map(str, stale[:20]))}): "
-                               "preview the file again", [files.problem(
-                                   number, module.KEY, None, "the record changed since the preview",
-                                   "预览之后该记录已被修改") for number in stale])
-            created += module.write(scope, [row for row in chunk if row.action != "unchanged"], states, reason)
+            failed += _rechecked(module, scope, chunk, states)
+            if not failed:  # after a failed row nothing more is written: the whole commit is refused
+                created += module.write(scope, [row for row in chunk if row.action != "unchanged"], states, reason)
+        if replayed != sum(batch.summary.values()):  # SQLite: a purge in another thread took rows meanwhile
+            raise Conflict(f"import {batch.id} expired while being committed: preview the file again", [
+                _refusal("the preview expired while being committed: preview the file again",
+                         "提交时预览已过期：请重新预览文件")])
+        if failed:
+            rows = ", ".join(str(number) for number in sorted({found["row"] for found in failed})[:20])
+            raise Conflict(f"rows {rows} changed or no longer pass the checks since the preview: preview the file "
+                           "again", failed)
         batch.committed_at = clock.now()
     return {"id": batch.id, "kind": batch.kind, "summary": batch.summary, "passwords": created}
+
+
+def _rechecked(module: ModuleType, scope: Scope, chunk: list, states: dict[str, dict]) -> list[dict]:
+    """The problems of stored rows whose record changed since the preview or that the kind's checks now refuse."""
+    found = []
+    for row in chunk:
+        state = states.get(row.key)
+        if digest(state) != row.state_digest:
+            found.append(files.problem(row.row, module.KEY, row.key, "the record changed since the preview",
+                                       "预览之后该记录已被修改"))
+            continue
+        cells = {key: "" if value is None else value for key, value in row.values.items()}
+        found += [files.problem(row.row, *problem) for problem in module.check(scope, cells, state).problems]
+    return found
+
+
+def purge_stale() -> int:
+    """Drop the staged rows of previews nobody committed in time (IMPORT_PREVIEW_HOURS); how many previews.
+
+    The preview itself stays, marked purged, as the record of who tried to import which file and what it
+    found; committed imports and the data they wrote are never touched."""
+    now = clock.now()
+    stale = list(db.session.scalars(select(ImportBatch.id).where(
+        ImportBatch.committed_at.is_(None), ImportBatch.purged_at.is_(None), ImportBatch.created_at < _stale_before())
+        .with_for_update(skip_locked=True)))
+    if stale:
+        db.session.execute(delete(ImportRow).where(ImportRow.import_id.in_(stale)))
+        db.session.execute(update(ImportBatch).where(ImportBatch.id.in_(stale)).values(purged_at=now))
+    return len(stale)
+
+
+def _preview_hours() -> float:
+    return float(current_app.config["IMPORT_PREVIEW_HOURS"])
+
+
+def _stale_before():
+    return clock.now() - timedelta(hours=_preview_hours())
 
 
 def _stored_rows(batch: ImportBatch) -> Iterator[list]:

@@ -69,7 +69,7 @@ def check(scope: Scope, values: dict[str, str], state: dict | None) -> Row:
     row.take("industry", customers.FIELDS["industry"], empty=None)
     row.take("credit_level", customers.FIELDS["credit_level"], empty="red")
     row.take("member_card", customers.FIELDS["member_card"], empty=None)
-    branch = row.take("branch", lambda value: _branch(scope, value))
+    branch = row.take("branch", lambda value: _branch(scope, value, state and state["branch"]))
     row.take("account_manager", lambda value: _manager(scope, value, branch), empty=None)
     if "account_manager" not in values and state and state["account_manager"] and branch:
         _keeps_manager(scope, row, state["account_manager"], branch)
@@ -84,10 +84,8 @@ def check(scope: Scope, values: dict[str, str], state: dict | None) -> Row:
     return row
 
 
-def _branch(scope: Scope, code: str) -> str:
-    place = scope.branch(code)
-    if place is None or place.id is None:
-        raise fields.Wrong(f"no branch {code}", f"没有分支机构 {code}")
+def _branch(scope: Scope, code: str, current: str | None) -> str:
+    place = scope.usable_branch(code, current)
     if not scope.allows(place.id):
         raise fields.Wrong(f"branch {code} is outside your branches", f"分支机构 {code} 不在您的管辖范围内")
     return code

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from engine import fields
 from engine.db import db
 from engine.directory import branches
 from engine.models import Branch, User
@@ -15,6 +16,7 @@ from engine.models import Branch, User
 class Place:
     id: int | None  # None: a branch of this file, not yet written
     level: str
+    active: bool = True
 
 
 @dataclass
@@ -28,8 +30,8 @@ class Scope:
     def of(cls, actor: User) -> "Scope":
         """Admins import everywhere; other staff within the branches they see."""
         ids = None if actor.has_role("admin") else branches.visible_ids(actor)
-        known = {code: Place(id, level) for id, code, level in db.session.execute(
-            select(Branch.id, Branch.code, Branch.level))}
+        known = {code: Place(id, level, active) for id, code, level, active in db.session.execute(
+            select(Branch.id, Branch.code, Branch.level, Branch.active))}
         return cls(actor, ids, known)
 
     def allows(self, branch_id: int | None) -> bool:
@@ -37,6 +39,16 @@ class Scope:
 
     def branch(self, code: str) -> Place | None:
         return self.branches.get(code)
+
+    def usable_branch(self, code: str, current: str | None) -> Place:
+        """The branch a row names, or fields.Wrong: an unknown one, or a deactivated one the record is not in
+        already (a record kept in a deactivated branch re-imports unchanged; nothing new moves into one)."""
+        place = self.branches.get(code)
+        if place is None:
+            raise fields.Wrong(f"no branch {code}", f"没有分支机构 {code}")
+        if not place.active and code != current:
+            raise fields.Wrong(f"branch {code} is deactivated", f"分支机构 {code} 已停用")
+        return place
 
 
 def digest(state: dict | None) -> str:

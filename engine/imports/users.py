@@ -7,7 +7,7 @@ from sqlalchemy.orm import aliased
 
 from engine import fields
 from engine.db import db
-from engine.directory import roles, users
+from engine.directory import changes, roles, users
 from engine.imports import checks
 from engine.imports.checks import Row, code
 from engine.imports.columns import Column
@@ -53,15 +53,14 @@ def check(scope: Scope, values: dict[str, str], state: dict | None) -> Row:
     row.take("display_name", fields.text(limit=128), empty=values["username"])  # as create_user names them
     row.take("email", fields.email)
     row.take("phone", fields.phone)
-    row.take("branch", lambda value: _branch(scope, value), empty=None)
+    row.take("branch", lambda value: _branch(scope, value, state and state["branch"]), empty=None)
     row.take("roles", _roles)
     row.take("locale", fields.choice(LOCALES), empty="en")
     return row
 
 
-def _branch(scope: Scope, code: str) -> str:
-    if scope.branch(code) is None:
-        raise fields.Wrong(f"no branch {code}", f"没有分支机构 {code}")
+def _branch(scope: Scope, code: str, current: str | None) -> str:
+    scope.usable_branch(code, current)
     return code
 
 
@@ -84,10 +83,13 @@ def differences(clean: dict, state: dict) -> dict:
 
 
 def write(scope: Scope, rows: list, states: dict[str, dict], reason: str) -> list[dict]:
-    """New users with a one-time password each (only its hash is kept); changed users updated, roles replaced."""
-    passwords = []
+    """New users with a one-time password each (only its hash is kept); changed users updated, roles replaced;
+    each field in the directory's audit trail, as an admin's change is."""
+    passwords, audit = [], []
     for row in rows:
         values = row.values
+        audit += [changes.entry(scope.actor, "user", row.key, field, _listed(field, old), _listed(field, new))
+                  for field, (old, new) in differences(values, {} if row.action == "new" else states[row.key]).items()]
         branch_id = scope.branch(values["branch"]).id if values.get("branch") else None
         if row.action == "new":
             # as an admin's create: the one-time password is the only hash computed (scrypt is slow on purpose)
@@ -101,14 +103,20 @@ def write(scope: Scope, rows: list, states: dict[str, dict], reason: str) -> lis
             passwords.append({"username": row.key, "password": password})
             continue
         user_id = states[row.key]["id"]
-        changes = {key: values[key] for key in FIELDS if key in values}
+        columns = {key: values[key] for key in FIELDS if key in values}
         if "branch" in values:
-            changes["branch_id"] = branch_id
-        if changes:
-            db.session.execute(update(User).where(User.id == user_id).values(**changes))
+            columns["branch_id"] = branch_id
+        if columns:
+            db.session.execute(update(User).where(User.id == user_id).values(**columns))
         if values["roles"] != states[row.key]["roles"]:
             db.session.execute(delete(UserRole).where(UserRole.user_id == user_id))
             db.session.execute(insert(UserRole), [{"user_id": user_id, "role": role}
                                                   for role in values["roles"].split()])
+    changes.record_all(audit)
     db.session.flush()
     return passwords
+
+
+def _listed(field: str, value):
+    """Roles as a list, which the audit trail shows as an admin's change shows them."""
+    return value.split() if field == "roles" and value is not None else value

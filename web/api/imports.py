@@ -81,7 +81,7 @@ def commit_import(import_id: int):
                   passwords:
                     type: array
                     items: {type: object, properties: {username: {type: string}, password: {type: string}}}
-        409: {description: "committed already, or a record changed since the preview (preview again)"}
+        409: {description: "committed already, expired, or rows that changed or fail since the preview, each named"}
         422: {description: "the preview has problems, listed as in the dry run"}
     """
     return batches.commit(g.actor, import_id)
