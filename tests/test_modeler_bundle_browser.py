@@ -2,6 +2,7 @@
 forms (KeyDesk's form editor) in tabs; validate and deploy send them all; a new field and a changed table row reach
 the desk; every shipped process goes through the page unchanged, and changed."""
 
+import json
 import re
 from pathlib import Path
 
@@ -261,3 +262,34 @@ def test_tables_and_forms_speak_chinese(page):
     expect(form.locator("[data-field=impact] [data-testid=field-type] option:checked")).to_have_text("单选")
     expect(form.locator("[data-testid=form-preview-zh]")).to_contain_text("业务全阻")
     expect(form.locator("[data-testid=form-preview-en]")).to_contain_text("Service down")
+
+
+def test_the_versions_diff_shows_form_fields_and_table_rows_in_both_languages(page):
+    """Version 2 of red_fault adds a field to the accept form, relabels another and sends every other fault to
+    level 1: comparing it with version 1 names each, in English and in Chinese."""
+    shipped = deployments.latest_version("red_fault")
+    accept = json.loads(json.dumps(shipped.forms["red_fault.accept"]))
+    accept["properties"]["impact_details"]["title"] = "What the customer sees"
+    accept["properties"]["callback_window"] = {"type": "string", "title": "Call back within", "x-title-zh": "回电时限"}
+    table = shipped.dmn_xml[0].replace('<outputEntry id="any_other_level"><text>2</text>',
+                                       '<outputEntry id="any_other_level"><text>1</text>')
+    deployments.deploy(users.by_username("supervisor"), shipped.bpmn_xml, [table], "tuned",
+                       {**shipped.forms, "red_fault.accept": accept})
+    number = deployments.latest_version("red_fault").version
+    for lang, words in (("en", ("Form red_fault.accept", "fields added callback_window",
+                                'fields changed impact_details (title', '→ "What the customer sees"',
+                                "Table red_fault_level", "rows changed any_other: - | - | - ⇒ 2 → - | - | - ⇒ 1")),
+                        ("zh", ("表单 red_fault.accept", "新增字段 callback_window", "修改字段 impact_details",
+                                "决策表 red_fault_level", "修改规则行 any_other"))):
+        if lang == "zh":
+            page.locator("[data-testid=language-form] button[value=zh_CN]").click()
+        else:
+            sign_in(page, "supervisor")
+        open_modeller(page, "red_fault")
+        page.locator(f"[data-testid=versions] tr[data-version='{number}'] [data-testid=compare-version]").click()
+        expect(page.locator("[data-testid=diff-form]")).to_have_count(1)
+        form_line = page.locator("[data-testid=diff-form]").inner_text()
+        table_line = page.locator("[data-testid=diff-decision]").inner_text()
+        for word in words:
+            assert word in form_line + "\n" + table_line, (lang, word)
+        assert page.locator("[data-testid=diff-element]").count() == 0  # the diagram did not change
