@@ -244,7 +244,10 @@ async function fingerprint(xml) {
 async function validate() {
   const xml = await xmlNow();
   const result = await call("POST", `${page.dataset.base}/validate`, await bundleNow(xml));
-  if (!result.ok) return say(errorText(result), "danger");
+  if (!result.ok) {  // a file it could not read at all (an imported form, say): where, as for any problem
+    showProblems((result.data.error && result.data.error.details) || []);
+    return say(errorText(result), "danger");
+  }
   showProblems(result.data.problems);
   state.validated = await fingerprint(xml);
   state.valid = result.data.valid;
