@@ -293,6 +293,7 @@ def test_a_form_problem_is_located_in_the_file_as_it_was_sent(api):
     ('{\n  "title": "Inspect",\n  "title": "Again"\n}', 3),
     (b'{\n  "title": "\xff"\n}', 2),
     (b"\n[1, 2]", 2),
+    ('{\n"a":\n' + '{"a": ' * 100 + "1" + "}" * 101, 3),  # nested too deep for a form
 ])
 def test_a_form_file_that_cannot_be_read_is_refused_at_its_line(content, line):
     with pytest.raises(InvalidInput) as refused:

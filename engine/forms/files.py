@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from engine.errors import InvalidInput
-from engine.forms.lines import Lines
+from engine.forms.lines import MAX_DEPTH, Lines, TooDeep
 
 SUFFIX = ".form.json"
 SHIPPED_DIR = Path(__file__).resolve().parent.parent.parent / "bpmn"
@@ -46,7 +46,11 @@ def _read(file_name: str, content: bytes | str) -> tuple[str, dict, str]:
         first = text[: len(text) - len(text.lstrip())].count("\n") + 1  # the line its value starts on
         raise _refused(file_name, first, "must hold a JSON object", "必须是 JSON 对象",
                        "write the form as one JSON Schema object {...}", "将表单写成一个 JSON Schema 对象 {...}")
-    repeats = Lines(text).repeats
+    try:
+        repeats = Lines(text).repeats
+    except TooDeep as err:
+        raise _refused(file_name, err.line, str(err), f"嵌套超过 {MAX_DEPTH} 层", "flatten the form: a field's "
+                       "settings are a few levels deep", "简化表单结构：字段的设置只需几层嵌套") from err
     if repeats:
         name, line = repeats[0]
         raise _refused(file_name, line, f"{name!r} is written twice in one object: JSON keeps only the last",

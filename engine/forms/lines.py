@@ -11,11 +11,19 @@ from json.decoder import scanstring
 Path = tuple[str | int, ...]
 _SCALAR = json.JSONDecoder()
 _SPACE = " \t\r\n"
+MAX_DEPTH = 64  # a form is a few levels deep; the walk (and the schema checks after it) recurse once a level
+
+
+class TooDeep(ValueError):
+    def __init__(self, line: int):
+        super().__init__(f"nested more than {MAX_DEPTH} levels deep")
+        self.line = line
 
 
 class Lines:
     """The line of each object name and list entry of a valid JSON text, by its path (the root is on line 1), and
-    each name written a second time in one object, with the line of that second time, in the text's order."""
+    each name written a second time in one object, with the line of that second time, in the text's order.
+    A text nested deeper than MAX_DEPTH raises TooDeep."""
 
     def __init__(self, text: str):
         self.text = text
@@ -44,6 +52,8 @@ class Lines:
         opening = self.text[at]
         if opening not in "{[":
             return _SCALAR.raw_decode(self.text, at)[1]
+        if len(path) >= MAX_DEPTH:
+            raise TooDeep(self._line(at))
         at, index, seen = self._skip(at + 1), 0, set()
         while self.text[at] not in "}]":
             if opening == "{":
