@@ -162,8 +162,11 @@ def _is_order(pairs) -> bool:
 
 
 def _rule_of(path: tuple) -> dict:
+    """Which rule of the form names the field, in both languages."""
     if "x-order" in path:
         return {"rule": "x-order", "rule_zh": "x-order（先后顺序）"}
+    if "dependentRequired" in path:
+        return {"rule": "dependentRequired", "rule_zh": "关联必填（dependentRequired）"}
     if any(key in CONDITION_PARTS for key in path):
         return {"rule": "a condition (if/then/else, allOf, ...)", "rule_zh": "条件（if/then/else、allOf 等）"}
     return {"rule": "required", "rule_zh": "必填列表（required）"}
