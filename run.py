@@ -87,13 +87,14 @@ def deploy(app, files: list[str], comment: str, username: str = "admin") -> int:
     with app.app_context():
         admin = users.by_username(username)
         try:
-            forms = form_files.read_all([(Path(f).name, Path(f).read_bytes()) for f in form_paths])
+            forms, texts = form_files.read_bundle([(Path(f).name, Path(f).read_bytes()) for f in form_paths])
         except EngineError as err:
             return _refused("forms", err)
         for name in diagrams:
             try:
                 versions = deployments.deploy(admin, Path(name).read_bytes(), decisions, comment=comment, forms=forms,
-                                              bpmn_name=Path(name).name, dmn_names=[Path(t).name for t in tables])
+                                              bpmn_name=Path(name).name, dmn_names=[Path(t).name for t in tables],
+                                              form_texts=texts)
             except EngineError as err:
                 return _refused(name, err)
             for v in versions:
@@ -102,12 +103,11 @@ def deploy(app, files: list[str], comment: str, username: str = "admin") -> int:
 
 
 def _refused(what: str, err: EngineError) -> int:
-    """Print why a deploy was refused, each problem where it is (a form file that cannot be read names its field
-    and file, not a line or an element)."""
+    """Print why a deploy was refused, each problem where it is: its file, line and element (or form field)."""
     print(f"{what}: {err.message}", file=sys.stderr)
     for problem in err.details or []:
         where = f"{problem['file']} " if problem.get("file") else ""
-        print(f"  {where}line {problem.get('line')}, {problem.get('element_id', problem.get('field'))}: "
+        print(f"  {where}line {problem.get('line')}, {problem.get('element_id') or problem.get('field')}: "
               f"{problem['message']} ({problem.get('hint', '')})", file=sys.stderr)
     return 1
 

@@ -23,9 +23,11 @@ def _as_text(xml: bytes | str) -> str:
 
 
 def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), forms: dict[str, dict] | None = None,
-             bpmn_name: str = "diagram.bpmn", dmn_names: list[str] | None = None) -> list[Problem]:
+             bpmn_name: str = "diagram.bpmn", dmn_names: list[str] | None = None,
+             form_texts: dict[str, str] | None = None) -> list[Problem]:
     """The deploy-time check of a bundle (diagram, decision tables, forms by key), without deploying; each problem
-    names the file it is in (``bpmn_name``, one of ``dmn_names``, or ``<form key>.form.json``)."""
+    names the file it is in (``bpmn_name``, one of ``dmn_names``, or ``<form key>.form.json``) and its line there
+    (a form's in ``form_texts``, the text each form file was sent as)."""
     dmn_xmls, forms = list(dmn_xmls), forms or {}
     dmn_names = list(dmn_names or [f"decision table {n + 1}" for n in range(len(dmn_xmls))])
     try:
@@ -41,7 +43,7 @@ def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), forms: dic
     called = _called_diagrams(called_versions)
     problems = diagrams.check(bpmn_xml, dmn_xmls, available, workflows.HANDLERS, called, roles.active_keys())
     problems += structure.name_problems(root) + structure.problems(root)
-    problems += bundle.form_problems(forms) + bundle.unused_decisions(root, tables, dmn_names)
+    problems += bundle.form_problems(forms, form_texts) + bundle.unused_decisions(root, tables, dmn_names)
     if not problems:  # a form or table missing would make every variable it writes look unwritten
         problems = schedules.problems(root) or dataflow.problems(root, tables, available, _called_roots(called),
                                                                  workflows.OUTPUTS)
@@ -78,12 +80,13 @@ def _called_diagrams(versions: dict[str, ProcessVersion]) -> dict[str, list[str]
 
 
 def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), comment: str = "",
-           forms: dict[str, dict] | None = None, bpmn_name: str = "diagram.bpmn", dmn_names: list[str] | None = None):
+           forms: dict[str, dict] | None = None, bpmn_name: str = "diagram.bpmn", dmn_names: list[str] | None = None,
+           form_texts: dict[str, str] | None = None):
     """Make each executable process of the diagram the next version of its model; all or nothing.
     ``forms`` are the bundle's forms by key; a task may also name a form of its process's current version.
-    The file names only locate problems."""
+    The file names and form texts only locate problems."""
     permissions.require(actor, "deploy")
-    problems = validate(bpmn_xml, dmn_xmls, forms, bpmn_name, dmn_names)
+    problems = validate(bpmn_xml, dmn_xmls, forms, bpmn_name, dmn_names, form_texts)
     if problems:
         raise InvalidDiagram(f"the diagram has {len(problems)} problem(s); nothing was deployed",
                              [p.to_dict() for p in problems])

@@ -229,6 +229,16 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "without a title",
         "此表单中字段 {field} 被声明了两次",
         "只保留一处声明；如需在某条件下必填或加限制，在 if/then 中引用它且不写标题"),
+    "form_unknown_field": (
+        "{rule} names {field}, which is not a field of this form (its fields: {fields})",
+        "name one of the form's fields: a field renamed or removed must be renamed or removed here too",
+        "{rule_zh}引用了 {field}，但它不是此表单的字段（表单字段：{fields}）",
+        "请引用表单中已有的字段：字段改名或删除后，这里也要一并修改"),
+    "form_order": (
+        "x-order is not a list of [earlier, later] pairs of field names",
+        "write x-order as [[\"earlier_field\", \"later_field\"], ...]",
+        "x-order 不是由字段名组成的 [在前, 在后] 对的列表",
+        "按 [[\"在前字段\", \"在后字段\"], ...] 的格式填写 x-order"),
     "decision_unused": (
         "no business rule task calls the decision {decision} (tasks call: {called})",
         "set a business rule task's decision id to {decision}, or remove the decision from the table",

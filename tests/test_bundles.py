@@ -34,8 +34,17 @@ def bundle(diagram: bytes = DIAGRAM, forms: dict | None = None, dmn: list[bytes]
     forms = {"line_check.work.form.json": WORK_FORM} if forms is None else forms
     return {"file": (BytesIO(diagram), "diagram.bpmn"), "comment": comment,
             "dmn": [(BytesIO(table), f"table{n}.dmn") for n, table in enumerate(dmn)],
-            "form": [(BytesIO(content if isinstance(content, bytes) else json.dumps(content).encode()), name)
+            "form": [(BytesIO(content if isinstance(content, bytes) else as_file(content).encode()), name)
                      for name, content in forms.items()]}
+
+
+def as_file(form: dict) -> str:
+    """A form as a form file is written: indented, one name a line."""
+    return json.dumps(form, indent=2, ensure_ascii=False)
+
+
+def last_line_with(text: str, snippet: str) -> int:
+    return max(n for n, line in enumerate(text.splitlines(), 1) if snippet in line)
 
 
 def deploy(api, **kwargs):
@@ -106,10 +115,10 @@ def test_the_command_line_refuses_a_form_file_that_is_not_json_naming_it(env, ca
     assert run.main(["demo"]) == 0
     diagram, form = env / "line_check.bpmn", env / "line_check.work.form.json"
     diagram.write_bytes(DIAGRAM)
-    form.write_text("{not json", encoding="utf-8")
+    form.write_text('{\n  "title": "Check",\n  not json\n}', encoding="utf-8")
     assert run.main(["deploy", str(diagram), str(form)]) == 1
     err = capsys.readouterr().err
-    assert "line_check.work.form.json is not valid JSON" in err and "line_check.work.form.json line None, form:" in err
+    assert "line_check.work.form.json: not valid JSON" in err and "line_check.work.form.json line 3, form:" in err
 
 
 def test_the_command_line_deploys_forms_given_with_the_diagram(env, capsys):  # noqa: F811 - the fixture
@@ -245,18 +254,53 @@ TWICE = {**INSPECT_FORM, "if": {"properties": {"line_state": {"const": "down"}}}
          "then": {"properties": {"line_state": {"type": "string", "title": "Again", "x-title-zh": "再次"}}}}
 
 
-@pytest.mark.parametrize("form, code, field", [
-    (BROKEN_TYPE, "form_schema", "line_state"),
-    ({**INSPECT_FORM, "x-title-zh": ""}, "form_title", None),
-    (NO_CHINESE, "form_title", "line_state"),
-    (TWICE, "form_duplicate_field", "line_state"),
+ORDER_AFTER_RENAME = {**INSPECT_FORM, "x-order": [["line_state", "checked_at"]]}
+CONDITION_AFTER_RENAME = {**INSPECT_FORM, "allOf": [{"if": {"properties": {"line_status": {"const": "down"}}},
+                                                     "then": {"required": ["line_state"]}}]}
+REQUIRED_UNKNOWN = {**INSPECT_FORM, "required": ["line_state", "notes"]}
+ORDER_NOT_PAIRS = {**INSPECT_FORM, "x-order": [["line_state"]]}
+
+
+@pytest.mark.parametrize("form, code, field, at", [
+    (BROKEN_TYPE, "form_schema", "line_state", '"type": "txt"'),
+    ({**INSPECT_FORM, "x-title-zh": ""}, "form_title", None, '"x-title-zh": ""'),
+    (NO_CHINESE, "form_title", "line_state", '"line_state": {'),
+    (TWICE, "form_duplicate_field", "line_state", '"line_state": {'),
+    (ORDER_AFTER_RENAME, "form_unknown_field", "checked_at", '"checked_at"'),
+    (CONDITION_AFTER_RENAME, "form_unknown_field", "line_status", '"line_status": {'),
+    (REQUIRED_UNKNOWN, "form_unknown_field", "notes", '"notes"'),
+    (ORDER_NOT_PAIRS, "form_order", None, '"x-order": ['),
 ])
-def test_a_form_that_is_not_valid_is_refused_naming_its_file_and_field(api, form, code, field):
+def test_a_form_that_is_not_valid_is_refused_naming_its_file_field_and_line(api, form, code, field, at):
     problem = only_problem(triage(api, {"line_triage.inspect.form.json": form}, endpoint="/process-models/validate"))
     assert (problem["code"], problem["element_id"], problem["file"]) == (code, field, "line_triage.inspect.form.json")
+    assert problem["line"] == last_line_with(as_file(form), at)
     refused = triage(api, {"line_triage.inspect.form.json": form})
     assert refused.status_code == 422 and refused.json["error"]["details"] == [problem]
     assert api("get", "/process-models/line_triage/versions", "supervisor").status_code == 404
+
+
+def test_a_form_problem_is_located_in_the_file_as_it_was_sent(api):
+    sent = "\n\n" + json.dumps(CONDITION_AFTER_RENAME)  # all on line 3
+    problem = only_problem(triage(api, {"line_triage.inspect.form.json": sent.encode()},
+                                  endpoint="/process-models/validate"))
+    assert (problem["element_id"], problem["line"]) == ("line_status", 3)
+    assert "line_status" in problem["message_zh"] and "line_state" in problem["message"]
+
+
+@pytest.mark.parametrize("content, line", [
+    (b'{\n  "title": "Inspect",\n  "type": "object",\n  oops\n}', 4),
+    ('{\n  "title": "Inspect",\n  "title": "Again"\n}', 3),
+    (b'{\n  "title": "\xff"\n}', 2),
+    (b"\n[1, 2]", 2),
+    ('{\n"a":\n' + '{"a": ' * 100 + "1" + "}" * 101, 3),  # nested too deep for a form
+])
+def test_a_form_file_that_cannot_be_read_is_refused_at_its_line(content, line):
+    with pytest.raises(InvalidInput) as refused:
+        form_files.parse("line_triage.inspect.form.json", content)
+    detail, = refused.value.details
+    assert (detail["file"], detail["line"]) == ("line_triage.inspect.form.json", line)
+    assert detail["message"] and detail["message_zh"] and detail["hint"] and detail["hint_zh"]
 
 
 def test_a_field_written_twice_in_a_form_file_is_refused_naming_it():

@@ -2,6 +2,7 @@
 forms (KeyDesk's form editor) in tabs; validate and deploy send them all; a new field and a changed table row reach
 the desk; every shipped process goes through the page unchanged, and changed."""
 
+import json
 import re
 from pathlib import Path
 
@@ -177,6 +178,12 @@ def test_a_new_required_field_and_a_changed_table_row_reach_the_desk(page):
     page.goto(f"/tasks/{task.id}")
     expect(page.locator("[data-field=callback_window]")).to_contain_text("Call back within")
     expect(page.locator("[data-field=callback_window] .text-danger")).to_have_text("*")  # required
+    page.check("#f-impact-3")  # service degraded, but no call-back window: refused, naming the new field
+    page.check("#f-customer_answered")
+    page.click("button[value=complete]")
+    expect(page.locator("[data-error-for=callback_window]")).to_contain_text("Call back within")
+    db.session.expire_all()
+    assert [t.element_id for t in ticket.tasks if t.state == "open"] == ["accept_fault"]
     page.locator("[data-testid=language-form] button[value=zh_CN]").click()
     page.goto(f"/tasks/{task.id}")
     expect(page.locator("[data-field=callback_window]")).to_contain_text("回电时限")
@@ -261,3 +268,102 @@ def test_tables_and_forms_speak_chinese(page):
     expect(form.locator("[data-field=impact] [data-testid=field-type] option:checked")).to_have_text("单选")
     expect(form.locator("[data-testid=form-preview-zh]")).to_contain_text("业务全阻")
     expect(form.locator("[data-testid=form-preview-en]")).to_contain_text("Service down")
+
+
+def test_the_versions_diff_shows_form_fields_and_table_rows_in_both_languages(page):
+    """Version 2 of red_fault adds a field to the accept form, relabels another and sends every other fault to
+    level 1: comparing it with version 1 names each, in English and in Chinese."""
+    shipped = deployments.latest_version("red_fault")
+    accept = json.loads(json.dumps(shipped.forms["red_fault.accept"]))
+    accept["properties"]["impact_details"]["title"] = "What the customer sees"
+    accept["properties"]["callback_window"] = {"type": "string", "title": "Call back within", "x-title-zh": "回电时限"}
+    table = shipped.dmn_xml[0].replace('<outputEntry id="any_other_level"><text>2</text>',
+                                       '<outputEntry id="any_other_level"><text>1</text>')
+    deployments.deploy(users.by_username("supervisor"), shipped.bpmn_xml, [table], "tuned",
+                       {**shipped.forms, "red_fault.accept": accept})
+    number = deployments.latest_version("red_fault").version
+    for lang, words in (("en", ("Form red_fault.accept", "fields added callback_window",
+                                'fields changed impact_details (title', '→ "What the customer sees"',
+                                "Table red_fault_level", "rows changed any_other: - | - | - ⇒ 2 → - | - | - ⇒ 1")),
+                        ("zh", ("表单 red_fault.accept", "新增字段 callback_window", "修改字段 impact_details",
+                                "决策表 red_fault_level", "修改规则行 any_other"))):
+        if lang == "zh":
+            page.locator("[data-testid=language-form] button[value=zh_CN]").click()
+        else:
+            sign_in(page, "supervisor")
+        open_modeller(page, "red_fault")
+        page.locator(f"[data-testid=versions] tr[data-version='{number}'] [data-testid=compare-version]").click()
+        expect(page.locator("[data-testid=diff-form]")).to_have_count(1)
+        form_line = page.locator("[data-testid=diff-form]").inner_text()
+        table_line = page.locator("[data-testid=diff-decision]").inner_text()
+        for word in words:
+            assert word in form_line + "\n" + table_line, (lang, word)
+        assert page.locator("[data-testid=diff-element]").count() == 0  # the diagram did not change
+
+
+def rename_field(form, old: str, new: str) -> None:
+    enter(form.locator(f"[data-field={old}] [data-testid=field-name]"), new)
+    expect(form.locator(f"[data-field={new}]")).to_have_count(1)
+
+
+def test_renaming_a_field_renames_it_in_the_rules_that_name_it(page):
+    """The director's comment is required when the director rejects (allOf); the contract is signed before it
+    ends (x-order): renamed in the editor, both rules follow, and the bundle deploys."""
+    sign_in(page, "supervisor")
+    open_modeller(page, "contract_approval")
+    page.click("[data-tab='form-contract_approval.director']")
+    rename_field(page.locator("[data-pane='form-contract_approval.director']"), "director_comment", "director_reason")
+    page.click("[data-tab='form-contract_approval.sign']")
+    rename_field(page.locator("[data-pane='form-contract_approval.sign']"), "signed_on", "signed_date")
+    validate_and_deploy(page, "clearer field names")
+
+    db.session.expire_all()
+    forms = deployments.latest_version("contract_approval").forms
+    director, sign = forms["contract_approval.director"], forms["contract_approval.sign"]
+    assert list(director["properties"]) == ["director_decision", "director_reason"]
+    assert director["allOf"][0]["then"]["required"] == ["director_reason"]
+    assert sign["x-order"] == [["signed_date", "contract_end"]]
+    assert sign["required"][0] == "signed_date"
+
+
+def sent_form(body: bytes, key: str) -> str:
+    """The text of one form file in a multipart bundle the page sent."""
+    body = body.decode()
+    part = body[body.index(f'filename="{key}.form.json"'):]
+    return part[part.index("\r\n\r\n") + 4:part.index("\r\n--")]
+
+
+def test_a_bundle_with_a_broken_form_is_refused_at_its_line_and_deploys_nothing(page):
+    """Removing the decision field leaves the condition that tests it (reject -> comment required) naming nothing:
+    validation shows the file, the field and the line of the text sent, in the form's tab too; a deploy of that
+    bundle is refused by the server with the same located problem, and nothing is deployed."""
+    before = deployments.latest_version("contract_approval")
+    sign_in(page, "supervisor")
+    open_modeller(page, "contract_approval")
+    page.click("[data-tab='form-contract_approval.director']")
+    form = page.locator("[data-pane='form-contract_approval.director']")
+    form.locator("[data-field=director_decision] [data-testid=field-remove]").click()
+    page.fill("[data-testid=comment]", "no decision field")
+    sent = []
+    page.route("**/modeler/validate", lambda route: (sent.append(route.request.post_data_buffer), route.continue_()))
+    page.click("[data-testid=validate]")
+    expect(page.locator("[data-testid=status]")).to_contain_text("1 problem")
+    page.unroute("**/modeler/validate")
+    text = sent_form(sent[0], "contract_approval.director")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if '"director_decision": {' in row)
+    located = f"contract_approval.director.form.json, director_decision, line {line}:"
+    problem = page.locator("[data-testid=problems] li")
+    expect(problem).to_contain_text(located)
+    expect(problem).to_contain_text("a condition (if/then/else, allOf, ...) names director_decision")
+    expect(form.locator("[data-testid=form-problem]")).to_contain_text("director_decision")
+    expect(page.locator("[data-tab='form-contract_approval.director'] .badge")).to_have_text("1")
+
+    # were the page to send it anyway, the server refuses it, located the same way
+    page.route("**/modeler/validate", lambda route: route.fulfill(json={"valid": True, "problems": []}))
+    page.click("[data-testid=validate]")
+    expect(problem).to_have_count(0)
+    page.click("[data-testid=deploy]")
+    expect(page.locator("[data-testid=status]")).to_contain_text("nothing was deployed")
+    expect(problem).to_contain_text(located)
+    db.session.expire_all()
+    assert deployments.latest_version("contract_approval").version == before.version

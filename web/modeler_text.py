@@ -46,6 +46,9 @@ TEXT = {
         "limit_minItems": "Choose at least", "limit_maxItems": "Choose at most",
         "choices": "Choices (value, English label, Chinese label)", "choice_value": "Value",
         "add_choice": "Add a choice", "remove_choice": "Remove the choice",
+        "fields_added": "fields added", "fields_removed": "fields removed", "fields_changed": "fields changed",
+        "form_changed": "form settings changed", "rules_added": "rows added", "rules_removed": "rows removed",
+        "rules_changed": "rows changed", "columns_changed": "columns changed",
     },
     "zh": {
         "title": "流程建模",
@@ -92,5 +95,8 @@ TEXT = {
         "limit_minItems": "至少选择", "limit_maxItems": "最多选择",
         "choices": "选项（值、英文标签、中文标签）", "choice_value": "值",
         "add_choice": "添加选项", "remove_choice": "删除选项",
+        "fields_added": "新增字段", "fields_removed": "删除字段", "fields_changed": "修改字段",
+        "form_changed": "表单设置修改", "rules_added": "新增规则行", "rules_removed": "删除规则行",
+        "rules_changed": "修改规则行", "columns_changed": "修改列",
     },
 }

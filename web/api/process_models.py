@@ -25,28 +25,29 @@ class Bundle:
     bpmn_name: str
     dmn_names: list[str]
     comment: str
+    form_texts: dict[str, str]
 
     def check(self) -> list:
-        return deployments.validate(self.bpmn, self.dmn, self.forms, self.bpmn_name, self.dmn_names)
+        return deployments.validate(self.bpmn, self.dmn, self.forms, self.bpmn_name, self.dmn_names, self.form_texts)
 
     def deploy(self, actor) -> list:
         return deployments.deploy(actor, self.bpmn, self.dmn, _required_comment(self.comment), self.forms,
-                                  self.bpmn_name, self.dmn_names)
+                                  self.bpmn_name, self.dmn_names, self.form_texts)
 
 
 def bundle_from_request() -> Bundle:
     """The bundle from a raw XML body or a multipart upload (forms by key, from each file's name)."""
     if request.mimetype in XML_TYPES:
-        return Bundle(request.get_data(), [], {}, "diagram.bpmn", [], request.args.get("comment", ""))
+        return Bundle(request.get_data(), [], {}, "diagram.bpmn", [], request.args.get("comment", ""), {})
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("send the BPMN as an XML body or as a multipart file field 'file'",
                            [{"field": "file", "message": "required", "message_zh": "必须上传 BPMN 文件（字段 file）"}])
     tables = request.files.getlist("dmn")
-    forms = form_files.read_all([(f.filename or "", f.read()) for f in request.files.getlist("form")])
+    forms, texts = form_files.read_bundle([(f.filename or "", f.read()) for f in request.files.getlist("form")])
     return Bundle(upload.read(), [f.read() for f in tables], forms, upload.filename or "diagram.bpmn",
                   [f.filename or f"decision table {n + 1}" for n, f in enumerate(tables)],
-                  request.form.get("comment", request.args.get("comment", "")))
+                  request.form.get("comment", request.args.get("comment", "")), texts)
 
 
 def _required_comment(comment: str) -> str:

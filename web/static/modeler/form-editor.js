@@ -93,7 +93,10 @@ export class FormEditor {
 
   removeField(name) {
     this.rebuild(Object.entries(this.schema.properties).filter(([n]) => n !== name));
-    this.setRequired(name, false);
+    forEachRule(this.schema, (part) => {  // a list that requires or orders it goes; a condition on it stays, flagged
+      if (Array.isArray(part.required)) part.required = part.required.filter((n) => n !== name);
+      if (Array.isArray(part["x-order"])) part["x-order"] = part["x-order"].filter((pair) => !(Array.isArray(pair) && pair.includes(name)));
+    });
     this.changed();
   }
 
@@ -112,10 +115,8 @@ export class FormEditor {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(next) || (next !== name && next in this.schema.properties)) {
       return this.render();  // back to the old name: the engine reads names as Python identifiers
     }
-    const wasRequired = this.required(name);
     this.rebuild(Object.entries(this.schema.properties).map(([n, node]) => [n === name ? next : n, node]));
-    this.setRequired(name, false);
-    if (wasRequired) this.setRequired(next, true);
+    forEachRule(this.schema, (part, isCondition) => renameIn(part, name, next, isCondition));
     return this.changed();
   }
 
@@ -143,9 +144,11 @@ export class FormEditor {
     const fields = this.names().map((name, i) => this.fieldCard(name, i));
     const add = el("button", { type: "button", class: "btn btn-sm btn-outline-primary", dataset: { testid: "form-add-field" },
       onclick: () => this.addField() }, `+ ${T.add_field}`);
-    const whole = this.problems[""]  // a problem with the form itself rather than one field
-      ? el("div", { class: "alert alert-danger py-1 small", dataset: { testid: "form-problem" } }, this.problems[""]) : null;
-    const editor = el("div", { class: "col-lg-7" }, whole, head, ...fields, add);
+    // a problem with the form itself, or naming a field it does not have (a rule left behind by a rename)
+    const whole = Object.entries(this.problems).filter(([name]) => !(name in s.properties)).map(([, text]) => text);
+    const top = whole.length ? el("div", { class: "alert alert-danger py-1 small", dataset: { testid: "form-problem" } },
+      whole.join(" · ")) : null;
+    const editor = el("div", { class: "col-lg-7" }, top, head, ...fields, add);
     this.previewBox = el("div", { class: "col-lg-5" },
       el("h3", { class: "h6 text-muted" }, T.preview),
       el("div", { class: "row g-2" },
@@ -246,6 +249,34 @@ export class FormEditor {
   showProblems(byField) {
     this.problems = byField;
     this.render();
+  }
+}
+
+// The parts of a form whose rules name its fields: the form, and its conditions (if/then/else, allOf, ...) within.
+const RULE_PARTS = ["allOf", "anyOf", "oneOf", "if", "then", "else", "not"];
+
+/** Call visit(part, isCondition) on the form and on each condition part in it, nested ones too. */
+function forEachRule(schema, visit, isCondition = false) {
+  visit(schema, isCondition);
+  for (const key of RULE_PARTS) {
+    const value = schema[key];
+    for (const part of Array.isArray(value) ? value : value && typeof value === "object" ? [value] : []) {
+      if (part && typeof part === "object") forEachRule(part, visit, true);
+    }
+  }
+}
+
+/** Rename a field where a part names it: required, x-order, dependentRequired, and (in a condition) properties. */
+function renameIn(part, from, to, isCondition) {
+  const swap = (n) => (n === from ? to : n);
+  if (Array.isArray(part.required)) part.required = part.required.map(swap);
+  if (Array.isArray(part["x-order"])) part["x-order"] = part["x-order"].map((pair) => (Array.isArray(pair) ? pair.map(swap) : pair));
+  if (part.dependentRequired && typeof part.dependentRequired === "object") {
+    part.dependentRequired = Object.fromEntries(Object.entries(part.dependentRequired)
+      .map(([key, names]) => [swap(key), Array.isArray(names) ? names.map(swap) : names]));
+  }
+  if (isCondition && part.properties && typeof part.properties === "object" && from in part.properties) {
+    part.properties = Object.fromEntries(Object.entries(part.properties).map(([n, node]) => [swap(n), node]));
   }
 }
 

@@ -244,7 +244,10 @@ async function fingerprint(xml) {
 async function validate() {
   const xml = await xmlNow();
   const result = await call("POST", `${page.dataset.base}/validate`, await bundleNow(xml));
-  if (!result.ok) return say(errorText(result), "danger");
+  if (!result.ok) {  // a file it could not read at all (an imported form, say): where, as for any problem
+    showProblems((result.data.error && result.data.error.details) || []);
+    return say(errorText(result), "danger");
+  }
   showProblems(result.data.problems);
   state.validated = await fingerprint(xml);
   state.valid = result.data.valid;
@@ -303,14 +306,49 @@ async function compare(key, version) {
   const lines = [
     ...diff.data.added.map((a) => `+ ${T.added}: ${a.name || a.id} (${a.type})`),
     ...diff.data.removed.map((r) => `− ${T.removed}: ${r.name || r.id} (${r.type})`),
-    ...diff.data.changed.map((c) => `~ ${T.changed}: ${c.name || c.id}: ${c.changes.map(
-      (x) => `${x.field} ${JSON.stringify(x.from)} → ${JSON.stringify(x.to)}`).join("; ")}`),
-  ];
-  $("kd-diff-list").replaceChildren(...(lines.length ? lines : [T.no_changes]).map((line) => {
+    ...diff.data.changed.map((c) => `~ ${T.changed}: ${c.name || c.id}: ${changeText(c.changes)}`),
+  ].map((line) => [line, "diff-element"]);
+  lines.push(...diff.data.forms.map((f) => [bundleChange(`${T.form} ${f.key}`, f, formParts(f)), "diff-form"]),
+    ...diff.data.decisions.map((d) => [bundleChange(`${T.table} ${d.id}`, d, decisionParts(d)), "diff-decision"]));
+  $("kd-diff-list").replaceChildren(...(lines.length ? lines : [[T.no_changes, "diff-none"]]).map(([line, testid]) => {
     const li = document.createElement("li");
     li.textContent = line;
+    li.dataset.testid = testid;
     return li;
   }));
+}
+
+/** Attribute changes: `title "Old" → "New"; required false → true`. */
+function changeText(changes) {
+  return changes.map((x) => `${x.attribute || x.field} ${JSON.stringify(x.from)} → ${JSON.stringify(x.to)}`).join("; ");
+}
+
+/** One form or decision table of the diff: added, removed, or changed with what changed in it. */
+function bundleChange(what, entry, parts) {
+  if (entry.change === "added") return `+ ${T.added}: ${what}`;
+  if (entry.change === "removed") return `− ${T.removed}: ${what}`;
+  return `~ ${T.changed}: ${what}: ${parts.filter(Boolean).join("; ")}`;
+}
+
+function formParts(f) {
+  if (f.change !== "changed") return [];
+  return [
+    f.fields_added.length && `${T.fields_added} ${f.fields_added.join(", ")}`,
+    f.fields_removed.length && `${T.fields_removed} ${f.fields_removed.join(", ")}`,
+    f.fields_changed.length && `${T.fields_changed} ${f.fields_changed.map((c) => `${c.field} (${changeText(c.changes)})`).join(", ")}`,
+    f.form_changed.length && `${T.form_changed} (${changeText(f.form_changed)})`,
+  ];
+}
+
+function decisionParts(d) {
+  if (d.change !== "changed") return [];
+  const row = (r) => `${r.inputs.join(" | ")} ⇒ ${r.outputs.join(" | ")}`;
+  return [
+    d.rules_added.length && `${T.rules_added} ${d.rules_added.map((r) => `${r.id}: ${row(r)}`).join(", ")}`,
+    d.rules_removed.length && `${T.rules_removed} ${d.rules_removed.map((r) => `${r.id}: ${row(r)}`).join(", ")}`,
+    d.rules_changed.length && `${T.rules_changed} ${d.rules_changed.map((r) => `${r.id}: ${row(r.from)} → ${row(r.to)}`).join(", ")}`,
+    d.columns_changed.length && `${T.columns_changed} (${changeText(d.columns_changed)})`,
+  ];
 }
 
 async function rollback(key, version) {
