@@ -64,11 +64,15 @@ def test_the_on_site_promise_is_kept_when_the_engineer_arrives_in_time(app, fake
                                                                                    "on_site": "met"}
 
 
-def test_a_level_2_fault_promises_no_visit(app, fake_clock):
+def test_a_level_2_fault_promises_no_visit_but_the_service_within_24_hours_of_the_call(app, fake_clock):
+    called = fake_clock.now()
     ticket = fault()
+    fake_clock.advance(minutes=9)
     work(ticket, "accept_fault", "agent", {"impact": "degraded", "customer_answered": True})
     open_task(ticket, "repair_fault_l2")
-    assert set(promises(ticket)) == {"response"}
+    found = promises(ticket)
+    assert set(found) == {"response", "resolution"}  # 一般服务 24 小时内解决 (004 §三.1), kept by the restoration
+    assert found["resolution"] == ("pending", called, called + timedelta(hours=24), "notify_restored")
 
 
 def test_a_promise_the_engine_cannot_keep_is_refused_naming_it(app):

@@ -2,6 +2,9 @@
 transaction under a key of ticket, event and occurrence (a retried step, a second worker or a second hook sends
 nothing more), and written on the ticket's history, also when nobody could be told and why."""
 
+import re
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
 from engine import account_managers, audit, customers
@@ -12,7 +15,7 @@ from engine.promises import clocks as promises
 from engine.sla import running
 from notifications import notify
 
-EVENTS = ("notice_opened", "notice_dispatched", "notice_restored", "notice_progress", "notice_closed")
+ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 ONCE = "once"  # the occurrence of an event a ticket has at most once
 ONCE_EVENTS = ("notice_opened", "notice_dispatched", "notice_restored", "notice_closed")
 
@@ -28,12 +31,27 @@ def tell(ticket: Ticket, event: str, occurrence: str = ONCE, data: dict | None =
             audit.record(ticket, None, "customer_not_notified", event=event, occurrence=occurrence,
                          reason=recipients.why_not(customer))
         return False
-    queued = notify.customer(event, to.phone, key, ticket, language=customer.language, data=data or {},
+    queued = notify.customer(event, to.phone, key, ticket, language=customer.language, data=_readable(data or {}),
                              promises=_promised(ticket), call=_whom_to_call(ticket), **words)
     if queued:
         audit.record(ticket, None, "customer_notified", event=event, occurrence=occurrence, to=to.name,
                      phone=to.phone)
     return bool(queued)
+
+
+def _readable(data: dict) -> dict:
+    """Date-times as a customer reads them, in the desk's time to the minute ("2026-11-23T01:40:00Z" from a form
+    reads 2026-11-23 09:40)."""
+    return {key: _local(value) if isinstance(value, str) and ISO_TIME.match(value) else value
+            for key, value in data.items()}
+
+
+def _local(text: str) -> str:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return notify.local_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 def _promised(ticket: Ticket) -> list[dict]:
