@@ -2,13 +2,16 @@
 desk works it: the key-account check, the hotline's word to the account manager, the key-account desk's answer at
 once, the departments, branch tech and HQ; the customer's reply-by date as the ticket's promise."""
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
-from engine import demo, scheduler, tickets
+from engine import customers, demo, scheduler, tickets
 from engine.db import db
 from engine.errors import InvalidInput
-from engine.models import ProcessModel
+from engine.models import Customer, ProcessModel
+from notifications.outbox import OutboxMessage
 from tests.process_library import (
     completed,
     kinds,
@@ -199,3 +202,83 @@ def test_the_diagram_validates_and_the_demo_deploys_it(app):
     model = db.session.scalar(select(ProcessModel).where(ProcessModel.key == "yellow_complaint"))
     assert (model.channel, len(model.versions)) == ("yellow", 1)
     assert demo.load() == []  # already there: loading again adds nothing
+
+
+def reply_promise(ticket):
+    return next((c for c in tickets.sla_clocks(ticket) if c.kind == "reply"), None)
+
+
+def test_the_reply_by_date_is_the_tickets_promise_on_the_office_calendar(app, fake_clock):
+    ticket = open_complaint()  # Monday 2026-11-23 09:00 in Shanghai; the customer wants a reply by Thursday
+    promise = reply_promise(ticket)
+    thursday_close = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai, the office day's end
+    assert (promise.until, promise.calendar, promise.due_at.replace(tzinfo=UTC)) == (
+        "send_reply", "office", thursday_close)
+    opened = [m for m in messages(ticket) if m == OPENED]
+    assert opened and "2026-11-26 17:30 前答复您的投诉" in db.session.scalar(
+        select(OutboxMessage.body).where(OutboxMessage.event == "notice_opened"))
+    walk(ticket, [("first_line", "agent", AT_ONCE)])
+    assert reply_promise(ticket).state == "met"  # kept when the reply went out
+
+
+def test_an_overdue_reply_climbs_to_the_supervisor_then_the_account_manager(app, fake_clock):
+    ticket = open_complaint("agent", deadline="2026-11-23")  # a reply promised for today, 17:30
+    walk(ticket, [("first_line", "agent", NOT_AT_ONCE)])
+    tickets.claim(staff("business"), task(ticket, "handle_business").id)  # the department works on it (a day)
+    fake_clock.advance(hours=7, minutes=10)  # 16:10: 80 % of the 7 office hours from the call
+    scheduler.sweep()
+    assert reply_promise(ticket).state == "warned"
+    fake_clock.advance(hours=1, minutes=21)  # 17:31 in Shanghai
+    scheduler.sweep()
+    assert reply_promise(ticket).state == "breached"
+    fake_clock.advance(hours=7)  # one more target's length: the next rung
+    scheduler.sweep()
+    escalated = [(e.kind, e.data.get("role")) for e in tickets.history(ticket) if e.data.get("clock") == "reply"]
+    assert escalated == [("sla_warned", None), ("sla_breached", None), ("sla_escalated", "account_manager")]
+    assert [m for m in messages(ticket) if m[0] == "sla_breached"] == [
+        ("sla_breached", "email", "supervisor"), ("sla_breached", "sms", "supervisor"),
+        ("sla_breached", "email", "manager"), ("sla_breached", "sms", "manager")]
+
+
+def test_a_hotline_complaint_tells_the_account_manager_who_called_and_what(app):
+    ticket = open_complaint("agent", source="hotline_10018")
+    body = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.ticket_id == ticket.id,
+                                                              OutboxMessage.event == "process_message",
+                                                              OutboxMessage.channel == "email"))
+    assert body == "Gao Feng (+86 139 1111 0001): The leased line drops every evening\n答复时限 / reply by: 2026-11-26"
+    first_line = task(ticket, "first_line")
+    assert (first_line.state, first_line.assignee.username) == ("claimed", "agent")  # the first responder's
+
+
+@pytest.mark.parametrize("customer_id, status", [(None, None), (3, "departed"), (3, "prospect")])
+def test_a_complaint_of_no_key_account_goes_to_the_ordinary_queue_with_a_closing_note(app, customer_id, status):
+    if status:
+        customers.change(db.session.get(Customer, customer_id), {"status": status}, "left the network")
+        db.session.commit()
+    ticket = tickets.start_ticket(staff("agent"), "yellow_complaint", "Someone complains", customer_id=customer_id,
+                                  data=COMPLAINT)
+    hand_over = task(ticket, "hand_over")
+    assert (open_tasks(ticket), hand_over.assignee.username) == (["hand_over"], "agent")
+    assert reply_promise(ticket) is None  # the key-account desk promised nothing
+    assert [m for m in messages(ticket) if m[0] == "process_message"] == []  # no account manager to tell
+    note = "Passed to the ordinary complaint desk as C-1182"
+    work(ticket, "hand_over", "agent", {"handover_note": note})
+    assert (ticket.status, ticket.data["handover_note"]) == ("closed", note)
+    assert completed(ticket) == [("hand_over", "agent")]
+
+
+@pytest.mark.parametrize("missing", ["complainant", "contact_phone"])
+def test_a_complaint_names_the_complainant_and_their_phone(app, missing):
+    with pytest.raises(InvalidInput) as caught:
+        open_complaint(**{missing: ""}) if missing == "complainant" else tickets.start_ticket(
+            staff("agent"), "yellow_complaint", "x", customer_id=PORT_GROUP,
+            data={k: v for k, v in COMPLAINT.items() if k != missing})
+    assert [d["field"] for d in caught.value.details] == [missing]
+
+
+def test_solved_at_once_needs_the_reply(app):
+    ticket = open_complaint()
+    with pytest.raises(InvalidInput) as caught:
+        work(ticket, "first_line", "agent", {"solved_at_once": True})
+    assert sorted(d["field"] for d in caught.value.details) == ["reply", "reply_channel"]
+    assert open_tasks(ticket) == ["first_line"]
