@@ -54,7 +54,7 @@ LABELS = {  # stored codes and field names as the pages show them
     "start_date": _l("Start"), "end_date": _l("End"), "amount": _l("Amount (yuan)"), "reason": _l("Reason"),
     "code": _l("Customer code"), "kind": _l("Kind"), "branch": _l("Branch"), "account_manager": _l("Account manager"),
     "language": _l("Language of its notices"), "no_sms": _l("SMS notices"), "zh_CN": _l("Chinese"),
-    "en": _l("English"), "sms_on": _l("send"), "sms_off": _l("no SMS"),
+    "en": _l("English"), "sms_on": _l("SMS allowed"), "sms_off": _l("no SMS"),
     "contact_name": _l("Contact name"), "contact_phone": _l("Contact phone"), "contact_email": _l("Contact e-mail"),
 }
 NEW = ("code", "name", "kind", "tier", "industry", "phone", "branch", "account_manager", "credit_level",
