@@ -29,8 +29,7 @@ def sync(ticket: Ticket, workflow) -> None:
         sla_clock = clocks.get(promise.name)
         kept = promise.until in finished
         reached = promise.when is None or promise.when in finished or _tasks(workflow, promise.when, UNDER_WAY)
-        target = _target(ticket, promise)
-        if sla_clock is None and not kept and reached and target is not None:
+        if sla_clock is None and not kept and reached and (target := _target(ticket, promise)) is not None:
             sla_clock = sla.new_clock(ticket, None, promise.name, target, promise.options,
                                       since=ticket.created_at, until=promise.until)
         if sla_clock is not None and sla.running(sla_clock) and kept:
