@@ -493,8 +493,8 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
     if ticket.status == "open" and runtime.finished(workflow):
         ticket.status, ticket.closed_at = "closed", clock.now()
         sla.meet_ticket(ticket)
+        notice_hooks.on(ticket, "closed")  # its history line before "closed", which stays the ticket's last word
         audit.record(ticket, actor, "closed")
-        notice_hooks.on(ticket, "closed")
     elif ticket.status == "open" and runtime.stuck(workflow):
         _incident(ticket, actor, "the process waits for nothing that can still happen")
     report_facts.record_ticket(ticket)

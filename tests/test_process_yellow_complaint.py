@@ -128,7 +128,7 @@ def test_every_path_from_complaint_to_close(app, path, backend):
 
     assert (ticket.status, open_tasks(ticket)) == ("closed", [])
     assert completed(ticket) == [(element, who) for element, who, _ in steps]
-    assert kinds(ticket)[0] == "created" and kinds(ticket)[-2:] == ["closed", "customer_notified"]
+    assert kinds(ticket)[0] == "created" and kinds(ticket)[-2:] == ["customer_notified", "closed"]
     assert messages(ticket) == expected_messages
     assert {key: ticket.data[key] for key in expected_data} == expected_data
 
