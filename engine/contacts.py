@@ -8,7 +8,8 @@ from engine.errors import NotFound
 from engine.models import Contact, Customer, User
 
 FIELDS = {"name": fields.text(required=True, limit=128), "role": fields.text(limit=128), "phone": fields.phone,
-          "email": fields.email, "active": fields.flag}
+          "email": fields.email, "active": fields.flag,
+          "no_sms": fields.flag}
 REQUIRED = ("name",)
 
 

@@ -16,6 +16,7 @@ from engine.directory import branches
 from engine.errors import InvalidInput, NotFound
 from engine.models import (
     CREDIT_LEVELS,
+    CUSTOMER_LANGUAGES,
     CUSTOMER_STATES,
     MEMBER_CARDS,
     TIERS,
@@ -50,6 +51,7 @@ FIELDS = {
     "status": fields.choice(CUSTOMER_STATES), "tier": fields.choice(TIERS),
     "name": fields.text(required=True), "phone": fields.phone, "industry": fields.text(limit=64),
     "arpu": fields.amount, "points": fields.whole, "account_manager_id": _user, "branch_id": _branch,
+    "language": fields.choice(CUSTOMER_LANGUAGES), "no_sms": fields.flag,
 }
 EDITABLE = tuple(FIELDS)
 

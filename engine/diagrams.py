@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine import problem_text
 from engine.models import CHANNELS, SEED_ROLES
+from engine.notices import rules as notice_rules
 from engine.promises import rules as promise_rules
 from engine.sandbox import bounds, rules
 
@@ -239,6 +240,9 @@ def _process_problems(process) -> list[Problem]:
     element_ids = {node.get("id") for node in process.iter() if node.get("id")}
     for name, value in promise_rules.malformed(props, element_ids):
         problems.append(problem("promise", process.get("id"), process.sourceline, name=name, value=repr(value)))
+    for word in notice_rules.unknown(props):
+        problems.append(problem("customer_notices", process.get("id"), process.sourceline, value=repr(word),
+                                moments=", ".join(notice_rules.MOMENTS)))
     return problems
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, text, true
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, false, text, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine import clock
@@ -38,6 +38,7 @@ MEMBER_CARDS = ("diamond", "emerald", "sapphire")
 CUSTOMER_STATES = ("active", "locked", "prospect", "departed")
 BRANCH_LEVELS = ("hq", "province", "city")  # headquarters > provincial branches > city branches
 CONTRACT_STATES = ("draft", "active", "ended")  # a contract is ended, never deleted
+CUSTOMER_LANGUAGES = ("zh_CN", "en")  # the language of the notices a customer gets
 
 
 def _now():
@@ -163,6 +164,8 @@ class Customer(db.Model):
     member_card: Mapped[str | None] = mapped_column(String(16))  # diamond | emerald | sapphire
     credit_level: Mapped[str] = mapped_column(String(8), default="red")
     phone: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8), default="zh_CN", server_default="zh_CN")  # its notices: zh_CN | en
+    no_sms: Mapped[bool] = mapped_column(default=False, server_default=false())  # the customer asked for no SMS
     account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(12), default="active")
     industry: Mapped[str | None] = mapped_column(String(64))
@@ -209,6 +212,7 @@ class Contact(db.Model):
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     email: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
+    no_sms: Mapped[bool] = mapped_column(default=False, server_default=false())  # asked for no SMS from the desk
     created_at: Mapped[datetime] = mapped_column(default=_now)
     customer: Mapped[Customer] = relationship()
 

@@ -67,11 +67,16 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "填写 creator（开单人）或前面某个用户任务的 id（由完成该任务的人负责到底）"),
     "promise": (
         "{name} = {value} is not a promise KeyDesk can keep",
-        "write '<ISO 8601 duration> until <element id> [when <element id>]' with elements of this process and a "
-        "name of at most 12 characters, e.g. PT45M until dispatch_on_site",
+        "write '<ISO 8601 duration or data.<field>> until <element id> [when <element id>]' with elements of this "
+        "process and a name of at most 12 characters, e.g. PT45M until dispatch_on_site",
         "{name} = {value} 不是有效的承诺时限",
-        "按“<ISO 8601 时长> until <元素 id> [when <元素 id>]”填写，元素须属于本流程，名称不超过 12 个字符，"
-        "例如 PT45M until dispatch_on_site"),
+        "按“<ISO 8601 时长或 data.<字段>> until <元素 id> [when <元素 id>]”填写，元素须属于本流程，"
+        "名称不超过 12 个字符，例如 PT45M until dispatch_on_site"),
+    "customer_notices": (
+        "customer_notices names {value}, which is no moment of a ticket",
+        "list the moments the customer is told of, among {moments}, e.g. opened, closed",
+        "customer_notices 中的 {value} 不是工单的通知时机",
+        "请从 {moments} 中选择要通知客户的时机，例如 opened, closed"),
     "unknown_form": (
         "unknown form {form}",
         "choose one of the forms KeyDesk knows: {forms}",

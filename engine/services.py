@@ -13,6 +13,7 @@ from engine import account_managers, audit, customers
 from engine.db import db
 from engine.directory import branches
 from engine.models import PRIORITIES, Customer, Ticket, User
+from engine.notices import send as sending
 from notifications import notify, rota
 
 
@@ -48,13 +49,15 @@ class ServiceCall:
         notify.people(event, people, self.key, self.ticket, subject=subject, body=body, data=self.data)
         return len(people)
 
-    def notify_customer(self, subject: str, body: str, event: str = "customer_notice") -> bool:
-        """Queue an SMS to the ticket's customer; False when the ticket has no customer phone."""
-        customer = self.customer()
-        if customer is None or not customer.phone:
-            return False
-        notify.customer(event, customer.phone, self.key, self.ticket, subject=subject, body=body, data=self.data)
-        return True
+    def notify_customer(self, subject: str, body: str, event: str = "customer_notice",
+                        occurrence: str | None = None) -> bool:
+        """Queue an SMS to the primary contact of the ticket's customer (engine.notices); False when nobody can be
+        told (no customer, no phone, no SMS wanted: the ticket's history says which). One per ticket, event and
+        occurrence: by default a lifecycle notice (opened, dispatched, restored, closed) goes once per ticket, any
+        other once per execution of the task (each progress update is one)."""
+        if occurrence is None:
+            occurrence = sending.ONCE if event in sending.ONCE_EVENTS else self.key
+        return sending.tell(self.ticket, event, str(occurrence), self.data, subject=subject, body=body)
 
     def customer(self) -> Customer | None:
         """The ticket's customer, or None."""

@@ -32,8 +32,11 @@ ACTIVE = ("pending", "warned", "breached")  # with no met_at: a breached clock t
 MATCH_FIELDS = ("process_key", "element_id", "channel", "priority", "fault_level", "customer_tier")
 
 
-def duration(iso: str, start) -> timedelta:
-    """The length of an SLA target from `start`; one over ten years fails the step (before any month loop)."""
+def duration(iso: str | timedelta, start) -> timedelta:
+    """The length of an SLA target from `start`; one over ten years fails the step (before any month loop). A
+    timedelta is a length worked out already (a promise up to a date: engine.promises)."""
+    if isinstance(iso, timedelta):
+        return iso
     if refusal := bounds.duration_problem(iso):
         raise ProcessError(f"SLA target: {refusal[0]}", {"element_id": None, "message": refusal[0],
                                                           "message_zh": refusal[1]})
@@ -75,7 +78,7 @@ def start_clocks(ticket: Ticket, task: HumanTask | None, element_id: str, props:
     return [new_clock(ticket, task, kind, found[kind], found) for kind in kinds if kind in found]
 
 
-def new_clock(ticket: Ticket, task: HumanTask | None, kind: str, target_iso: str, options: dict[str, str],
+def new_clock(ticket: Ticket, task: HumanTask | None, kind: str, target_iso: str | timedelta, options: dict[str, str],
               since=None, until: str | None = None) -> SlaClock:
     """One clock of ``target_iso`` business time counted from ``since`` (default now), with its first timer.
     ``options``: calendar, warn (percent), escalate_to (the ladder), reassign. ``until``: the element whose

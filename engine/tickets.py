@@ -34,6 +34,7 @@ from engine.models import (
     Timer,
     User,
 )
+from engine.notices import hooks as notice_hooks
 from engine.promises import clocks as promises
 from notifications import notify
 
@@ -100,6 +101,8 @@ def open_ticket(actor: User, version, title: str, customer_id: int | None = None
     else:
         runtime.advance(workflow)
     _sync(ticket, workflow, actor)
+    if ticket.status == "open":  # a ticket that closed at once got its closing notice
+        notice_hooks.on(ticket, "opened")
     return ticket
 
 
@@ -493,6 +496,7 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
     if ticket.status == "open" and runtime.finished(workflow):
         ticket.status, ticket.closed_at = "closed", clock.now()
         sla.meet_ticket(ticket)
+        notice_hooks.on(ticket, "closed")  # its history line before "closed", which stays the ticket's last word
         audit.record(ticket, actor, "closed")
     elif ticket.status == "open" and runtime.stuck(workflow):
         _incident(ticket, actor, "the process waits for nothing that can still happen")

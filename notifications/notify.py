@@ -41,14 +41,19 @@ def role(event: str, role_name: str, dedupe: str, ticket: Ticket | None = None, 
     return people(event, rota.on_duty(role_name), dedupe, ticket, **context)
 
 
-def customer(event: str, phone: str, dedupe: str, ticket: Ticket, **context) -> list:
-    """Queue an SMS to a customer's phone, in the desk's language (customers have no language setting)."""
+def customer(event: str, phone: str, dedupe: str, ticket: Ticket, language: str | None = None, **context) -> list:
+    """Queue an SMS to a customer's phone, in the customer's language (default: the desk's)."""
     base = {**context, **_about(ticket, context.get("data"))}
-    language = templates.language(None)
+    language = templates.language(language)
     subject, body = templates.render(event, language,
                                      {**base, "labels": labels.of(ticket, base["data"], language),
                                       "recipient": {"name": base["customer"].get("name", "")}})
     return outbox.enqueue_to(event, "sms", phone, subject, body, dedupe, ticket)
+
+
+def hotline() -> dict:
+    """The desk's key-account hotline (KEYDESK_HOTLINE), whom a customer calls when no account manager can act."""
+    return {"name": "", "phone": current_app.config["HOTLINE"]}
 
 
 def is_urgent(event: str, ticket: Ticket | None) -> bool:

@@ -6,10 +6,19 @@ starting point of the editor. Variables: `ticket` (number, title, priority, chan
 data), `recipient` (name), `task` (name, role, due_at), `sla` (kind, due_at, rung, role), `customer`
 (name, code, tier), `data` (the ticket's data plus what the diagram passed), `labels` (the same values with
 each form choice as its label in the recipient's language: `labels.service` reads 专线 or Leased line where
-`data.service` is leased_line), `subject` and `body` (the text a diagram's service task gave).
+`data.service` is leased_line), `subject` and `body` (the text a diagram's service task gave); the customer's notices (notice_*) also
+`promises` (each running promise of the ticket: name, due_at) and `call` (whom the customer may call: name, phone).
 """
 
 SLA_KIND_ZH = '{{ {"response": "响应", "resolution": "处理"}.get(sla.kind, sla.kind) }}'
+# The customer's notices name each promise of the ticket (engine.promises) by what the customer was promised.
+PROMISE_EN = ('{{ {"response": "an answer", "on_site": "an engineer on site", "resolution": "the service restored", '
+              '"reply": "a reply to your complaint"}.get(p.name, p.name) }}')
+PROMISE_ZH = ('{{ {"response": "响应", "on_site": "工程师到场", "resolution": "恢复业务", "reply": "答复您的投诉"}'
+              '.get(p.name, p.name) }}')
+CALL_EN = ("{% if call.phone %} Questions: {{ call.name or 'our key-account hotline' }}, {{ call.phone }}."
+           "{% endif %}")
+CALL_ZH = "{% if call.phone %}如有疑问请联系{{ call.name or '大客户服务热线' }}：{{ call.phone }}。{% endif %}"
 
 DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
     "task_assigned": {
@@ -124,6 +133,49 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
                   "\n{{ data.content }}\n答复时限：{{ data.deadline }}{% if data.analysis %}\n分公司分析："
                   "{{ data.analysis }}{% endif %}\n"),
     },
+    "notice_opened": {
+        "en": ("[{{ ticket.number }}] We have your request",
+               "Dear {{ customer.name or 'customer' }}, we have registered your request as ticket {{ ticket.number }}"
+               " ({{ ticket.title }}).{% for p in promises %} We promise " + PROMISE_EN + " by {{ p.due_at }}."
+               "{% endfor %}" + CALL_EN + "\n"),
+        "zh_CN": ("[{{ ticket.number }}] 您的申告已受理",
+                  "尊敬的{{ customer.name or '客户' }}：您的申告（{{ ticket.title }}）已受理，工单号 {{ ticket.number }}。"
+                  "{% for p in promises %}我们承诺于 {{ p.due_at }} 前" + PROMISE_ZH + "。{% endfor %}" + CALL_ZH + "\n"),
+    },
+    "notice_dispatched": {
+        "en": ("[{{ ticket.number }}] Our engineer is on site",
+               "Dear {{ customer.name or 'customer' }}, our engineer {{ data.engineer }} is on site"
+               "{% if data.arrived_at %} since {{ data.arrived_at }}{% endif %} for ticket {{ ticket.number }}."
+               + CALL_EN + "\n"),
+        "zh_CN": ("[{{ ticket.number }}] 工程师已到场",
+                  "尊敬的{{ customer.name or '客户' }}：工单 {{ ticket.number }} 的工程师{{ data.engineer }}"
+                  "{% if data.arrived_at %}已于 {{ data.arrived_at }} {% endif %}到达现场。" + CALL_ZH + "\n"),
+    },
+    "notice_restored": {
+        "en": ("[{{ ticket.number }}] Your service is restored",
+               "Dear {{ customer.name or 'customer' }}, your {{ labels.service or 'service' }} is restored "
+               "(ticket {{ ticket.number }}){% if data.cause %}. Cause: {{ data.cause }}{% endif %}." + CALL_EN + "\n"),
+        "zh_CN": ("[{{ ticket.number }}] 业务已恢复",
+                  "尊敬的{{ customer.name or '客户' }}：您的{{ labels.service or '业务' }}已恢复（工单 {{ ticket.number }}）"
+                  "{% if data.cause %}，故障原因：{{ data.cause }}{% endif %}。" + CALL_ZH + "\n"),
+    },
+    "notice_progress": {
+        "en": ("[{{ ticket.number }}] Construction progress",
+               "Dear {{ customer.name or 'customer' }}, the construction for ticket {{ ticket.number }} is "
+               "{{ data.progress_percent }}% done{% if data.progress_note %}: {{ data.progress_note }}{% endif %}."
+               + CALL_EN + "\n"),
+        "zh_CN": ("[{{ ticket.number }}] 施工进度",
+                  "尊敬的{{ customer.name or '客户' }}：工单 {{ ticket.number }} 的工程已完成 {{ data.progress_percent }}%"
+                  "{% if data.progress_note %}（{{ data.progress_note }}）{% endif %}。" + CALL_ZH + "\n"),
+    },
+    "notice_closed": {
+        "en": ("[{{ ticket.number }}] Your ticket is closed",
+               "Dear {{ customer.name or 'customer' }}, ticket {{ ticket.number }} ({{ ticket.title }}) is closed. "
+               "Thank you." + CALL_EN + "\n"),
+        "zh_CN": ("[{{ ticket.number }}] 工单已办结",
+                  "尊敬的{{ customer.name or '客户' }}：工单 {{ ticket.number }}（{{ ticket.title }}）已办结，感谢您的支持。"
+                  + CALL_ZH + "\n"),
+    },
     "process_message": {
         "en": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
         "zh_CN": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
@@ -147,9 +199,13 @@ SAMPLE = {
     "customer": {"name": "Shanghai Port Logistics Group", "code": "G0001", "tier": "A+"},
     "data": {"fault_level": 1, "activation_date": "2026-12-01", "billing_start": "2026-12-01",
              "arrears_amount": 1280.5, "due_date": "2026-12-10", "contract_no": "HT-2025-0099",
-             "expires_on": "2027-01-31", "signal": "call forwarding to a competitor"},
+             "expires_on": "2027-01-31", "signal": "call forwarding to a competitor",
+             "engineer": "Zhang Lei", "arrived_at": "2026-11-23 10:38", "cause": "Fibre cut", "progress_percent": 60,
+             "progress_note": "Cable laid to the port office"},
     "labels": {"fault_level": 1, "service": "Leased line / 专线", "impact": "Outage / 中断",
                "method": "Bill credit / 话费减免", "signal": "Calls to a competitor / 拨打竞争对手电话"},
+    "promises": [{"name": "response", "due_at": "2026-11-23 10:10"}, {"name": "on_site", "due_at": "2026-11-23 10:45"}],
+    "call": {"name": "Wang Fang", "phone": "+8613800000002"},
     "subject": "Level-1 fault / 一级故障",
     "body": "Port office offline / 港口办公室断网",
 }

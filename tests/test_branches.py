@@ -116,7 +116,7 @@ def test_no_one_works_a_task_outside_their_branches(app):
                     lambda: tickets.pause(minhang, ticket.id, "peek")):
         with pytest.raises(NotFound):
             attempt()
-    assert [e.kind for e in tickets.history(ticket)] == ["created", "task_created"]
+    assert [e.kind for e in tickets.history(ticket)] == ["created", "task_created", "customer_notified"]
     tickets.claim(staff("pudong"), task_id)
     assert ticket.tasks[0].assignee.username == "pudong"
 

@@ -35,9 +35,10 @@ FINISHED = ("update_progress", {"progress_percent": 100, "progress_note": "Splic
 ACTIVATION = {"activation_date": "2027-01-05", "billing_start": "2027-01-06"}
 DELIVERY = [("set_activation", ACTIVATION),
             ("project_records", {"archive_ref": "GO-2026-0042", "documents": ["contract", "acceptance_report"]})]
-NOTICE = ("activation_notice", "sms", "+8613900000003")
+PRIMARY_CONTACT = "+8613911110004"  # Tang Mei, G0003's primary contact: customer notices go to her
+NOTICE = ("activation_notice", "sms", PRIMARY_CONTACT)
 EXPIRY = [("contract_expiry", "email", "manager"), ("contract_expiry", "sms", "manager"),
-          ("contract_expiry", "sms", "+8613900000003")]
+          ("contract_expiry", "sms", PRIMARY_CONTACT)]
 
 WORKED = {**WORKED_BY, "complete_work_order": "business", "technical_solution": "tech",
           **dict.fromkeys(["request_start", "plan_construction", "update_progress", "joint_acceptance"], "engineer")}

@@ -13,6 +13,7 @@ from tests.bpmn_samples import service_step, simple
 from tests.process_walk import customer, customer_changes
 
 ALERT = {"role": "'supervisor'", "subject": "'Level-1 fault'", "body": "f'Fault on {service}'"}
+GAO_FENG = "+8613911110001"  # the first contact of G0001 (customer 1): its primary contact
 
 
 def deploy(step: str) -> None:
@@ -35,14 +36,10 @@ def test_a_service_task_alerts_a_role_through_the_outbox(app, monkeypatch):
     assert data["sent"] == {"notified": 1}
 
 
-def test_a_customer_notice_goes_to_the_customers_phone(app):
-    from engine.models import Customer
-
-    db.session.get(Customer, 1).phone = "+8613900000001"
-    db.session.commit()
+def test_a_customer_notice_goes_to_the_customers_primary_contact(app):
     deploy(service_step("notify_customer", {"subject": "'Service activated'", "body": "'Billing starts 1 Dec'"}))
     ticket = tickets.start_ticket(users.by_username("agent"), "notifies", "activation", customer_id=1)
-    assert queued() == [("sms", "+8613900000001", f"[{ticket.number}] Service activated", "Billing starts 1 Dec")]
+    assert queued() == [("sms", GAO_FENG, f"[{ticket.number}] Service activated", "Billing starts 1 Dec")]
 
 
 def test_a_step_that_fails_after_a_service_task_queues_nothing(app, monkeypatch):
@@ -97,7 +94,7 @@ def test_a_customer_notice_carries_the_event_the_diagram_names(app, event, queue
     deploy(service_step("notify_customer", params))
     tickets.start_ticket(users.by_username("agent"), "notifies", "dunning", customer_id=1)
     assert list(db.session.execute(select(OutboxMessage.event, OutboxMessage.address))) == [
-        (queued_event, "+8613900000001")]
+        (queued_event, GAO_FENG)]
 
 
 def test_an_unknown_event_stops_the_step_and_names_the_event(app):

@@ -57,7 +57,8 @@ def test_a_new_fault_gets_a_red_number_and_waits_for_an_agent(app, fake_clock):
     assert (task.element_id, task.role, task.state, task.form_key) == ("accept_fault", "agent", "open",
                                                                       "red_fault.accept")
     assert task.due_at == fake_clock.now() + timedelta(minutes=10)
-    assert [e.kind for e in tickets.history(ticket)] == ["created", "task_created"]
+    # the customer heard of it (red_fault asks for the opening notice: ticket number, promises, whom to call)
+    assert [e.kind for e in tickets.history(ticket)] == ["created", "task_created", "customer_notified"]
     assert open_fault().number == "R-2026-000002"
 
 

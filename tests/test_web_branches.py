@@ -13,7 +13,7 @@ def test_a_ticket_and_its_task_of_another_branch_are_404_pages(staff):
         assert minhang.get(path).status_code == 404, path
         assert pudong.get(path).status_code == 200, path
     assert minhang.post(f"/tickets/{ticket.id}/comments", data={"body": "peek"}).status_code == 404
-    assert [e.kind for e in tickets.history(ticket)] == ["created", "task_created"]
+    assert [e.kind for e in tickets.history(ticket)] == ["created", "task_created", "customer_notified"]
 
 
 def test_the_inbox_page_lists_only_tasks_within_ones_branches(staff):

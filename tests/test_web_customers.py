@@ -111,6 +111,25 @@ def test_a_contact_is_added_and_retired_through_the_page(staff):
     assert [c.field for c in customers.history(customer("G0002"))] == ["contact", "active"]
 
 
+def test_no_sms_and_the_notice_language_are_set_on_the_record_page(staff):
+    bank = customer("G0002")
+    manager = staff("manager")
+    html = page(manager.get(f"/customers/{bank.id}"))
+    assert 'name="language"' in html and 'name="no_sms"' in html
+    assert manager.post(f"/customers/{bank.id}", data={"language": "en", "no_sms": "1",
+                                                       "reason": "the bank wants English, by e-mail only"}
+                        ).status_code == 302
+    he_jun = contacts.of(customer("G0002"))[0]
+    form = {"name": he_jun.name, "role": he_jun.role, "phone": he_jun.phone, "email": he_jun.email or "",
+            "active": "1", "no_sms": "1", "reason": "asked for no SMS"}
+    assert manager.post(f"/customers/{bank.id}/contacts/{he_jun.id}", data=form).status_code == 302
+    db.session.refresh(bank)
+    db.session.refresh(he_jun)
+    assert (bank.language, bank.no_sms, he_jun.no_sms) == ("en", True, True)
+    assert [c.field for c in customers.history(bank)] == ["language", "no_sms", "no_sms"]
+    assert 'data-testid="no-sms"' in page(manager.get(f"/customers/{bank.id}"))
+
+
 def test_a_contract_is_added_and_ended_through_the_page(staff):
     bank = customer("G0002").id
     manager = staff("manager")

@@ -22,9 +22,12 @@ def test_a_complaint_is_opened_answered_and_closed_by_its_first_responder(staff)
     response = agent.post("/tickets/new/yellow", data={
         "process": "yellow_complaint", "title": "Wrong charges", "customer_id": "1", "source": "hotline_10018",
         "business_type": "mobile", "category": "charges_refund", "content": "Roaming charged twice",
-        "deadline": "2026-11-30"})
+        "deadline": "2026-11-30", "complainant": "Gao Feng", "contact_phone": "+86 139 1111 0001"})
     ticket = started("Wrong charges")
     assert response.location == f"/tickets/{ticket.id}"
+    first_line = library.task(ticket, "first_line")  # the key-account desk first (000 §4.4)
+    assert 'name="solved_at_once"' in text(agent.get(f"/tasks/{first_line.id}"))
+    agent.post(f"/tasks/{first_line.id}", data={"action": "complete"})  # unticked: not solved at once
     assert library.open_tasks(ticket) == ["handle_billing"]  # a refund goes to billing
     library.walk(ticket, [("handle_billing", "billing", {"cause": "Double rating", "action_taken": "Refunded",
                                                          "department_solved": True}),

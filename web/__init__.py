@@ -33,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'keydesk.db'}"),
         SECRET_KEY=os.environ.get("SECRET_KEY") or _instance_secret(instance),
         TIMEZONE=os.environ.get("KEYDESK_TIMEZONE", "Asia/Shanghai"),
+        HOTLINE=os.environ.get("KEYDESK_HOTLINE", "10018"),  # the key-account hotline customers' notices name
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         SCHEDULER_STALE_SECONDS=60,
         SESSION_COOKIE_HTTPONLY=True,

@@ -17,14 +17,23 @@ from engine.db import db
 from engine.directory import branches, permissions
 from engine.directory.permissions import PERMISSIONS
 from engine.errors import InvalidInput
-from engine.models import CONTRACT_STATES, CREDIT_LEVELS, CUSTOMER_STATES, MEMBER_CARDS, TIERS, User, UserRole
+from engine.models import (
+    CONTRACT_STATES,
+    CREDIT_LEVELS,
+    CUSTOMER_LANGUAGES,
+    CUSTOMER_STATES,
+    MEMBER_CARDS,
+    TIERS,
+    User,
+    UserRole,
+)
 from web import schema_form
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("customers", __name__)
 
 PROFILE = ("name", "tier", "credit_level", "member_card", "status", "phone", "industry", "arpu", "points",
-           "account_manager_id", "branch_id")
+           "account_manager_id", "branch_id", "language", "no_sms")
 CONTACT = ("name", "role", "phone", "email")
 CONTRACT = ("number", "title", "start_date", "end_date", "amount", "status")
 LABELS = {  # stored codes and field names as the pages show them
@@ -44,6 +53,8 @@ LABELS = {  # stored codes and field names as the pages show them
     "contract": _l("contract added"), "number": _l("Contract number"), "title": _l("Title"),
     "start_date": _l("Start"), "end_date": _l("End"), "amount": _l("Amount (yuan)"), "reason": _l("Reason"),
     "code": _l("Customer code"), "kind": _l("Kind"), "branch": _l("Branch"), "account_manager": _l("Account manager"),
+    "language": _l("Language of its notices"), "no_sms": _l("SMS notices"), "zh_CN": _l("Chinese"),
+    "en": _l("English"), "sms_on": _l("SMS allowed"), "sms_off": _l("no SMS"),
     "contact_name": _l("Contact name"), "contact_phone": _l("Contact phone"), "contact_email": _l("Contact e-mail"),
 }
 NEW = ("code", "name", "kind", "tier", "industry", "phone", "branch", "account_manager", "credit_level",
@@ -153,7 +164,7 @@ def add_contact(customer_id: int):
 def update_contact(customer_id: int, contact_id: int):
     """Edit a contact, or retire / bring back one (the form sends ``active``)."""
     current = next((c for c in contacts.of(customers.get(customer_id, current_user)) if c.id == contact_id), None)
-    fields = (*CONTACT, "active")
+    fields = (*CONTACT, "active", "no_sms")
     shown = _shown(current, fields) if current else dict.fromkeys(fields, "")
     return _save(customer_id, f"contact-{contact_id}", lambda: contacts.update(
         current_user, customer_id, contact_id, _changed(shown, fields), _reason()))
@@ -208,7 +219,8 @@ def _options(customer) -> dict[str, list[tuple]]:
     places = [(b.id, b.name) for b in branches.listing(current_user)]
     return {"tier": [(t, t) for t in TIERS], "credit_level": _labelled(CREDIT_LEVELS),
             "member_card": [("", "—"), *_labelled(MEMBER_CARDS)], "status": _labelled(CUSTOMER_STATES),
-            "contract_status": _labelled(CONTRACT_STATES),
+            "contract_status": _labelled(CONTRACT_STATES), "language": _labelled(CUSTOMER_LANGUAGES),
+            "no_sms": [("0", label("sms_on")), ("1", label("sms_off"))],
             "account_manager_id": [("", "—"), *((u.id, u.display_name) for u in managers)],
             "branch_id": places if customer.branch_id is not None else [("", "—"), *places]}
 
@@ -242,7 +254,7 @@ def _parsed(name: str, raw: str):
     """Form text to the engine's value types; what does not convert goes on as text for the engine to name."""
     if name in ("points", "account_manager_id", "branch_id"):
         return int(raw) if raw.isdigit() else (None if raw == "" and name == "account_manager_id" else raw)
-    if name == "active":
+    if name in ("active", "no_sms"):
         return raw == "1"
     if name == "member_card":
         return raw or None

@@ -29,9 +29,12 @@ def notify_account_manager(call) -> dict:
 
 
 def notify_customer(call) -> dict:
-    """Parameters: subject, body, optional event (default customer_notice; dunning_reminder, activation_notice...).
-    Sends the ticket's customer an SMS."""
-    return {"sent": call.notify_customer(*_words(call), _event(call, "customer_notice"))}
+    """Parameters: subject, body, optional event (default customer_notice; notice_opened, notice_dispatched,
+    notice_restored, notice_progress, notice_closed, dunning_reminder, activation_notice...), optional occurrence.
+    Sends the primary contact of the ticket's customer an SMS in the customer's language, once per ticket, event
+    and occurrence (default: once per ticket for opened/dispatched/restored/closed, else once per execution)."""
+    occurrence = call.params.get("occurrence")
+    return {"sent": call.notify_customer(*_words(call), _event(call, "customer_notice"), occurrence)}
 
 
 def update_customer(call) -> dict:
@@ -98,7 +101,7 @@ def _event(call, default: str) -> str:
 # The parameters the modeller offers for each operation, required ones first (record_on_ticket takes any).
 PARAMETERS = {"notify_role": ["role", "subject", "body", "event"],
               "notify_account_manager": ["subject", "body", "event"],
-              "notify_customer": ["subject", "body", "event"],
+              "notify_customer": ["subject", "body", "event", "occurrence"],
               "update_customer": ["changes", "reason", "customer_id"],
               "customer_profile": ["required"], "set_priority": ["priority", "reason"]}
 

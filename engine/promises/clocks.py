@@ -1,13 +1,17 @@
 """The clocks of a ticket's promises (engine.promises.rules says how a diagram declares them): started when they
 apply, counted from the call, kept when their element completes."""
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import runtime, sla
+from engine import runtime, sla, sla_config
 from engine.db import db
 from engine.models import SlaClock, Ticket
-from engine.promises.rules import declared
+from engine.promises.rules import Promise, declared
 
 UNDER_WAY = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
@@ -25,11 +29,32 @@ def sync(ticket: Ticket, workflow) -> None:
         sla_clock = clocks.get(promise.name)
         kept = promise.until in finished
         reached = promise.when is None or promise.when in finished or _tasks(workflow, promise.when, UNDER_WAY)
-        if sla_clock is None and not kept and reached:
-            sla_clock = sla.new_clock(ticket, None, promise.name, promise.target, promise.options,
+        if sla_clock is None and not kept and reached and (target := _target(ticket, promise)) is not None:
+            sla_clock = sla.new_clock(ticket, None, promise.name, target, promise.options,
                                       since=ticket.created_at, until=promise.until)
         if sla_clock is not None and sla.running(sla_clock) and kept:
             sla.stop([sla_clock])
+
+
+def _target(ticket: Ticket, promise: Promise) -> str | timedelta | None:
+    """The promise's length: its duration, or the working time on its calendar from the call to the close of the
+    date its data field holds (None: the field holds no date, so nothing was promised)."""
+    if promise.field is None:
+        return promise.target
+    day = _date((ticket.data or {}).get(promise.field))
+    if day is None:
+        return None
+    close = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(current_app.config["TIMEZONE"]))
+    calendar = sla_config.calendar_named(promise.options.get("calendar", "24x7"))
+    return calendar.between(ticket.created_at, close)
+
+
+def _date(value) -> date | None:
+    """A YYYY-MM-DD date (or the day of an ISO date-time) as a form stores it; None for anything else."""
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
 
 
 def due_for(ticket: Ticket, element_id: str):

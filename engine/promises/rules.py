@@ -10,13 +10,19 @@ A diagram declares them as process properties, next to its task clocks::
 Each is an SLA clock of the ticket (an SlaClock row, warned, breached and escalated as task clocks are),
 counted from the moment the ticket was opened and kept when the ``until`` element completes. ``when X``: the
 promise applies only to tickets that reach X (a level-2 fault promises no visit), still counted from the call.
+
+The target is a duration or ``data.<field>``: a date (or date-time) the ticket's data holds, such as the
+customer's reply-by date of a complaint (``promise.reply = data.deadline until reply_customer``, 004 §四.2.2):
+the clock is due at the close of that day on its calendar (``.calendar``), and a ticket whose field is empty
+or not a date gets no such promise.
 """
 
 import re
 from dataclasses import dataclass
 
 PREFIX = "promise."
-RULE = re.compile(r"^\s*(?P<target>P[0-9A-Z.]+)\s+until\s+(?P<until>[A-Za-z_][\w-]*)"
+FIELD = "data."
+RULE = re.compile(r"^\s*(?P<target>P[0-9A-Z.]+|data\.[A-Za-z_]\w*)\s+until\s+(?P<until>[A-Za-z_][\w-]*)"
                   r"(?:\s+when\s+(?P<when>[A-Za-z_][\w-]*))?\s*$")
 OPTIONS = ("warn", "escalate_to", "calendar", "reassign")
 
@@ -24,7 +30,12 @@ OPTIONS = ("warn", "escalate_to", "calendar", "reassign")
 @dataclass(frozen=True)
 class Promise:
     name: str
-    target: str  # ISO 8601 duration
+    target: str  # ISO 8601 duration, or data.<field> holding a date
+
+    @property
+    def field(self) -> str | None:
+        """The data field that holds the promised date, or None for a duration."""
+        return self.target.removeprefix(FIELD) if self.target.startswith(FIELD) else None
     until: str  # element id
     when: str | None
     options: dict

@@ -151,6 +151,8 @@ def update_customer(customer_id: int):
                 points: {type: integer}
                 account_manager_id: {type: integer, nullable: true}
                 branch_id: {type: integer, description: one of the caller's branches}
+                language: {type: string, enum: [zh_CN, en], description: the language of the customer's notices}
+                no_sms: {type: boolean, description: the customer asked for no SMS notices}
       responses:
         200: {description: the record, content: {application/json: {schema: {$ref: '#/components/schemas/Customer'}}}}
     """
@@ -222,6 +224,7 @@ def update_contact(customer_id: int, contact_id: int):
                 phone: {type: string}
                 email: {type: string}
                 active: {type: boolean}
+                no_sms: {type: boolean, description: this contact asked for no SMS notices}
                 reason: {type: string}
       responses:
         200: {description: the contact}

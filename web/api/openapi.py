@@ -36,6 +36,8 @@ CUSTOMER = {"type": "object", "properties": {
     "credit_level": {"type": "string", "enum": ["red", "grey", "black"]},
     "status": {"type": "string"}, "account_manager": {"type": "string", "nullable": True},
     "branch": {"type": "object", "nullable": True},
+    "language": {"type": "string", "enum": ["zh_CN", "en"], "description": "of its notices; in a full record"},
+    "no_sms": {"type": "boolean", "description": "the customer wants no SMS notices; in a full record"},
     "contacts": {"type": "array", "items": {"type": "object"}, "description": "in a full record"},
     "contracts": {"type": "array", "items": {"type": "object"}, "description": "in a full record, with expiry"}}}
 IMPORT_SUMMARY = {"type": "object", "properties": {

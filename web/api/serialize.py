@@ -115,7 +115,8 @@ def customer(c: Customer, full: bool = False) -> dict:
             "credit_level": c.credit_level, "status": c.status, "branch": branch(c.branch),
             "account_manager": username(c.account_manager)}
     if full:
-        body.update(phone=c.phone, industry=c.industry, arpu=str(c.arpu) if c.arpu is not None else None,
+        body.update(phone=c.phone, language=c.language, no_sms=c.no_sms, industry=c.industry,
+                    arpu=str(c.arpu) if c.arpu is not None else None,
                     points=c.points, account_manager_id=c.account_manager_id,
                     customer_since=c.customer_since.isoformat() if c.customer_since else None,
                     created_at=when(c.created_at),
@@ -124,7 +125,8 @@ def customer(c: Customer, full: bool = False) -> dict:
 
 
 def contact(c: Contact) -> dict:
-    return {"id": c.id, "name": c.name, "role": c.role, "phone": c.phone, "email": c.email, "active": c.active}
+    return {"id": c.id, "name": c.name, "role": c.role, "phone": c.phone, "email": c.email, "active": c.active,
+            "no_sms": c.no_sms}
 
 
 def contract(c: Contract) -> dict:
