@@ -9,10 +9,11 @@ import json
 from dataclasses import dataclass
 
 import workflows
-from engine import account_managers, audit, customers
+from engine import account_managers, audit, contracts, customers
 from engine.db import db
 from engine.directory import branches
-from engine.models import PRIORITIES, Customer, Ticket, User
+from engine.errors import InvalidInput
+from engine.models import PRIORITIES, Contract, Customer, Ticket, User
 from notifications import notify, rota
 
 
@@ -74,6 +75,23 @@ class ServiceCall:
         rows = customers.change(customer, changes, f"{reason} ({self.ticket.number}{by})", self.actor,
                                 ticket=self.ticket)
         return [row.field for row in rows]
+
+    def file_contract(self, values: dict) -> Contract:
+        """Put the contract the process signed on the ticket customer's record, linked to the ticket: from there
+        the daily sweep reminds before it ends (engine/contracts/reminders.py). A wrong value or a number already
+        in use stops the step, in both languages."""
+        customer = self.customer()
+        number = self.ticket.number
+        if customer is None:
+            raise LookupError(f"ticket {number} has no customer to file the contract on "
+                              f"(工单 {number} 未关联客户，无法归档合同)")
+        try:
+            return contracts.enter(customer, values, f"Signed through ticket {number} (经工单 {number} 签署)",
+                                   self.actor, self.ticket)
+        except InvalidInput as err:
+            problems = err.details or []
+            raise ValueError("; ".join(f"{p['field']}: {p['message']}" for p in problems)
+                             + " (" + "；".join(f"{p['field']}：{p['message_zh']}" for p in problems) + ")") from None
 
     def set_priority(self, priority: str, reason: str) -> str:
         """The process decided how urgent the ticket is (a level-1 fault is urgent): the ticket and the tasks it

@@ -42,6 +42,16 @@ def update_customer(call) -> dict:
     return {"changed": changed}
 
 
+def file_contract(call) -> dict:
+    """Parameters: number, start_date, end_date (YYYY-MM-DD; none: open-ended), amount, optional title (default:
+    the ticket's title). Files the signed contract in the customer's contracts, linked to the ticket; the daily
+    sweep sends its expiry reminders from there."""
+    params = call.params
+    values = {name: params.get(name) for name in ("number", "start_date", "end_date", "amount")}
+    contract = call.file_contract({**values, "title": params.get("title") or call.ticket.title})
+    return {"filed": contract.number}
+
+
 def set_priority(call) -> dict:
     """Parameters: priority (low, normal, high, urgent), reason. The ticket's priority as the process decided it;
     its next tasks inherit it."""
@@ -100,14 +110,16 @@ PARAMETERS = {"notify_role": ["role", "subject", "body", "event"],
               "notify_account_manager": ["subject", "body", "event"],
               "notify_customer": ["subject", "body", "event"],
               "update_customer": ["changes", "reason", "customer_id"],
-              "customer_profile": ["required"], "set_priority": ["priority", "reason"]}
+              "customer_profile": ["required"], "set_priority": ["priority", "reason"],
+              "file_contract": ["number", "start_date", "end_date", "amount", "title"]}
 
 # The keys of what each operation returns, which lands under the service task's result variable: the deploy check
 # refuses a diagram reading result["key"] that is not among them (an operation not named here is not checked).
 OUTPUTS = {"notify_role": ["notified"], "notify_account_manager": ["notified"], "notify_customer": ["sent"],
-           "update_customer": ["changed"], "record_on_ticket": ["recorded"], "customer_profile": list(PROFILE_FIELDS)}
+           "update_customer": ["changed"], "record_on_ticket": ["recorded"], "customer_profile": list(PROFILE_FIELDS),
+           "file_contract": ["filed"]}
 
 HANDLERS = {"notify_role": notify_role, "notify_account_manager": notify_account_manager,
             "notify_customer": notify_customer, "update_customer": update_customer,
             "record_on_ticket": record_on_ticket, "customer_profile": customer_profile,
-            "set_priority": set_priority}
+            "set_priority": set_priority, "file_contract": file_contract}
