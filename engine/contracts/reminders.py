@@ -55,9 +55,9 @@ def due(today: date) -> list[tuple[int, int]]:
         select(Contract).where(Contract.status == "active", Contract.end_date >= today,
                                Contract.end_date <= today + timedelta(days=lead_times[0]))
         .order_by(Contract.end_date, Contract.id)))
-    sent = set(db.session.execute(
+    sent = {tuple(row) for row in db.session.execute(
         select(ContractReminder.contract_id, ContractReminder.end_date, ContractReminder.lead_days)
-        .where(ContractReminder.contract_id.in_([c.id for c in found]))).tuples()) if found else set()
+        .where(ContractReminder.contract_id.in_([c.id for c in found])))} if found else set()
     wanted = ((c, lead_for((c.end_date - today).days, lead_times)) for c in found)
     return [(c.id, lead) for c, lead in wanted if (c.id, c.end_date, lead) not in sent]
 
