@@ -1,13 +1,18 @@
 """Running tickets of the previous shipped version move to this one (the engine's migration, docs in README
 "Migrating running tickets"): the red_fault diagram changed compatibly (new prioritise step, promise clocks,
 the account manager's after-care, labelled notices), so a ticket waiting at the repair moves without a mapping
-and finishes on the new flow. tests/previous_versions/ holds the diagram as shipped before (commit 577a883)."""
+and finishes on the new flow. tests/previous_versions/ holds the diagrams as shipped before (red_fault: commit 577a883;
+contract_approval and its sign form: commit 7e99356)."""
 
+import json
 from pathlib import Path
 
-from engine import deployments, migration, tickets
+from engine import contracts, deployments, migration, tickets, timers
 from tests.process_library import diagram, forms, staff
 from tests.process_walk import customer, open_task, work
+from tests.test_process_contract_approval import PATHS as CONTRACT_PATHS
+from tests.test_process_contract_approval import SIGN
+from tests.walk import reload, walk
 
 PREVIOUS = Path(__file__).resolve().parent / "previous_versions"
 REPORT = {"service": "leased_line", "description": "Link down at the port office", "contact_phone": "+86 21 5555"}
@@ -34,3 +39,57 @@ def test_a_fault_waiting_at_the_repair_moves_to_the_new_red_fault_and_closes_on_
     work(ticket, "revisit_customer", "manager", {"revisit_done": True, "satisfaction": 5, "compensation_due": False})
     assert ticket.status == "closed"
     assert not [c for c in tickets.sla_clocks(ticket) if c.until]  # no promise started after the fact
+
+
+def deploy_previous_contract_approval() -> int:
+    """contract_approval as shipped before the contracts table (commit 7e99356): a timer kept a signed contract's
+    ticket open until its expiry reminder."""
+    old_forms = {**forms("contract_approval"), "contract_approval.sign":
+                 json.loads((PREVIOUS / "contract_approval.sign.form.json").read_text())}
+    deployments.deploy(staff("admin"), (PREVIOUS / "contract_approval.bpmn").read_bytes(),
+                       diagram("contract_approval")[1], "as shipped before", old_forms)
+    return deployments.latest_version("contract_approval").version
+
+
+def deploy_current_contract_approval() -> int:
+    bpmn, dmns = diagram("contract_approval")
+    deployments.deploy(staff("admin"), bpmn, dmns, "this branch", forms("contract_approval"))
+    return deployments.latest_version("contract_approval").version
+
+
+def test_a_contract_in_approval_moves_to_the_new_version_and_is_filed_when_signed(app, fake_clock):
+    """The contract_approval diagram changed compatibly up to the signature: a ticket waiting for the director moves
+    without a mapping, and its signed contract lands in the customer's contracts; the ticket closes."""
+    old = deploy_previous_contract_approval()
+    ticket = start_contract()
+    walk(ticket.id, CONTRACT_PATHS["signed within the director's authority"][0][:-2])
+    new = deploy_current_contract_approval()
+
+    result = migration.migrate(staff("supervisor"), "contract_approval", old, new)
+    assert [t["id"] for t in result["migrated"]] == [ticket.id] and result["refused"] == []
+    walk(ticket.id, [("director_approval", {"director_decision": "approve"}), ("sign_contract", SIGN)])
+    assert reload(ticket).status == "closed"
+    assert [c.number for c in contracts.of(customer("G0002")) if c.ticket_id == ticket.id] == ["HT-2026-0101"]
+
+
+def test_a_signed_contract_waiting_for_its_old_expiry_timer_stays_on_its_version(app, fake_clock):
+    """Its expiry timer has no counterpart in the new version (the reminders come from the contracts table), so the
+    migration refuses it, naming the element: it stays on its version, keeps its timer, reminds once and closes."""
+    old = deploy_previous_contract_approval()
+    ticket = start_contract()
+    walk(ticket.id, [*CONTRACT_PATHS["signed within the director's authority"][0][:-1],
+                     ("sign_contract", {**SIGN, "reminder_days": 30})])
+    new = deploy_current_contract_approval()
+
+    result = migration.migrate(staff("supervisor"), "contract_approval", old, new)
+    assert result["migrated"] == []
+    assert [(r["element_id"], r["code"]) for r in result["refused"][0]["reasons"]] == [
+        ("schedule_reminder", "passed_removed"), ("contract_signed", "passed_removed"),
+        ("expiry_reminder", "waits_at_removed")]
+    assert [t.element_id for t in timers.armed(reload(ticket), "bpmn")] == ["expiry_reminder"]
+
+
+def start_contract():
+    return tickets.start_ticket(staff("manager"), "contract_approval", "Leased line contract",
+                                customer_id=customer("G0002").id,
+                                data={"service": "leased_line", "requirement": "Two 1 Gbit/s lines to the port"})
