@@ -93,6 +93,17 @@ class ServiceCall:
             raise ValueError("; ".join(f"{p['field']}: {p['message']}" for p in problems)
                              + " (" + "；".join(f"{p['field']}：{p['message_zh']}" for p in problems) + ")") from None
 
+    def record_on_customer(self, entry: str, value: str, reason: str) -> str:
+        """A line in the ticket customer's history that is no field of the record (the arrears a process confirmed,
+        how its dunning ended: 将欠费信息记录到客户资料中, 004 §四.2.1), naming the ticket and whoever ran the step."""
+        customer = self.customer()
+        number = self.ticket.number
+        if customer is None:
+            raise LookupError(f"ticket {number} has no customer to record {entry} on "
+                              f"(工单 {number} 未关联客户，无法记录 {entry})")
+        customers.record(customer, entry, None, value, f"{reason} ({number})", self.actor, ticket=self.ticket)
+        return entry
+
     def set_priority(self, priority: str, reason: str) -> str:
         """The process decided how urgent the ticket is (a level-1 fault is urgent): the ticket and the tasks it
         opens from now on carry that priority; the change is in the ticket's history."""

@@ -2,12 +2,12 @@
 "Migrating running tickets"): the red_fault diagram changed compatibly (new prioritise step, promise clocks,
 the account manager's after-care, labelled notices), so a ticket waiting at the repair moves without a mapping
 and finishes on the new flow. tests/previous_versions/ holds the diagrams as shipped before (red_fault: commit 577a883;
-contract_approval and its sign form: commit 7e99356)."""
+contract_approval and its sign form, yellow_dunning and its decision table: commit 7e99356)."""
 
 import json
 from pathlib import Path
 
-from engine import contracts, deployments, migration, tickets, timers
+from engine import contracts, deployments, migration, scheduler, tickets, timers
 from tests.process_library import diagram, forms, staff
 from tests.process_walk import customer, open_task, work
 from tests.test_process_contract_approval import PATHS as CONTRACT_PATHS
@@ -93,3 +93,36 @@ def start_contract():
     return tickets.start_ticket(staff("manager"), "contract_approval", "Leased line contract",
                                 customer_id=customer("G0002").id,
                                 data={"service": "leased_line", "requirement": "Two 1 Gbit/s lines to the port"})
+
+
+def test_dunning_tickets_of_the_previous_version_move_and_go_on_with_the_step_up_and_the_promised_date(app, fake_clock):
+    """yellow_dunning changed compatibly for tickets past the method's choice (the review, the arrears on the record
+    and the promise's wait are new elements on the way): a ticket waiting for its voice call and one waiting at the
+    three-day timer move without a mapping; the timer keeps its due time, and the next failure steps up."""
+    deployments.deploy(staff("admin"), (PREVIOUS / "yellow_dunning.bpmn").read_bytes(),
+                       [(PREVIOUS / "yellow_dunning.dmn").read_bytes()], "as shipped before", forms("yellow_dunning"))
+    old = deployments.latest_version("yellow_dunning").version
+    calling, waiting = (tickets.start_ticket(staff("billing"), "yellow_dunning", "Arrears",
+                                             customer_id=customer(code).id,
+                                             data={"billing_period": "2026-10", "overdue_since": "2026-11-15",
+                                                   "arrears_amount": amount})
+                        for code, amount in (("G0004", 8000), ("P0003", 300)))
+    for ticket, amount in ((calling, 8000), (waiting, 300)):
+        work(ticket, "check_account", "billing", {"contract_number": "HT-2025-0042", "contract_status": "valid",
+                                                  "arrears_amount": amount, "arrears_confirmed": True})
+    bpmn, dmns = diagram("yellow_dunning")
+    deployments.deploy(staff("admin"), bpmn, dmns, "this branch", forms("yellow_dunning"))
+    new = deployments.latest_version("yellow_dunning").version
+
+    result = migration.migrate(staff("supervisor"), "yellow_dunning", old, new)
+    assert sorted(t["id"] for t in result["migrated"]) == sorted([calling.id, waiting.id]) and result["refused"] == []
+    work(calling, "voice_reminder", "billing", {"contact_result": "promised_to_pay", "promised_date": "2026-12-05"})
+    fake_clock.advance(days=3, minutes=1)
+    scheduler.sweep()
+    assert (open_task_ids(calling), open_task_ids(waiting)) == ([], ["check_payment"])  # the promise; the old timer
+    work(waiting, "check_payment", "billing", {"paid": False, "paid_amount": 0})
+    assert open_task_ids(waiting) == ["voice_reminder"]  # the SMS failed: it steps up
+
+
+def open_task_ids(ticket) -> list[str]:
+    return [t.element_id for t in reload(ticket).tasks if t.state in ("open", "claimed")]
