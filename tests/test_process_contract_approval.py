@@ -218,3 +218,13 @@ def test_the_shipped_diagram_validates_and_the_demo_deployed_it(app):
     version = deployments.latest_version("contract_approval")
     assert (version.model.channel, version.version, len(version.dmn_xml)) == ("green", 1, 1)
     assert "timerEventDefinition" not in version.bpmn_xml  # nothing keeps a ticket open until the contract ends
+
+
+def test_the_customer_record_links_the_filed_contract_to_its_ticket(api, customer):
+    ticket = start(customer)
+    walk(ticket.id, PATHS["signed within the director's authority"][0])
+    answer = api("get", f"/customers/{customer.id}/contracts", "manager").json
+    rows = answer["contracts"] if isinstance(answer, dict) else answer
+    assert [(c["number"], c["ticket"]) for c in rows if c["number"].startswith("HT-2026")] == [
+        ("HT-2026-0101", ticket.number)]
+    assert {c["ticket"] for c in rows if not c["number"].startswith("HT-2026")} == {None}  # the hand-entered one

@@ -45,6 +45,9 @@ LABELS = {  # stored codes and field names as the pages show them
     "start_date": _l("Start"), "end_date": _l("End"), "amount": _l("Amount (yuan)"), "reason": _l("Reason"),
     "code": _l("Customer code"), "kind": _l("Kind"), "branch": _l("Branch"), "account_manager": _l("Account manager"),
     "contact_name": _l("Contact name"), "contact_phone": _l("Contact phone"), "contact_email": _l("Contact e-mail"),
+    "arrears": _l("Arrears (yuan, billing period)"), "dunning": _l("Dunning outcome"), "paid": _l("paid"),
+    "not_dunned": _l("not dunned"), "unpaid_suspended": _l("unpaid: service suspended"),
+    "unpaid_service_kept": _l("unpaid: service kept"),
 }
 NEW = ("code", "name", "kind", "tier", "industry", "phone", "branch", "account_manager", "credit_level",
        "member_card", "status")
