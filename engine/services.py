@@ -80,11 +80,7 @@ class ServiceCall:
         """Put the contract the process signed on the ticket customer's record, linked to the ticket: from there
         the daily sweep reminds before it ends (engine/contracts/reminders.py). A wrong value or a number already
         in use stops the step, in both languages."""
-        customer = self.customer()
-        number = self.ticket.number
-        if customer is None:
-            raise LookupError(f"ticket {number} has no customer to file the contract on "
-                              f"(工单 {number} 未关联客户，无法归档合同)")
+        customer, number = self._customer_for("file the contract on", "归档合同"), self.ticket.number
         try:
             return contracts.enter(customer, values, f"Signed through ticket {number} (经工单 {number} 签署)",
                                    self.actor, self.ticket)
@@ -96,13 +92,18 @@ class ServiceCall:
     def record_on_customer(self, entry: str, value: str, reason: str) -> str:
         """A line in the ticket customer's history that is no field of the record (the arrears a process confirmed,
         how its dunning ended: 将欠费信息记录到客户资料中, 004 §四.2.1), naming the ticket and whoever ran the step."""
-        customer = self.customer()
-        number = self.ticket.number
-        if customer is None:
-            raise LookupError(f"ticket {number} has no customer to record {entry} on "
-                              f"(工单 {number} 未关联客户，无法记录 {entry})")
+        customer, number = self._customer_for(f"record {entry} on", f"记录 {entry}"), self.ticket.number
         customers.record(customer, entry, None, value, f"{reason} ({number})", self.actor, ticket=self.ticket)
         return entry
+
+    def _customer_for(self, purpose: str, purpose_zh: str) -> Customer:
+        """The ticket's customer, which the operation needs: without one the step stops, in both languages."""
+        customer = self.customer()
+        if customer is None:
+            number = self.ticket.number
+            raise LookupError(f"ticket {number} has no customer to {purpose} "
+                              f"(工单 {number} 未关联客户，无法{purpose_zh})")
+        return customer
 
     def set_priority(self, priority: str, reason: str) -> str:
         """The process decided how urgent the ticket is (a level-1 fault is urgent): the ticket and the tasks it

@@ -228,3 +228,14 @@ def test_the_customer_record_links_the_filed_contract_to_its_ticket(api, custome
     assert [(c["number"], c["ticket"]) for c in rows if c["number"].startswith("HT-2026")] == [
         ("HT-2026-0101", ticket.number)]
     assert {c["ticket"] for c in rows if not c["number"].startswith("HT-2026")} == {None}  # the hand-entered one
+
+
+def test_a_contract_of_no_customer_cannot_be_filed_and_the_signing_waits(app):
+    ticket = tickets.start_ticket(users.by_username("manager"), "contract_approval", "Contract without a customer",
+                                  data={"service": "leased_line", "requirement": "Two lines"})
+    walk(ticket.id, PATHS["signed within the director's authority"][0][:-1])
+    with pytest.raises(ProcessError) as caught:
+        work(ticket.id, "sign_contract", SIGN)
+    assert "has no customer to file the contract on" in caught.value.message
+    assert "未关联客户，无法归档合同" in caught.value.details["message_zh"]
+    assert open_steps(ticket.id) == [("sign_contract", "manager")]

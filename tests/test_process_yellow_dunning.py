@@ -172,6 +172,8 @@ def test_the_review_is_the_account_managers_and_billings_without_one(app):
     work(ticket, *check(60000))
     owned = task(ticket, "review_dunning")
     assert (owned.assignee.username, owned.state, owned.role) == ("manager", "claimed", "billing")
+    db.session.refresh(ticket)
+    assert (ticket.data["method"], ticket.data["review"]) == ("visit", "manual")  # the proposal, for the reviewer
     customers.change(db.session.get(Customer, TOP), {"account_manager_id": None}, "manager left", staff("admin"))
     db.session.commit()
     other = open_dunning(TOP, 1000)
