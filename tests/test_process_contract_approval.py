@@ -239,3 +239,11 @@ def test_a_contract_of_no_customer_cannot_be_filed_and_the_signing_waits(app):
     assert "has no customer to file the contract on" in caught.value.message
     assert "未关联客户，无法归档合同" in caught.value.details["message_zh"]
     assert open_steps(ticket.id) == [("sign_contract", "manager")]
+
+
+def test_the_customer_page_shows_the_filed_contract_with_its_ticket(staff, customer):
+    ticket = start(customer)
+    walk(ticket.id, PATHS["signed within the director's authority"][0])
+    page = staff("manager").get(f"/customers/{customer.id}").get_data(as_text=True)
+    row = page[page.index('data-contract="HT-2026-0101"'):]
+    assert f'href="/tickets/{ticket.id}"' in row[:row.index("</tr>")]

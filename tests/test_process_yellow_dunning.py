@@ -265,3 +265,11 @@ def test_the_command_line_deploys_it_with_its_decision_table(app, capsys):
     files = [str(BPMN_DIR / "yellow_dunning.bpmn"), str(BPMN_DIR / "yellow_dunning.dmn")]
     assert run.deploy(app, files, "from the command line") == 0
     assert "deployed yellow_dunning version 2" in capsys.readouterr().out
+
+
+def test_the_customer_page_shows_the_arrears_and_the_outcome_in_the_readers_words(staff, fake_clock):
+    ticket = open_dunning(A_GROUP, 60000)
+    walk_with_waits(ticket, fake_clock, [check(60000), review(dun=False)])
+    page = staff("manager").get(f"/customers/{A_GROUP}").get_data(as_text=True)
+    assert "Arrears (yuan, billing period)" in page and "60000 (2026-10)" in page
+    assert "Dunning outcome" in page and "not dunned" in page and "Quarterly payer by arrangement" in page
