@@ -231,7 +231,24 @@ class Contract(db.Model):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # yuan
     status: Mapped[str] = mapped_column(String(8), default="active")
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)  # signed through it
     customer: Mapped[Customer] = relationship()
+    ticket: Mapped["Ticket | None"] = relationship()
+
+
+class ContractReminder(db.Model):
+    """An expiry reminder sent for a contract's end date at one lead time (90, 30, 7 days...): unique, so each goes
+    out once however many sweeps or workers see it due; a contract whose end date moves is reminded afresh."""
+
+    __tablename__ = "contract_reminders"
+    __table_args__ = (UniqueConstraint("contract_id", "end_date", "lead_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("customer_contracts.id"))
+    lead_days: Mapped[int]
+    end_date: Mapped[date]  # the end date it reminds of
+    sent_at: Mapped[datetime] = mapped_column(default=_now)
+    recipients: Mapped[int] = mapped_column(default=0)
 
 
 class CustomerView(db.Model):

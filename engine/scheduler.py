@@ -1,5 +1,5 @@
 """The background scheduler of a KeyDesk process: fires due timers (and, while it does, proves it is alive),
-delivers the outbox and drops expired import previews.
+delivers the outbox, drops expired import previews and, once a day, sends the contracts' expiry reminders.
 
 The timer job does not poll on a slow fixed beat: after each sweep it schedules itself for the next
 due timer, and at the latest one second later, to catch timers armed by other processes.
@@ -11,10 +11,12 @@ import threading
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 from sqlalchemy import select
 
 from engine import clock, schedules, tickets, timers
+from engine.contracts import reminders as contract_reminders
 from engine.db import db
 from engine.errors import Conflict, EngineError
 from engine.imports import batches as imports
@@ -133,6 +135,30 @@ def purge_job(app: Flask) -> None:
             db.session.remove()
 
 
+def contract_reminder_job(app: Flask) -> None:
+    """The daily sweep of contract expiry reminders; never raises. Safe to run more often (at every start too): each
+    reminder goes out once."""
+    with app.app_context():
+        try:
+            contract_reminders.sweep()
+        except Exception:
+            app.logger.exception("contract reminder sweep failed; trying again at the next run")
+            db.session.rollback()
+        finally:
+            db.session.remove()
+
+
+def daily_at(app: Flask) -> CronTrigger:
+    """CONTRACT_REMINDER_TIME (HH:MM) every day in the desk's time zone."""
+    text = app.config.get("CONTRACT_REMINDER_TIME", "08:30")
+    try:
+        hour, minute = (int(part) for part in text.split(":"))
+        return CronTrigger(hour=hour, minute=minute, timezone=app.config["TIMEZONE"])
+    except ValueError:
+        raise ValueError(f"CONTRACT_REMINDER_TIME {text!r}: write HH:MM such as 08:30 "
+                         f"(合同到期提醒时间 {text!r} 有误：请写成 08:30 这样的时:分)") from None
+
+
 class Scheduler(BackgroundScheduler):
     """APScheduler, whose timer job re-arms itself for the next wake.
 
@@ -167,5 +193,7 @@ def start(app: Flask) -> Scheduler:
     scheduler.add_job(fire_timers, "date", run_date=clock.now(), id="timers")
     scheduler.add_job(delivery_job, "interval", args=[app], seconds=DELIVERY_SECONDS, id="delivery")
     scheduler.add_job(purge_job, "interval", args=[app], seconds=PURGE_SECONDS, id="purge")
+    scheduler.add_job(contract_reminder_job, daily_at(app), args=[app], id="contract_reminders",
+                      next_run_time=clock.now())  # and once at start: a day the process was down is made up
     scheduler.start()
     return scheduler

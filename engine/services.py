@@ -9,10 +9,11 @@ import json
 from dataclasses import dataclass
 
 import workflows
-from engine import account_managers, audit, customers
+from engine import account_managers, audit, contracts, customers
 from engine.db import db
 from engine.directory import branches
-from engine.models import PRIORITIES, Customer, Ticket, User
+from engine.errors import InvalidInput
+from engine.models import PRIORITIES, Contract, Customer, Ticket, User
 from engine.notices import send as sending
 from notifications import notify, rota
 
@@ -77,6 +78,35 @@ class ServiceCall:
         rows = customers.change(customer, changes, f"{reason} ({self.ticket.number}{by})", self.actor,
                                 ticket=self.ticket)
         return [row.field for row in rows]
+
+    def file_contract(self, values: dict) -> Contract:
+        """Put the contract the process signed on the ticket customer's record, linked to the ticket: from there
+        the daily sweep reminds before it ends (engine/contracts/reminders.py). A wrong value or a number already
+        in use stops the step, in both languages."""
+        customer, number = self._customer_for("file the contract on", "归档合同"), self.ticket.number
+        try:
+            return contracts.enter(customer, values, f"Signed through ticket {number} (经工单 {number} 签署)",
+                                   self.actor, self.ticket)
+        except InvalidInput as err:
+            problems = err.details or []
+            raise ValueError("; ".join(f"{p['field']}: {p['message']}" for p in problems)
+                             + " (" + "；".join(f"{p['field']}：{p['message_zh']}" for p in problems) + ")") from None
+
+    def record_on_customer(self, entry: str, value: str, reason: str) -> str:
+        """A line in the ticket customer's history that is no field of the record (the arrears a process confirmed,
+        how its dunning ended: 将欠费信息记录到客户资料中, 004 §四.2.1), naming the ticket and whoever ran the step."""
+        customer, number = self._customer_for(f"record {entry} on", f"记录 {entry}"), self.ticket.number
+        customers.record(customer, entry, None, value, f"{reason} ({number})", self.actor, ticket=self.ticket)
+        return entry
+
+    def _customer_for(self, purpose: str, purpose_zh: str) -> Customer:
+        """The ticket's customer, which the operation needs: without one the step stops, in both languages."""
+        customer = self.customer()
+        if customer is None:
+            number = self.ticket.number
+            raise LookupError(f"ticket {number} has no customer to {purpose} "
+                              f"(工单 {number} 未关联客户，无法{purpose_zh})")
+        return customer
 
     def set_priority(self, priority: str, reason: str) -> str:
         """The process decided how urgent the ticket is (a level-1 fault is urgent): the ticket and the tasks it

@@ -75,14 +75,18 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
                   "{% endif %}，请{% if data.due_date %}于 {{ data.due_date }} 前{% endif %}缴清（工单 {{ ticket.number }}）。\n"),
     },
     "contract_expiry": {
-        "en": ("[{{ ticket.number }}] Contract expiry reminder",
-               "The contract of {{ customer.name }}{% if data.contract_no %} ({{ data.contract_no }}){% endif %} "
-               "expires{% if data.expires_on %} on {{ data.expires_on }}{% else %} soon{% endif %}. "
-               "Ticket {{ ticket.number }}.\n"),
-        "zh_CN": ("[{{ ticket.number }}] 合同到期提醒",
-                  "{{ customer.name }}的合同{% if data.contract_no %}（{{ data.contract_no }}）{% endif %}"
-                  "{% if data.expires_on %}将于 {{ data.expires_on }} 到期{% else %}即将到期{% endif %}。"
-                  "工单 {{ ticket.number }}。\n"),
+        "en": ("{% if ticket %}[{{ ticket.number }}] {% endif %}Contract {{ data.contract_no }} expires on "
+               "{{ data.expires_on or data.contract_end }}",
+               "{% set ends = data.expires_on or data.contract_end %}The contract of {{ customer.name or data.customer_name }}{% if data.contract_no %} ({{ data.contract_no }}){% endif %} "
+               "expires{% if ends %} on {{ ends }}{% else %} soon{% endif %}"
+               "{% if data.days_left is number %}, in {{ data.days_left }} days{% endif %}: agree the renewal with the customer."
+               "{% if ticket %} Ticket {{ ticket.number }}.{% endif %}\n"),
+        "zh_CN": ("{% if ticket %}[{{ ticket.number }}] {% endif %}合同 {{ data.contract_no }} 将于 "
+                  "{{ data.expires_on or data.contract_end }} 到期",
+                  "{% set ends = data.expires_on or data.contract_end %}{{ customer.name or data.customer_name }}的合同{% if data.contract_no %}（{{ data.contract_no }}）{% endif %}"
+                  "{% if ends %}将于 {{ ends }} 到期{% else %}即将到期{% endif %}"
+                  "{% if data.days_left is number %}（还有 {{ data.days_left }} 天）{% endif %}，请与客户商谈续约。"
+                  "{% if ticket %}工单 {{ ticket.number }}。{% endif %}\n"),
     },
     "retention_alert": {
         "en": ("[{{ ticket.number }}] Churn risk: {{ customer.name }}",
@@ -183,6 +187,29 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
     "customer_notice": {
         "en": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
         "zh_CN": ("[{{ ticket.number }}] {{ subject }}", "{{ body }}"),
+    },
+    "contract_refused": {
+        "en": ("[{{ ticket.number }}] Contract {{ data.contract_no }} {{ 'withdrawn by the customer' if data.contract_status == 'withdrawn' else 'refused' }}: {{ customer.name }}",
+               "{{ customer.name }}: contract {{ data.contract_no }} ({{ data.amount }} yuan, {{ data.term_months }} months) was "
+               "{% if data.contract_status == 'withdrawn' %}withdrawn by the customer{% set why = data.customer_comment %}"
+               "{% elif data.vp_decision == 'reject' %}refused by the vice-president{% set why = data.vp_comment %}"
+               "{% else %}refused by the director{% set why = data.director_comment %}{% endif %}."
+               "{% if why %}\nReason: {{ why }}{% endif %}\nTicket {{ ticket.number }}: {{ ticket.title }}\n"),
+        "zh_CN": ("[{{ ticket.number }}] 合同 {{ data.contract_no }}{{ '被客户撤回' if data.contract_status == 'withdrawn' else '未获批准' }}：{{ customer.name }}",
+                  "{{ customer.name }}：合同 {{ data.contract_no }}（{{ data.amount }} 元，{{ data.term_months }} 个月）"
+                  "{% if data.contract_status == 'withdrawn' %}已被客户撤回{% set why = data.customer_comment %}"
+                  "{% elif data.vp_decision == 'reject' %}被副总驳回{% set why = data.vp_comment %}"
+                  "{% else %}被总监驳回{% set why = data.director_comment %}{% endif %}。"
+                  "{% if why %}\n原因：{{ why }}{% endif %}\n工单 {{ ticket.number }}：{{ ticket.title }}\n"),
+    },
+    "contract_refused_notice": {
+        "en": ("[{{ ticket.number }}] Your contract {{ data.contract_no }}",
+               "Dear {{ customer.name or 'customer' }}, {% if data.contract_status == 'withdrawn' %}as you asked, contract "
+               "{{ data.contract_no }} has been withdrawn{% else %}we could not approve contract {{ data.contract_no }} as drafted"
+               "{% endif %}. Your account manager will contact you. Ref. {{ ticket.number }}.\n"),
+        "zh_CN": ("[{{ ticket.number }}] 关于合同 {{ data.contract_no }}",
+                  "尊敬的{{ customer.name or '客户' }}：{% if data.contract_status == 'withdrawn' %}合同 {{ data.contract_no }} 已按您的要求撤回"
+                  "{% else %}合同 {{ data.contract_no }} 按现有条款未能获批{% endif %}，客户经理将与您联系。工单 {{ ticket.number }}。\n"),
     },
 }
 

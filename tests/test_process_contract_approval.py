@@ -1,25 +1,28 @@
-"""Contract approval (bpmn/contract_approval.bpmn), run alone: every path, each loop, the expiry reminder."""
+"""Contract approval (bpmn/contract_approval.bpmn), run alone: every path, each loop; a signed contract filed in the
+customer's contracts, a refused or withdrawn one told to the supervisors and the customer (004 §四.1.4, §四.1.6)."""
 
 import itertools
-from datetime import UTC, datetime
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from engine import contacts, deployments, runtime, scheduler, tickets, timers
+from engine import contracts, customers, deployments, runtime, tickets
 from engine.db import db
 from engine.directory import users
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, ProcessError
 from engine.models import Customer
+from notifications.outbox import OutboxMessage
 from tests.process_library import completed, messages
 from tests.walk import open_steps, reload, walk, work
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 DRAFT = {"template": "standard_service", "contract_no": "HT-2026-0101", "amount": 200000, "term_months": 24,
          "discount_percent": 5, "departments": ["business", "billing", "tech"]}
-SIGN = {"signed_on": "2026-11-30", "contract_end": "2027-06-30", "reminder_days": 30}
-REMIND_AT = datetime(2027, 5, 31, 1, 0, tzinfo=UTC)  # 30 days before the end, 09:00 in Beijing
+SIGN = {"signed_on": "2026-11-30", "contract_end": "2027-06-30"}
+SUPERVISOR_ALERT = [("contract_refused", "email", "supervisor"), ("contract_refused", "sms", "supervisor")]
 
 
 def approve(who: str) -> dict:
@@ -69,6 +72,11 @@ def start(customer: Customer):
                                 data={"service": "leased_line", "requirement": "Two 1 Gbit/s lines to the port"})
 
 
+def filed(ticket, customer: Customer) -> list[str]:
+    """The numbers of the customer's contracts signed through the ticket."""
+    return [c.number for c in contracts.of(customer) if c.ticket_id == ticket.id]
+
+
 def outcome(ticket) -> str:
     """What the process hands back to a caller when it ends (its data output contract_status)."""
     return runtime.load(ticket).data["contract_status"]
@@ -82,32 +90,57 @@ def test_each_path_ends_as_the_decisions_say(fake_clock, customer, steps, status
     ticket = reload(ticket)
     assert completed(ticket) == [(element, WORKED_BY.get(element, "manager")) for element, _ in steps]
     assert open_steps(ticket.id) == []
-    if status == "signed":  # it waits for the reminder before the contract ends
-        assert ticket.status == "open"
-        assert [(t.element_id, t.due_at) for t in timers.armed(ticket, "bpmn")] == [("expiry_reminder", REMIND_AT)]
-        return
-    assert (ticket.status, outcome(ticket)) == ("closed", status)
-    assert messages(ticket) == []
+    assert (ticket.status, outcome(ticket)) == ("closed", status)  # a signed contract no longer keeps it open
+    told = [] if status == "signed" else [*SUPERVISOR_ALERT, ("contract_refused_notice", "sms", customer.phone)]
+    assert messages(ticket) == told
+    assert filed(ticket, customer) == (["HT-2026-0101"] if status == "signed" else [])
     kinds = [e.kind for e in tickets.history(ticket)]
     assert kinds[0] == "created" and kinds[-1] == "closed"
 
 
-def test_the_expiry_reminder_goes_to_the_account_manager_and_the_customer(fake_clock, customer):
-    users.create_user("zhao", "secret-password", ["manager"], "Zhao (another account manager)",
-                      "zhao@keydesk.example", "+8613800000099")
-    db.session.commit()
+def test_the_signed_contract_is_filed_in_the_customers_contracts_with_a_link_to_the_ticket(app, customer):
     ticket = start(customer)
     walk(ticket.id, PATHS["signed within the director's authority"][0])
-    fake_clock.current = REMIND_AT
-    scheduler.sweep()  # (the sweep also starts the member reviews due by then: count this ticket's timer only)
-    assert "timer_fired" not in [e.kind for e in tickets.history(reload(ticket))]  # not before its time
-    fake_clock.advance(seconds=1)
-    scheduler.sweep()
-    ticket = reload(ticket)
-    assert (ticket.status, outcome(ticket)) == ("closed", "signed")
-    assert messages(ticket) == [("contract_expiry", "email", "manager"), ("contract_expiry", "sms", "manager"),
-                                ("contract_expiry", "sms", contacts.of(customer)[0].phone)]  # its primary contact
-    assert [e.kind for e in tickets.history(ticket)][-2:] == ["timer_fired", "closed"]
+    contract, = [c for c in contracts.of(customer) if c.number == "HT-2026-0101"]
+    assert (contract.title, contract.amount, contract.start_date, contract.end_date, contract.status,
+            contract.ticket_id) == ("Leased line contract", Decimal("200000.00"), date(2026, 11, 30),
+                                    date(2027, 6, 30), "active", ticket.id)
+    line = customers.history(customer)[-1]
+    assert (line.field, line.new, line.contract_id, line.ticket_id, line.actor.username) == (
+        "contract", "HT-2026-0101", contract.id, ticket.id, "manager")
+    assert ticket.number in line.reason
+
+
+def test_a_contract_number_in_use_stops_the_signing_and_a_new_number_files_it(app, customer):
+    contracts.add(users.by_username("manager"), customer.id, {"number": "HT-2026-0101", "title": "Older contract",
+                                                              "start_date": "2025-01-01"}, "entered by hand")
+    ticket = start(customer)
+    walk(ticket.id, PATHS["signed within the director's authority"][0][:-1])
+    with pytest.raises(ProcessError) as caught:
+        work(ticket.id, "sign_contract", SIGN)
+    assert "HT-2026-0101" in caught.value.message and "已被使用" in caught.value.details["message_zh"]
+    assert open_steps(ticket.id) == [("sign_contract", "manager")]  # nothing changed
+    work(ticket.id, "sign_contract", {**SIGN, "contract_no": "HT-2026-0101-A"})
+    assert reload(ticket).status == "closed"
+    assert filed(ticket, customer) == ["HT-2026-0101-A"]
+
+
+@pytest.mark.parametrize("path, staff_text, customer_text", [
+    ("the director rejects", "refused by the director", "合同 HT-2026-0101 按现有条款未能获批"),
+    ("the vp rejects", "refused by the vice-president", "合同 HT-2026-0101 按现有条款未能获批"),
+    ("the customer withdraws", "withdrawn by the customer", "合同 HT-2026-0101 已按您的要求撤回"),
+])
+def test_a_refused_or_withdrawn_contract_says_who_and_why_to_the_supervisor_and_tells_the_customer(
+        app, customer, path, staff_text, customer_text):
+    ticket = start(customer)
+    walk(ticket.id, PATHS[path][0])
+    sent = {m.event: m for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id,
+                                                                               OutboxMessage.channel == "sms"))}
+    alert, notice = sent["contract_refused"], sent["contract_refused_notice"]
+    assert staff_text in alert.body and customer.name in alert.body
+    assert ("Clause 7 must change" if "refused" in staff_text else "Budget cut") in alert.body
+    assert customer_text in notice.body and "客户经理将与您联系" in notice.body  # in the desk's language
+    assert notice.address == customer.phone
 
 
 def test_only_the_departments_concerned_countersign_each_round(app, customer):
@@ -184,3 +217,33 @@ def test_the_shipped_diagram_validates_and_the_demo_deployed_it(app):
     assert deployments.validate((BPMN / "contract_approval.bpmn").read_bytes(), dmn) == []
     version = deployments.latest_version("contract_approval")
     assert (version.model.channel, version.version, len(version.dmn_xml)) == ("green", 1, 1)
+    assert "timerEventDefinition" not in version.bpmn_xml  # nothing keeps a ticket open until the contract ends
+
+
+def test_the_customer_record_links_the_filed_contract_to_its_ticket(api, customer):
+    ticket = start(customer)
+    walk(ticket.id, PATHS["signed within the director's authority"][0])
+    answer = api("get", f"/customers/{customer.id}/contracts", "manager").json
+    rows = answer["contracts"] if isinstance(answer, dict) else answer
+    assert [(c["number"], c["ticket"]) for c in rows if c["number"].startswith("HT-2026")] == [
+        ("HT-2026-0101", ticket.number)]
+    assert {c["ticket"] for c in rows if not c["number"].startswith("HT-2026")} == {None}  # the hand-entered one
+
+
+def test_a_contract_of_no_customer_cannot_be_filed_and_the_signing_waits(app):
+    ticket = tickets.start_ticket(users.by_username("manager"), "contract_approval", "Contract without a customer",
+                                  data={"service": "leased_line", "requirement": "Two lines"})
+    walk(ticket.id, PATHS["signed within the director's authority"][0][:-1])
+    with pytest.raises(ProcessError) as caught:
+        work(ticket.id, "sign_contract", SIGN)
+    assert "has no customer to file the contract on" in caught.value.message
+    assert "未关联客户，无法归档合同" in caught.value.details["message_zh"]
+    assert open_steps(ticket.id) == [("sign_contract", "manager")]
+
+
+def test_the_customer_page_shows_the_filed_contract_with_its_ticket(staff, customer):
+    ticket = start(customer)
+    walk(ticket.id, PATHS["signed within the director's authority"][0])
+    page = staff("manager").get(f"/customers/{customer.id}").get_data(as_text=True)
+    row = page[page.index('data-contract="HT-2026-0101"'):]
+    assert f'href="/tickets/{ticket.id}"' in row[:row.index("</tr>")]

@@ -1,20 +1,21 @@
 """Green channel order (bpmn/green_order.bpmn), calling contract approval: every path, each loop, the SLA ladder
-of a tracked construction step and the contract's expiry reminder."""
+of a tracked construction step; the order closes when delivered and recorded (004 §四.1.7–1.8), its signed contract
+on the customer's record."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from engine import customers, deployments, scheduler, tickets, timers
+from engine import contracts, customers, deployments, scheduler, tickets, timers
 from engine.db import db
 from engine.directory import users
 from engine.models import Customer
 from notifications.outbox import OutboxMessage
 from tests.process_library import completed, messages
 from tests.test_process_contract_approval import PATHS as CONTRACT_PATHS
-from tests.test_process_contract_approval import REMIND_AT, WORKED_BY
+from tests.test_process_contract_approval import SUPERVISOR_ALERT, WORKED_BY
 from tests.walk import open_steps, open_tasks, reload, walk
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
@@ -35,10 +36,9 @@ FINISHED = ("update_progress", {"progress_percent": 100, "progress_note": "Splic
 ACTIVATION = {"activation_date": "2027-01-05", "billing_start": "2027-01-06"}
 DELIVERY = [("set_activation", ACTIVATION),
             ("project_records", {"archive_ref": "GO-2026-0042", "documents": ["contract", "acceptance_report"]})]
-PRIMARY_CONTACT = "+8613911110004"  # Tang Mei, G0003's primary contact: customer notices go to her
-NOTICE = ("activation_notice", "sms", PRIMARY_CONTACT)
-EXPIRY = [("contract_expiry", "email", "manager"), ("contract_expiry", "sms", "manager"),
-          ("contract_expiry", "sms", PRIMARY_CONTACT)]
+NOTICE = ("activation_notice", "sms", "+8613900000003")
+FILED = ("contract", None, "HT-2026-0101")  # the signed contract, in the customer's history
+REFUSED = [*SUPERVISOR_ALERT, ("contract_refused_notice", "sms", "+8613900000003")]
 
 WORKED = {**WORKED_BY, "complete_work_order": "business", "technical_solution": "tech",
           **dict.fromkeys(["request_start", "plan_construction", "update_progress", "joint_acceptance"], "engineer")}
@@ -52,16 +52,16 @@ PATHS = {
                                                           "infeasible_reason": "No duct on Harbour Road"})],
         [], [("status", "active", "prospect")]),
     "contract rejected: the order ends": (
-        [("record_visit", VISIT), ("technical_solution", SOLUTION), *REJECTED], [], []),
+        [("record_visit", VISIT), ("technical_solution", SOLUTION), *REJECTED], REFUSED, []),
     "contract signed, no construction": (
         [("record_visit", VISIT), ("technical_solution", {**SOLUTION, "engineering_needed": False}), *SIGNED,
-         *DELIVERY], [NOTICE, *EXPIRY], []),
+         *DELIVERY], [NOTICE], [FILED]),
     "contract signed, construction with a progress loop and a failed acceptance": (
         [("record_visit", VISIT), ("technical_solution", SOLUTION), *SIGNED, *CONSTRUCTION, PROGRESS, FINISHED,
          ("joint_acceptance", {"acceptance_date": "2026-12-21", "accepted": False,
                                "acceptance_issues": "Label the patch panel"}),
          FINISHED, ("joint_acceptance", {"acceptance_date": "2026-12-23", "accepted": True}), *DELIVERY],
-        [NOTICE, *EXPIRY], []),
+        [NOTICE], [FILED]),
 }
 
 
@@ -83,17 +83,15 @@ def test_each_path_ends_with_its_steps_messages_and_customer_changes(fake_clock,
     ticket = reload(ticket)
     assert completed(ticket) == [(element, WORKED.get(element, "manager")) for element, _ in steps]
     assert open_steps(ticket.id) == []
+    assert ticket.status == "closed"  # delivered and recorded: no timer waits for the contract's end
+    assert timers.armed(ticket, "bpmn") == []
     signed = any(element == "sign_contract" for element, _ in steps)
-    if signed:  # delivered, while the contract it called still watches its end date
-        assert ticket.status == "open"
-        assert [t.element_id for t in timers.armed(ticket, "bpmn")] == ["expiry_reminder"]
-        fake_clock.current = REMIND_AT + timedelta(seconds=1)
-        scheduler.sweep()
-        ticket = reload(ticket)
-    assert ticket.status == "closed"
+    assert [(c.number, c.end_date) for c in contracts.of(customer) if c.ticket_id == ticket.id] == (
+        [("HT-2026-0101", date(2027, 6, 30))] if signed else [])
     assert messages(ticket) == sent
     assert [(c.field, c.old, c.new) for c in customers.history(customer)] == changed
-    assert all(c.ticket_id == ticket.id and "No duct" in c.reason for c in customers.history(customer))
+    assert all(c.ticket_id == ticket.id and ("No duct" in c.reason or ticket.number in c.reason)
+               for c in customers.history(customer))
 
 
 def test_the_activation_notice_tells_the_customer_both_dates(app, customer):

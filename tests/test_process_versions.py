@@ -2,13 +2,18 @@
 "Migrating running tickets"): the red_fault diagram changed compatibly (new prioritise step, promise clocks,
 the account manager's after-care, labelled notices), so a ticket waiting at the repair moves without a mapping
 and finishes on the new flow. tests/previous_versions/ holds the diagrams as shipped before (red_fault: commit
-577a883; yellow_complaint: commit 7e99356)."""
+577a883; yellow_complaint, contract_approval and its sign form, yellow_dunning and its decision table: commit
+7e99356)."""
 
+import json
 from pathlib import Path
 
-from engine import deployments, migration, tickets
+from engine import contracts, deployments, migration, scheduler, tickets, timers
 from tests.process_library import diagram, forms, staff
 from tests.process_walk import customer, open_task, work
+from tests.test_process_contract_approval import PATHS as CONTRACT_PATHS
+from tests.test_process_contract_approval import SIGN
+from tests.walk import reload, walk
 
 PREVIOUS = Path(__file__).resolve().parent / "previous_versions"
 COMPLAINT = {"source": "web", "business_type": "leased_line", "category": "network_quality", "content": "Drops",
@@ -65,3 +70,88 @@ def test_a_complaint_waiting_at_the_department_moves_to_the_new_yellow_complaint
     assert not [c for c in tickets.sla_clocks(ticket) if c.until]  # no reply promise started after the fact
     assert [e.data["event"] for e in tickets.history(ticket) if e.kind == "customer_notified"] == [
         "customer_notice", "notice_closed"]
+def deploy_previous_contract_approval() -> int:
+    """contract_approval as shipped before the contracts table (commit 7e99356): a timer kept a signed contract's
+    ticket open until its expiry reminder."""
+    old_forms = {**forms("contract_approval"), "contract_approval.sign":
+                 json.loads((PREVIOUS / "contract_approval.sign.form.json").read_text())}
+    deployments.deploy(staff("admin"), (PREVIOUS / "contract_approval.bpmn").read_bytes(),
+                       diagram("contract_approval")[1], "as shipped before", old_forms)
+    return deployments.latest_version("contract_approval").version
+
+
+def deploy_current_contract_approval() -> int:
+    bpmn, dmns = diagram("contract_approval")
+    deployments.deploy(staff("admin"), bpmn, dmns, "this branch", forms("contract_approval"))
+    return deployments.latest_version("contract_approval").version
+
+
+def test_a_contract_in_approval_moves_to_the_new_version_and_is_filed_when_signed(app, fake_clock):
+    """The contract_approval diagram changed compatibly up to the signature: a ticket waiting for the director moves
+    without a mapping, and its signed contract lands in the customer's contracts; the ticket closes."""
+    old = deploy_previous_contract_approval()
+    ticket = start_contract()
+    walk(ticket.id, CONTRACT_PATHS["signed within the director's authority"][0][:-2])
+    new = deploy_current_contract_approval()
+
+    result = migration.migrate(staff("supervisor"), "contract_approval", old, new)
+    assert [t["id"] for t in result["migrated"]] == [ticket.id] and result["refused"] == []
+    walk(ticket.id, [("director_approval", {"director_decision": "approve"}), ("sign_contract", SIGN)])
+    assert reload(ticket).status == "closed"
+    assert [c.number for c in contracts.of(customer("G0002")) if c.ticket_id == ticket.id] == ["HT-2026-0101"]
+
+
+def test_a_signed_contract_waiting_for_its_old_expiry_timer_stays_on_its_version(app, fake_clock):
+    """Its expiry timer has no counterpart in the new version (the reminders come from the contracts table), so the
+    migration refuses it, naming the element: it stays on its version, keeps its timer, reminds once and closes."""
+    old = deploy_previous_contract_approval()
+    ticket = start_contract()
+    walk(ticket.id, [*CONTRACT_PATHS["signed within the director's authority"][0][:-1],
+                     ("sign_contract", {**SIGN, "reminder_days": 30})])
+    new = deploy_current_contract_approval()
+
+    result = migration.migrate(staff("supervisor"), "contract_approval", old, new)
+    assert result["migrated"] == []
+    assert [(r["element_id"], r["code"]) for r in result["refused"][0]["reasons"]] == [
+        ("schedule_reminder", "passed_removed"), ("contract_signed", "passed_removed"),
+        ("expiry_reminder", "waits_at_removed")]
+    assert [t.element_id for t in timers.armed(reload(ticket), "bpmn")] == ["expiry_reminder"]
+
+
+def start_contract():
+    return tickets.start_ticket(staff("manager"), "contract_approval", "Leased line contract",
+                                customer_id=customer("G0002").id,
+                                data={"service": "leased_line", "requirement": "Two 1 Gbit/s lines to the port"})
+
+
+def test_dunning_tickets_of_the_previous_version_move_and_go_on_with_the_step_up_and_the_promised_date(app, fake_clock):
+    """yellow_dunning changed compatibly for tickets past the method's choice (the review, the arrears on the record
+    and the promise's wait are new elements on the way): a ticket waiting for its voice call and one waiting at the
+    three-day timer move without a mapping; the timer keeps its due time, and the next failure steps up."""
+    deployments.deploy(staff("admin"), (PREVIOUS / "yellow_dunning.bpmn").read_bytes(),
+                       [(PREVIOUS / "yellow_dunning.dmn").read_bytes()], "as shipped before", forms("yellow_dunning"))
+    old = deployments.latest_version("yellow_dunning").version
+    calling, waiting = (tickets.start_ticket(staff("billing"), "yellow_dunning", "Arrears",
+                                             customer_id=customer(code).id,
+                                             data={"billing_period": "2026-10", "overdue_since": "2026-11-15",
+                                                   "arrears_amount": amount})
+                        for code, amount in (("G0004", 8000), ("P0003", 300)))
+    for ticket, amount in ((calling, 8000), (waiting, 300)):
+        work(ticket, "check_account", "billing", {"contract_number": "HT-2025-0042", "contract_status": "valid",
+                                                  "arrears_amount": amount, "arrears_confirmed": True})
+    bpmn, dmns = diagram("yellow_dunning")
+    deployments.deploy(staff("admin"), bpmn, dmns, "this branch", forms("yellow_dunning"))
+    new = deployments.latest_version("yellow_dunning").version
+
+    result = migration.migrate(staff("supervisor"), "yellow_dunning", old, new)
+    assert sorted(t["id"] for t in result["migrated"]) == sorted([calling.id, waiting.id]) and result["refused"] == []
+    work(calling, "voice_reminder", "billing", {"contact_result": "promised_to_pay", "promised_date": "2026-12-05"})
+    fake_clock.advance(days=3, minutes=1)
+    scheduler.sweep()
+    assert (open_task_ids(calling), open_task_ids(waiting)) == ([], ["check_payment"])  # the promise; the old timer
+    work(waiting, "check_payment", "billing", {"paid": False, "paid_amount": 0})
+    assert open_task_ids(waiting) == ["voice_reminder"]  # the SMS failed: it steps up
+
+
+def open_task_ids(ticket) -> list[str]:
+    return [t.element_id for t in reload(ticket).tasks if t.state in ("open", "claimed")]

@@ -56,6 +56,9 @@ LABELS = {  # stored codes and field names as the pages show them
     "language": _l("Language of its notices"), "no_sms": _l("SMS notices"), "zh_CN": _l("Chinese"),
     "en": _l("English"), "sms_on": _l("SMS allowed"), "sms_off": _l("no SMS"),
     "contact_name": _l("Contact name"), "contact_phone": _l("Contact phone"), "contact_email": _l("Contact e-mail"),
+    "arrears": _l("Arrears (yuan, billing period)"), "dunning": _l("Dunning outcome"), "paid": _l("paid"),
+    "not_dunned": _l("not dunned"), "unpaid_suspended": _l("unpaid: service suspended"),
+    "unpaid_service_kept": _l("unpaid: service kept"),
 }
 NEW = ("code", "name", "kind", "tier", "industry", "phone", "branch", "account_manager", "credit_level",
        "member_card", "status")

@@ -9,6 +9,7 @@ from datetime import date
 from engine import clock
 from notifications.templates import EVENTS
 
+CUSTOMER_ENTRIES = ("arrears", "dunning")  # history lines a process may write that are no field of the record
 PROFILE_FIELDS = ("code", "name", "kind", "tier", "member_card", "credit_level", "status", "arpu", "points",
                   "tenure_years")
 
@@ -43,6 +44,26 @@ def update_customer(call) -> dict:
     customer's history."""
     changed = call.update_customer(call.params["changes"], call.params["reason"], call.params.get("customer_id"))
     return {"changed": changed}
+
+
+def file_contract(call) -> dict:
+    """Parameters: number, start_date, end_date (YYYY-MM-DD; none: open-ended), amount, optional title (default:
+    the ticket's title). Files the signed contract in the customer's contracts, linked to the ticket; the daily
+    sweep sends its expiry reminders from there."""
+    params = call.params
+    values = {name: params.get(name) for name in ("number", "start_date", "end_date", "amount")}
+    contract = call.file_contract({**values, "title": params.get("title") or call.ticket.title})
+    return {"filed": contract.number}
+
+
+def record_on_customer(call) -> dict:
+    """Parameters: entry (one of CUSTOMER_ENTRIES: arrears, dunning), value, reason. Writes a line in the ticket
+    customer's history that no field holds, such as the confirmed arrears or how the dunning ended."""
+    entry = call.params["entry"]
+    if entry not in CUSTOMER_ENTRIES:
+        raise ValueError(f"unknown customer record entry {entry!r}: use one of {', '.join(CUSTOMER_ENTRIES)} "
+                         f"(未知的客户资料记录项 {entry!r})")
+    return {"recorded": call.record_on_customer(entry, str(call.params["value"]), call.params["reason"])}
 
 
 def set_priority(call) -> dict:
@@ -103,14 +124,17 @@ PARAMETERS = {"notify_role": ["role", "subject", "body", "event"],
               "notify_account_manager": ["subject", "body", "event"],
               "notify_customer": ["subject", "body", "event", "occurrence"],
               "update_customer": ["changes", "reason", "customer_id"],
-              "customer_profile": ["required"], "set_priority": ["priority", "reason"]}
+              "customer_profile": ["required"], "set_priority": ["priority", "reason"],
+              "file_contract": ["number", "start_date", "end_date", "amount", "title"],
+              "record_on_customer": ["entry", "value", "reason"]}
 
 # The keys of what each operation returns, which lands under the service task's result variable: the deploy check
 # refuses a diagram reading result["key"] that is not among them (an operation not named here is not checked).
 OUTPUTS = {"notify_role": ["notified"], "notify_account_manager": ["notified"], "notify_customer": ["sent"],
-           "update_customer": ["changed"], "record_on_ticket": ["recorded"], "customer_profile": list(PROFILE_FIELDS)}
+           "update_customer": ["changed"], "record_on_ticket": ["recorded"], "customer_profile": list(PROFILE_FIELDS),
+           "file_contract": ["filed"], "record_on_customer": ["recorded"]}
 
 HANDLERS = {"notify_role": notify_role, "notify_account_manager": notify_account_manager,
             "notify_customer": notify_customer, "update_customer": update_customer,
             "record_on_ticket": record_on_ticket, "customer_profile": customer_profile,
-            "set_priority": set_priority}
+            "set_priority": set_priority, "file_contract": file_contract, "record_on_customer": record_on_customer}

@@ -134,7 +134,7 @@ def contract(c: Contract) -> dict:
     return {"id": c.id, "number": c.number, "title": c.title, "start_date": c.start_date.isoformat(),
             "end_date": c.end_date.isoformat() if c.end_date else None,
             "amount": str(c.amount) if c.amount is not None else None, "status": c.status,
-            "expiry": expiry.state, "days_left": expiry.days_left}
+            "expiry": expiry.state, "days_left": expiry.days_left, "ticket": c.ticket.number if c.ticket else None}
 
 
 def change(c: CustomerChange) -> dict:

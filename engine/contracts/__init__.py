@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine import clock, customers, fields
 from engine.db import db
 from engine.errors import InvalidInput, NotFound
-from engine.models import CONTRACT_STATES, Contract, Customer, User
+from engine.models import CONTRACT_STATES, Contract, Customer, Ticket, User
 
 EXPIRING_DAYS = 60  # an active contract ending within this many days is flagged "expiring"
 FIELDS = {"number": fields.text(required=True, limit=64), "title": fields.text(required=True),
@@ -48,14 +48,19 @@ def expiry(contract: Contract, on: date | None = None) -> Expiry:
 
 def add(actor: User, customer_id: int, values: dict, reason: str) -> Contract:
     with customers.saved():
-        customer = customers.get(customer_id, actor)
-        given = values if isinstance(values, dict) else {}
-        checked = fields.checked(FIELDS, {**dict.fromkeys(REQUIRED, ""), **given}, "contract")
-        why = customers.require_reason(reason)
-        contract = Contract(customer=customer, **checked)
-        _check(contract)
-        db.session.add(contract)
-        customers.record(customer, "contract", None, contract.number, why, actor, target=contract)
+        return enter(customers.get(customer_id, actor), values, reason, actor)
+
+
+def enter(customer: Customer, values: dict, reason: str, actor: User | None, ticket: Ticket | None = None) -> Contract:
+    """Put a contract on the customer's record, with a line in its history; ``ticket``: the one it was signed
+    through. Runs inside the caller's transaction (a staff edit, or the process step that signed it)."""
+    given = values if isinstance(values, dict) else {}
+    checked = fields.checked(FIELDS, {**dict.fromkeys(REQUIRED, ""), **given}, "contract")
+    why = customers.require_reason(reason)
+    contract = Contract(customer=customer, ticket=ticket, **checked)
+    _check(contract)
+    db.session.add(contract)
+    customers.record(customer, "contract", None, contract.number, why, actor, ticket=ticket, target=contract)
     return contract
 
 
