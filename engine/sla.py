@@ -102,15 +102,17 @@ def clocks_of(task: HumanTask) -> list[SlaClock]:
 
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
     """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
-    stop([c for c in clocks_of(task) if c.kind in kinds and running(c)])
+    clocks = clocks_of(task)
+    stop([c for c in clocks if c.kind in kinds and running(c)])
     if task.state in ACTIVE_TASK_STATES:  # a finished task keeps the due time and state it ended with
-        follow_running(task)
+        follow_running(task, clocks)
 
 
-def follow_running(task: HumanTask) -> None:
+def follow_running(task: HumanTask, clocks: list[SlaClock] | None = None) -> None:
     """The task shows the clocks that still run: the soonest due time (the inbox sorts by it) and the worst
-    state. A response met at claim no longer turns the badge red while the resolution clock runs."""
-    live = [c for c in clocks_of(task) if running(c)]
+    state. A response met at claim no longer turns the badge red while the resolution clock runs.
+    ``clocks``: the task's clocks when the caller has just read them."""
+    live = [c for c in (clocks_of(task) if clocks is None else clocks) if running(c)]
     task.due_at = min((c.due_at for c in live), default=None)
     states = {c.state for c in live}
     task.sla_state = "breached" if "breached" in states else "warned" if "warned" in states else None

@@ -43,12 +43,17 @@ def step() -> Iterator[None]:
     """One engine step: commit everything at the end, or roll everything back.
 
     Nothing is flushed before the commit, so the ticket row is written once and its lock_version
-    moves by one per step.
+    moves by one per step. The commit keeps what the step wrote in memory, so the answer is built without
+    reading it back; what the session holds from an earlier step is expired when the next one begins, so a
+    step always reads the rows as they are now.
     """
+    session = db.session()
+    if session.info.pop(_STEPPED, False):
+        session.expire_all()
     try:
-        with db.session.no_autoflush:
+        with session.no_autoflush:
             yield
-        db.session.commit()
+        _commit_keeping_state(session)
     except StaleDataError as err:
         db.session.rollback()
         raise Conflict("someone else changed this ticket at the same moment; reload it and try again") from err
@@ -60,6 +65,19 @@ def step() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+_STEPPED = "keydesk_stepped"  # session.info: a step committed in this session, its objects may be out of date
+
+
+def _commit_keeping_state(session) -> None:
+    """Commit without expiring the session's objects; the next step expires them first."""
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    session.info[_STEPPED] = True
 
 
 def _lost_write_race(err: OperationalError) -> bool:
@@ -292,7 +310,7 @@ def _fail_timer(timer_id: int, err: ProcessError) -> None:
         _touch(ticket)
 
 
-def _active_tasks(ticket: Ticket) -> list[HumanTask]:
+def active_tasks(ticket: Ticket) -> list[HumanTask]:
     """The ticket's tasks that wait for a person, without loading the finished ones (a loop leaves thousands)."""
     if ticket.id is None:  # opened in this step
         rows = ticket.tasks
@@ -305,7 +323,7 @@ def _active_tasks(ticket: Ticket) -> list[HumanTask]:
 
 def _can_go_on(ticket: Ticket) -> bool:
     """A person has a task of the ticket, or one of its process timers is still armed."""
-    return (bool(_active_tasks(ticket))
+    return (bool(active_tasks(ticket))
             or db.session.scalar(select(Timer.id).where(Timer.ticket_id == ticket.id, Timer.kind == "bpmn",
                                                         Timer.state == "armed").limit(1)) is not None)
 
@@ -474,7 +492,7 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
     """Make the task table match what the workflow now waits for, close a finished ticket, save state."""
     promises.sync(ticket, workflow)  # before the new tasks: the task that keeps a promise shows its due time
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
-    active = _active_tasks(ticket)
+    active = active_tasks(ticket)
     known = {task.spiff_task_id for task in active}
     for task in active:
         if task.spiff_task_id not in ready:

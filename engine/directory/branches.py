@@ -8,13 +8,15 @@ lists then filter on those ids as constants, which PostgreSQL's planner matches 
 indexes (a CTE inside the list's statement hides its size from the planner: see bench/branches.py).
 """
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, event, false, select, true
+from sqlalchemy.orm import Session
 
 from engine.db import db
 from engine.errors import InvalidInput, NotFound
 from engine.models import BRANCH_LEVELS, Branch, User
 
 PARENT_LEVEL = {"hq": None, "province": "hq", "city": "province"}
+_SCOPES = "keydesk_branch_scopes"  # session.info: the scopes read in the current transaction, by branch id
 
 
 def create(code: str, name: str, level: str, parent: Branch | None = None) -> Branch:
@@ -64,14 +66,32 @@ def visible_ids(user: User) -> set[int] | None:
 
 
 def scope(branch_id: int | None) -> set[int] | None:
-    """The ids of a branch and the branches under it; None for a top branch (everything), none for no branch."""
+    """The ids of a branch and the branches under it; None for a top branch (everything), none for no branch.
+
+    Read once per transaction and branch (a request asks several times: the list, the ticket, the alert)."""
     if branch_id is None:
         return set()
-    if db.session.get(Branch, branch_id).parent_id is None:
+    known = db.session.info.setdefault(_SCOPES, {})
+    if branch_id not in known:
+        known[branch_id] = _read_scope(branch_id)
+    return known[branch_id]
+
+
+def _read_scope(branch_id: int) -> set[int] | None:
+    """The branch's subtree in one statement; the branch's own row says whether it is a top branch."""
+    tree = select(Branch.id, Branch.parent_id).where(Branch.id == branch_id).cte("branch_scope", recursive=True)
+    tree = tree.union_all(select(Branch.id, Branch.parent_id).where(Branch.parent_id == tree.c.id))
+    rows = db.session.execute(select(tree.c.id, tree.c.parent_id)).all()
+    if any(row.id == branch_id and row.parent_id is None for row in rows):
         return None
-    tree = select(Branch.id).where(Branch.id == branch_id).cte("branch_scope", recursive=True)
-    tree = tree.union_all(select(Branch.id).where(Branch.parent_id == tree.c.id))
-    return set(db.session.scalars(select(tree.c.id)))
+    return {row.id for row in rows}
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_scopes(session: Session, transaction) -> None:
+    """A branch moved or added in a transaction is seen by the next one: scopes live as long as a transaction."""
+    if transaction.parent is None:
+        session.info.pop(_SCOPES, None)
 
 
 def can_see(user: User, branch_id: int | None) -> bool:
