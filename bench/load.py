@@ -18,7 +18,8 @@ Reading the figures
     409             requests of that kind refused because another client was faster.
     server CPU      user+system CPU of the server's processes (master and workers) in the window, per completion.
     PG CPU          the same for the PostgreSQL backends serving this database (by pid, from /proc).
-    SQL             statements the server sent (keydesk_sql_statements_total of /metrics) per completion.
+    SQL             statements the server sent (keydesk_sql_statements_total of /metrics) per completion; after
+                    the window, one client alone also counts them per request kind (list, claim, complete).
     PG rows         rows PostgreSQL read for this database (pg_stat_database tup_returned + tup_fetched) per
                     completion; it counts index entries and heap rows a statement visited.
     raw steps/s     SpiffWorkflow alone: one step = running one manual task and the engine steps after it.
@@ -178,6 +179,27 @@ def statements(base: str) -> float:
                if s.name == "keydesk_sql_statements_total")
 
 
+def statements_per_request(base: str, token: str, rounds: int = 5) -> dict[str, float]:
+    """One client alone: the statements each kind of request sends (the /metrics counter before and after it)."""
+    client, found = Client(base, token), defaultdict(list)
+    first = statements(base)
+    scrape = statements(base) - first  # what a scrape itself sends (its gauges), counted by the next scrape
+
+    def counted(kind: str, method: str, path: str, body: dict | None = None) -> bytes:
+        start = statements(base)
+        status, payload, _, _ = client.call(method, path, body)
+        expect(status == 200, f"{kind} alone: {status} {payload[:200]!r}")
+        found[kind].append(statements(base) - start - scrape)
+        return payload
+
+    for _ in range(rounds):
+        tasks = json.loads(counted("list", "GET", "/api/v1/tasks?limit=20"))["tasks"]
+        task_id = next(t["id"] for t in tasks if t["state"] == "open")
+        counted("claim", "POST", f"/api/v1/tasks/{task_id}/claim")
+        counted("complete", "POST", f"/api/v1/tasks/{task_id}/complete", {"data": ACCEPT})
+    return {kind: sum(values) / len(values) for kind, values in found.items()}
+
+
 # --- one load phase ------------------------------------------------------------------------------------------------
 
 def drive(base: str, tokens: list[str], clients: int, seconds: float) -> dict:
@@ -231,13 +253,15 @@ def phase(name: str, url: str, tokens: list[str], instance: Path, workers: int |
         result = drive(base, tokens, args.clients, args.seconds)
         window = time.monotonic() - started
         cpu_after, db_after, sql_after = group_cpu(process.pid), database_figures(pg, database), statements(base)
+        alone = statements_per_request(base, tokens[0])
     done = max(result["completions"], 1)
     server_cpu = sum(cpu_after.get(pid, 0) - ticks for pid, ticks in cpu_before.items())
     server_cpu += sum(ticks for pid, ticks in cpu_after.items() if pid not in cpu_before)
     pg_cpu = sum(ticks - db_before["cpu"].get(pid, 0) for pid, ticks in db_after["cpu"].items())
     return {"name": name, "window": window, "load": os.getloadavg()[0], **result,
             "server_ms": server_cpu / CLOCK_TICKS * 1000 / done, "pg_ms": pg_cpu / CLOCK_TICKS * 1000 / done,
-            "sql": (sql_after - sql_before) / done, "rows": (db_after["rows"] - db_before["rows"]) / done}
+            "sql": (sql_after - sql_before) / done, "rows": (db_after["rows"] - db_before["rows"]) / done,
+            "alone": alone}
 
 
 # --- raw SpiffWorkflow ---------------------------------------------------------------------------------------------
@@ -359,6 +383,10 @@ def report(phases: list[dict], raw: float, args) -> None:
                              f"{pct(values, 50):.1f}", f"{pct(values, 95):.1f}", f"{pct(values, 99):.1f}",
                              str(p["conflicts"].get(kind, 0))])
     print(table(["request", "count", "p50 ms", "p95 ms", "p99 ms", "409"], lat_rows))
+    print("\nSQL statements per request, one client alone after the window (mean of 5 rounds):")
+    print(table(["server", *KINDS, "completion"],
+                [[p["name"], *(f"{p['alone'][k]:.1f}" for k in KINDS), f"{sum(p['alone'].values()):.1f}"]
+                 for p in phases]))
     for p in phases:
         if p["empty"]:
             print(f"note: {p['name']} found an empty list {p['empty']} times (start more --tickets)")

@@ -390,11 +390,9 @@ class Timer(db.Model):
     __table_args__ = (
         Index("ix_timers_armed_due", "due_at", postgresql_where=text("state = 'armed'"),
               sqlite_where=text("state = 'armed'")),
-        # a step's look-ups of its ticket's and its clocks' armed timers: without them PostgreSQL combined the
-        # ticket or clock index with ix_timers_armed_due, visiting every armed timer of every ticket
+        # a step's look-up of its ticket's armed timers (engine.timers.armed_rows): without it PostgreSQL combined
+        # the ticket index with ix_timers_armed_due, visiting every armed timer of every ticket
         Index("ix_timers_armed_ticket", "ticket_id", "kind", postgresql_where=text("state = 'armed'"),
-              sqlite_where=text("state = 'armed'")),
-        Index("ix_timers_armed_clock", "sla_clock_id", postgresql_where=text("state = 'armed'"),
               sqlite_where=text("state = 'armed'")),
     )
 

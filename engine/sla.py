@@ -215,12 +215,13 @@ def _arm_next(sla_clock: SlaClock) -> None:
 
 
 def _disarm(clocks: list[SlaClock]) -> None:
-    """Cancel the armed timers of these clocks, in one query."""
-    ids = [c.id for c in clocks if c.id is not None]
-    if not ids:
-        return
-    for row in db.session.scalars(select(Timer).where(Timer.sla_clock_id.in_(ids), Timer.state == "armed")):
-        row.state = "cancelled"
+    """Cancel the armed timers of these clocks (found among their tickets' armed timers, read once per step)."""
+    stored = [c for c in clocks if c.id is not None]
+    ids = {c.id for c in stored}
+    for ticket_id in {c.ticket_id for c in stored}:
+        for row in timers.armed_rows(ticket_id):
+            if row.sla_clock_id in ids:
+                row.state = "cancelled"
 
 
 def _warn(sla_clock: SlaClock) -> None:

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import account_managers, audit, clock, deployments, forms, report_facts, runtime, sla, ticket_access, timers
@@ -27,6 +28,7 @@ from engine.models import (
     PRIORITIES,
     Customer,
     HumanTask,
+    ProcessVersion,
     SlaClock,
     Ticket,
     TicketCounter,
@@ -193,7 +195,7 @@ def assign(actor: User, task_id: int, username: str) -> HumanTask:
 def complete(actor: User, task_id: int, data: dict) -> HumanTask:
     """Complete a task with its form data; an unclaimed task is claimed by whoever completes it."""
     with step():
-        task = _workable_task(actor, task_id)
+        task = _workable_task(actor, task_id, to_run=True)
         ticket = task.ticket
         values = forms.validate(ticket.process_version.forms.get(task.form_key), data)
         workflow = runtime.load(ticket, actor)
@@ -369,9 +371,17 @@ def sla_clocks(ticket: Ticket) -> list[SlaClock]:
     return list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.id)))
 
 
-def get_task(task_id: int, viewer: User | None = None) -> HumanTask:
-    """The task; with a ``viewer``, only if they may see its ticket (as get_ticket)."""
-    task = db.session.get(HumanTask, task_id)
+def get_task(task_id: int, viewer: User | None = None, to_run: bool = False) -> HumanTask:
+    """The task; with a ``viewer``, only if they may see its ticket (as get_ticket).
+
+    Read in one statement with its ticket and the ticket's customer (the access rule and the step ask for both);
+    ``to_run``: also with the ticket's process version and workflow state, which completing the task needs."""
+    ticket = joinedload(HumanTask.ticket)
+    options = [ticket.joinedload(Ticket.customer)]
+    if to_run:
+        options += [ticket.undefer(Ticket.workflow_state),
+                    ticket.joinedload(Ticket.process_version).joinedload(ProcessVersion.model)]
+    task = db.session.get(HumanTask, task_id, options=options)
     if task is None or (viewer is not None and not branches.can_see(viewer, task.ticket.branch_id)):
         raise NotFound(f"no task {task_id}")
     if viewer is not None:
@@ -391,9 +401,9 @@ def may_work(actor: User, task: HumanTask) -> bool:
             or actor.has_role(*permissions.PERMISSIONS["assign"]))
 
 
-def _workable_task(actor: User, task_id: int) -> HumanTask:
+def _workable_task(actor: User, task_id: int, to_run: bool = False) -> HumanTask:
     """The task, if the actor may work it now: still active, the actor's role, not someone else's."""
-    task = get_task(task_id, actor)
+    task = get_task(task_id, actor, to_run)
     _require_active(task)
     if not may_work(actor, task):
         raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have")

@@ -8,15 +8,13 @@ lists then filter on those ids as constants, which PostgreSQL's planner matches 
 indexes (a CTE inside the list's statement hides its size from the planner: see bench/branches.py).
 """
 
-from sqlalchemy import ColumnElement, event, false, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, false, select, true
 
-from engine.db import db
+from engine.db import db, per_transaction
 from engine.errors import InvalidInput, NotFound
 from engine.models import BRANCH_LEVELS, Branch, User
 
 PARENT_LEVEL = {"hq": None, "province": "hq", "city": "province"}
-_SCOPES = "keydesk_branch_scopes"  # session.info: the scopes read in the current transaction, by branch id
 
 
 def create(code: str, name: str, level: str, parent: Branch | None = None) -> Branch:
@@ -71,10 +69,7 @@ def scope(branch_id: int | None) -> set[int] | None:
     Read once per transaction and branch (a request asks several times: the list, the ticket, the alert)."""
     if branch_id is None:
         return set()
-    known = db.session.info.setdefault(_SCOPES, {})
-    if branch_id not in known:
-        known[branch_id] = _read_scope(branch_id)
-    return known[branch_id]
+    return per_transaction(("branch_scope", branch_id), lambda: _read_scope(branch_id))
 
 
 def _read_scope(branch_id: int) -> set[int] | None:
@@ -85,13 +80,6 @@ def _read_scope(branch_id: int) -> set[int] | None:
     if any(row.id == branch_id and row.parent_id is None for row in rows):
         return None
     return {row.id for row in rows}
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_scopes(session: Session, transaction) -> None:
-    """A branch moved or added in a transaction is seen by the next one: scopes live as long as a transaction."""
-    if transaction.parent is None:
-        session.info.pop(_SCOPES, None)
 
 
 def can_see(user: User, branch_id: int | None) -> bool:

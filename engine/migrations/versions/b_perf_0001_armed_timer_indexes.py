@@ -1,4 +1,4 @@
-"""armed-timer indexes: a step finds its ticket's and its clocks' armed timers without visiting every armed timer
+"""armed-timer index: a step finds its ticket's armed timers without visiting every armed timer
 
 Revision ID: b_perf_0001
 Revises: b_staffpages_0001
@@ -21,10 +21,7 @@ ARMED = sa.text("state = 'armed'")
 def upgrade():
     op.create_index('ix_timers_armed_ticket', 'timers', ['ticket_id', 'kind'], unique=False,
                     postgresql_where=ARMED, sqlite_where=ARMED)
-    op.create_index('ix_timers_armed_clock', 'timers', ['sla_clock_id'], unique=False,
-                    postgresql_where=ARMED, sqlite_where=ARMED)
 
 
 def downgrade():
-    op.drop_index('ix_timers_armed_clock', table_name='timers')
     op.drop_index('ix_timers_armed_ticket', table_name='timers')
