@@ -100,7 +100,7 @@ RAW_SERVICE_RESULTS = {
     "customer_profile": {"code": "G0001", "name": "Shanghai Port Logistics Group", "tier": "A+", "member_card": None,
                          "credit_level": "red", "arpu": 186000.0, "points": 0, "tenure_years": 17},
     "record_on_ticket": {"recorded": ["fault_level"]}, "notify_role": {"notified": 1},
-    "notify_customer": {"sent": True},
+    "notify_customer": {"sent": True}, "set_priority": {"priority": "urgent"},
 }
 RAW_SERVICES = lambda task, operation_name, operation_params: json.dumps(RAW_SERVICE_RESULTS[operation_name])  # noqa: E731
 RAW_SCRIPT_ENGINE = make_script_engine(services=RAW_SERVICES)

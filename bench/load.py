@@ -18,7 +18,8 @@ Reading the figures
     409             requests of that kind refused because another client was faster.
     server CPU      user+system CPU of the server's processes (master and workers) in the window, per completion.
     PG CPU          the same for the PostgreSQL backends serving this database (by pid, from /proc).
-    SQL             statements the server sent (keydesk_sql_statements_total of /metrics) per completion.
+    SQL             statements the server sent (keydesk_sql_statements_total of /metrics) per completion; after
+                    the window, one client alone also counts them per request kind (list, claim, complete).
     PG rows         rows PostgreSQL read for this database (pg_stat_database tup_returned + tup_fetched) per
                     completion; it counts index entries and heap rows a statement visited.
     raw steps/s     SpiffWorkflow alone: one step = running one manual task and the engine steps after it.
@@ -128,6 +129,15 @@ def fill(base: str, token: str, tickets: int) -> None:
         list(pool.map(start, range(tickets)))
 
 
+def analyze(url: str) -> None:
+    """Planner statistics of the filled tables, as autovacuum keeps them on a live database: taken when the tables
+    were nearly empty, they make PostgreSQL read every open task and sort instead of walking the due-time index."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
 def database_figures(engine, database: str) -> dict:
     """pg_stat_database's rows read for the database, and the CPU ticks of its backends (by pid)."""
     time.sleep(1.2)  # backends flush their statistics at most once a second
@@ -167,6 +177,27 @@ def statements(base: str) -> float:
     expect(status == 200, f"/metrics answers: {status}")
     return sum(s.value for family in text_string_to_metric_families(payload.decode()) for s in family.samples
                if s.name == "keydesk_sql_statements_total")
+
+
+def statements_per_request(base: str, token: str, rounds: int = 5) -> dict[str, float]:
+    """One client alone: the statements each kind of request sends (the /metrics counter before and after it)."""
+    client, found = Client(base, token), defaultdict(list)
+    first = statements(base)
+    scrape = statements(base) - first  # what a scrape itself sends (its gauges), counted by the next scrape
+
+    def counted(kind: str, method: str, path: str, body: dict | None = None) -> bytes:
+        start = statements(base)
+        status, payload, _, _ = client.call(method, path, body)
+        expect(status == 200, f"{kind} alone: {status} {payload[:200]!r}")
+        found[kind].append(statements(base) - start - scrape)
+        return payload
+
+    for _ in range(rounds):
+        tasks = json.loads(counted("list", "GET", "/api/v1/tasks?limit=20"))["tasks"]
+        task_id = next(t["id"] for t in tasks if t["state"] == "open")
+        counted("claim", "POST", f"/api/v1/tasks/{task_id}/claim")
+        counted("complete", "POST", f"/api/v1/tasks/{task_id}/complete", {"data": ACCEPT})
+    return {kind: sum(values) / len(values) for kind, values in found.items()}
 
 
 # --- one load phase ------------------------------------------------------------------------------------------------
@@ -222,13 +253,15 @@ def phase(name: str, url: str, tokens: list[str], instance: Path, workers: int |
         result = drive(base, tokens, args.clients, args.seconds)
         window = time.monotonic() - started
         cpu_after, db_after, sql_after = group_cpu(process.pid), database_figures(pg, database), statements(base)
+        alone = statements_per_request(base, tokens[0])
     done = max(result["completions"], 1)
     server_cpu = sum(cpu_after.get(pid, 0) - ticks for pid, ticks in cpu_before.items())
     server_cpu += sum(ticks for pid, ticks in cpu_after.items() if pid not in cpu_before)
     pg_cpu = sum(ticks - db_before["cpu"].get(pid, 0) for pid, ticks in db_after["cpu"].items())
     return {"name": name, "window": window, "load": os.getloadavg()[0], **result,
             "server_ms": server_cpu / CLOCK_TICKS * 1000 / done, "pg_ms": pg_cpu / CLOCK_TICKS * 1000 / done,
-            "sql": (sql_after - sql_before) / done, "rows": (db_after["rows"] - db_before["rows"]) / done}
+            "sql": (sql_after - sql_before) / done, "rows": (db_after["rows"] - db_before["rows"]) / done,
+            "alone": alone}
 
 
 # --- raw SpiffWorkflow ---------------------------------------------------------------------------------------------
@@ -350,6 +383,10 @@ def report(phases: list[dict], raw: float, args) -> None:
                              f"{pct(values, 50):.1f}", f"{pct(values, 95):.1f}", f"{pct(values, 99):.1f}",
                              str(p["conflicts"].get(kind, 0))])
     print(table(["request", "count", "p50 ms", "p95 ms", "p99 ms", "409"], lat_rows))
+    print("\nSQL statements per request, one client alone after the window (mean of 5 rounds):")
+    print(table(["server", *KINDS, "completion"],
+                [[p["name"], *(f"{p['alone'][k]:.1f}" for k in KINDS), f"{sum(p['alone'].values()):.1f}"]
+                 for p in phases]))
     for p in phases:
         if p["empty"]:
             print(f"note: {p['name']} found an empty list {p['empty']} times (start more --tickets)")
@@ -375,6 +412,7 @@ def main() -> None:
         started = time.perf_counter()
         fill(base, token, args.tickets)
         print(f"started {args.tickets} faults over HTTP in {time.perf_counter() - started:.0f} s")
+    analyze(args.database)
     phases = [phase("Werkzeug, 1 process (before)", args.database, tokens, instance / "werkzeug", None, args, pg),
               phase(f"gunicorn, {args.workers} workers", args.database, tokens, instance / "gunicorn",
                     args.workers, args, pg)]

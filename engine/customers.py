@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import exists, false, func, or_, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import fields
 from engine.db import db
@@ -79,9 +80,14 @@ def get(customer_id: int, viewer: User | None = None) -> Customer:
 
 
 def of_ticket(ticket: Ticket) -> Customer | None:
-    """The ticket's customer, read by id: a ticket being created has its customer_id but no customer object
-    loaded yet."""
-    return db.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    """The ticket's customer. Held by the ticket once read: a step asks several times (facts, clocks, alerts), and
+    the session keeps an object nobody holds only until it is garbage-collected. A ticket being created may have
+    its customer_id without the customer object."""
+    if ticket.customer_id is None:
+        return None
+    if ticket.customer is None or ticket.customer.id != ticket.customer_id:
+        set_committed_value(ticket, "customer", db.session.get(Customer, ticket.customer_id))
+    return ticket.customer
 
 
 def search(viewer: User, q: str | None = None, limit: int = 50, offset: int = 0) -> list[Customer]:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime, Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -51,3 +51,28 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+
+
+_READS = "keydesk_transaction_reads"  # session.info: what per_transaction read in the current transaction
+
+
+def per_transaction(key: tuple, read):
+    """``read()``'s answer, read once per transaction and key: a step asks some things several times (a branch
+    scope, a ticket's promise clocks). Holding the answer also keeps its objects from being garbage-collected out
+    of the session and read again. The next transaction reads afresh."""
+    known = db.session.info.setdefault(_READS, {})
+    if key not in known:
+        known[key] = read()
+    return known[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_reads(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_READS, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_flushed(session: Session, _context) -> None:
+    """Rows written by a flush are in the database, no longer among the session's new objects: read again."""
+    session.info.pop(_READS, None)

@@ -25,9 +25,10 @@ STEPS = Histogram("keydesk_engine_step_seconds",
                   ["kind"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 STATEMENTS = Counter("keydesk_sql_statements", "SQL statements sent to the database")
 UNSENT_STATES = ("pending", "failed")  # the backlog, and what delivery gave up on
-# lines that follow from what the step did (a service task's priority or customer notice comes before "completed")
+# lines that follow from what the step did; a service task writes these while the workflow runs, before the line
+# of the completion that ran it (a priority, a customer notice, a missing account manager)
 CONSEQUENCES = ("task_created", "task_cancelled", "closed", "priority_changed", "customer_notified",
-                "customer_not_notified")
+                "customer_not_notified", "account_manager_missing")
 
 
 @event.listens_for(Engine, "before_cursor_execute")

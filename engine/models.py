@@ -411,6 +411,10 @@ class Timer(db.Model):
     __table_args__ = (
         Index("ix_timers_armed_due", "due_at", postgresql_where=text("state = 'armed'"),
               sqlite_where=text("state = 'armed'")),
+        # a step's look-up of its ticket's armed timers (engine.timers.armed_rows): without it PostgreSQL combined
+        # the ticket index with ix_timers_armed_due, visiting every armed timer of every ticket
+        Index("ix_timers_armed_ticket", "ticket_id", "kind", postgresql_where=text("state = 'armed'"),
+              sqlite_where=text("state = 'armed'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -105,15 +105,17 @@ def clocks_of(task: HumanTask) -> list[SlaClock]:
 
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:
     """The task was claimed (response) or completed (both): its clocks stop, on time or late."""
-    stop([c for c in clocks_of(task) if c.kind in kinds and running(c)])
+    clocks = clocks_of(task)
+    stop([c for c in clocks if c.kind in kinds and running(c)])
     if task.state in ACTIVE_TASK_STATES:  # a finished task keeps the due time and state it ended with
-        follow_running(task)
+        follow_running(task, clocks)
 
 
-def follow_running(task: HumanTask) -> None:
+def follow_running(task: HumanTask, clocks: list[SlaClock] | None = None) -> None:
     """The task shows the clocks that still run: the soonest due time (the inbox sorts by it) and the worst
-    state. A response met at claim no longer turns the badge red while the resolution clock runs."""
-    live = [c for c in clocks_of(task) if running(c)]
+    state. A response met at claim no longer turns the badge red while the resolution clock runs.
+    ``clocks``: the task's clocks when the caller has just read them."""
+    live = [c for c in (clocks_of(task) if clocks is None else clocks) if running(c)]
     task.due_at = min((c.due_at for c in live), default=None)
     states = {c.state for c in live}
     task.sla_state = "breached" if "breached" in states else "warned" if "warned" in states else None
@@ -216,12 +218,13 @@ def _arm_next(sla_clock: SlaClock) -> None:
 
 
 def _disarm(clocks: list[SlaClock]) -> None:
-    """Cancel the armed timers of these clocks, in one query."""
-    ids = [c.id for c in clocks if c.id is not None]
-    if not ids:
-        return
-    for row in db.session.scalars(select(Timer).where(Timer.sla_clock_id.in_(ids), Timer.state == "armed")):
-        row.state = "cancelled"
+    """Cancel the armed timers of these clocks (found among their tickets' armed timers, read once per step)."""
+    stored = [c for c in clocks if c.id is not None]
+    ids = {c.id for c in stored}
+    for ticket_id in {c.ticket_id for c in stored}:
+        for row in timers.armed_rows(ticket_id):
+            if row.sla_clock_id in ids:
+                row.state = "cancelled"
 
 
 def _warn(sla_clock: SlaClock) -> None:

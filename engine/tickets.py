@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import account_managers, audit, clock, deployments, forms, report_facts, runtime, sla, ticket_access, timers
@@ -27,6 +28,7 @@ from engine.models import (
     PRIORITIES,
     Customer,
     HumanTask,
+    ProcessVersion,
     SlaClock,
     Ticket,
     TicketCounter,
@@ -44,12 +46,17 @@ def step() -> Iterator[None]:
     """One engine step: commit everything at the end, or roll everything back.
 
     Nothing is flushed before the commit, so the ticket row is written once and its lock_version
-    moves by one per step.
+    moves by one per step. The commit keeps what the step wrote in memory, so the answer is built without
+    reading it back; what the session holds from an earlier step is expired when the next one begins, so a
+    step always reads the rows as they are now.
     """
+    session = db.session()
+    if session.info.pop(_STEPPED, False):
+        session.expire_all()
     try:
-        with db.session.no_autoflush:
+        with session.no_autoflush:
             yield
-        db.session.commit()
+        _commit_keeping_state(session)
     except StaleDataError as err:
         db.session.rollback()
         raise Conflict("someone else changed this ticket at the same moment; reload it and try again") from err
@@ -61,6 +68,19 @@ def step() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+_STEPPED = "keydesk_stepped"  # session.info: a step committed in this session, its objects may be out of date
+
+
+def _commit_keeping_state(session) -> None:
+    """Commit without expiring the session's objects; the next step expires them first."""
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+    session.info[_STEPPED] = True
 
 
 def _lost_write_race(err: OperationalError) -> bool:
@@ -179,7 +199,7 @@ def assign(actor: User, task_id: int, username: str) -> HumanTask:
 def complete(actor: User, task_id: int, data: dict) -> HumanTask:
     """Complete a task with its form data; an unclaimed task is claimed by whoever completes it."""
     with step():
-        task = _workable_task(actor, task_id)
+        task = _workable_task(actor, task_id, to_run=True)
         ticket = task.ticket
         values = forms.validate(ticket.process_version.forms.get(task.form_key), data)
         workflow = runtime.load(ticket, actor)
@@ -296,7 +316,7 @@ def _fail_timer(timer_id: int, err: ProcessError) -> None:
         _touch(ticket)
 
 
-def _active_tasks(ticket: Ticket) -> list[HumanTask]:
+def active_tasks(ticket: Ticket) -> list[HumanTask]:
     """The ticket's tasks that wait for a person, without loading the finished ones (a loop leaves thousands)."""
     if ticket.id is None:  # opened in this step
         rows = ticket.tasks
@@ -310,7 +330,7 @@ def _active_tasks(ticket: Ticket) -> list[HumanTask]:
 def _can_go_on(ticket: Ticket, besides: int) -> bool:
     """A person has a task of the ticket, or a process timer other than ``besides`` is still armed (a step flushes
     nothing before its commit, so the failing timer's row still reads armed here)."""
-    return (bool(_active_tasks(ticket))
+    return (bool(active_tasks(ticket))
             or db.session.scalar(select(Timer.id).where(Timer.ticket_id == ticket.id, Timer.kind == "bpmn",
                                                         Timer.state == "armed", Timer.id != besides).limit(1))
             is not None)
@@ -357,9 +377,17 @@ def sla_clocks(ticket: Ticket) -> list[SlaClock]:
     return list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.id)))
 
 
-def get_task(task_id: int, viewer: User | None = None) -> HumanTask:
-    """The task; with a ``viewer``, only if they may see its ticket (as get_ticket)."""
-    task = db.session.get(HumanTask, task_id)
+def get_task(task_id: int, viewer: User | None = None, to_run: bool = False) -> HumanTask:
+    """The task; with a ``viewer``, only if they may see its ticket (as get_ticket).
+
+    Read in one statement with its ticket and the ticket's customer (the access rule and the step ask for both);
+    ``to_run``: also with the ticket's process version and workflow state, which completing the task needs."""
+    ticket = joinedload(HumanTask.ticket)
+    options = [ticket.joinedload(Ticket.customer)]
+    if to_run:
+        options += [ticket.undefer(Ticket.workflow_state),
+                    ticket.joinedload(Ticket.process_version).joinedload(ProcessVersion.model)]
+    task = db.session.get(HumanTask, task_id, options=options)
     if task is None or (viewer is not None and not branches.can_see(viewer, task.ticket.branch_id)):
         raise NotFound(f"no task {task_id}")
     if viewer is not None:
@@ -379,9 +407,9 @@ def may_work(actor: User, task: HumanTask) -> bool:
             or actor.has_role(*permissions.PERMISSIONS["assign"]))
 
 
-def _workable_task(actor: User, task_id: int) -> HumanTask:
+def _workable_task(actor: User, task_id: int, to_run: bool = False) -> HumanTask:
     """The task, if the actor may work it now: still active, the actor's role, not someone else's."""
-    task = get_task(task_id, actor)
+    task = get_task(task_id, actor, to_run)
     _require_active(task)
     if not may_work(actor, task):
         raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have")
@@ -480,7 +508,7 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
     """Make the task table match what the workflow now waits for, close a finished ticket, save state."""
     promises.sync(ticket, workflow)  # before the new tasks: the task that keeps a promise shows its due time
     ready = {str(t.id): t for t in runtime.ready_human_tasks(workflow)}
-    active = _active_tasks(ticket)
+    active = active_tasks(ticket)
     known = {task.spiff_task_id for task in active}
     for task in active:
         if task.spiff_task_id not in ready:

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from engine import audit, clock, runtime, sla_config
-from engine.db import db
+from engine.db import db, per_transaction
 from engine.models import Ticket, Timer
 
 
@@ -21,8 +21,15 @@ def arm(ticket: Ticket, kind: str, due_at: datetime, **fields) -> Timer:
 
 
 def armed(ticket: Ticket, kind: str) -> list[Timer]:
-    return list(db.session.scalars(select(Timer).where(
-        Timer.ticket_id == ticket.id, Timer.kind == kind, Timer.state == "armed")))
+    return [row for row in armed_rows(ticket.id) if row.kind == kind]
+
+
+def armed_rows(ticket_id: int) -> list[Timer]:
+    """The ticket's armed timers, BPMN and SLA: read once per step (its clocks and its workflow both ask), minus
+    those the step has fired or cancelled since."""
+    rows = per_transaction(("armed_timers", ticket_id), lambda: list(db.session.scalars(
+        select(Timer).where(Timer.ticket_id == ticket_id, Timer.state == "armed"))))
+    return [row for row in rows if row.state == "armed"]
 
 
 def sync(ticket: Ticket, workflow) -> None:

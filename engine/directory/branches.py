@@ -11,7 +11,7 @@ indexes (a CTE inside the list's statement hides its size from the planner: see 
 from sqlalchemy import ColumnElement, false, select, true
 
 from engine import fields
-from engine.db import db
+from engine.db import db, per_transaction
 from engine.errors import InvalidInput, NotFound
 from engine.models import BRANCH_LEVELS, Branch, User
 
@@ -83,14 +83,22 @@ def visible_ids(user: User) -> set[int] | None:
 
 
 def scope(branch_id: int | None) -> set[int] | None:
-    """The ids of a branch and the branches under it; None for a top branch (everything), none for no branch."""
+    """The ids of a branch and the branches under it; None for a top branch (everything), none for no branch.
+
+    Read once per transaction and branch (a request asks several times: the list, the ticket, the alert)."""
     if branch_id is None:
         return set()
-    if db.session.get(Branch, branch_id).parent_id is None:
+    return per_transaction(("branch_scope", branch_id), lambda: _read_scope(branch_id))
+
+
+def _read_scope(branch_id: int) -> set[int] | None:
+    """The branch's subtree in one statement; the branch's own row says whether it is a top branch."""
+    tree = select(Branch.id, Branch.parent_id).where(Branch.id == branch_id).cte("branch_scope", recursive=True)
+    tree = tree.union_all(select(Branch.id, Branch.parent_id).where(Branch.parent_id == tree.c.id))
+    rows = db.session.execute(select(tree.c.id, tree.c.parent_id)).all()
+    if any(row.id == branch_id and row.parent_id is None for row in rows):
         return None
-    tree = select(Branch.id).where(Branch.id == branch_id).cte("branch_scope", recursive=True)
-    tree = tree.union_all(select(Branch.id).where(Branch.parent_id == tree.c.id))
-    return set(db.session.scalars(select(tree.c.id)))
+    return {row.id for row in rows}
 
 
 def can_see(user: User, branch_id: int | None) -> bool:

@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine import runtime, sla, sla_config
-from engine.db import db
+from engine.db import db, per_transaction
 from engine.models import SlaClock, Ticket
 from engine.promises.rules import Promise, declared
 
@@ -65,9 +65,12 @@ def due_for(ticket: Ticket, element_id: str):
 def clocks_of(ticket: Ticket) -> list[SlaClock]:
     """The ticket's promise clocks, those of this step too (nothing is flushed before the commit)."""
     pending = [c for c in db.session.new if isinstance(c, SlaClock) and c.ticket is ticket and c.until]
-    stored = list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id,
-                                                            SlaClock.until.is_not(None)))) if ticket.id else []
-    return stored + pending
+    return (per_transaction(("promise_clocks", ticket.id), lambda: _stored(ticket)) if ticket.id else []) + pending
+
+
+def _stored(ticket: Ticket) -> list[SlaClock]:
+    return list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id,
+                                                          SlaClock.until.is_not(None))))
 
 
 def _tasks(workflow, element_id: str, state) -> bool:

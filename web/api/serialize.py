@@ -4,7 +4,6 @@ from datetime import datetime
 
 from engine import contacts, contracts, sla_config, tickets
 from engine.models import (
-    ACTIVE_TASK_STATES,
     Branch,
     CalendarRecord,
     Contact,
@@ -61,7 +60,8 @@ def task(t: HumanTask, with_form: bool = False) -> dict:
 
 
 def open_tasks(t: Ticket) -> list[dict]:
-    return [task(x) for x in t.tasks if x.state in ACTIVE_TASK_STATES]
+    """The ticket's tasks that wait for a person, read without its finished ones (a loop leaves thousands)."""
+    return [task(x) for x in tickets.active_tasks(t)]
 
 
 def event(e: TicketEvent) -> dict:
