@@ -39,7 +39,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(when=when, countdown=countdown, age=age)
     app.jinja_env.filters["term"] = term
-    app.jinja_env.globals.update(label=label, enum_label=enum_label, LANGUAGES=LANGUAGES, is_zh=is_zh)
+    app.jinja_env.globals.update(label=label, enum_label=enum_label, LANGUAGES=LANGUAGES, is_zh=is_zh,
+                                 element_name=element_name)
 
 
 def select_locale() -> str:
@@ -99,6 +100,13 @@ def countdown(due: datetime | None) -> str:
 
 def age(since: datetime | None) -> str:
     return _span((clock.now() - since).total_seconds()) if since else ""
+
+
+def element_name(name: str, properties: dict | None) -> str:
+    """A BPMN element's name in the current language: its ``name_zh`` property for a Chinese user, else its name
+    (elements drawn before name_zh existed have only the name)."""
+    chinese = (properties or {}).get("name_zh")
+    return chinese if chinese and is_zh() else name
 
 
 def label(node: dict | None, fallback: str = "") -> str:

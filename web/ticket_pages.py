@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, undefer
 from engine import attachments, clock, progress, tickets
 from engine.db import db
 from engine.inbox import sla_status
-from engine.models import ACTIVE_TASK_STATES, PRIORITIES, HumanTask, ProcessVersion, Ticket, TicketEvent
+from engine.models import ACTIVE_TASK_STATES, PRIORITIES, HumanTask, ProcessModel, ProcessVersion, Ticket, TicketEvent
 from engine.sla import running as counting
 from web import ticket_data
 from web.security import staff_blueprint
@@ -51,7 +51,11 @@ def _ticket_sla(ticket: Ticket) -> dict | None:
 
 @blueprint.get("/tickets/<int:ticket_id>")
 def show(ticket_id: int):
-    return render_template("tickets/show.html", **ticket_context(_visible(ticket_id)))
+    ticket = _visible(ticket_id)
+    waits = progress.waiting_for(ticket)
+    called = {w.what for w in waits if w.kind == "call"}
+    models = {m.key: m for m in db.session.scalars(select(ProcessModel).where(ProcessModel.key.in_(called)))}
+    return render_template("tickets/show.html", waits=waits, called=models, **ticket_context(ticket))
 
 
 @blueprint.get("/tickets/<int:ticket_id>/diagram")
