@@ -10,6 +10,7 @@ from engine.directory import permissions
 from engine.errors import InvalidInput, NotFound
 from notifications import delivery, outbox, templates
 from notifications.outbox import OutboxMessage
+from web import paging
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("notification_pages", __name__, url_prefix="/admin/notifications")
@@ -24,11 +25,11 @@ def _admins_only():
 @blueprint.get("/")
 def outbox_list():
     filters = {name: request.args.get(name, "").strip() for name in outbox.FILTERS}
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
-    found, total = outbox.search(filters, limit=PAGE, offset=(page - 1) * PAGE)
-    return render_template("notifications/outbox.html", messages=found, total=total, filters=filters, page=page,
-                           pages=max(1, -(-total // PAGE)), events=templates.EVENTS)
+    page = paging.number()
+    rows, total = outbox.search(filters, limit=PAGE, offset=(page - 1) * PAGE)
+    found = paging.Page(rows, page, total > page * PAGE)
+    return render_template("notifications/outbox.html", messages=rows, total=total, filters=filters, found=found,
+                           events=templates.EVENTS)
 
 
 @blueprint.get("/<int:message_id>")

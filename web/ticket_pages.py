@@ -11,11 +11,13 @@ from engine.db import db
 from engine.inbox import sla_status
 from engine.models import ACTIVE_TASK_STATES, PRIORITIES, HumanTask, ProcessModel, ProcessVersion, Ticket, TicketEvent
 from engine.sla import running as counting
-from web import ticket_data
+from web import paging, ticket_data
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("tickets", __name__)
 SEVERITY = ("on_track", "warning", "breached")
+RECORDED = ("created", "completed", "comment")  # the events whose data the page shows in full: form values, comments
+HISTORY_ROWS = 100
 
 
 def _visible(ticket_id: int) -> Ticket:
@@ -23,19 +25,29 @@ def _visible(ticket_id: int) -> Ticket:
 
 
 def ticket_context(ticket: Ticket) -> dict:
-    """What the ticket page and the task form's side panel show."""
-    events = list(db.session.scalars(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-        .options(joinedload(TicketEvent.actor), joinedload(TicketEvent.task)).order_by(TicketEvent.id)))
+    """What the ticket page and the task form's side panel show; the history a page at a time, newest first."""
+    recorded = _events(ticket, TicketEvent.kind.in_(RECORDED))
+    history = paging.take(lambda limit, offset: _events(ticket, newest_first=True, limit=limit, offset=offset),
+                          HISTORY_ROWS, "history_page", "history")
     open_tasks = list(db.session.scalars(
         select(HumanTask).where(HumanTask.ticket_id == ticket.id, HumanTask.state.in_(ACTIVE_TASK_STATES))
         .options(joinedload(HumanTask.assignee)).order_by(HumanTask.id)))
     now = clock.now()
-    return {"ticket": ticket, "events": events, "open_tasks": open_tasks, "ticket_sla": _ticket_sla(ticket),
+    return {"ticket": ticket, "events": history.rows[::-1], "history": history, "open_tasks": open_tasks,
+            "comments": [e for e in recorded if e.kind == "comment"], "ticket_sla": _ticket_sla(ticket),
             "files": attachments.of(ticket), "now": now,
-            "data_groups": ticket_data.groups(ticket, events, tickets.start_form(ticket.process_version)),
+            "data_groups": ticket_data.groups(ticket, recorded, tickets.start_form(ticket.process_version)),
             "priority": max([ticket.priority, *(t.priority for t in open_tasks)], key=PRIORITIES.index),
             "sla_of": lambda task: sla_status(task.sla_state, task.due_at, now)}
+
+
+def _events(ticket: Ticket, *where, newest_first: bool = False, limit: int | None = None,
+            offset: int = 0) -> list[TicketEvent]:
+    order = TicketEvent.id.desc() if newest_first else TicketEvent.id
+    return list(db.session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, *where)
+        .options(joinedload(TicketEvent.actor), joinedload(TicketEvent.task))
+        .order_by(order).limit(limit).offset(offset)))
 
 
 def _ticket_sla(ticket: Ticket) -> dict | None:
