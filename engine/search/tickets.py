@@ -70,15 +70,19 @@ class TicketFilter:
 def find(viewer: User, where: TicketFilter, sort: str = "number", descending: bool = True,
          zone: str = "UTC", limit: int = 50, offset: int = 0) -> list[Ticket]:
     """One page of matching tickets, each with its customer, process and creator (no workflow blob)."""
-    if sort not in SORTS:
-        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}",
-                           [problem("sort", "unknown", f"排序必须是 {'、'.join(SORTS)} 之一")])
+    check_sort(sort)
     order = SORTS[sort].desc() if descending else SORTS[sort].asc()
     query = (_matching(viewer, where.checked(), ZoneInfo(zone))
              .options(defer(Ticket.workflow_state), contains_eager(Ticket.customer), contains_eager(Ticket.creator),
                       contains_eager(Ticket.process_version).contains_eager(ProcessVersion.model))
              .order_by(order, Ticket.id.desc()).limit(limit).offset(offset))
     return list(db.session.scalars(query).unique())
+
+
+def check_sort(sort: str) -> None:
+    if sort not in SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(SORTS)}",
+                           [problem("sort", "unknown", f"排序必须是 {'、'.join(SORTS)} 之一")])
 
 
 def count(viewer: User, where: TicketFilter, zone: str = "UTC", cap: int = 10_000) -> int:
