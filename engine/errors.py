@@ -5,12 +5,15 @@ Every error leaves the database as it was: the operation's transaction is rolled
 
 
 class EngineError(Exception):
+    """``message`` is English; ``message_zh`` the same in Chinese, which the pages show a Chinese user."""
+
     code = "bad_request"
 
-    def __init__(self, message: str, details: list | dict | None = None):
+    def __init__(self, message: str, details: list | dict | None = None, message_zh: str | None = None):
         super().__init__(message)
         self.message = message
         self.details = details
+        self.message_zh = message_zh
 
 
 class NotFound(EngineError):

@@ -254,6 +254,7 @@ class ProcessModel(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(128), unique=True)
     name: Mapped[str] = mapped_column(String(256))
+    name_zh: Mapped[str | None] = mapped_column(String(256))  # the newest version's name_zh property
     channel: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=_now)
     versions: Mapped[list["ProcessVersion"]] = relationship(
@@ -335,6 +336,7 @@ class HumanTask(db.Model):
     spiff_task_id: Mapped[str] = mapped_column(String(36), unique=True)
     element_id: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(256))
+    name_zh: Mapped[str | None] = mapped_column(String(256))  # from the element's name_zh property, if it has one
     role: Mapped[str] = mapped_column(String(32))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     state: Mapped[str] = mapped_column(String(16), default="open")

@@ -30,5 +30,5 @@ def can_view(user: User, ticket: Ticket) -> bool:
 
 def require_view(user: User, ticket: Ticket) -> Ticket:
     if not can_view(user, ticket):
-        raise Forbidden(f"ticket {ticket.number} is not one of yours")
+        raise Forbidden(f"ticket {ticket.number} is not one of yours", message_zh=f"工单 {ticket.number} 不归您处理")
     return ticket

@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(when=when, countdown=countdown, age=age)
     app.jinja_env.filters["term"] = term
     app.jinja_env.globals.update(label=label, enum_label=enum_label, LANGUAGES=LANGUAGES, is_zh=is_zh,
-                                 element_name=element_name)
+                                 element_name=element_name, named=named)
 
 
 def select_locale() -> str:
@@ -107,6 +107,17 @@ def element_name(name: str, properties: dict | None) -> str:
     (elements drawn before name_zh existed have only the name)."""
     chinese = (properties or {}).get("name_zh")
     return chinese if chinese and is_zh() else name
+
+
+def error_text(err) -> str:
+    """An engine error's message in the current language (an error raised without a Chinese text, as is)."""
+    return err.message_zh if is_zh() and err.message_zh else err.message
+
+
+def named(row) -> str:
+    """A task's or a process's name in the current language: its ``name_zh`` for a Chinese user when the diagram
+    gave one, else its name."""
+    return row.name_zh if is_zh() and row.name_zh else row.name
 
 
 def label(node: dict | None, fallback: str = "") -> str:

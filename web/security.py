@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
+from web.i18n import error_text
 
 csrf = CSRFProtect()
 
@@ -69,7 +70,7 @@ def _signed_in():
 
 def _engine_error(err: EngineError):
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
-    return render_template("error.html", status=status, message=err.message), status
+    return render_template("error.html", status=status, message=error_text(err)), status
 
 
 def role_required(*roles: str):

@@ -21,4 +21,5 @@ PERMISSIONS = {
 def require(actor: User, action: str) -> None:
     roles = PERMISSIONS[action]
     if not actor.has_role(*roles):
-        raise Forbidden(f"{action} needs the role {' or '.join(roles)}")
+        raise Forbidden(f"{action} needs the role {' or '.join(roles)}",
+                        message_zh=f"{action} 需要以下角色之一：{'、'.join(roles)}")

@@ -34,7 +34,7 @@ def kind_of(actor: User, kind: str) -> ModuleType:
     if module is None:
         raise NotFound(f"no import of {kind!r}: one of {', '.join(KINDS)}")
     if module.ADMIN_ONLY and not actor.has_role("admin"):
-        raise Forbidden(f"importing {kind} needs the role admin")
+        raise Forbidden(f"importing {kind} needs the role admin", message_zh=f"导入 {kind} 需要管理员角色")
     return module
 
 
@@ -137,7 +137,7 @@ def commit(actor: User, import_id: int) -> dict:
     module = kind_of(actor, batch.kind)
     if batch.committed_at is not None:
         raise Conflict(f"import {batch.id} was committed already", [_refusal(
-            "the import was committed already", "该导入已提交")])
+            "the import was committed already", "该导入已提交")], f"导入 {batch.id} 已提交")
     if batch.problems:
         raise InvalidInput(f"import {batch.id} has {len(batch.problems)} problems: fix the file and preview it again",
                            batch.problems)
@@ -150,7 +150,8 @@ def commit(actor: User, import_id: int) -> dict:
                 raise Conflict(f"the data changed since the preview (rows {', '.join(map(str, stale[:20]))}): "
                                "preview the file again", [files.problem(
                                    number, module.KEY, None, "the record changed since the preview",
-                                   "预览之后该记录已被修改") for number in stale])
+                                   "预览之后该记录已被修改") for number in stale],
+                               f"预览之后数据已被修改（第 {'、'.join(map(str, stale[:20]))} 行）：请重新预览文件")
             created += module.write(scope, [row for row in chunk if row.action != "unchanged"], states, reason)
         batch.committed_at = clock.now()
     return {"id": batch.id, "kind": batch.kind, "summary": batch.summary, "passwords": created}
