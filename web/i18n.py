@@ -31,7 +31,7 @@ TERMS = {
     "comment": _l("comment"), "task_created": _l("task created"), "task_cancelled": _l("task cancelled"),
     "sla_warned": _l("SLA warning"), "sla_breached": _l("SLA breached"), "sla_escalated": _l("SLA escalated"),
     "timer_fired": _l("timer fired"), "timer_failed": _l("timer failed"), "attachment_added": _l("file attached"),
-    "migrated": _l("moved to another version"),
+    "migrated": _l("moved to another version"), "reply": _l("reply to the customer"),
 }
 
 
