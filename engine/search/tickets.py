@@ -122,10 +122,11 @@ def _text_condition(text: str):
     are the union of three lookups that PostgreSQL answers from indexes (the trigram indexes on number and title,
     the customer_id index for the matching customers' tickets); an OR across them would scan every ticket."""
     text, digits = text.strip(), phone_digits(text)
-    customers = select(Customer.id).where(or_(
-        Customer.name.icontains(text, autoescape=True), Customer.code.icontains(text, autoescape=True),
-        phone_holds(Customer.phone, digits),
-        exists().where(Contact.customer_id == Customer.id, phone_holds(Contact.phone, digits))))
+    named = [Customer.name.icontains(text, autoescape=True), Customer.code.icontains(text, autoescape=True)]
+    if digits:  # an always-false phone arm would make PostgreSQL guess that half the customers match
+        named += [phone_holds(Customer.phone, digits),
+                  exists().where(Contact.customer_id == Customer.id, phone_holds(Contact.phone, digits))]
+    customers = select(Customer.id).where(or_(*named))
     return Ticket.id.in_(union(select(Ticket.id).where(Ticket.number.icontains(text, autoescape=True)),
                                select(Ticket.id).where(Ticket.title.icontains(text, autoescape=True)),
                                select(Ticket.id).where(Ticket.customer_id.in_(customers))))
