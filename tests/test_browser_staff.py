@@ -1,8 +1,11 @@
-"""The staff pages in Chromium for issue 18's later parts: why a ticket is open, and the pages at phone size."""
+"""The staff pages in Chromium for issue 18's later parts: why a ticket is open, Chinese names, phone size."""
+
+from sqlalchemy import select
 
 from engine import deployments, tickets
 from engine.db import db
 from engine.directory import users
+from engine.models import Customer
 from tests.bpmn_samples import TIMER_STEP, simple
 from tests.test_browser import browser, page, pytestmark, server, sign_in  # noqa: F401  (fixtures, skip rule)
 from tests.web_data import red_ticket
@@ -62,3 +65,17 @@ def test_claim_and_complete_a_task_on_a_phone(browser, server):  # noqa: F811
     task = ticket.tasks[0]
     db.session.refresh(task)
     assert task.state == "completed" and problems == []
+
+
+def test_a_chinese_user_sees_the_chinese_task_and_process_names(page):  # noqa: F811
+    customer = db.session.scalar(select(Customer).where(Customer.code == "G0002"))
+    tickets.start_ticket(users.by_username("manager"), "contract_approval", "Leased line contract",
+                         customer_id=customer.id, data={"service": "leased_line", "requirement": "Two lines"})
+    users.by_username("manager").locale = "zh_CN"
+    db.session.commit()
+    sign_in(page, "manager")
+    page.click("a[data-view=mine]")
+    row = page.locator("tr:has-text('按模板起草合同')")
+    assert "合同审批" in row.inner_text() and "Draft the contract" not in row.inner_text()
+    row.locator("a[data-action=open]").click()
+    page.wait_for_selector("h2:text-is('按模板起草合同')")
