@@ -198,9 +198,13 @@ def require_reason(reason: object) -> str:
     return reason.strip()
 
 
-def history(customer: Customer) -> list[CustomerChange]:
+def history(customer: Customer, newest_first: bool = False, limit: int | None = None,
+            offset: int = 0) -> list[CustomerChange]:
+    """The customer's changes in order (the record page pages through them newest first)."""
+    order = (CustomerChange.at.desc(), CustomerChange.id.desc()) if newest_first else (CustomerChange.at,
+                                                                                       CustomerChange.id)
     return list(db.session.scalars(select(CustomerChange).where(CustomerChange.customer_id == customer.id)
-                                   .order_by(CustomerChange.at, CustomerChange.id)))
+                                   .order_by(*order).limit(limit).offset(offset)))
 
 
 def _text(value) -> str | None:

@@ -104,7 +104,8 @@ def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (),
         db.session.commit()
     except IntegrityError as err:
         db.session.rollback()
-        raise Conflict("another deployment of this process finished first; deploy again") from err
+        raise Conflict("another deployment of this process finished first; deploy again",
+                       message_zh="该流程的另一次部署先完成了；请重新部署") from err
     return versions
 
 
@@ -120,6 +121,7 @@ def _add_version(actor, process, bpmn_xml, dmn_xmls, called, forms, comment) -> 
         db.session.add(model)
         db.session.flush()
     model.name, model.channel = name, channel
+    model.name_zh = diagrams.process_properties(process).get("name_zh", "")[:256] or None
     number = (db.session.scalar(select(func.max(ProcessVersion.version))
                                 .where(ProcessVersion.model_id == model.id)) or 0) + 1
     version = ProcessVersion(model=model, version=number, bpmn_xml=_as_text(bpmn_xml),

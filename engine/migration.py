@@ -179,10 +179,12 @@ def _migrate_one(actor: User, ticket_id: int, source_id: int, target_id: int, ma
         ticket = tickets.get_ticket(ticket_id)
         target = db.session.get(ProcessVersion, target_id)
         if ticket.status != "open" or ticket.process_version_id != source_id:
-            raise Conflict(f"ticket {ticket.number} is no longer an open ticket of this version")
+            raise Conflict(f"ticket {ticket.number} is no longer an open ticket of this version",
+                           message_zh=f"工单 {ticket.number} 已不是此版本的未结工单")
         plan = _Plan(ticket, target, mapping)
         if plan.reasons:
-            raise Conflict(f"ticket {ticket.number} cannot move", _entry(ticket, plan)["reasons"])
+            raise Conflict(f"ticket {ticket.number} cannot move", _entry(ticket, plan)["reasons"],
+                           f"工单 {ticket.number} 无法迁移")
         source_version = ticket.process_version.version
         try:
             plan.apply()
@@ -195,7 +197,8 @@ def _migrate_one(actor: User, ticket_id: int, source_id: int, target_id: int, ma
             raise
         except Exception as err:  # SpiffWorkflow's own failure on an odd tree: this ticket stays as it was
             raise Conflict(f"ticket {ticket.number} could not be moved: {err}",
-                           [{"element_id": None, "code": "engine", "reason": str(err), "reason_zh": str(err)}]) from err
+                           [{"element_id": None, "code": "engine", "reason": str(err), "reason_zh": str(err)}],
+                           f"工单 {ticket.number} 迁移失败：{err}") from err
         audit.record(ticket, actor, "migrated", from_version=source_version, to_version=target.version,
                      mapping=plan.mapped, tasks=moved)
         return _entry(ticket, plan)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, false, text, true
+from sqlalchemy import DDL, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, false, text, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine import clock
@@ -275,6 +275,7 @@ class ProcessModel(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(128), unique=True)
     name: Mapped[str] = mapped_column(String(256))
+    name_zh: Mapped[str | None] = mapped_column(String(256))  # the newest version's name_zh property
     channel: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=_now)
     versions: Mapped[list["ProcessVersion"]] = relationship(
@@ -309,7 +310,14 @@ class Ticket(db.Model):
     """A running (or finished) process instance plus what the desk needs to know about it."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_channel", "status", "channel"),)
+    __table_args__ = (
+        Index("ix_tickets_status_channel", "status", "channel"),
+        # The ticket search (engine.search.tickets) finds text anywhere in the number and title: trigram indexes on
+        # PostgreSQL (pg_trgm, migration b_staff_0003); SQLite scans. Written as expressions, which autogenerate
+        # leaves uncompared (it warns) instead of asking SQLite for an index it never gets.
+        *(Index(f"ix_tickets_{column}_trgm", text(f"{column} gin_trgm_ops"), postgresql_using="gin")
+          .ddl_if(dialect="postgresql") for column in ("number", "title")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -339,6 +347,11 @@ class Ticket(db.Model):
     tasks: Mapped[list["HumanTask"]] = relationship(back_populates="ticket", order_by="HumanTask.id")
 
 
+# The trigram indexes need pg_trgm; create_all (tests, a first start) makes it as the migration does.
+event.listen(Ticket.__table__, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
+
+
 class HumanTask(db.Model):
     """A user or manual task that is (or was) waiting for a person. The inbox queries this table."""
 
@@ -356,6 +369,7 @@ class HumanTask(db.Model):
     spiff_task_id: Mapped[str] = mapped_column(String(36), unique=True)
     element_id: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(256))
+    name_zh: Mapped[str | None] = mapped_column(String(256))  # from the element's name_zh property, if it has one
     role: Mapped[str] = mapped_column(String(32))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     state: Mapped[str] = mapped_column(String(16), default="open")

@@ -289,14 +289,17 @@ def properties(task: SpiffTask) -> dict[str, str]:
     return getattr(task.task_spec, "extensions", {}).get("properties", {})
 
 
-def title_of(task: SpiffTask) -> str:
-    """The element's name; for one instance of a multi-instance task whose item carries a ``label``, with that label
-    (the reviewer of many proposals sees in the inbox which one each task is)."""
-    name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+def title_of(task: SpiffTask, chinese: bool = False) -> str | None:
+    """The element's name (``chinese``: its name_zh property, None when it has none); for one instance of a
+    multi-instance task whose item carries a ``label``, with that label (the reviewer of many proposals sees in the
+    inbox which one each task is)."""
+    name = properties(task).get("name_zh") if chinese else task.task_spec.bpmn_name or task.task_spec.bpmn_id
+    if not name:
+        return None
     item_ref = getattr(task.parent.task_spec, "input_item", None) if task.parent else None
     item = task.data.get(item_ref.bpmn_id) if item_ref is not None else None
     label = item.get("label") if isinstance(item, dict) else None
-    return f"{name}: {label}"[:256] if label else name
+    return (f"{name}: {label}" if label else name)[:256]
 
 
 def role_of(task: SpiffTask) -> str | None:

@@ -40,6 +40,11 @@ from engine.notices import hooks as notice_hooks
 from engine.promises import clocks as promises
 from notifications import notify
 
+RACE = "someone else changed this ticket at the same moment; reload it and try again"
+RACE_ZH = "有人同时修改了此工单；请刷新后重试"
+STATES_ZH = {"open": "处于待处理状态", "claimed": "被认领", "completed": "完成", "cancelled": "取消", "closed": "关闭",
+             "incident": "出现异常"}  # the ticket and task states after 已 ("already") in Chinese refusals
+
 
 @contextmanager
 def step() -> Iterator[None]:
@@ -59,12 +64,12 @@ def step() -> Iterator[None]:
         _commit_keeping_state(session)
     except StaleDataError as err:
         db.session.rollback()
-        raise Conflict("someone else changed this ticket at the same moment; reload it and try again") from err
+        raise Conflict(RACE, message_zh=RACE_ZH) from err
     except OperationalError as err:
         db.session.rollback()
         if not _lost_write_race(err):
             raise
-        raise Conflict("someone else changed this ticket at the same moment; reload it and try again") from err
+        raise Conflict(RACE, message_zh=RACE_ZH) from err
     except BaseException:
         db.session.rollback()
         raise
@@ -205,7 +210,8 @@ def complete(actor: User, task_id: int, data: dict) -> HumanTask:
         workflow = runtime.load(ticket, actor)
         spiff_task = runtime.find_task(workflow, task.spiff_task_id)
         if spiff_task is None or spiff_task not in runtime.ready_human_tasks(workflow):
-            raise Conflict(f"task {task.id} is no longer waiting in the process")
+            raise Conflict(f"task {task.id} is no longer waiting in the process",
+                           message_zh=f"任务 {task.id} 已不在流程中等待处理")
         runtime.run_task(workflow, spiff_task, values)
         if task.assignee is None:
             task.assignee, task.claimed_at = actor, clock.now()
@@ -226,7 +232,8 @@ def cancel(actor: User, ticket_id: int, reason: str) -> Ticket:
             raise InvalidInput("a cancellation needs a reason", [{"field": "reason", "message": "required"}])
         ticket = get_ticket(ticket_id, actor)
         if ticket.status not in ("open", "incident"):
-            raise Conflict(f"ticket {ticket.number} is already {ticket.status}")
+            raise Conflict(f"ticket {ticket.number} is already {ticket.status}",
+                           message_zh=f"工单 {ticket.number} 已{STATES_ZH.get(ticket.status, ticket.status)}")
         workflow = runtime.load(ticket)
         workflow.cancel()
         for task in ticket.tasks:
@@ -247,7 +254,8 @@ def pause(actor: User, ticket_id: int, reason: str) -> Ticket:
     with step():
         ticket = _open_ticket(ticket_id, actor)
         if ticket.waiting_since is not None:
-            raise Conflict(f"ticket {ticket.number} already waits on the customer")
+            raise Conflict(f"ticket {ticket.number} already waits on the customer",
+                           message_zh=f"工单 {ticket.number} 已在等待客户")
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidInput("say what the customer is to do", [{"field": "reason", "message": "required"}])
         ticket.waiting_since = clock.now()
@@ -261,7 +269,8 @@ def resume(actor: User, ticket_id: int) -> Ticket:
     with step():
         ticket = _open_ticket(ticket_id, actor)
         if ticket.waiting_since is None:
-            raise Conflict(f"ticket {ticket.number} is not waiting on the customer")
+            raise Conflict(f"ticket {ticket.number} is not waiting on the customer",
+                           message_zh=f"工单 {ticket.number} 没有在等待客户")
         paused = sla.resume(ticket)
         audit.record(ticket, actor, "resumed", paused_seconds=paused,
                      waited_seconds=int((clock.now() - ticket.waiting_since).total_seconds()))
@@ -369,7 +378,8 @@ def history(ticket: Ticket) -> list[TicketEvent]:
 def _open_ticket(ticket_id: int, actor: User) -> Ticket:
     ticket = get_ticket(ticket_id, actor)
     if ticket.status != "open":
-        raise Conflict(f"ticket {ticket.number} is {ticket.status}")
+        raise Conflict(f"ticket {ticket.number} is {ticket.status}",
+                       message_zh=f"工单 {ticket.number} 已{STATES_ZH.get(ticket.status, ticket.status)}")
     return ticket
 
 
@@ -397,7 +407,8 @@ def get_task(task_id: int, viewer: User | None = None, to_run: bool = False) -> 
 
 def _require_active(task: HumanTask) -> None:
     if task.state not in ACTIVE_TASK_STATES:
-        raise Conflict(f"task {task.id} is already {task.state}")
+        raise Conflict(f"task {task.id} is already {task.state}",
+                       message_zh=f"任务 {task.id} 已{STATES_ZH.get(task.state, task.state)}")
 
 
 def may_work(actor: User, task: HumanTask) -> bool:
@@ -412,9 +423,11 @@ def _workable_task(actor: User, task_id: int, to_run: bool = False) -> HumanTask
     task = get_task(task_id, actor, to_run)
     _require_active(task)
     if not may_work(actor, task):
-        raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have")
+        raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have",
+                        message_zh=f"任务 {task.id} 属于角色“{task.role}”，您没有该角色")
     if task.assignee_id not in (None, actor.id):
-        raise Conflict(f"task {task.id} is claimed by {task.assignee.username}")
+        raise Conflict(f"task {task.id} is claimed by {task.assignee.username}",
+                       message_zh=f"任务 {task.id} 已被 {task.assignee.username} 认领")
     return task
 
 
@@ -429,7 +442,8 @@ def _claim_row(task: HumanTask, actor: User) -> None:
         .values(assignee_id=actor.id, state="claimed", claimed_at=clock.now())
         .execution_options(synchronize_session=False))
     if taken.rowcount != 1:
-        raise Conflict(f"task {task.id} was claimed by someone else at the same moment")
+        raise Conflict(f"task {task.id} was claimed by someone else at the same moment",
+                       message_zh=f"任务 {task.id} 同时被他人认领")
 
 
 def _take(task: HumanTask, user: User) -> None:
@@ -536,7 +550,8 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
 def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
     spec, props = spiff_task.task_spec, runtime.properties(spiff_task)
     task = HumanTask(ticket=ticket, spiff_task_id=str(spiff_task.id), element_id=spec.bpmn_id,
-                     name=runtime.title_of(spiff_task), role=runtime.role_of(spiff_task) or "supervisor",
+                     name=runtime.title_of(spiff_task), name_zh=runtime.title_of(spiff_task, chinese=True),
+                     role=runtime.role_of(spiff_task) or "supervisor",
                      priority=ticket.priority, form_key=props.get("form"), created_at=clock.now())
     db.session.add(task)
     owner = _owner(ticket, props.get("assignee"))

@@ -148,7 +148,8 @@ def rollback(actor: User, key: str, number: int, comment: str = "") -> ProcessVe
         db.session.commit()
     except IntegrityError as err:
         db.session.rollback()
-        raise Conflict("another deployment of this process finished first; roll back again") from err
+        raise Conflict("another deployment of this process finished first; roll back again",
+                       message_zh="该流程的另一次部署先完成了；请重新回滚") from err
     return version
 
 

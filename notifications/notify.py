@@ -43,12 +43,16 @@ def role(event: str, role_name: str, dedupe: str, ticket: Ticket | None = None, 
 
 def customer(event: str, phone: str, dedupe: str, ticket: Ticket, language: str | None = None, **context) -> list:
     """Queue an SMS to a customer's phone, in the customer's language (default: the desk's)."""
+    subject, body = for_customer(event, ticket, language, **context)
+    return outbox.enqueue_to(event, "sms", phone, subject, body, dedupe, ticket)
+
+
+def for_customer(event: str, ticket: Ticket, language: str | None, **context) -> tuple[str, str]:
+    """The event's subject and body to the ticket's customer, in ``language`` (None: the desk's)."""
     base = {**context, **_about(ticket, context.get("data"))}
     language = templates.language(language)
-    subject, body = templates.render(event, language,
-                                     {**base, "labels": labels.of(ticket, base["data"], language),
-                                      "recipient": {"name": base["customer"].get("name", "")}})
-    return outbox.enqueue_to(event, "sms", phone, subject, body, dedupe, ticket)
+    return templates.render(event, language, {**base, "labels": labels.of(ticket, base["data"], language),
+                                              "recipient": {"name": base["customer"].get("name", "")}})
 
 
 def hotline() -> dict:

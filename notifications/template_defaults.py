@@ -211,6 +211,25 @@ DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
                   "尊敬的{{ customer.name or '客户' }}：{% if data.contract_status == 'withdrawn' %}合同 {{ data.contract_no }} 已按您的要求撤回"
                   "{% else %}合同 {{ data.contract_no }} 按现有条款未能获批{% endif %}，客户经理将与您联系。工单 {{ ticket.number }}。\n"),
     },
+    # Reply templates: the desk picks one on the ticket page, edits the text and sends it to the customer.
+    "reply_received": {
+        "en": ("[{{ ticket.number }}] We have your request",
+               "Dear {{ customer.name or 'customer' }}, we have received your request \"{{ ticket.title }}\" and recorded it as ticket {{ ticket.number }}. We will keep you informed."),
+        "zh_CN": ("[{{ ticket.number }}] 已受理您的诉求",
+                  "尊敬的{{ customer.name or '客户' }}：您反映的“{{ ticket.title }}”已受理，工单号 {{ ticket.number }}，我们将及时告知处理进展。"),
+    },
+    "reply_progress": {
+        "en": ("[{{ ticket.number }}] We are working on it",
+               "Dear {{ customer.name or 'customer' }}, we are working on ticket {{ ticket.number }} (\"{{ ticket.title }}\"). "),
+        "zh_CN": ("[{{ ticket.number }}] 处理进展",
+                  "尊敬的{{ customer.name or '客户' }}：工单 {{ ticket.number }}（{{ ticket.title }}）正在处理中。"),
+    },
+    "reply_solved": {
+        "en": ("[{{ ticket.number }}] Solved",
+               "Dear {{ customer.name or 'customer' }}, ticket {{ ticket.number }} (\"{{ ticket.title }}\") is solved. Thank you for your patience."),
+        "zh_CN": ("[{{ ticket.number }}] 已处理完毕",
+                  "尊敬的{{ customer.name or '客户' }}：工单 {{ ticket.number }}（{{ ticket.title }}）已处理完毕，感谢您的耐心等待。"),
+    },
 }
 
 # What the preview and the check of an edited template render with: one made-up ticket of each kind.

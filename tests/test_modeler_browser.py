@@ -4,6 +4,7 @@ import re
 import shutil
 import threading
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.serving import make_server
@@ -164,3 +165,27 @@ def test_the_modeller_speaks_chinese(app, browser_page):
     problem = page.locator("[data-testid=problems] li[data-element='lane_manager']")
     expect(problem).to_contain_text("不是 KeyDesk 的角色")
     expect(page.locator("[data-testid=status]")).to_contain_text("个问题")
+
+
+def test_a_supervisor_gives_a_task_its_chinese_name_and_sees_times_in_their_zone(app, browser_page):
+    users.by_username("supervisor").timezone = "Asia/Shanghai"
+    db.session.commit()
+    page = browser_page
+    open_modeller(page)
+    deployed_at = deployments.latest_version("modeler_demo").deployed_at
+    shown = deployed_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    expect(page.locator("[data-testid=versions] tr").first).to_contain_text(shown)
+    page.locator('#kd-canvas [data-element-id="accept"]').first.click()
+    header = page.locator('[data-group-id="group-keydesk"] .bio-properties-panel-group-header')
+    if "open" not in (header.get_attribute("class") or ""):
+        header.click()
+    page.fill("#bio-properties-panel-kd-name-zh", "处理请求")
+    page.click("[data-testid=validate]")
+    expect(page.locator("[data-testid=status]")).to_have_class(re.compile("alert-success"))
+    page.fill("[data-testid=comment]", "Chinese name for the first step")
+    page.click("[data-testid=deploy]")
+    expect(page.locator("[data-testid=status]")).to_contain_text("version 2")
+    db.session.expire_all()
+    xml = deployments.latest_version("modeler_demo").bpmn_xml
+    assert '<spiffworkflow:property name="name_zh" value="处理请求"' in xml
+    assert start_ticket().tasks[0].name_zh == "处理请求"

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from engine.directory import branch_admin, branches, changes, permissions, roles, user_admin, users
 from engine.errors import InvalidInput
+from web import paging
 from web.i18n import LANGUAGES, is_zh
 from web.security import staff_blueprint
 
@@ -108,8 +109,9 @@ def user_tokens(username: str):
 @blueprint.get("/audit")
 def audit():
     kind = request.args.get("kind") if request.args.get("kind") in changes.KINDS else None
-    return render_template("admin/audit.html", rows=changes.listing(kind, request.args.get("subject") or None),
-                           kind=kind, kinds=changes.KINDS)
+    subject = request.args.get("subject") or None
+    found = paging.take(lambda limit, offset: changes.listing(kind, subject, limit, offset), 100)
+    return render_template("admin/audit.html", rows=found.rows, found=found, kind=kind, kinds=changes.KINDS)
 
 
 def _run(operation, done: str, endpoint: str, page):

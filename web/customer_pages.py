@@ -27,10 +27,11 @@ from engine.models import (
     User,
     UserRole,
 )
-from web import schema_form
+from web import paging, schema_form
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("customers", __name__)
+TICKETS_SHOWN = 20  # the newest; the ticket list filtered to the customer shows them all, page by page
 
 PROFILE = ("name", "tier", "credit_level", "member_card", "status", "phone", "industry", "arpu", "points",
            "account_manager_id", "branch_id", "language", "no_sms")
@@ -72,7 +73,8 @@ def label(code) -> str:
 @blueprint.get("/customers")
 def index():
     q = request.args.get("q", "")
-    return render_template("customers/index.html", q=q, found=customers.search(current_user, q, limit=100),
+    found = paging.take(lambda limit, offset: customers.search(current_user, q, limit=limit, offset=offset))
+    return render_template("customers/index.html", q=q, found=found,
                            label=label, open_customers=PERMISSIONS["open_customers"],
                            portfolio_roles=PERMISSIONS["portfolio"])
 
@@ -208,8 +210,12 @@ def _render(customer_id: int, failed: str = "", errors: dict | None = None, stat
     return render_template(
         "customers/show.html", customer=customer, contacts=contacts.of(customer),
         contracts=[(c, contracts.expiry(c)) for c in contracts.of(customer)],
-        tickets=inbox.tickets(current_user, customer_id=customer.id, limit=50),
-        history=customers.history(customer), views=customer_views.of(customer) if auditor else None,
+        tickets=inbox.tickets(current_user, customer_id=customer.id, limit=TICKETS_SHOWN + 1),
+        tickets_shown=TICKETS_SHOWN,
+        history=paging.take(lambda limit, offset: customers.history(customer, True, limit, offset), 50,
+                            "history_page", "history"),
+        views=paging.take(lambda limit, offset: customer_views.of(customer, limit, offset), 50, "views_page",
+                          "views") if auditor else None,
         options=_options(customer), failed=failed, errors=errors or {}, form=request.form, label=label), status
 
 

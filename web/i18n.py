@@ -31,7 +31,7 @@ TERMS = {
     "comment": _l("comment"), "task_created": _l("task created"), "task_cancelled": _l("task cancelled"),
     "sla_warned": _l("SLA warning"), "sla_breached": _l("SLA breached"), "sla_escalated": _l("SLA escalated"),
     "timer_fired": _l("timer fired"), "timer_failed": _l("timer failed"), "attachment_added": _l("file attached"),
-    "migrated": _l("moved to another version"),
+    "migrated": _l("moved to another version"), "reply": _l("reply to the customer"),
     "customer_notified": _l("customer notified"), "customer_not_notified": _l("customer not notified"),
 }
 
@@ -40,7 +40,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(when=when, countdown=countdown, age=age)
     app.jinja_env.filters["term"] = term
-    app.jinja_env.globals.update(label=label, enum_label=enum_label, LANGUAGES=LANGUAGES, is_zh=is_zh)
+    app.jinja_env.globals.update(label=label, enum_label=enum_label, LANGUAGES=LANGUAGES, is_zh=is_zh,
+                                 element_name=element_name, named=named)
 
 
 def select_locale() -> str:
@@ -100,6 +101,24 @@ def countdown(due: datetime | None) -> str:
 
 def age(since: datetime | None) -> str:
     return _span((clock.now() - since).total_seconds()) if since else ""
+
+
+def element_name(name: str, properties: dict | None) -> str:
+    """A BPMN element's name in the current language: its ``name_zh`` property for a Chinese user, else its name
+    (elements drawn before name_zh existed have only the name)."""
+    chinese = (properties or {}).get("name_zh")
+    return chinese if chinese and is_zh() else name
+
+
+def error_text(err) -> str:
+    """An engine error's message in the current language (an error raised without a Chinese text, as is)."""
+    return err.message_zh if is_zh() and err.message_zh else err.message
+
+
+def named(row) -> str:
+    """A task's or a process's name in the current language: its ``name_zh`` for a Chinese user when the diagram
+    gave one, else its name."""
+    return row.name_zh if is_zh() and row.name_zh else row.name
 
 
 def label(node: dict | None, fallback: str = "") -> str:

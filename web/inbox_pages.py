@@ -12,6 +12,7 @@ from engine import clock, deployments, inbox, saved_filters, tickets
 from engine.errors import EngineError, Forbidden, InvalidInput
 from engine.fields import problem
 from web import schema_form
+from web.i18n import error_text
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("inbox", __name__)
@@ -64,7 +65,7 @@ def _shown() -> int:
 
 def refusal(err: EngineError) -> str:
     """Why the engine refused, in the user's language where it names a field (with a Chinese text), else as is."""
-    return next(iter(schema_form.engine_errors(err.details).values()), err.message)
+    return next(iter(schema_form.engine_errors(err.details).values()), error_text(err))
 
 
 @blueprint.get("/")

@@ -21,7 +21,7 @@ from engine.models import CHANNELS, CalendarRecord
 from web import schema_form
 from web.api import serialize as out
 from web.api.process_models import bundle_from_request
-from web.i18n import is_zh, label, term
+from web.i18n import error_text, is_zh, label, term, when
 from web.modeler_text import TEXT
 from web.security import STATUS, role_required, staff_blueprint
 
@@ -34,8 +34,8 @@ def _error(err: EngineError):
     """JSON for the page's calls, the error page for the page itself."""
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 422)
     if request.endpoint == "modeler.page":
-        return render_template("error.html", status=status, message=err.message), status
-    return jsonify(error={"code": err.code, "message": err.message, "details": err.details}), status
+        return render_template("error.html", status=status, message=error_text(err)), status
+    return jsonify(error={"code": err.code, "message": error_text(err), "details": err.details}), status
 
 
 @blueprint.app_template_global("modeler_label")
@@ -71,7 +71,14 @@ def _config(text: dict) -> dict:
 @blueprint.get("/models")
 @role_required(*EDITORS)
 def models():
-    return {"models": [out.model(m) for m in deployments.models()]}
+    """The API's listing, each version also with its deployment time as the user reads times (zone and format)."""
+    listed = []
+    for found in deployments.models():
+        body = out.model(found)
+        for shown, version in zip(body["versions"], found.versions, strict=True):
+            shown["shown_at"] = when(version.deployed_at)
+        listed.append(body)
+    return {"models": listed}
 
 
 @blueprint.get("/models/<key>/versions/<int:number>")

@@ -10,6 +10,8 @@ from engine.directory import permissions
 from engine.errors import InvalidInput, NotFound
 from notifications import delivery, outbox, templates
 from notifications.outbox import OutboxMessage
+from web import paging
+from web.i18n import error_text
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("notification_pages", __name__, url_prefix="/admin/notifications")
@@ -24,11 +26,11 @@ def _admins_only():
 @blueprint.get("/")
 def outbox_list():
     filters = {name: request.args.get(name, "").strip() for name in outbox.FILTERS}
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
-    found, total = outbox.search(filters, limit=PAGE, offset=(page - 1) * PAGE)
-    return render_template("notifications/outbox.html", messages=found, total=total, filters=filters, page=page,
-                           pages=max(1, -(-total // PAGE)), events=templates.EVENTS)
+    page = paging.number()
+    rows, total = outbox.search(filters, limit=PAGE, offset=(page - 1) * PAGE)
+    found = paging.Page(rows, page, total > page * PAGE)
+    return render_template("notifications/outbox.html", messages=rows, total=total, filters=filters, found=found,
+                           events=templates.EVENTS)
 
 
 @blueprint.get("/<int:message_id>")
@@ -48,7 +50,7 @@ def send_test():
     try:
         sent = delivery.send_test(current_user, request.form.get("channel"), request.form.get("address") or None)
     except InvalidInput as err:
-        flash(err.message, "danger")
+        flash(error_text(err), "danger")
         return redirect(url_for("notification_pages.outbox_list"))
     if sent.state == "sent":
         flash(_("Test message sent to %(address)s.", address=sent.address), "success")
@@ -81,7 +83,7 @@ def template_editor(event: str, lang: str):
             flash(_("Template saved as a new version."), "success")
             return redirect(url_for("notification_pages.template_editor", event=event, lang=lang))
     except InvalidInput as err:
-        error = err.message
+        error = error_text(err)
     return render_template("notifications/editor.html", event=event, lang=lang, subject=subject, body=body,
                            version=version, preview=preview, error=error,
                            versions=templates.versions(event, lang)), 422 if error and saving else 200

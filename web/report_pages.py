@@ -11,7 +11,7 @@ from engine import reports
 from engine.directory import permissions
 from engine.report_range import InvalidRange
 from web import exports, report_views
-from web.i18n import is_zh
+from web.i18n import error_text, is_zh
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("reports", __name__, url_prefix="/reports")
@@ -49,7 +49,7 @@ def can_see_reports() -> bool:
 
 @blueprint.errorhandler(InvalidRange)
 def bad_range(err: InvalidRange):
-    return render_template("error.html", status=400, message=err.message), 400
+    return render_template("error.html", status=400, message=error_text(err)), 400
 
 
 @blueprint.get("/")

@@ -12,7 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
-from web.i18n import is_zh
+from web.i18n import error_text
 
 csrf = CSRFProtect()
 
@@ -93,8 +93,7 @@ def _signed_in():
 def _engine_error(err: EngineError):
     """The error page, in the reader's language where the engine gives both."""
     status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 400)
-    message = err.message_zh if err.message_zh and is_zh() else err.message
-    return render_template("error.html", status=status, message=message), status
+    return render_template("error.html", status=status, message=error_text(err)), status
 
 
 def role_required(*roles: str):

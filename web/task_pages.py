@@ -8,7 +8,7 @@ from engine import deployments, drafts, tickets
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ACTIVE_TASK_STATES, HumanTask
 from web import schema_form
-from web.i18n import term
+from web.i18n import named, term
 from web.security import staff_blueprint
 from web.ticket_pages import ticket_context
 
@@ -79,7 +79,7 @@ def submit(task_id: int):
     following = tickets.take_next(current_user, task.ticket_id) if current_user.open_next else None
     if following is not None:
         flash(_("Task completed. The next step of %(ticket)s is yours: %(task)s.", ticket=task.ticket.number,
-                task=following.name), "success")
+                task=named(following)), "success")
         return redirect(url_for("tasks.show", task_id=following.id))
     flash(_("Task completed."), "success")
     return redirect(url_for("inbox.index"))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask_babel import gettext as _
 
 from engine.models import Ticket, TicketEvent
-from web.i18n import enum_label, label, when
+from web.i18n import enum_label, label, named, when
 
 LONG_TEXT = 200  # characters past which a text is shown collapsed, opened on demand
 
@@ -42,7 +42,7 @@ def groups(ticket: Ticket, events: list[TicketEvent], start_form: dict | None) -
         if not data:
             continue
         schema = start_form if event.kind == "created" else forms.get(event.task.form_key or "") if event.task else None
-        title = _("Opened") if event.kind == "created" else event.task.name if event.task else _("Task")
+        title = _("Opened") if event.kind == "created" else named(event.task) if event.task else _("Task")
         found.append(Group(title, event.actor.display_name if event.actor else "", event.at,
                            _entries(data, schema or {})))
         recorded.update(data)

@@ -3,11 +3,12 @@ which opens the ticket when one matches."""
 
 from datetime import date
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_timezone
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import deployments
+from engine import deployments, saved_filters
 from engine.directory import branches
 from engine.errors import InvalidInput
 from engine.fields import problem
@@ -23,6 +24,7 @@ EXPORT_ROWS = 10_000  # a CSV holds at most this many tickets: narrow the filter
 COLUMNS = ("number", "title", "channel", "process", "status", "priority", "customer", "customer_code", "creator",
            "created_at", "closed_at")
 TEXT_FILTERS = ("q", "channel", "process", "status", "customer", "creator", "sla")
+VIEW_ARGS = (*TEXT_FILTERS, "branch_id", "opened_from", "opened_to", "sort", "dir")  # what a saved view keeps
 
 
 def _filters() -> ticket_search.TicketFilter:
@@ -64,7 +66,25 @@ def index():
                            query=query, sort=sort, descending=descending, filters=where,
                            channels=tuple(CHANNELS), statuses=TICKET_STATES, sla_states=ticket_search.SLA_STATES,
                            processes=deployments.models(), branch_list=branches.listing(current_user),
-                           sorts=tuple(ticket_search.SORTS))
+                           sorts=tuple(ticket_search.SORTS), views=saved_filters.of(current_user, "tickets"))
+
+
+@blueprint.post("/tickets/views")
+def save_view():
+    """Save the list's filters and sort under a name; filters the list would refuse are refused here too."""
+    _filters().checked()
+    ticket_search.check_sort(_sort()[0])
+    args = {name: request.args.get(name, "").strip() for name in VIEW_ARGS}
+    saved_filters.save(current_user, request.form.get("name", ""), args, "tickets")
+    flash(_("View saved."), "success")
+    return redirect(url_for("ticket_list.index", **{k: v for k, v in args.items() if v}))
+
+
+@blueprint.post("/tickets/views/<int:view_id>/delete")
+def delete_view(view_id: int):
+    saved_filters.remove(current_user, view_id)
+    flash(_("View removed."), "info")
+    return redirect(url_for("ticket_list.index"))
 
 
 @blueprint.get("/tickets/find")

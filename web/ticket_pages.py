@@ -6,16 +6,19 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, undefer
 
-from engine import attachments, clock, progress, tickets
+from engine import attachments, clock, progress, replies, tickets
 from engine.db import db
+from engine.errors import InvalidInput
 from engine.inbox import sla_status
-from engine.models import ACTIVE_TASK_STATES, PRIORITIES, HumanTask, ProcessVersion, Ticket, TicketEvent
+from engine.models import ACTIVE_TASK_STATES, PRIORITIES, HumanTask, ProcessModel, ProcessVersion, Ticket, TicketEvent
 from engine.sla import running as counting
-from web import ticket_data
+from web import paging, schema_form, ticket_data
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("tickets", __name__)
 SEVERITY = ("on_track", "warning", "breached")
+RECORDED = ("created", "completed", "comment", "reply")  # what the page shows in full: form values, conversation
+HISTORY_ROWS = 100
 
 
 def _visible(ticket_id: int) -> Ticket:
@@ -23,19 +26,29 @@ def _visible(ticket_id: int) -> Ticket:
 
 
 def ticket_context(ticket: Ticket) -> dict:
-    """What the ticket page and the task form's side panel show."""
-    events = list(db.session.scalars(
-        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-        .options(joinedload(TicketEvent.actor), joinedload(TicketEvent.task)).order_by(TicketEvent.id)))
+    """What the ticket page and the task form's side panel show; the history a page at a time, newest first."""
+    recorded = _events(ticket, TicketEvent.kind.in_(RECORDED))
+    history = paging.take(lambda limit, offset: _events(ticket, newest_first=True, limit=limit, offset=offset),
+                          HISTORY_ROWS, "history_page", "history")
     open_tasks = list(db.session.scalars(
         select(HumanTask).where(HumanTask.ticket_id == ticket.id, HumanTask.state.in_(ACTIVE_TASK_STATES))
         .options(joinedload(HumanTask.assignee)).order_by(HumanTask.id)))
     now = clock.now()
-    return {"ticket": ticket, "events": events, "open_tasks": open_tasks, "ticket_sla": _ticket_sla(ticket),
+    return {"ticket": ticket, "events": history.rows[::-1], "history": history, "open_tasks": open_tasks,
+            "comments": [e for e in recorded if e.kind in ("comment", "reply")], "ticket_sla": _ticket_sla(ticket),
             "files": attachments.of(ticket), "now": now,
-            "data_groups": ticket_data.groups(ticket, events, tickets.start_form(ticket.process_version)),
+            "data_groups": ticket_data.groups(ticket, recorded, tickets.start_form(ticket.process_version)),
             "priority": max([ticket.priority, *(t.priority for t in open_tasks)], key=PRIORITIES.index),
             "sla_of": lambda task: sla_status(task.sla_state, task.due_at, now)}
+
+
+def _events(ticket: Ticket, *where, newest_first: bool = False, limit: int | None = None,
+            offset: int = 0) -> list[TicketEvent]:
+    order = TicketEvent.id.desc() if newest_first else TicketEvent.id
+    return list(db.session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, *where)
+        .options(joinedload(TicketEvent.actor), joinedload(TicketEvent.task))
+        .order_by(order).limit(limit).offset(offset)))
 
 
 def _ticket_sla(ticket: Ticket) -> dict | None:
@@ -51,7 +64,36 @@ def _ticket_sla(ticket: Ticket) -> dict | None:
 
 @blueprint.get("/tickets/<int:ticket_id>")
 def show(ticket_id: int):
-    return render_template("tickets/show.html", **ticket_context(_visible(ticket_id)))
+    """The ticket; ``reply_template`` and ``reply_lang`` fill the reply form from a template."""
+    ticket = _visible(ticket_id)
+    template = request.args.get("reply_template")
+    subject, body = replies.draft(ticket, template, request.args.get("reply_lang")) if template else ("", "")
+    return _page(ticket, {"to": request.args.get("to", ""), "subject": subject, "body": body,
+                          "template": template or "", "lang": request.args.get("reply_lang", "")})
+
+
+def _page(ticket: Ticket, reply: dict, errors: dict | None = None, status: int = 200):
+    waits = progress.waiting_for(ticket)
+    called = {w.what for w in waits if w.kind == "call"}
+    models = {m.key: m for m in db.session.scalars(select(ProcessModel).where(ProcessModel.key.in_(called)))}
+    context = ticket_context(ticket)
+    return render_template("tickets/show.html", waits=waits, called=models, reply=reply, reply_errors=errors or {},
+                           reply_to=replies.addresses(ticket), reply_templates=replies.TEMPLATES,
+                           delivery=replies.delivery(context["comments"]), **context), status
+
+
+@blueprint.post("/tickets/<int:ticket_id>/replies")
+def reply(ticket_id: int):
+    """Send a reply to the customer; a refused one shows the form again with what was typed and why."""
+    ticket = _visible(ticket_id)
+    form = {name: request.form.get(name, "") for name in ("to", "subject", "body")}
+    try:
+        replies.send(current_user, ticket.id, **form)
+    except InvalidInput as err:
+        flash(_("The reply was not sent."), "danger")
+        return _page(_visible(ticket_id), form, schema_form.engine_errors(err.details), 422)
+    flash(_("The reply is on its way to the customer."), "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id) + "#conversation")
 
 
 @blueprint.get("/tickets/<int:ticket_id>/diagram")

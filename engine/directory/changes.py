@@ -37,9 +37,11 @@ def apply(actor: User | None, kind: str, subject: str, target, values: dict) -> 
     return changed
 
 
-def listing(kind: str | None = None, subject: str | None = None, limit: int = 200) -> list[DirectoryChange]:
+def listing(kind: str | None = None, subject: str | None = None, limit: int = 200,
+            offset: int = 0) -> list[DirectoryChange]:
     """The newest changes first, of one kind or one subject when asked."""
-    query = select(DirectoryChange).order_by(DirectoryChange.at.desc(), DirectoryChange.id.desc()).limit(limit)
+    query = (select(DirectoryChange).order_by(DirectoryChange.at.desc(), DirectoryChange.id.desc())
+             .limit(limit).offset(offset))
     if kind:
         query = query.where(DirectoryChange.kind == kind)
     if subject:

@@ -148,12 +148,13 @@ def commit(actor: User, import_id: int) -> dict:
     batch = db.session.get(ImportBatch, batch.id, with_for_update=True, populate_existing=True)
     if batch.committed_at is not None:
         raise Conflict(f"import {batch.id} was committed already", [_refusal(
-            "the import was committed already", "该导入已提交")])
+            "the import was committed already", "该导入已提交")], f"导入 {batch.id} 已提交")
     if batch.purged_at is not None or batch.created_at < _stale_before():
         hours = _preview_hours()
         raise Conflict(f"import {batch.id} is a preview older than {hours:g} hours: preview the file again",
                        [_refusal(f"the preview is older than {hours:g} hours: preview the file again",
-                                 f"预览已超过 {hours:g} 小时：请重新预览文件")])
+                                 f"预览已超过 {hours:g} 小时：请重新预览文件")],
+                       f"导入 {batch.id} 是 {hours:g} 小时前的预览：请重新预览文件")
     if batch.problems:
         raise InvalidInput(f"import {batch.id} has {len(batch.problems)} problems: fix the file and preview it again",
                            batch.problems)

@@ -127,8 +127,7 @@ function renderVersions() {
   const rows = (model ? [...model.versions].reverse() : []).map((v) => {
     const row = document.createElement("tr");
     row.dataset.version = v.version;
-    for (const value of [v.version, v.deployed_by || "", (v.deployed_at || "").replace("T", " ").slice(0, 16),
-      v.comment || ""]) {
+    for (const value of [v.version, v.deployed_by || "", v.shown_at || "", v.comment || ""]) {
       const cell = row.insertCell();
       cell.textContent = value;
     }

@@ -1,5 +1,5 @@
 // The "KeyDesk" group of the properties panel: what the engine reads from a diagram.
-// Process: channel. Lane: its role. User/manual task: form and sla.* properties. Sequence flow: condition.
+// Process and flow nodes: the Chinese name (name_zh). Process: channel. Lane: its role. User/manual task: form and sla.* properties. Sequence flow: condition.
 // Service task: the notification it sends and its parameters. Timers come from the standard Timer group.
 import { h } from "@bpmn-io/properties-panel/preact";
 import {
@@ -199,6 +199,10 @@ function entries(element, config) {
   // the panel passes an entry's fields to its component as props
   const entry = (id, component, props, isEdited) => found.push({ ...props, id, component,
     isEdited: isEdited || isTextFieldEntryEdited });
+  if (process || is(element, "bpmn:FlowNode")) {
+    entry("kd-name-zh", PropertyText, { id: "kd-name-zh", name: "name_zh", label: text.name_zh,
+      description: text.name_zh_hint, owner: process || bo, text });
+  }
   if (process) {
     entry("kd-channel", PropertySelect, { id: "kd-channel", name: "channel", label: text.channel, owner: process,
       options: config.channels, empty: "" }, isSelectEntryEdited);
