@@ -229,3 +229,20 @@ def test_a_wrong_import_row_is_named_by_row_and_column(app):
     found = [(p["row"], p["column"]) for p in minhang.problems]
     assert found == [(2, "customer"), (3, "customer"), (3, "kind"), (4, "customer")]  # G0002 is not Minhang's
     assert all(p["message_zh"] for p in minhang.problems)
+
+
+def test_the_at_risk_page_lists_and_opens_a_plan_for_supervisors_only(app, api, staff):
+    signal(api, "G0003", "call_forwarding")
+    users.by_username("supervisor").locale = "zh_CN"
+    db.session.commit()
+    supervisor = staff("supervisor")
+    page = supervisor.get("/churn/at-risk").get_data(as_text=True)
+    assert 'data-customer="G0003"' in page and "30 / 100" in page and "呼叫转移 +30" in page
+    assert 'data-customer="G0003"' not in supervisor.get("/churn/at-risk?tier=A").get_data(as_text=True)
+    assert staff("agent").get("/churn/at-risk").status_code == 403
+    assert supervisor.client.post(f"/churn/at-risk/{customer('G0003').id}/plan").status_code == 400  # no CSRF token
+    opened = supervisor.post(f"/churn/at-risk/{customer('G0003').id}/plan")
+    [plan] = plans("G0003")
+    assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/tickets/{plan.id}")
+    again = supervisor.post(f"/churn/at-risk/{customer('G0003').id}/plan")
+    assert again.status_code == 409 and "已有进行中的挽留工单" in again.get_data(as_text=True)
