@@ -120,6 +120,7 @@ from web.api import (  # noqa: E402,F401
     openapi,
     process_models,
     reports,
+    revisits,
     sla,
     tasks,
     tickets,
