@@ -4,11 +4,11 @@
 ``OUTPUTS`` say what it takes and the keys of what it returns.
 """
 
-from workflows import churn_watch, handlers, member_review, retention_plan, revisit_plan
+from workflows import churn_watch, customer_announcement, handlers, member_review, retention_plan, revisit_plan
 
-HANDLERS: dict = {**handlers.HANDLERS, **churn_watch.HANDLERS, **member_review.HANDLERS, **retention_plan.HANDLERS,
-                  **revisit_plan.HANDLERS}
+PROCESSES = (churn_watch, customer_announcement, member_review, retention_plan, revisit_plan)
+HANDLERS: dict = {**handlers.HANDLERS, **{name: f for p in PROCESSES for name, f in p.HANDLERS.items()}}
 PARAMETERS: dict[str, list[str]] = dict(handlers.PARAMETERS)  # an operation not named here takes none
 # the keys each result holds
-OUTPUTS: dict[str, list[str]] = {**handlers.OUTPUTS, **churn_watch.OUTPUTS, **retention_plan.OUTPUTS,
-                                 **revisit_plan.OUTPUTS}
+OUTPUTS: dict[str, list[str]] = {**handlers.OUTPUTS,
+                                 **{name: keys for p in PROCESSES for name, keys in getattr(p, "OUTPUTS", {}).items()}}

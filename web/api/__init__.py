@@ -112,6 +112,7 @@ def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 
 # The route modules register on import.
 from web.api import (  # noqa: E402,F401
+    announcements,
     churn,
     customers,
     directory,

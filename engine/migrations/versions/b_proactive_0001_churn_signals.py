@@ -1,4 +1,4 @@
-"""churn_signals and churn_scores: pre-churn signals (API, import, derived nightly) and each customer's score
+"""churn_signals, churn_scores, announcement_recipients: pre-churn signals and scores; who an announcement reaches
 
 Revision ID: b_proactive_0001
 Revises: b_staffpages_0001
@@ -48,9 +48,29 @@ def upgrade():
         sa.PrimaryKeyConstraint('customer_id'),
     )
     op.create_index('ix_churn_scores_scored_at', 'churn_scores', ['scored_at'])
+    op.create_table(
+        'announcement_recipients',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('ticket_id', sa.Integer(), nullable=False),
+        sa.Column('customer_id', sa.Integer(), nullable=False),
+        sa.Column('channel', sa.String(length=8), nullable=False),
+        sa.Column('address', sa.String(length=256), nullable=False),
+        sa.Column('name', sa.String(length=256), nullable=False),
+        sa.Column('message_id', sa.Integer(), nullable=True),
+        sa.Column('queued_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['customer_id'], ['customers.id']),
+        sa.ForeignKeyConstraint(['message_id'], ['outbox_messages.id']),
+        sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('ticket_id', 'customer_id', 'channel', 'address'),
+    )
+    op.create_index('ix_announcement_recipients_pending', 'announcement_recipients',
+                    ['ticket_id', 'queued_at', 'id'])
 
 
 def downgrade():
+    op.drop_index('ix_announcement_recipients_pending', table_name='announcement_recipients')
+    op.drop_table('announcement_recipients')
     op.drop_index('ix_churn_scores_scored_at', table_name='churn_scores')
     op.drop_table('churn_scores')
     op.drop_index('ix_churn_signals_customer_observed', table_name='churn_signals')
