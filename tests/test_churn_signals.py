@@ -60,6 +60,7 @@ def test_the_watch_validates_and_the_demo_deployed_it_with_its_nightly_schedule(
     assert deployments.latest_version("churn_watch").properties["churn.threshold"] == "100"
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_three_strong_signals_on_a_key_account_open_exactly_one_plan_for_its_account_manager(app, api):
     outcomes = [signal(api, "G0002", kind, details).get_json()["outcome"] for kind, details in STRONG]
     assert outcomes == ["at_risk", "at_risk", "opened"]  # 40, 75, then 105 against 100
@@ -167,6 +168,7 @@ def run_nightly_pass(fake_clock, due: datetime = NIGHTLY_DUE) -> Ticket:
     return found
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_the_nightly_pass_derives_complaints_and_dissatisfaction_and_opens_the_plan_they_complete(
         app, api, fake_clock):
     signal(api, "G0001", "call_forwarding")

@@ -99,6 +99,7 @@ def test_approved_by_a_second_person_it_goes_out_in_batches_to_every_contact_onc
     assert "专线割接" in body["+8613911110001"] and "cut over" in body["+8613911110001"]
 
 
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_a_worker_crash_mid_batch_sends_nothing_twice(app, fake_clock, second_supervisor, monkeypatch):
     batch_size(2)
     ticket = draft()
