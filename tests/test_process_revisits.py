@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine import scheduler, tickets
 from engine.churn.models import ChurnSignal
 from engine.db import db
-from engine.directory import branches
+from engine.directory import branches, users
 from engine.errors import InvalidInput, ProcessError
 from engine.models import Customer, ProcessModel, ProcessVersion, Ticket
 from engine.revisits import records
@@ -184,3 +184,13 @@ def test_the_record_and_the_counts(app, api, fake_clock, newcomers):
     derived = db.session.scalars(select(ChurnSignal).where(ChurnSignal.customer_id == customer("N-NOV1").id)).all()
     assert [(s.kind, s.source) for s in derived] == [("dissatisfied_revisits", "derived")]
     assert timedelta(0) < fake_clock.now() - revisits["N-NOV1"].closed_at
+
+
+def test_the_customer_page_shows_its_revisits(app, staff, fake_clock, newcomers):
+    revisit = revisits_of(plan_started(fake_clock, MONTHLY_DUE, "monthly"))["N-NOV1"]
+    work(revisit, "revisit_customer", "manager", REACHED)
+    users.by_username("agent").locale = "zh_CN"
+    db.session.commit()
+    page = staff("agent").get(f"/customers/{customer('N-NOV1').id}").get_data(as_text=True)
+    section = page[page.index('data-testid="customer-revisits"'):]
+    assert revisit.number in section and "电话回访成功" in section and "Evening latency" in section

@@ -13,11 +13,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engine import contacts, contracts, customer_accounts, customer_views, customers, inbox
+from engine.churn import signals
 from engine.db import db
 from engine.directory import branches, permissions
 from engine.directory.permissions import PERMISSIONS
 from engine.errors import InvalidInput
 from engine.models import CONTRACT_STATES, CREDIT_LEVELS, CUSTOMER_STATES, MEMBER_CARDS, TIERS, User, UserRole
+from engine.revisits import records
 from web import schema_form
 from web.security import staff_blueprint
 
@@ -194,8 +196,9 @@ def _render(customer_id: int, failed: str = "", errors: dict | None = None, stat
     return render_template(
         "customers/show.html", customer=customer, contacts=contacts.of(customer),
         contracts=[(c, contracts.expiry(c)) for c in contracts.of(customer)],
-        tickets=inbox.tickets(current_user, customer_id=customer.id, limit=50),
-        history=customers.history(customer), views=customer_views.of(customer) if auditor else None,
+        tickets=inbox.tickets(current_user, customer_id=customer.id, limit=50), revisits=records.of_customer(customer),
+        churn=signals.score_of(customer), history=customers.history(customer),
+        views=customer_views.of(customer) if auditor else None,
         options=_options(customer), failed=failed, errors=errors or {}, form=request.form, label=label), status
 
 

@@ -32,6 +32,7 @@ TERMS = {
     "sla_warned": _l("SLA warning"), "sla_breached": _l("SLA breached"), "sla_escalated": _l("SLA escalated"),
     "timer_fired": _l("timer fired"), "timer_failed": _l("timer failed"), "attachment_added": _l("file attached"),
     "migrated": _l("moved to another version"),
+    "reached": _l("reached by phone"), "visited": _l("visited"), "not_reached": _l("not reached"),
 }
 
 
