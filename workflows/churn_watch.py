@@ -14,15 +14,14 @@ from engine.models import Customer
 
 def derive(call) -> list[dict]:
     """No parameters. The signals to weigh: one entry per signal; a customer with a score but no signal left
-    gets an entry of kind ``none`` (no rule matches it: 0 points), so that its score is weighed again."""
+    gets an entry of kind ``none`` (the table gives it 0 points), so that its score is weighed again."""
     from engine.churn import derived, signals  # engine.churn opens tickets, and the engine imports workflows
 
     today = contracts.today()
     derived.derive(call.scope(), today)
     in_scope = select(Customer.id).where(Customer.status == "active", branches.within(call.scope(), Customer.branch_id))
-    ids = list(db.session.scalars(in_scope))
-    found = [signals.item(s) for s in signals.counting(ids, today)]
-    scored = db.session.scalars(select(ChurnScore).where(ChurnScore.score > 0, ChurnScore.customer_id.in_(ids)))
+    found = [signals.item(s) for s in signals.counting(in_scope, today)]
+    scored = db.session.scalars(select(ChurnScore).where(ChurnScore.score > 0, ChurnScore.customer_id.in_(in_scope)))
     seen = {entry["customer_id"] for entry in found}
     return found + [{"customer_id": row.customer_id, "kind": "none", "tier": row.customer.tier, "count": 0,
                      "details": "", "observed_on": today.isoformat()} for row in scored if row.customer_id not in seen]

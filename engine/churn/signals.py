@@ -8,7 +8,7 @@ a bill anomaly: 40 + 35 + 30) reach the shipped threshold of 100 (004 §三.2.6:
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from engine import clock, contracts, customers, deployments, fields, tickets
 from engine.churn import rules
@@ -70,8 +70,9 @@ def report(actor: User, customer: Customer, values: dict, source: str) -> ChurnS
     return signal
 
 
-def counting(customer_ids: list[int], today: date) -> list[ChurnSignal]:
-    """The signals of these customers that still count today."""
+def counting(customer_ids: list[int] | Select, today: date) -> list[ChurnSignal]:
+    """The signals of these customers (ids, or a query of them: a nightly pass covers whole branches) that still
+    count today."""
     since = today - timedelta(days=rules.setting("churn.window_days"))
     found = db.session.scalars(select(ChurnSignal).where(ChurnSignal.customer_id.in_(customer_ids),
                                                          ChurnSignal.observed_on >= since)
