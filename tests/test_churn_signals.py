@@ -16,7 +16,7 @@ from engine.directory import branches, users
 from engine.imports import batches
 from engine.models import ProcessModel, ProcessVersion, Ticket
 from tests.process_library import layout_problems, messages, problems, staff
-from tests.process_walk import customer, open_task
+from tests.process_walk import customer, open_task, work
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 NIGHTLY_DUE = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)  # 1 December 01:30 at the desk
@@ -248,3 +248,28 @@ def test_the_at_risk_page_lists_and_opens_a_plan_for_supervisors_only(app, api, 
     assert opened.status_code == 302 and opened.headers["Location"].endswith(f"/tickets/{plan.id}")
     again = supervisor.post(f"/churn/at-risk/{customer('G0003').id}/plan")
     assert again.status_code == 409 and "已有进行中的挽留工单" in again.get_data(as_text=True)
+
+
+def test_closed_plans_report_their_outcomes_lessons_and_churn_reasons(app, api):
+    """004 §五.8.6–7: what each library plan achieved, at what cost, the lessons, and why customers left."""
+    for code, outcome in (("G0002", "retained"), ("G0003", "lost")):
+        for kind, details in STRONG:
+            signal(api, code, kind, details)
+        if code == "G0003":  # B: under the threshold, a supervisor opens the plan
+            api("post", f"/churn/at-risk/{customer(code).id}/plan", "supervisor")
+        [plan] = plans(code)
+        work(plan, "choose_plan", "manager", {"plan": "loyalty_discount", "budget": 3000})
+        work(plan, "carry_out", "manager", {"attempt_on": "2026-11-24", "attempt_channel": "visit",
+                                            "attempt_result": "Met them", "attempt_cost": 500, "next_step": "close"})
+        closing = {"outcome": "retained"} if outcome == "retained" else {
+            "outcome": "lost", "churn_reason": "competitor_offer", "customer_leaves": False}
+        work(plan, "close_plan", "manager", closing)
+        work(plan, "evaluate_plan", "supervisor", {"retention_cost": 800 if outcome == "retained" else 400,
+                                                   "effectiveness": "effective", "lessons": f"{code}: call early"})
+    body = api("get", "/churn/outcomes?start=2026-11-23&end=2026-11-23", "supervisor").get_json()
+    assert body["plans"]["loyalty_discount"] == {
+        "closed": 2, "retained": 1, "lost": 1, "average_cost": 600.0,
+        "lessons": [{"ticket": plans("G0002")[0].number, "effectiveness": "effective", "lessons": "G0002: call early"},
+                    {"ticket": plans("G0003")[0].number, "effectiveness": "effective", "lessons": "G0003: call early"}]}
+    assert body["churn_reasons"] == {"competitor_offer": 1}
+    assert api("get", "/churn/outcomes", "agent").status_code == 403

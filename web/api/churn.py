@@ -4,9 +4,10 @@ supervisors' at-risk list (engine/churn). Signals in bulk come through the impor
 from flask import g, request
 
 from engine import customer_views
-from engine.churn import at_risk, signals
+from engine.churn import at_risk, outcomes, signals
 from engine.churn.models import ChurnScore, ChurnSignal
 from engine.errors import InvalidInput
+from web import report_views
 from web.api import blueprint, int_arg, json_body
 from web.api import serialize as out
 
@@ -101,3 +102,23 @@ def plan_for_at_risk(customer_id: int):
         201: {description: the retention plan's ticket}
     """
     return out.ticket(at_risk.open_plan(g.actor, customer_id)), 201
+
+
+@blueprint.get("/churn/outcomes")
+def churn_outcomes():
+    """Retention plans closed in the range (both days included) within the caller's branches: per plan retained,
+    lost, average cost and the supervisors' lessons; the churn reasons of the customers lost (supervisors,
+    managers, admins).
+    ---
+    get:
+      tags: [churn]
+      parameters:
+        - {in: query, name: start, schema: {type: string, format: date}}
+        - {in: query, name: end, schema: {type: string, format: date}}
+        - {in: query, name: tz, schema: {type: string}}
+      responses:
+        200: {description: the plans' outcomes and the churn reasons}
+        400: {$ref: '#/components/responses/Error'}
+    """
+    span = report_views.date_range(g.actor)
+    return {"range": span.as_dict(), **outcomes.report(g.actor, span)}
