@@ -11,7 +11,7 @@ from engine.directory import permissions
 from engine.models import Customer, CustomerView, User
 
 VIA = ("web", "api")
-PARTS = ("record", "contacts", "contracts", "history", "views")
+PARTS = ("record", "contacts", "contracts", "history", "views", "signals", "revisits")
 
 
 def open_record(viewer: User, customer_id: int, via: str, part: str = "record") -> Customer:

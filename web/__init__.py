@@ -65,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         api,
         assets,
         auth,
+        churn_pages,
         customer_pages,
         health,
         i18n,
@@ -87,7 +88,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     metrics.init_app(app)
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_list, ticket_pages, new_ticket, profile,
-                   notification_pages, customer_pages, modeler_pages, report_pages, import_pages, admin_pages):
+                   notification_pages, customer_pages, modeler_pages, report_pages, import_pages, admin_pages,
+                   churn_pages):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from engine import contacts, contracts, customer_accounts, customer_views, customers, inbox
+from engine.churn import signals
 from engine.db import db
 from engine.directory import branches, permissions
 from engine.directory.permissions import PERMISSIONS
@@ -27,6 +28,7 @@ from engine.models import (
     User,
     UserRole,
 )
+from engine.revisits import records
 from web import paging, schema_form
 from web.security import staff_blueprint
 
@@ -211,7 +213,7 @@ def _render(customer_id: int, failed: str = "", errors: dict | None = None, stat
         "customers/show.html", customer=customer, contacts=contacts.of(customer),
         contracts=[(c, contracts.expiry(c)) for c in contracts.of(customer)],
         tickets=inbox.tickets(current_user, customer_id=customer.id, limit=TICKETS_SHOWN + 1),
-        tickets_shown=TICKETS_SHOWN,
+        tickets_shown=TICKETS_SHOWN, revisits=records.of_customer(customer), churn=signals.score_of(customer),
         history=paging.take(lambda limit, offset: customers.history(customer, True, limit, offset), 50,
                             "history_page", "history"),
         views=paging.take(lambda limit, offset: customer_views.of(customer, limit, offset), 50, "views_page",

@@ -33,6 +33,7 @@ TERMS = {
     "timer_fired": _l("timer fired"), "timer_failed": _l("timer failed"), "attachment_added": _l("file attached"),
     "migrated": _l("moved to another version"), "reply": _l("reply to the customer"),
     "customer_notified": _l("customer notified"), "customer_not_notified": _l("customer not notified"),
+    "reached": _l("reached by phone"), "visited": _l("visited"), "not_reached": _l("not reached"),
 }
 
 

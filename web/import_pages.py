@@ -18,7 +18,7 @@ from web.security import staff_blueprint
 blueprint = staff_blueprint("imports", __name__)
 
 KIND_LABELS = {"customers": _l("Customers with a contact"), "contracts": _l("Contracts"), "users": _l("Users"),
-               "branches": _l("Branches")}
+               "branches": _l("Branches"), "signals": _l("Pre-churn signals")}
 ACTION_LABELS = {"new": _l("new"), "changed": _l("changed"), "unchanged": _l("unchanged")}
 SHOWN_ROWS = 200  # the preview table shows the first rows; the summary counts them all
 

@@ -4,8 +4,11 @@
 ``OUTPUTS`` say what it takes and the keys of what it returns.
 """
 
-from workflows import handlers, member_review, retention_plan
+from workflows import churn_watch, customer_announcement, handlers, member_review, retention_plan, revisit_plan
 
-HANDLERS: dict = {**handlers.HANDLERS, **member_review.HANDLERS, **retention_plan.HANDLERS}
+PROCESSES = (churn_watch, customer_announcement, member_review, retention_plan, revisit_plan)
+HANDLERS: dict = {**handlers.HANDLERS, **{name: f for p in PROCESSES for name, f in p.HANDLERS.items()}}
 PARAMETERS: dict[str, list[str]] = dict(handlers.PARAMETERS)  # an operation not named here takes none
-OUTPUTS: dict[str, list[str]] = {**handlers.OUTPUTS, **retention_plan.OUTPUTS}  # the keys each result holds
+# the keys each result holds
+OUTPUTS: dict[str, list[str]] = {**handlers.OUTPUTS,
+                                 **{name: keys for p in PROCESSES for name, keys in getattr(p, "OUTPUTS", {}).items()}}

@@ -15,6 +15,8 @@ PERMISSIONS = {
     "portfolio": ("supervisor", "admin"),  # move customers from one account manager to another
     "audit_customers": ("supervisor", "admin"),  # who looked at a customer's record
     "reports": ("supervisor", "manager", "admin"),
+    "report_signals": ("agent", "manager", "supervisor", "admin"),  # pre-churn signals of customers they see
+    "watch_churn": ("supervisor", "admin"),  # the at-risk list, and opening a retention plan from it
 }
 
 

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import delete, insert, select, update
 
 from engine import clock, customers
+from engine.churn import imports as signal_rows
 from engine.db import db
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.imports import branches, columns, contracts, files, users
@@ -28,7 +29,7 @@ from engine.imports.scope import Scope, digest
 from engine.models import ImportBatch, ImportRow, User
 
 KINDS: dict[str, ModuleType] = {"branches": branches, "users": users, "customers": customer_rows,
-                                "contracts": contracts}
+                                "contracts": contracts, "signals": signal_rows}
 CHUNK = 500
 
 

@@ -126,6 +126,8 @@ def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
 
 # The route modules register on import.
 from web.api import (  # noqa: E402,F401
+    announcements,
+    churn,
     customers,
     directory,
     imports,
@@ -133,6 +135,7 @@ from web.api import (  # noqa: E402,F401
     openapi,
     process_models,
     reports,
+    revisits,
     sla,
     tasks,
     tickets,
