@@ -13,7 +13,7 @@ import engine.db
 
 # revision identifiers, used by Alembic.
 revision = 'b_contracts_0001'
-down_revision = 'b_staffpages_0001'
+down_revision = 'b_notices_0001'  # chained in the order the branches were merged
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ import engine.db
 
 # revision identifiers, used by Alembic.
 revision = 'b_golive_0001'
-down_revision = 'b_directory_0001'
+down_revision = 'b_staffpages_0001'  # chained in the order the branches were merged
 branch_labels = None
 depends_on = None
 

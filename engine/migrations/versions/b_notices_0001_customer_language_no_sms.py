@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b_notices_0001'
-down_revision = 'b_staffpages_0001'
+down_revision = 'b_golive_0001'  # chained in the order the branches were merged
 branch_labels = None
 depends_on = None
 
