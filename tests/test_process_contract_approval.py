@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import contracts, customers, deployments, runtime, tickets
+from engine import contacts, contracts, customers, deployments, runtime, tickets
 from engine.db import db
 from engine.directory import users
 from engine.errors import InvalidInput, ProcessError
@@ -91,7 +91,7 @@ def test_each_path_ends_as_the_decisions_say(fake_clock, customer, steps, status
     assert completed(ticket) == [(element, WORKED_BY.get(element, "manager")) for element, _ in steps]
     assert open_steps(ticket.id) == []
     assert (ticket.status, outcome(ticket)) == ("closed", status)  # a signed contract no longer keeps it open
-    told = [] if status == "signed" else [*SUPERVISOR_ALERT, ("contract_refused_notice", "sms", customer.phone)]
+    told = [] if status == "signed" else [*SUPERVISOR_ALERT, ("contract_refused_notice", "sms", primary(customer))]
     assert messages(ticket) == told
     assert filed(ticket, customer) == (["HT-2026-0101"] if status == "signed" else [])
     kinds = [e.kind for e in tickets.history(ticket)]
@@ -140,7 +140,7 @@ def test_a_refused_or_withdrawn_contract_says_who_and_why_to_the_supervisor_and_
     assert staff_text in alert.body and customer.name in alert.body
     assert ("Clause 7 must change" if "refused" in staff_text else "Budget cut") in alert.body
     assert customer_text in notice.body and "客户经理将与您联系" in notice.body  # in the desk's language
-    assert notice.address == customer.phone
+    assert notice.address == primary(customer)
 
 
 def test_only_the_departments_concerned_countersign_each_round(app, customer):
@@ -247,3 +247,8 @@ def test_the_customer_page_shows_the_filed_contract_with_its_ticket(staff, custo
     page = staff("manager").get(f"/customers/{customer.id}").get_data(as_text=True)
     row = page[page.index('data-contract="HT-2026-0101"'):]
     assert f'href="/tickets/{ticket.id}"' in row[:row.index("</tr>")]
+
+
+def primary(customer) -> str:
+    """Customer notices go to the customer's primary contact (engine.notices.recipients)."""
+    return contacts.of(customer)[0].phone

@@ -36,9 +36,10 @@ FINISHED = ("update_progress", {"progress_percent": 100, "progress_note": "Splic
 ACTIVATION = {"activation_date": "2027-01-05", "billing_start": "2027-01-06"}
 DELIVERY = [("set_activation", ACTIVATION),
             ("project_records", {"archive_ref": "GO-2026-0042", "documents": ["contract", "acceptance_report"]})]
-NOTICE = ("activation_notice", "sms", "+8613900000003")
+PRIMARY_CONTACT = "+8613911110004"  # Tang Mei, G0003's primary contact: customer notices go to her
+NOTICE = ("activation_notice", "sms", PRIMARY_CONTACT)
 FILED = ("contract", None, "HT-2026-0101")  # the signed contract, in the customer's history
-REFUSED = [*SUPERVISOR_ALERT, ("contract_refused_notice", "sms", "+8613900000003")]
+REFUSED = [*SUPERVISOR_ALERT, ("contract_refused_notice", "sms", PRIMARY_CONTACT)]
 
 WORKED = {**WORKED_BY, "complete_work_order": "business", "technical_solution": "tech",
           **dict.fromkeys(["request_start", "plan_construction", "update_progress", "joint_acceptance"], "engineer")}

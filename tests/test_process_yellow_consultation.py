@@ -38,7 +38,7 @@ def test_every_path_answers_the_customer_and_files_the_rating(app, kind, answere
         tickets.complete(staff("agent"), task.id, answer)
     else:
         work(ticket, element, who, answer)
-    assert ("customer_notice", "sms", "+8613900000002") in messages(ticket)
+    assert ("customer_notice", "sms", "+8613911110003") in messages(ticket)  # G0002's primary contact
     rating = open_task(ticket, "rate_answer")
     assert rating.assignee.username == "agent"  # back to whoever took the call
     tickets.complete(staff("agent"), rating.id, {"rating": 4, "rating_comment": "Quick and clear"})

@@ -77,7 +77,7 @@ def record(amount: str, outcome: str | None, *credit_change) -> list:
 
 
 SUSPENSION = [("process_message", "email", "business"), ("process_message", "sms", "business")]
-PHONE = {C_PERSON: "+8613900000007", TOP: "+8613900000001"}
+PHONE = {C_PERSON: "+8613900000007", TOP: "+8613911110001"}  # the primary contact, else the own phone
 PATHS = {
     # name: (customer, amount, steps, messages, lines on the customer's record)
     "the check finds no arrears": (
