@@ -148,7 +148,8 @@ def complaint(code: str) -> Ticket:
     return tickets.start_ticket(staff("agent"), "yellow_complaint", "Line drops", customer_id=customer(code).id,
                                 data={"source": "hotline_1001", "business_type": "leased_line",
                                       "category": "network_quality", "content": "The line drops every evening",
-                                      "deadline": "2026-11-26"})
+                                      "deadline": "2026-11-26", "complainant": "Gao Feng",
+                                      "contact_phone": "+86 139 1111 0001"})
 
 
 def dissatisfied(code: str, fake_clock) -> Ticket:

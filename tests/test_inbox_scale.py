@@ -17,7 +17,9 @@ BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", ma
 
 
 def statements_of(request) -> list[str]:
-    """The SQL statements one request sends."""
+    """The SQL statements one request sends, starting from an empty session as a request in production does (the
+    test's session would otherwise still hold what earlier requests read)."""
+    db.session.expunge_all()
     sent: list[str] = []
     listener = lambda *args: sent.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)

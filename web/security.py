@@ -44,9 +44,15 @@ def _add_headers(response):
     return response
 
 
+UPLOAD_LIMITS: dict[str, int] = {}  # endpoints whose body may exceed MAX_CONTENT_LENGTH (imports), in bytes
+
+
 def field_with_nul() -> str | None:
     """The first query parameter, form field or uploaded file name of the request with a NUL character (PostgreSQL
-    cannot store or compare one, and no one types it), named printably; None when there is none."""
+    cannot store or compare one, and no one types it), named printably; None when there is none. Reading the form
+    here reads the body, so an endpoint's own body limit (UPLOAD_LIMITS) applies from here on."""
+    if request.endpoint in UPLOAD_LIMITS:
+        request.max_content_length = UPLOAD_LIMITS[request.endpoint]
     values = [*request.args.items(multi=True), *request.form.items(multi=True),
               *((name, upload.filename) for name, upload in request.files.items(multi=True))]
     field = next((name or "" for name, value in values if "\x00" in (name or "") + (value or "")), None)

@@ -11,8 +11,10 @@ from engine.errors import InvalidInput
 from engine.imports import batches, files
 from web import import_files
 from web.api import blueprint
+from web.security import UPLOAD_LIMITS
 
 BODY_LIMIT = files.MAX_BYTES + 64 * 1024  # the file plus the multipart envelope around it
+UPLOAD_LIMITS.update({"api.preview_import": BODY_LIMIT, "imports.preview": BODY_LIMIT})
 
 
 def preview_body(batch) -> dict:
