@@ -48,6 +48,7 @@ def test_claim_and_complete_a_task_on_a_phone(browser, server):  # noqa: F811
     tab.locator("#inbox-filters").wait_for(state="visible")
     tab.click("a[data-view=queues]")
     row = tab.locator(f"tr:has-text('{ticket.number}')")
+    row.wait_for()  # the view's list has been swapped in before its width is measured
     assert fits(tab) and "Shanghai Port Logistics Group" in row.inner_text()
     row.locator("button[data-action=claim]").click()
     tab.wait_for_selector("[data-count=mine]:text-is('1')")
