@@ -8,6 +8,7 @@ due timer, and at the latest one second later, to catch timers armed by other pr
 import os
 import socket
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -109,43 +110,39 @@ def timer_job(app: Flask, last_beat_at: list):
     return wake
 
 
-def delivery_job(app: Flask) -> None:
-    """Send what is due in the outbox. Like the timer job it never raises; slow mail servers delay only it."""
+@contextmanager
+def _job(app: Flask, failure: str):
+    """One run of a background job: in the app's context, its session released; a failure is logged and rolled
+    back, never raised, so that the job keeps its place in the scheduler."""
     with app.app_context():
         try:
-            while outbox_delivery.deliver_due(limit=BATCH) >= BATCH:
-                pass
+            yield
         except Exception:
-            app.logger.exception("outbox delivery failed; trying again in %s s", DELIVERY_SECONDS)
+            app.logger.exception(failure)
             db.session.rollback()
         finally:
             db.session.remove()
+
+
+def delivery_job(app: Flask) -> None:
+    """Send what is due in the outbox. Like the timer job it never raises; slow mail servers delay only it."""
+    with _job(app, f"outbox delivery failed; trying again in {DELIVERY_SECONDS} s"):
+        while outbox_delivery.deliver_due(limit=BATCH) >= BATCH:
+            pass
 
 
 def purge_job(app: Flask) -> None:
     """Drop the stored rows of import previews nobody committed in time, also when nobody imports again."""
-    with app.app_context():
-        try:
-            imports.purge_stale()
-            db.session.commit()
-        except Exception:
-            app.logger.exception("purging stale import previews failed; trying again in %s s", PURGE_SECONDS)
-            db.session.rollback()
-        finally:
-            db.session.remove()
+    with _job(app, f"purging stale import previews failed; trying again in {PURGE_SECONDS} s"):
+        imports.purge_stale()
+        db.session.commit()
 
 
 def contract_reminder_job(app: Flask) -> None:
     """The daily sweep of contract expiry reminders; never raises. Safe to run more often (at every start too): each
     reminder goes out once."""
-    with app.app_context():
-        try:
-            contract_reminders.sweep()
-        except Exception:
-            app.logger.exception("contract reminder sweep failed; trying again at the next run")
-            db.session.rollback()
-        finally:
-            db.session.remove()
+    with _job(app, "contract reminder sweep failed; trying again at the next run"):
+        contract_reminders.sweep()
 
 
 def daily_at(app: Flask) -> CronTrigger:
