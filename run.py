@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy import inspect, select
 
 from engine import deployments, scheduler
+from engine.bundles.contents import Bundle, File
 from engine.db import db
 from engine.directory import user_admin, users
 from engine.errors import EngineError
@@ -78,28 +79,29 @@ def worker(app) -> None:
 
 
 def deploy(app, files: list[str], comment: str, username: str = "admin") -> int:
-    """Deploy each BPMN file as ``username``, as a bundle with the .dmn decision tables and .form.json forms named
-    with them."""
+    """Deploy the BPMN files as ``username``, as one bundle with the .dmn decision tables and .form.json forms given:
+    a called process before its caller, all or nothing."""
     tables = [name for name in files if name.endswith(".dmn")]
-    decisions = [Path(name).read_bytes() for name in tables]
     form_paths = [name for name in files if name.endswith(form_files.SUFFIX)]
-    diagrams = [name for name in files if name not in form_paths and not name.endswith(".dmn")]
+    diagrams = [name for name in files if name not in form_paths and name not in tables]
     with app.app_context():
         admin = users.by_username(username)
         try:
             forms, texts = form_files.read_bundle([(Path(f).name, Path(f).read_bytes()) for f in form_paths])
         except EngineError as err:
             return _refused("forms", err)
-        for name in diagrams:
-            try:
-                versions = deployments.deploy(admin, Path(name).read_bytes(), decisions, comment=comment, forms=forms,
-                                              bpmn_name=Path(name).name, dmn_names=[Path(t).name for t in tables],
-                                              form_texts=texts)
-            except EngineError as err:
-                return _refused(name, err)
-            for v in versions:
-                print(f"{name}: deployed {v.model.key} version {v.version}")
+        bundle = Bundle(_files(diagrams), _files(tables), forms, texts)
+        try:
+            versions = deployments.deploy_bundle(admin, bundle, comment=comment)
+        except EngineError as err:
+            return _refused("deploy", err)
+        for v in versions:
+            print(f"deployed {v.model.key} version {v.version}")
     return 0
+
+
+def _files(paths: list[str]) -> list[File]:
+    return [File(Path(path).name, Path(path).read_bytes()) for path in paths]
 
 
 def _refused(what: str, err: EngineError) -> int:
@@ -222,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("worker", help="run the scheduler alone (timers, SLA clocks)")
     commands.add_parser("init-db", help="create or upgrade the database schema")
     commands.add_parser("demo", help="load the demo users, customers and shipped processes")
-    deploy_cmd = commands.add_parser("deploy", help="deploy BPMN files as new process versions, with "
-                                                    "the .dmn decision tables and .form.json forms given")
+    deploy_cmd = commands.add_parser("deploy", help="deploy BPMN files as new process versions in one bundle, "
+                                                    "with the .dmn decision tables and .form.json forms given")
     deploy_cmd.add_argument("files", nargs="+", metavar="FILE")
     deploy_cmd.add_argument("--comment", default="deployed from the command line")
     deploy_cmd.add_argument("--as", dest="username", default="admin", help="the deploying user (default: admin)")

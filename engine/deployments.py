@@ -2,7 +2,7 @@
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass
 from threading import Lock
 
 from sqlalchemy import func, select
@@ -10,11 +10,15 @@ from sqlalchemy.exc import IntegrityError
 
 import workflows
 from engine import diagrams, schedules
-from engine.checks import bundle, dataflow, structure
+from engine.bundles import contents, decisions, order
+from engine.bundles.contents import Bundle
+from engine.checks import bundle as bundle_check
+from engine.checks import dataflow, structure
 from engine.db import db
 from engine.diagrams import NS, Problem
 from engine.directory import permissions, roles
 from engine.errors import Conflict, InvalidDiagram, NotFound
+from engine.forms import files as form_files
 from engine.models import ProcessModel, ProcessVersion, User
 
 
@@ -22,32 +26,76 @@ def _as_text(xml: bytes | str) -> str:
     return xml.decode("utf-8") if isinstance(xml, bytes) else xml
 
 
-def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), forms: dict[str, dict] | None = None,
-             bpmn_name: str = "diagram.bpmn", dmn_names: list[str] | None = None,
-             form_texts: dict[str, str] | None = None) -> list[Problem]:
-    """The deploy-time check of a bundle (diagram, decision tables, forms by key), without deploying; each problem
-    names the file it is in (``bpmn_name``, one of ``dmn_names``, or ``<form key>.form.json``) and its line there
-    (a form's in ``form_texts``, the text each form file was sent as)."""
-    dmn_xmls, forms = list(dmn_xmls), forms or {}
-    dmn_names = list(dmn_names or [f"decision table {n + 1}" for n in range(len(dmn_xmls))])
-    try:
-        root = diagrams.read_xml(bpmn_xml)
-    except diagrams.DiagramRejected as err:
-        return [replace(err.problem, file=bpmn_name)]
-    tables, unreadable = bundle.read_tables(dmn_xmls, dmn_names)
-    too_big = structure.too_big(root)
-    if unreadable or too_big:
-        return unreadable + [replace(p, file=bpmn_name) for p in too_big]
-    called_versions = _called_versions(root)
+def validate(bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), forms: dict[str, dict] | None = None
+             ) -> list[Problem]:
+    """The deploy-time check of one diagram with its decision tables and forms by key: the bundle of one."""
+    return check(Bundle.of_one(bpmn_xml, dmn_xmls, forms))
+
+
+def check(bundle: Bundle) -> list[Problem]:
+    """The deploy-time check of a bundle, without deploying; each problem names the file it is in and its line
+    there (a form's in the text its file was sent as)."""
+    return plan(bundle)[1]
+
+
+@dataclass(frozen=True, eq=False)
+class Planned:
+    """What a diagram of the bundle deploys as: the content each of its processes' next version keeps. A caller
+    later in the bundle runs it as it would run that version (the attributes are a ProcessVersion's)."""
+
+    diagram: contents.Read
+    dmn_xml: list[str]
+    called_xml: list[str]
+    forms: dict[str, dict]
+
+    @property
+    def bpmn_xml(self) -> str:
+        return _as_text(self.diagram.xml)
+
+
+def plan(bundle: Bundle) -> tuple[list[Planned], list[Problem]]:
+    """Each diagram of the bundle, callee before caller, with what its versions keep; and every problem of the
+    bundle. A file that cannot be read, or an order that cannot be, stops the check there."""
+    sent, tables, problems = contents.read(bundle)
+    if not problems:
+        sent, problems = order.callee_first(sent)
+    if problems:
+        return [], problems
+    shared = (bundle_check.form_problems(bundle.forms, bundle.form_texts)
+              + bundle_check.unused_decisions(sent, tables) + bundle_check.decisions_twice(tables))
+    plans, by_key = [], {}
+    for diagram in sent:
+        one, found = _plan_one(diagram, tables, bundle.forms, by_key, shared)
+        plans.append(one)
+        by_key.update(dict.fromkeys(diagram.keys, one))
+        problems += found
+    return plans, list(dict.fromkeys(problems + shared))
+
+
+def _plan_one(diagram: contents.Read, tables: list[contents.Read], forms: dict[str, dict],
+              planned: dict[str, Planned], shared: list[Problem]) -> tuple[Planned, list[Problem]]:
+    """One diagram checked against the tables it uses, the forms it may name and the processes it calls (those of
+    the bundle as planned, else as deployed). ``shared``: the bundle's problems with its forms and tables."""
+    root, mine = diagram.root, decisions.tables_of(diagram, tables)
+    called_versions = _called_versions(root, planned)
     available = _available_forms(root, called_versions, forms)
     called = _called_diagrams(called_versions)
-    problems = diagrams.check(bpmn_xml, dmn_xmls, available, workflows.HANDLERS, called, roles.active_keys())
+    problems = diagrams.check(diagram.xml, [t.xml for t in mine], available, workflows.HANDLERS, called,
+                              roles.active_keys())
     problems += structure.name_problems(root) + structure.problems(root)
-    problems += bundle.form_problems(forms, form_texts) + bundle.unused_decisions(root, tables, dmn_names)
-    if not problems:  # a form or table missing would make every variable it writes look unwritten
-        problems = schedules.problems(root) or dataflow.problems(root, tables, available, _called_roots(called),
-                                                                 workflows.OUTPUTS)
-    return bundle.in_files(list(dict.fromkeys(problems)), bpmn_name, tables, dmn_names)
+    snapshot = {key: schema for version in called_versions.values() for key, schema in version.forms.items()}
+    snapshot.update(_forms_of(root, available))
+    if not problems and not _in(shared, [t.name for t in mine] + [f"{key}{form_files.SUFFIX}" for key in snapshot]):
+        # a form or table missing or wrong would make every variable it writes look unwritten
+        problems = schedules.problems(root) or dataflow.problems(root, [t.root for t in mine], available,
+                                                                 _called_roots(called), workflows.OUTPUTS)
+    callees = [version.diagram for version in called_versions.values() if isinstance(version, Planned)]
+    found = bundle_check.in_files(problems, diagram, [*mine, *callees])
+    return Planned(diagram, [_as_text(t.xml) for t in mine], diagrams.flatten(called), snapshot), found
+
+
+def _in(problems: list[Problem], files: list[str]) -> bool:
+    return any(p.file in files for p in problems)
 
 
 def _called_roots(called: dict[str, list[str]]) -> list:
@@ -67,9 +115,11 @@ def _available_forms(root, called_versions: dict, bundle: dict[str, dict]) -> di
     return {**forms, **bundle}
 
 
-def _called_versions(root) -> dict[str, ProcessVersion]:
-    """The newest deployed version of each process the diagram's call activities run elsewhere."""
-    found = {key: _latest_or_none(key) for key in {c.get("calledElement") for c in diagrams.called_elsewhere(root)}}
+def _called_versions(root, planned: dict[str, Planned]) -> dict[str, ProcessVersion | Planned]:
+    """Each process the diagram's call activities run elsewhere: as the bundle plans it, else its newest deployed
+    version."""
+    keys = {c.get("calledElement") for c in diagrams.called_elsewhere(root)}
+    found = {key: planned.get(key) or _latest_or_none(key) for key in sorted(keys, key=str)}
     return {key: version for key, version in found.items() if version is not None}
 
 
@@ -80,24 +130,23 @@ def _called_diagrams(versions: dict[str, ProcessVersion]) -> dict[str, list[str]
 
 
 def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (), comment: str = "",
-           forms: dict[str, dict] | None = None, bpmn_name: str = "diagram.bpmn", dmn_names: list[str] | None = None,
-           form_texts: dict[str, str] | None = None):
-    """Make each executable process of the diagram the next version of its model; all or nothing.
-    ``forms`` are the bundle's forms by key; a task may also name a form of its process's current version.
-    The file names and form texts only locate problems."""
+           forms: dict[str, dict] | None = None) -> list[ProcessVersion]:
+    """One diagram with its decision tables and forms by key: the bundle of one."""
+    return deploy_bundle(actor, Bundle.of_one(bpmn_xml, dmn_xmls, forms), comment)
+
+
+def deploy_bundle(actor: User, bundle: Bundle, comment: str = "") -> list[ProcessVersion]:
+    """Make each executable process of each diagram of the bundle the next version of its model, a called process
+    before its caller, in one transaction: a problem anywhere deploys nothing. A task may also name a form of its
+    process's current version."""
     permissions.require(actor, "deploy")
-    problems = validate(bpmn_xml, dmn_xmls, forms, bpmn_name, dmn_names, form_texts)
+    planned, problems = plan(bundle)
     if problems:
-        raise InvalidDiagram(f"the diagram has {len(problems)} problem(s); nothing was deployed",
-                             [p.to_dict() for p in problems])
-    root = diagrams.read_xml(bpmn_xml)
-    called_versions = _called_versions(root)
-    called = diagrams.flatten(_called_diagrams(called_versions))
-    available = _available_forms(root, called_versions, forms or {})
-    forms = {key: schema for version in called_versions.values() for key, schema in version.forms.items()}
-    forms.update(_forms_of(root, available))
-    versions = [_add_version(actor, process, bpmn_xml, dmn_xmls, called, forms, comment)
-                for process in diagrams.executable_processes(root)]
+        raise InvalidDiagram(f"the bundle has {len(problems)} problem(s); nothing was deployed",
+                             [p.to_dict() for p in problems],
+                             message_zh=f"部署包有 {len(problems)} 个问题；未部署任何内容")
+    versions = [_add_version(actor, process, one, comment)
+                for one in planned for process in diagrams.executable_processes(one.diagram.root)]
     try:
         for version in versions:
             schedules.plan(version)  # a timer start event: the scheduler starts this version from now on
@@ -109,9 +158,10 @@ def deploy(actor: User, bpmn_xml: bytes | str, dmn_xmls: list[bytes | str] = (),
     return versions
 
 
-def _add_version(actor, process, bpmn_xml, dmn_xmls, called, forms, comment) -> ProcessVersion:
-    """The next version of the process's model. ``forms`` holds the schemas of the called processes'
-    tasks too, as those were deployed: their tasks are worked in the caller's tickets."""
+def _add_version(actor, process, planned: Planned, comment: str) -> ProcessVersion:
+    """The next version of the process's model, with what the bundle planned for its diagram. Its forms hold the
+    schemas of the called processes' tasks too, as those were deployed: their tasks are worked in the caller's
+    tickets."""
     key = process.get("id")
     channel = diagrams.process_properties(process)["channel"]
     name = process.get("name") or key
@@ -124,10 +174,9 @@ def _add_version(actor, process, bpmn_xml, dmn_xmls, called, forms, comment) -> 
     model.name_zh = diagrams.process_properties(process).get("name_zh", "")[:256] or None
     number = (db.session.scalar(select(func.max(ProcessVersion.version))
                                 .where(ProcessVersion.model_id == model.id)) or 0) + 1
-    version = ProcessVersion(model=model, version=number, bpmn_xml=_as_text(bpmn_xml),
-                             dmn_xml=[_as_text(d) for d in dmn_xmls], forms=forms,
-                             properties=diagrams.process_properties(process), called_xml=called,
-                             comment=comment, deployed_by=actor)
+    version = ProcessVersion(model=model, version=number, bpmn_xml=planned.bpmn_xml, dmn_xml=planned.dmn_xml,
+                             forms=planned.forms, properties=diagrams.process_properties(process),
+                             called_xml=planned.called_xml, comment=comment, deployed_by=actor)
     version.digest = content_digest(version)
     db.session.add(version)
     return version

@@ -125,9 +125,9 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "KeyDesk 的条件是 Python 表达式，不是 FEEL（= …）写法：请写成 {suggestion}"),
     "call_missing": (
         "calls the process {called}, which is not deployed",
-        "deploy that process first, then deploy this diagram",
+        "deploy that process first, or send its diagram in the same bundle",
         "调用的流程 {called} 尚未部署",
-        "请先部署被调用的流程，再部署此流程图"),
+        "请先部署被调用的流程，或把它的流程图放在同一个部署包中一起部署"),
     "call_unnamed": (
         "this call activity names no process to call",
         "set the called element to the id of a deployed process",
@@ -254,6 +254,21 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "use one of the keys it returns (closest: {close})",
         "读取了 {name}[\"{key}\"]，但写入 {name} 的服务操作只返回：{keys}",
         "请使用它返回的键之一（最接近的：{close}）"),
+    "process_twice": (
+        "the process {process} is also in {other}: a bundle deploys each process from one diagram",
+        "remove the process from one of the two diagrams, or give it another id",
+        "流程 {process} 也在 {other} 中：部署包中每个流程只能来自一个流程图",
+        "从两个流程图之一中删除该流程，或为它另取一个 id"),
+    "call_circle": (
+        "calls the process {called} of {other}, which in turn calls this diagram: neither could be deployed first",
+        "break the circle: one of the two processes must not call the other",
+        "调用了 {other} 中的流程 {called}，而它又调用此流程图：两者都无法先部署",
+        "打破循环调用：两个流程中必须有一个不调用另一个"),
+    "decision_twice": (
+        "the decision {decision} is also in {other}: a business rule task would run either",
+        "give one of the two decisions another id (and the task that calls it), or send the table once",
+        "决策 {decision} 也在 {other} 中：业务规则任务将无法确定运行哪一个",
+        "为两个决策之一另取一个 id（并修改调用它的任务），或只发送一次该决策表"),
 }
 
 WHAT_ZH = {"diagram": "流程图", "decision table": "决策表"}

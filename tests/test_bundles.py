@@ -9,6 +9,7 @@ from lxml import etree
 
 import run
 from engine import diagrams
+from engine.bundles import contents
 from engine.checks import bundle as bundle_check
 from engine.errors import InvalidInput
 from engine.forms import files as form_files
@@ -375,7 +376,7 @@ def test_the_diff_shows_form_fields_and_table_rows_that_changed(api):
 
 def test_the_shipped_forms_and_tables_pass_the_bundle_check():
     assert bundle_check.form_problems(form_files.shipped()) == []
-    for table in sorted(BPMN_DIR.glob("*.dmn")):
-        diagram = BPMN_DIR / f"{table.name.split('.')[0]}.bpmn"
-        assert bundle_check.unused_decisions(diagrams.read_xml(diagram.read_bytes()),
-                                             [diagrams.read_xml(table.read_bytes())], [table.name]) == []
+    shipped_diagrams, tables = ([contents.Read(path.name, path.read_bytes(), diagrams.read_xml(path.read_bytes()))
+                                 for path in sorted(BPMN_DIR.glob(pattern))] for pattern in ("*.bpmn", "*.dmn"))
+    assert bundle_check.unused_decisions(shipped_diagrams, tables) == []
+    assert bundle_check.decisions_twice(tables) == []

@@ -1,34 +1,24 @@
 """The bundle as a whole: its forms, its decision tables and which file each problem is in.
 
-A deployment is one BPMN file with its DMN files and ``<form key>.form.json`` files; a supervisor fixing it
-needs to know the file as well as the element (or the form field) and the line.
+A deployment is one or more BPMN files with their DMN files and ``<form key>.form.json`` files; a supervisor fixing
+it needs to know the file as well as the element (or the form field) and the line.
 """
 
 import json
 from dataclasses import replace
 
 from jsonschema import Draft202012Validator
-from lxml import etree
 
+from engine.bundles import decisions
+from engine.bundles.contents import Read
 from engine.checks.dataflow import FIELD_PARTS, form_fields
-from engine.diagrams import NS, DiagramRejected, Problem, problem, read_xml
+from engine.diagrams import Problem, problem
 from engine.forms.files import SUFFIX
 from engine.forms.lines import Lines
 
 META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 TITLES = ("title", "x-title-zh")
 CONDITION_PARTS = (*FIELD_PARTS, "if", "not")
-
-
-def read_tables(dmn_xmls: list[bytes | str], names: list[str]) -> tuple[list[etree._Element], list[Problem]]:
-    """The bundle's decision tables, or the problem of each file KeyDesk will not read, naming it."""
-    tables, problems = [], []
-    for xml, name in zip(dmn_xmls, names, strict=True):
-        try:
-            tables.append(read_xml(xml, "decision table"))
-        except DiagramRejected as err:
-            problems.append(replace(err.problem, file=name))
-    return tables, problems
 
 
 def form_problems(forms: dict[str, dict], texts: dict[str, str] | None = None) -> list[Problem]:
@@ -172,20 +162,35 @@ def _rule_of(path: tuple) -> dict:
     return {"rule": "required", "rule_zh": "必填列表（required）"}
 
 
-def unused_decisions(root: etree._Element, tables: list[etree._Element], names: list[str]) -> list[Problem]:
-    """A decision no business rule task of the diagram calls (nor another decision requires) never runs:
+def unused_decisions(diagrams: list[Read], tables: list[Read]) -> list[Problem]:
+    """A decision no business rule task of the bundle's diagrams calls (nor another decision requires) never runs:
     most likely a task names it wrongly."""
-    called = {(node.text or "").strip() for node in root.iterfind(".//spiffworkflow:calledDecisionId", NS)}
-    required = {(node.get("href") or "").lstrip("#") for table in tables for node in table.iter("{*}requiredDecision")}
+    called = set().union(*(decisions.called(diagram.root) for diagram in diagrams))
+    required = {name for table in tables for decision in table.decisions for name in decisions.required(decision)}
     return [replace(problem("decision_unused", decision.get("id"), decision.sourceline, decision=decision.get("id"),
-                            called=", ".join(sorted(called)) or "-"), file=name)
-            for table, name in zip(tables, names, strict=True) for decision in table.iter("{*}decision")
-            if decision.get("id") not in called | required]
+                            called=", ".join(sorted(called)) or "-"), file=table.name)
+            for table in tables for decision in table.decisions if decision.get("id") not in called | required]
 
 
-def in_files(problems: list[Problem], bpmn_name: str, tables: list[etree._Element], names: list[str]
-             ) -> list[Problem]:
-    """Name the file of each problem that has none yet: the decision table holding its element, else the diagram."""
-    owner = {node.get("id"): name for table, name in zip(tables, names, strict=True)
-             for node in table.iter() if isinstance(node.tag, str) and node.get("id")}
-    return [p if p.file else replace(p, file=owner.get(p.element_id, bpmn_name)) for p in problems]
+def decisions_twice(tables: list[Read]) -> list[Problem]:
+    """A decision id the bundle's tables hold twice, on the second: which one a task would run is left to chance."""
+    first, problems = {}, []
+    for table in tables:
+        for decision in table.decisions:
+            if decision.get("id") in first:
+                problems.append(replace(problem("decision_twice", decision.get("id"), decision.sourceline,
+                                                decision=decision.get("id"), other=first[decision.get("id")]),
+                                        file=table.name))
+            first.setdefault(decision.get("id"), table.name)
+    return problems
+
+
+def in_files(problems: list[Problem], diagram: Read, others: list[Read]) -> list[Problem]:
+    """Name the file of each problem of a diagram's check that has none yet: the first of ``others`` (its decision
+    tables, then the diagrams of the bundle it calls) holding its element, else the diagram."""
+    owner = {}
+    for other in others:
+        for node in other.root.iter():
+            if isinstance(node.tag, str) and node.get("id"):
+                owner.setdefault(node.get("id"), other.name)
+    return [p if p.file else replace(p, file=owner.get(p.element_id, diagram.name)) for p in problems]

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import g, request
 
 from engine import deployments
+from engine.bundles.contents import Bundle, File, unnamed
 from engine.directory import permissions
 from engine.errors import InvalidInput
 from engine.forms import files as form_files
@@ -15,39 +16,36 @@ XML_TYPES = ("application/xml", "text/xml", "application/bpmn+xml")
 
 
 @dataclass(frozen=True)
-class Bundle:
-    """What a deploy or validate request sends: the BPMN, its decision tables and forms, the file names that locate
-    problems, and the deploy comment."""
+class Sent:
+    """What a deploy or validate request sends: the bundle (BPMN files, their decision tables and forms) and the
+    deploy comment."""
 
-    bpmn: bytes
-    dmn: list[bytes]
-    forms: dict[str, dict]
-    bpmn_name: str
-    dmn_names: list[str]
+    bundle: Bundle
     comment: str
-    form_texts: dict[str, str]
 
     def check(self) -> list:
-        return deployments.validate(self.bpmn, self.dmn, self.forms, self.bpmn_name, self.dmn_names, self.form_texts)
+        return deployments.check(self.bundle)
 
     def deploy(self, actor) -> list:
-        return deployments.deploy(actor, self.bpmn, self.dmn, _required_comment(self.comment), self.forms,
-                                  self.bpmn_name, self.dmn_names, self.form_texts)
+        return deployments.deploy_bundle(actor, self.bundle, _required_comment(self.comment))
 
 
-def bundle_from_request() -> Bundle:
-    """The bundle from a raw XML body or a multipart upload (forms by key, from each file's name)."""
+def bundle_from_request() -> Sent:
+    """The bundle from a raw XML body (one diagram) or a multipart upload: ``file`` (BPMN), ``dmn`` and ``form``,
+    each repeatable (a form's key from its file's name)."""
     if request.mimetype in XML_TYPES:
-        return Bundle(request.get_data(), [], {}, "diagram.bpmn", [], request.args.get("comment", ""), {})
-    upload = request.files.get("file")
-    if upload is None:
-        raise InvalidInput("send the BPMN as an XML body or as a multipart file field 'file'",
+        return Sent(Bundle.of_one(request.get_data()), request.args.get("comment", ""))
+    uploads = request.files.getlist("file")
+    if not uploads:
+        raise InvalidInput("send the BPMN as an XML body or as multipart file fields 'file'",
                            [{"field": "file", "message": "required", "message_zh": "必须上传 BPMN 文件（字段 file）"}])
-    tables = request.files.getlist("dmn")
     forms, texts = form_files.read_bundle([(f.filename or "", f.read()) for f in request.files.getlist("form")])
-    return Bundle(upload.read(), [f.read() for f in tables], forms, upload.filename or "diagram.bpmn",
-                  [f.filename or f"decision table {n + 1}" for n, f in enumerate(tables)],
-                  request.form.get("comment", request.args.get("comment", "")), texts)
+    return Sent(Bundle(_files(uploads, "diagram"), _files(request.files.getlist("dmn"), "table"), forms, texts),
+                request.form.get("comment", request.args.get("comment", "")))
+
+
+def _files(uploads: list, kind: str) -> list[File]:
+    return [File(f.filename or unnamed(kind, n), f.read()) for n, f in enumerate(uploads)]
 
 
 def _required_comment(comment: str) -> str:
@@ -73,12 +71,14 @@ def list_models():
 
 @blueprint.post("/process-models")
 def deploy():
-    """Deploy a BPMN diagram: each executable process becomes the next version of its model.
+    """Deploy a bundle of BPMN diagrams: each executable process becomes the next version of its model.
     ---
     post:
       tags: [process models]
-      description: Supervisors and admins only. An invalid bundle changes nothing and returns every problem, each
-        naming its file; a deployment without a comment is refused (422, field comment).
+      description: Supervisors and admins only. A bundle is one or more BPMN files (field file, repeatable), the
+        DMN files they use (dmn) and their forms (form); a called process of the bundle deploys before its caller,
+        all in one transaction. An invalid bundle changes nothing and returns every problem, each naming its file;
+        a deployment without a comment is refused (422, field comment).
       parameters:
         - {in: query, name: comment, schema: {type: string}}
       requestBody:
@@ -88,7 +88,7 @@ def deploy():
             schema:
               type: object
               properties:
-                file: {type: string, format: binary}
+                file: {type: array, items: {type: string, format: binary}}
                 dmn: {type: array, items: {type: string, format: binary}}
                 form:
                   type: array
@@ -116,7 +116,7 @@ def validate():
             schema:
               type: object
               properties:
-                file: {type: string, format: binary}
+                file: {type: array, items: {type: string, format: binary}}
                 dmn: {type: array, items: {type: string, format: binary}}
                 form: {type: array, items: {type: string, format: binary}}
       responses:
