@@ -62,6 +62,7 @@ test: install chromium slapd
 # Pictures of the main pages for the README, taken by the browser tests.
 screenshots: install chromium
 	KEYDESK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_browser.py -q
+	KEYDESK_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/test_modeler_bundle_browser.py -q -k docs_picture
 
 bench: install
 	$(BIN)/python bench/engine.py

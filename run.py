@@ -200,6 +200,32 @@ def restore(app, file: str) -> int:
     return 1 if found["missing"] else 0
 
 
+def migrate_signed_contracts(app, username: str, apply: bool) -> int:
+    """List the signed contracts' tickets waiting at contract_approval's removed expiry timer; with ``apply``, move
+    each to the current version's filing step (engine/contracts/old_reminders.py)."""
+    from engine.contracts import old_reminders
+
+    with app.app_context():
+        try:
+            report = old_reminders.move(users.by_username(username), apply=apply)
+        except EngineError as err:
+            return _failed(err)
+    for entry in report["waiting"]:
+        print(f"{entry['number']} (version {entry['version']}, customer {entry['customer']}, contract "
+              f"{entry['contract_no']}): signed, waits at the old expiry reminder (已签署，停在旧版本的到期提醒)")
+    for entry in report["moved"]:
+        print(f"  {entry['number']}: moved to version {report['to']}, contract filed, ticket closed "
+              f"(已迁移至版本 {report['to']}，合同已归档，工单已结案)")
+    for entry in report["refused"]:
+        for reason in entry["reasons"]:
+            print(f"  {entry['number']}: not moved: {reason['reason']} (未迁移：{reason.get('reason_zh', '')})",
+                  file=sys.stderr)
+    if not apply:
+        print(f"dry run: {len(report['waiting'])} tickets, nothing changed; add --apply to move them to version "
+              f"{report['to']} (试运行：未做更改；加 --apply 执行迁移)")
+    return 1 if report["refused"] else 0
+
+
 def _failed(err: EngineError) -> int:
     print(err.message, file=sys.stderr)
     if err.message_zh:
@@ -244,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     restore_cmd = commands.add_parser("restore", help="load a backup FILE into a new, empty database (never over "
                                                       "data)")
     restore_cmd.add_argument("file", metavar="FILE")
+    signed_cmd = commands.add_parser("migrate-signed-contracts",
+                                     help="list the tickets of signed contracts waiting at contract_approval's "
+                                          "removed expiry timer; with --apply, file each contract and close its "
+                                          "ticket on the current version")
+    signed_cmd.add_argument("--as", dest="username", required=True, help="who moves them (a supervisor or admin)")
+    signed_cmd.add_argument("--apply", action="store_true", help="move them (default: a dry run that lists them)")
     args = parser.parse_args(argv)
     if args.command == "serve" and args.workers:
         return serve_production(args.host, args.port, args.workers, args.threads)
@@ -272,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
             return backup(app, args.file)
         case "restore":
             return restore(app, args.file)
+        case "migrate-signed-contracts":
+            return migrate_signed_contracts(app, args.username, args.apply)
     return 0
 
 

@@ -27,7 +27,11 @@ CHECKED = WAITING | TaskState.FINISHED_MASK  # tasks that happened or are happen
 class _Plan:
     """A ticket's workflow with its tasks aligned to the target version, or the reasons it cannot move."""
 
-    def __init__(self, ticket: Ticket, target: ProcessVersion, mapping: dict[str, str]):
+    def __init__(self, ticket: Ticket, target: ProcessVersion, mapping: dict[str, str],
+                 retyped: frozenset[str] = frozenset()):
+        """``retyped``: old elements whose waiting task may go on at a mapped step of another type, a decision a
+        one-off command takes explicitly (engine.contracts.old_reminders); the supervisor's mapping may not."""
+        self.key, self.retyped = ticket.process_version.model.key, retyped
         self.workflow = runtime.load(ticket)
         self.to_version = target.version
         self.spec, self.dependencies = deployments.specs.get(target)
@@ -43,6 +47,8 @@ class _Plan:
                 self._refuse(sub.spec.name, "subprocess_missing")
             else:
                 self._align(sp_diff, sub, self.dependencies[sub.spec.name], mapping)
+        if one_off := [r for r in self.reasons if r["code"] in ONE_OFF.values()]:
+            self.reasons = one_off  # the generic advice (map it) cannot work here: only the one-off path says what does
 
     def _align(self, wf_diff, workflow, new_spec, mapping: dict[str, str]) -> None:
         for task in workflow.get_tasks(state=CHECKED, skip_subprocesses=True):
@@ -57,12 +63,14 @@ class _Plan:
                     self._refuse(old.name, "mapping_unknown", to=mapping[old.name])
                     continue
                 self.mapped[old.name] = target.name
-            if target is None:
+            if target is None and task.has_state(WAITING) and (self.key, old.name) in ONE_OFF:
+                self._refuse(old.name, ONE_OFF[self.key, old.name])
+            elif target is None:
                 self._refuse(old.name, "waits_at_removed" if task.has_state(WAITING) else "passed_removed")
             elif task.has_state(WAITING) and target.name != old.name and old.name not in mapping:
                 # SpiffWorkflow matched a differently named element by position: the supervisor confirms it
                 self._refuse(old.name, "waits_at_replaced", candidate=target.name)
-            elif task.has_state(WAITING) and type(target) is not type(old):
+            elif task.has_state(WAITING) and type(target) is not type(old) and old.name not in self.retyped:
                 self._refuse(old.name, "type_changed", was=type(old).__name__, now=type(target).__name__)
             else:
                 wf_diff.alignment[task] = target
@@ -101,8 +109,12 @@ class _Plan:
 
     def apply(self) -> None:
         """Point every task at its new element, redraw what lies ahead, keep what waits as it was."""
-        kept = {task.id: (deepcopy(task.internal_data), deepcopy(task.data))
-                for task in self.workflow.get_tasks(state=WAITING)}
+        kept = {}
+        for task in self.workflow.get_tasks(state=WAITING):
+            if task.task_spec.name in self.retyped:  # it goes on at a step of another type: no event to wait for
+                self.workflow.event_manager.remove_task(task)
+            else:
+                kept[task.id] = (deepcopy(task.internal_data), deepcopy(task.data))
         migrate_workflow(self.top, self.workflow, self.spec)
         self.workflow.subprocess_specs = self.dependencies
         for sp_id, sp_diff in self.subprocesses.items():
@@ -117,7 +129,20 @@ def _form_key(spec) -> str | None:
     return getattr(spec, "extensions", {}).get("properties", {}).get("form")
 
 
+# Removed elements a one-off command moves tickets on from, with the reason the check gives: (process, element) ->
+# reason code.
+ONE_OFF = {("contract_approval", "expiry_reminder"): "signed_contract_waits"}
+
 REASONS = {
+    "signed_contract_waits": (
+        "the contract of this ticket is signed and the ticket waits at {element}, the expiry reminder of its old "
+        "version, which version {to_version} does not have (expiry reminders now come from the customer's "
+        "contracts); nothing was changed. Run `python run.py migrate-signed-contracts --as USER` to list these "
+        "tickets, then again with --apply: each goes on at the filing step of the current version, which files the "
+        "contract in the customer's contracts and closes the ticket",
+        "此工单的合同已签署，工单正停在旧版本的到期提醒 {element}，而版本 {to_version} 中没有该步骤（到期提醒现由"
+        "客户合同发出）；未做任何更改。请运行 `python run.py migrate-signed-contracts --as 用户名` 列出此类工单，"
+        "再加 --apply 执行：每张工单从当前版本的合同归档步骤继续，将合同归入客户合同并结案"),
     "waits_at_removed": ("the ticket waits at {element}, which version {to_version} does not have: map it to a "
                          "step of version {to_version}",
                          "工单正停在 {element}，而版本 {to_version} 中没有该步骤："
@@ -164,7 +189,7 @@ def migrate(actor: User, key: str, old: int, new: int, mapping: dict | None = No
     report = {"key": key, "from": old, "to": new, "migrated": [], "refused": []}
     for ticket_id in [t.id for t in _tickets(source, ticket_ids)]:
         try:
-            entry = _migrate_one(actor, ticket_id, source.id, target.id, mapping)
+            entry = move_one(actor, ticket_id, source.id, target.id, mapping)
         except (Conflict, ProcessError) as err:
             ticket = db.session.get(Ticket, ticket_id)
             report["refused"].append({"id": ticket_id, "number": ticket.number,
@@ -174,14 +199,17 @@ def migrate(actor: User, key: str, old: int, new: int, mapping: dict | None = No
     return report
 
 
-def _migrate_one(actor: User, ticket_id: int, source_id: int, target_id: int, mapping: dict) -> dict:
+def move_one(actor: User, ticket_id: int, source_id: int, target_id: int, mapping: dict,
+             retyped: frozenset[str] = frozenset(), why: str | None = None) -> dict:
+    """Move one ticket in its own transaction, or raise Conflict with the reasons (it stays as it was). ``why``:
+    said on the ticket's history line."""
     with tickets.step():
         ticket = tickets.get_ticket(ticket_id)
         target = db.session.get(ProcessVersion, target_id)
         if ticket.status != "open" or ticket.process_version_id != source_id:
             raise Conflict(f"ticket {ticket.number} is no longer an open ticket of this version",
                            message_zh=f"工单 {ticket.number} 已不是此版本的未结工单")
-        plan = _Plan(ticket, target, mapping)
+        plan = _Plan(ticket, target, mapping, retyped)
         if plan.reasons:
             raise Conflict(f"ticket {ticket.number} cannot move", _entry(ticket, plan)["reasons"],
                            f"工单 {ticket.number} 无法迁移")
@@ -200,7 +228,7 @@ def _migrate_one(actor: User, ticket_id: int, source_id: int, target_id: int, ma
                            [{"element_id": None, "code": "engine", "reason": str(err), "reason_zh": str(err)}],
                            f"工单 {ticket.number} 迁移失败：{err}") from err
         audit.record(ticket, actor, "migrated", from_version=source_version, to_version=target.version,
-                     mapping=plan.mapped, tasks=moved)
+                     mapping=plan.mapped, tasks=moved, **({"why": why} if why else {}))
         return _entry(ticket, plan)
 
 

@@ -7,7 +7,7 @@ cache, so a row stays small and loading it does not re-parse the diagram.
 import inspect
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as spiff_timers
@@ -51,6 +51,16 @@ class _ClockDatetime(datetime):
 
 
 spiff_timers.datetime = _ClockDatetime
+
+
+def _desk_datetime(expression: str) -> datetime:
+    """A timer's date-time; one without an offset is the desk's time (KEYDESK_TIMEZONE), as for schedules, so a
+    diagram says "09:00 on the promised date" without naming a zone (SpiffWorkflow would take the server's)."""
+    moment = _ClockDatetime.fromisoformat(expression)  # SpiffWorkflow tells dates from durations by this class
+    return (moment if moment.tzinfo else moment.replace(tzinfo=clock.zone())).astimezone(UTC)
+
+
+spiff_timers.TimerEventDefinition.get_datetime = staticmethod(_desk_datetime)
 
 
 def _walk_whole_trees() -> None:

@@ -187,6 +187,27 @@ def resume(ticket: Ticket) -> int:
     return longest
 
 
+def retarget(sla_clock: SlaClock, target: timedelta) -> None:
+    """The clock's target changed (a promise's date moved): its due time and warning move with it, counted from its
+    start on its calendar with the time it was paused, and the escalation rungs follow the new due time. A warning
+    whose new point is still ahead comes again then; a breach already recorded stays (the first date was missed)."""
+    calendar = sla_config.calendar_named(sla_clock.calendar)
+    paused = timedelta(seconds=sla_clock.paused_seconds)
+    before = sla_clock.due_at
+    _disarm([sla_clock])
+    sla_clock.target_seconds = int(target.total_seconds())
+    sla_clock.due_at = calendar.add(sla_clock.started_at, target + paused)
+    warn = sla_clock.warn_percent
+    sla_clock.warn_at = calendar.add(sla_clock.started_at, target * warn / 100 + paused) if 0 < warn < 100 else None
+    if sla_clock.state == "warned" and sla_clock.warn_at and sla_clock.warn_at > clock.now():
+        sla_clock.state, sla_clock.warned_at = "pending", None
+    audit.record(sla_clock.ticket, None, "sla_moved", sla_clock.task, clock=sla_clock.kind,
+                 due_at=sla_clock.due_at.isoformat(), was_due_at=before.isoformat())
+    _arm_next(sla_clock)
+    if sla_clock.task is not None:
+        follow_running(sla_clock.task)
+
+
 def running(sla_clock: SlaClock) -> bool:
     """Still counting: not cancelled, and not met (a breach keeps its state once the task is taken or done)."""
     return sla_clock.state in ACTIVE and sla_clock.met_at is None

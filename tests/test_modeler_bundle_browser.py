@@ -372,3 +372,19 @@ def test_a_bundle_with_a_broken_form_is_refused_at_its_line_and_deploys_nothing(
     expect(problem).to_contain_text(located)
     db.session.expire_all()
     assert deployments.latest_version("contract_approval").version == before.version
+
+
+@pytest.mark.parametrize("key", ["yellow_complaint", "yellow_dunning"])
+def test_docs_picture_of_a_yellow_diagram_shows_every_element(page, key):
+    """docs/<key>.png, linked from the README, is this canvas: every shape and flow of the diagram drawn by bpmn-js.
+    With KEYDESK_SCREENSHOTS set (`make screenshots`) the picture is saved there again."""
+    page.set_viewport_size({"width": 3440, "height": 900})
+    sign_in(page, "supervisor")
+    open_modeller(page, key)
+    root = etree.fromstring((HERE.parent / "bpmn" / f"{key}.bpmn").read_bytes())
+    laid_out = {el.get("bpmnElement") for el in root.iter("{*}BPMNShape", "{*}BPMNEdge")}
+    drawn = set(page.eval_on_selector_all("#kd-canvas [data-element-id]", "els => els.map(e => e.dataset.elementId)"))
+    assert laid_out - drawn == set()
+    if test_browser.SHOTS:
+        page.eval_on_selector(".djs-palette", "palette => { palette.style.display = 'none'; }")  # the diagram alone
+        page.locator("#kd-canvas").screenshot(path=str(HERE.parent / "docs" / f"{key}.png"))

@@ -38,6 +38,7 @@ DELIVERY = [("set_activation", ACTIVATION),
             ("project_records", {"archive_ref": "GO-2026-0042", "documents": ["contract", "acceptance_report"]})]
 PRIMARY_CONTACT = "+8613911110004"  # Tang Mei, G0003's primary contact: customer notices go to her
 NOTICE = ("activation_notice", "sms", PRIMARY_CONTACT)
+PROGRESS_NOTICE = ("notice_progress", "sms", PRIMARY_CONTACT)  # one per construction progress update
 FILED = ("contract", None, "HT-2026-0101")  # the signed contract, in the customer's history
 REFUSED = [*SUPERVISOR_ALERT, ("contract_refused_notice", "sms", PRIMARY_CONTACT)]
 
@@ -62,7 +63,7 @@ PATHS = {
          ("joint_acceptance", {"acceptance_date": "2026-12-21", "accepted": False,
                                "acceptance_issues": "Label the patch panel"}),
          FINISHED, ("joint_acceptance", {"acceptance_date": "2026-12-23", "accepted": True}), *DELIVERY],
-        [NOTICE], [FILED]),
+        [PROGRESS_NOTICE] * 3 + [NOTICE], [FILED]),
 }
 
 
@@ -101,6 +102,30 @@ def test_the_activation_notice_tells_the_customer_both_dates(app, customer):
     body = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.ticket_id == ticket.id,
                                                               OutboxMessage.event == "activation_notice"))
     assert "2027-01-05" in body and "2027-01-06" in body
+
+
+@pytest.mark.parametrize("language, words", [
+    ("zh_CN", ["施工进度", "已完成 40%（Fibre pulled）", "已完成 100%（Spliced and tested）"]),
+    ("en", ["Construction progress", "is 40% done: Fibre pulled", "is 100% done: Spliced and tested"])])
+def test_each_progress_update_tells_the_primary_contact_once_in_the_customers_language(fake_clock, customer,
+                                                                                       language, words):
+    """004 §四.1.7 (及时通知大客户相关接入工程的进展情况): each update is one SMS with its own text, days apart."""
+    customers.change(customer, {"language": language}, "the customer asked")
+    ticket = start(customer)
+    walk(ticket.id, [("record_visit", VISIT), ("technical_solution", SOLUTION), *SIGNED, *CONSTRUCTION])
+    subject, first, second = words
+    for step, text in ((PROGRESS, first), (FINISHED, second)):
+        fake_clock.advance(days=4)
+        walk(ticket.id, [step])
+        sent = list(db.session.execute(select(OutboxMessage.address, OutboxMessage.subject, OutboxMessage.body)
+                                       .where(OutboxMessage.ticket_id == ticket.id,
+                                              OutboxMessage.event == "notice_progress")
+                                       .order_by(OutboxMessage.id)))
+        address, title, body = sent[-1]
+        assert (address, subject in title, text in body) == (PRIMARY_CONTACT, True, True)
+    assert len(sent) == 2  # exactly one per update
+    assert [e.data["event"] for e in tickets.history(reload(ticket)) if e.kind == "customer_notified"] == [
+        "notice_progress", "notice_progress"]
 
 
 def test_delivery_starts_when_the_contract_is_signed(app, customer):

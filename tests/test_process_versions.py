@@ -8,7 +8,9 @@ and finishes on the new flow. tests/previous_versions/ holds the diagrams as shi
 import json
 from pathlib import Path
 
+import run
 from engine import contracts, deployments, migration, scheduler, tickets, timers
+from engine.contracts import old_reminders
 from tests.process_library import diagram, forms, staff
 from tests.process_walk import customer, open_task, work
 from tests.test_process_contract_approval import PATHS as CONTRACT_PATHS
@@ -101,21 +103,85 @@ def test_a_contract_in_approval_moves_to_the_new_version_and_is_filed_when_signe
     assert [c.number for c in contracts.of(customer("G0002")) if c.ticket_id == ticket.id] == ["HT-2026-0101"]
 
 
-def test_a_signed_contract_waiting_for_its_old_expiry_timer_stays_on_its_version(app, fake_clock):
-    """Its expiry timer has no counterpart in the new version (the reminders come from the contracts table), so the
-    migration refuses it, naming the element: it stays on its version, keeps its timer, reminds once and closes."""
+def signed_on_the_old_version():
+    """A contract signed on the old version: its ticket waits at the old expiry timer (30 days before the end)."""
     old = deploy_previous_contract_approval()
     ticket = start_contract()
     walk(ticket.id, [*CONTRACT_PATHS["signed within the director's authority"][0][:-1],
                      ("sign_contract", {**SIGN, "reminder_days": 30})])
+    return old, ticket
+
+
+def test_the_migration_check_says_why_a_signed_contract_waiting_for_its_old_expiry_timer_stays_and_what_to_do(
+        app, fake_clock):
+    """Its expiry timer has no counterpart in the new version (the reminders come from the contracts table): the
+    migration refuses it with one reason in both languages that names the one-off command, and changes nothing."""
+    old, ticket = signed_on_the_old_version()
     new = deploy_current_contract_approval()
 
-    result = migration.migrate(staff("supervisor"), "contract_approval", old, new)
-    assert result["migrated"] == []
-    assert [(r["element_id"], r["code"]) for r in result["refused"][0]["reasons"]] == [
-        ("schedule_reminder", "passed_removed"), ("contract_signed", "passed_removed"),
-        ("expiry_reminder", "waits_at_removed")]
-    assert [t.element_id for t in timers.armed(reload(ticket), "bpmn")] == ["expiry_reminder"]
+    for report in (migration.check(staff("supervisor"), "contract_approval", old, new),
+                   migration.migrate(staff("supervisor"), "contract_approval", old, new)):
+        reason, = report["refused"][0]["reasons"]
+        assert (reason["element_id"], reason["code"]) == ("expiry_reminder", "signed_contract_waits")
+        assert "migrate-signed-contracts --as USER" in reason["reason"] and "nothing was changed" in reason["reason"]
+        assert "migrate-signed-contracts" in reason["reason_zh"] and "未做任何更改" in reason["reason_zh"]
+    ticket = reload(ticket)
+    assert (ticket.status, ticket.process_version.version) == ("open", old)
+    assert [t.element_id for t in timers.armed(ticket, "bpmn")] == ["expiry_reminder"]
+
+
+def test_migrate_signed_contracts_lists_them_then_files_each_contract_and_closes_its_ticket(app, fake_clock, capsys):
+    """The dry run lists the ticket and changes nothing; --apply moves it to the current version at the filing
+    step: the contract lands in the customer's contracts (reminded from there), the ticket closes, its old timer
+    is gone, and its history says so."""
+    old, ticket = signed_on_the_old_version()
+    new = deploy_current_contract_approval()
+
+    assert run.migrate_signed_contracts(app, "supervisor", apply=False) == 0
+    out = capsys.readouterr().out
+    assert f"{ticket.number} (version {old}, customer G0002, contract HT-2026-0101)" in out and "dry run" in out
+    assert (reload(ticket).status, filed(ticket)) == ("open", [])
+
+    fake_clock.advance(days=2)
+    assert run.migrate_signed_contracts(app, "supervisor", apply=True) == 0
+    assert f"{ticket.number}: moved to version {new}, contract filed, ticket closed" in capsys.readouterr().out
+    ticket = reload(ticket)
+    assert (ticket.status, ticket.process_version.version) == ("closed", new)
+    assert filed(ticket) == [("HT-2026-0101", "2026-11-30", "2027-06-30")]
+    assert timers.armed(ticket, "bpmn") == []
+    line, = [e for e in tickets.history(ticket) if e.kind == "migrated"]
+    assert (line.data["from_version"], line.data["to_version"], line.data["mapping"]["expiry_reminder"]) == (
+        old, new, "file_signed_contract")
+    assert "migrate-signed-contracts" in line.data["why"] and line.actor.username == "supervisor"
+    assert old_reminders.move(staff("supervisor"))["waiting"] == []  # nothing left to move
+
+
+def test_a_signed_contract_whose_number_is_on_file_already_is_not_moved(app, fake_clock, capsys):
+    """The contract was entered by hand meanwhile: filing it again would fail, so the ticket stays as it was and
+    the command says why in both languages."""
+    old, ticket = signed_on_the_old_version()
+    deploy_current_contract_approval()
+    contracts.add(staff("manager"), customer("G0002").id, {"number": "HT-2026-0101", "title": "Entered by hand",
+                                                           "start_date": "2026-11-30"}, "entered by hand")
+    assert run.migrate_signed_contracts(app, "supervisor", apply=True) == 1
+    err = capsys.readouterr().err
+    assert f"{ticket.number}: not moved" in err and "HT-2026-0101" in err and "已被使用" in err
+    ticket = reload(ticket)
+    assert (ticket.status, ticket.process_version.version) == ("open", old)
+    assert [t.element_id for t in timers.armed(ticket, "bpmn")] == ["expiry_reminder"]
+
+
+def test_only_a_supervisor_or_admin_moves_them(app, fake_clock, capsys):
+    signed_on_the_old_version()
+    deploy_current_contract_approval()
+    assert run.migrate_signed_contracts(app, "agent", apply=True) == 1
+    assert capsys.readouterr().err
+    assert len(old_reminders.move(staff("supervisor"))["waiting"]) == 1
+
+
+def filed(ticket) -> list[tuple[str, str, str]]:
+    return [(c.number, c.start_date.isoformat(), c.end_date.isoformat())
+            for c in contracts.of(customer("G0002")) if c.ticket_id == ticket.id]
 
 
 def start_contract():

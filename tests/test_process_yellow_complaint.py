@@ -2,7 +2,7 @@
 desk works it: the key-account check, the hotline's word to the account manager, the key-account desk's answer at
 once, the departments, branch tech and HQ; the customer's reply-by date as the ticket's promise."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -282,3 +282,45 @@ def test_solved_at_once_needs_the_reply(app):
         work(ticket, "first_line", "agent", {"solved_at_once": True})
     assert sorted(d["field"] for d in caught.value.details) == ["reply", "reply_channel"]
     assert open_tasks(ticket) == ["first_line"]
+
+
+def test_a_new_reply_by_date_moves_the_promise_with_its_warning_and_rungs(app, fake_clock):
+    """The supervisor agrees a later reply-by date with the customer (004 §五.10): the promise is due at the close of
+    the new day on the office calendar; a warning that came for the old date comes again for the new one, and
+    the breach and rungs follow the new date."""
+    ticket = open_complaint("agent", deadline="2026-11-23")  # today, 17:30 in Shanghai (7 office hours)
+    walk(ticket, [("first_line", "agent", NOT_AT_ONCE), ("handle_business", "business", HANDLED)])
+    fake_clock.advance(hours=7, minutes=10)  # 16:10: the warning for today's date
+    scheduler.sweep()
+    assert reply_promise(ticket).state == "warned"
+    walk(ticket, [("supervise_handling", "supervisor", {**REDO, "deadline": "2026-11-25"})])
+    promise = reply_promise(ticket)
+    wednesday_close = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)  # 17:30 on Wednesday: 7 + 7.5 + 7.5 office hours
+    assert (promise.state, promise.due_at.replace(tzinfo=UTC), promise.target_seconds) == (
+        "pending", wednesday_close, 22 * 3600)
+    moved = [e.data for e in tickets.history(ticket) if e.kind == "sla_moved"]
+    assert moved == [{"clock": "reply", "due_at": wednesday_close.isoformat(),
+                      "was_due_at": datetime(2026, 11, 23, 9, 30, tzinfo=UTC).isoformat()}]
+    fake_clock.current = datetime(2026, 11, 23, 9, 31, tzinfo=UTC)  # past the old date: nothing happens
+    scheduler.sweep()
+    assert reply_promise(ticket).state == "pending"
+    fake_clock.current = datetime(2026, 11, 25, 3, 37, tzinfo=UTC)  # 80 % of 22 h: Wednesday 11:36 at the desk
+    scheduler.sweep()
+    assert reply_promise(ticket).state == "warned"
+    fake_clock.current = wednesday_close + timedelta(minutes=1)
+    scheduler.sweep()
+    assert reply_promise(ticket).state == "breached"
+    fake_clock.current = datetime(2026, 11, 26, 7, 31, tzinfo=UTC)  # 22 h after the breach: the next rung
+    scheduler.sweep()
+    ladder = [(e.kind, e.data.get("role")) for e in tickets.history(ticket) if e.data.get("clock") == "reply"]
+    assert ladder == [("sla_warned", None), ("sla_moved", None), ("sla_warned", None), ("sla_breached", None),
+                      ("sla_escalated", "account_manager")]
+
+
+def test_a_step_that_leaves_the_reply_by_date_alone_leaves_the_promise(app, fake_clock):
+    ticket = open_complaint("agent")
+    due = reply_promise(ticket).due_at
+    walk(ticket, [("first_line", "agent", NOT_AT_ONCE), ("handle_business", "business", HANDLED),
+                  ("supervise_handling", "supervisor", REDO)])
+    assert reply_promise(ticket).due_at == due
+    assert not [e for e in tickets.history(ticket) if e.kind == "sla_moved"]

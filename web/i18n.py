@@ -30,6 +30,7 @@ TERMS = {
     "reassigned": _l("task reassigned"), "paused": _l("waiting on the customer"), "resumed": _l("resumed"),
     "comment": _l("comment"), "task_created": _l("task created"), "task_cancelled": _l("task cancelled"),
     "sla_warned": _l("SLA warning"), "sla_breached": _l("SLA breached"), "sla_escalated": _l("SLA escalated"),
+    "sla_moved": _l("promised date moved"),
     "timer_fired": _l("timer fired"), "timer_failed": _l("timer failed"), "attachment_added": _l("file attached"),
     "migrated": _l("moved to another version"), "reply": _l("reply to the customer"),
     "customer_notified": _l("customer notified"), "customer_not_notified": _l("customer not notified"),

@@ -34,6 +34,16 @@ def sync(ticket: Ticket, workflow) -> None:
                                       since=ticket.created_at, until=promise.until)
         if sla_clock is not None and sla.running(sla_clock) and kept:
             sla.stop([sla_clock])
+        elif sla_clock is not None and sla.running(sla_clock) and promise.field is not None:
+            _follow_date(ticket, promise, sla_clock)
+
+
+def _follow_date(ticket: Ticket, promise: Promise, sla_clock) -> None:
+    """A later step changed the promised date (the complaint's reply-by date, 工单要求处理的时限, 004 §五.10): the
+    promise is now that date, with its warning and rungs. An emptied field leaves the promise as it was."""
+    target = _target(ticket, promise)
+    if target is not None and int(target.total_seconds()) != sla_clock.target_seconds:
+        sla.retarget(sla_clock, target)
 
 
 def _target(ticket: Ticket, promise: Promise) -> str | timedelta | None:
