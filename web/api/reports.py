@@ -12,7 +12,7 @@ from flask import g
 from engine import reports
 from engine.report_range import InvalidRange
 from web import exports, report_views
-from web.api import blueprint, error
+from web.api import blueprint, engine_error
 
 
 def param(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
@@ -53,7 +53,7 @@ def documented(*extra: dict, ranged: bool = True):
 
 @blueprint.errorhandler(InvalidRange)
 def bad_range(err: InvalidRange):
-    return error(400, err.code, err.message, err.details)
+    return engine_error(err, 400)
 
 
 def _answer(name: str):
