@@ -97,6 +97,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "repeat at most once a minute (R/PT1M or slower) and wait at most ten years",
         "{detail_zh}",
         "重复间隔至少一分钟（R/PT1M 或更慢），等待时间最多十年"),
+    "timer_start": (
+        "timer start event: {detail}",
+        "give a literal ISO 8601 date (2026-01-01T02:00:00+08:00), duration (PT1H) or repeating interval "
+        "(R/2026-01-01T02:00:00+08:00/P1M)",
+        "定时开始事件的值 {value} 不是可排程的 ISO 8601 字面值",
+        "填写 ISO 8601 日期（2026-01-01T02:00:00+08:00）、时长（PT1H）或重复间隔（R/2026-01-01T02:00:00+08:00/P1M）"),
     "sla_duration_bound": (
         "{name}: {detail}",
         "an SLA target is at most ten years",

@@ -49,7 +49,8 @@ def problems(root: etree._Element) -> list[Problem]:
                 try:
                     occurrences(_literal((node.text or "").strip()), clock.now())
                 except TimerValueError as err:
-                    found.append(Problem(event.get("id"), f"timer start event: {err}", node.sourceline))
+                    found.append(diagrams.problem("timer_start", event.get("id"), node.sourceline, detail=str(err),
+                                                  value=repr((node.text or "").strip())))
     return found
 
 

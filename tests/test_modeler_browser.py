@@ -189,3 +189,25 @@ def test_a_supervisor_gives_a_task_its_chinese_name_and_sees_times_in_their_zone
     xml = deployments.latest_version("modeler_demo").bpmn_xml
     assert '<spiffworkflow:property name="name_zh" value="处理请求"' in xml
     assert start_ticket().tasks[0].name_zh == "处理请求"
+
+
+def test_a_supervisor_gives_a_sequence_flow_its_chinese_name(app, browser_page):
+    page = browser_page
+    open_modeller(page)
+    flow = page.locator('#kd-canvas .djs-connection[data-element-id="to_end"]').first
+    flow.wait_for(state="attached")  # a straight line is zero pixels high: "hidden" to Playwright
+    box = flow.evaluate("e => { const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }")
+    page.mouse.click(*box)
+    header = page.locator('[data-group-id="group-keydesk"] .bio-properties-panel-group-header')
+    if "open" not in (header.get_attribute("class") or ""):
+        header.click()
+    page.fill("#bio-properties-panel-kd-name-zh", "结束")
+    page.click("[data-testid=validate]")
+    expect(page.locator("[data-testid=status]")).to_have_class(re.compile("alert-success"))
+    page.fill("[data-testid=comment]", "Chinese name for a flow")
+    page.click("[data-testid=deploy]")
+    expect(page.locator("[data-testid=status]")).to_contain_text("version 2")
+    db.session.expire_all()
+    xml = deployments.latest_version("modeler_demo").bpmn_xml
+    assert re.search(r'<bpmn:sequenceFlow id="to_end".*?<spiffworkflow:property name="name_zh" value="结束"',
+                     xml, re.S)

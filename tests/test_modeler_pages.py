@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from engine import deployments, tickets
+from engine import deployments, problem_text, tickets
+from engine.db import db
 from engine.directory import users
 from tests.bpmn_samples import RED_FAULT, RED_FAULT_DMN, simple
 from tests.test_bundles import WORK_FORM, bundle
@@ -129,3 +130,31 @@ def test_tickets_move_through_the_page_and_their_history_says_so(staff):
     assert [t["id"] for t in moved["migrated"]] == [ticket.id]
     assert "moved to another version" in client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert post_json(client, "/modeler/models/simple/versions/1/migration/run", {}).status_code == 422
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+TIMER_START = simple().replace(b"<bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>",
+                               b"<bpmn:outgoing>f1</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeCycle>"
+                               b'"R/" + every</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>')
+BROKEN = {"lane_role": simple(role="Helpdesk"), "code": simple(script="import os"),
+          "unknown_form": simple(work_props={"form": "nowhere"}),
+          "sla_duration": simple(work_props={"sla.response": "soon"}),
+          "timer_start": TIMER_START, "not_xml": b"<bpmn:definitions"}
+
+
+def test_every_problem_text_has_its_chinese_wording():
+    untranslated = [code for code, (_m, _h, message_zh, hint_zh) in problem_text.TEXTS.items()
+                    if not (HAN.search(message_zh) or "{detail_zh}" in message_zh) or not HAN.search(hint_zh)]
+    assert untranslated == []
+
+
+@pytest.mark.parametrize("kind", BROKEN)
+def test_the_modeller_s_engine_problems_reach_a_chinese_supervisor_in_chinese(staff, kind):
+    users.by_username("supervisor").locale = "zh_CN"
+    db.session.commit()
+    client = staff("supervisor")
+    problems = post_bundle(client, "/modeler/validate", diagram=BROKEN[kind], forms={}).json["problems"]
+    assert kind in {p["code"] for p in problems}
+    assert [p for p in problems if not (HAN.search(p["message_zh"]) and HAN.search(p["hint_zh"]))] == []
+    refused = post_bundle(client, "/modeler/deploy", diagram=BROKEN[kind], forms={}, comment="broken")
+    assert refused.status_code == 422 and HAN.search(refused.json["error"]["message"])

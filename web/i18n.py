@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from engine import clock
+from engine import clock, error_texts
 from engine.directory import roles
 
 LANGUAGES = {"en": "English", "zh_CN": "中文"}
@@ -113,8 +113,8 @@ def element_name(name: str, properties: dict | None) -> str:
 
 
 def error_text(err) -> str:
-    """An engine error's message in the current language (an error raised without a Chinese text, as is)."""
-    return err.message_zh if is_zh() and err.message_zh else err.message
+    """An engine error's message in the current language (without a Chinese text of its own: error_texts')."""
+    return error_texts.chinese(err) if is_zh() else err.message
 
 
 def named(row) -> str:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from engine import reports
 from engine.directory import permissions
 from engine.report_range import InvalidRange
-from web import exports, report_views
+from web import exports, report_values, report_views
 from web.i18n import error_text, is_zh
 from web.security import staff_blueprint
 
@@ -40,6 +40,12 @@ MENU = ("dashboard", "sla", "volumes", "managers", "customers")
 @blueprint.app_template_global()
 def report_label(key: str) -> str:
     return exports.label(key, "zh" if is_zh() else "en")
+
+
+@blueprint.app_template_global()
+def report_value(column: str, value) -> str:
+    """A grouped code (channel, role, process, step ...) as the reader's language names it."""
+    return report_values.word(column, value, "zh" if is_zh() else "en")
 
 
 @blueprint.app_template_global()
@@ -94,7 +100,6 @@ def chart(report: reports.Report, table_key: str, kind: str, label_column: str, 
     """What reports.js hands to Chart.js: labels, one dataset per column, and the table's title."""
     table = report.table(table_key)
     at = {c: i for i, c in enumerate(table.columns)}
-    none = report_label("none")
     return {"key": table_key, "type": kind, "stacked": stacked, "title": report_label(table_key),
-            "labels": [none if row[at[label_column]] is None else str(row[at[label_column]]) for row in table.rows],
+            "labels": [report_value(label_column, row[at[label_column]]) for row in table.rows],
             "datasets": [{"label": report_label(c), "data": [row[at[c]] for row in table.rows]} for c in columns]}

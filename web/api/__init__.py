@@ -7,6 +7,7 @@ carries no credentials and needs no CSRF token.
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from engine import error_texts
 from engine.db import db
 from engine.directory import users
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
@@ -20,9 +21,8 @@ PUBLIC = {"api.openapi"}
 
 
 def error(status: int, code: str, message: str, details=None, message_zh: str | None = None):
-    body = {"code": code, "message": message}
-    if message_zh:
-        body["message_zh"] = message_zh
+    """The JSON error body: always ``message`` and ``message_zh`` (the status's sentence when none is given)."""
+    body = {"code": code, "message": message, "message_zh": message_zh or error_texts.for_status(status)}
     if details is not None:
         body["details"] = details
     return jsonify(error=body), status
@@ -52,9 +52,10 @@ def refuse_nul_characters():
 
 
 @blueprint.errorhandler(EngineError)
-def engine_error(err: EngineError):
-    status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), 422)
-    return error(status, err.code, err.message, err.details, err.message_zh)
+def engine_error(err: EngineError, status: int | None = None):
+    """An engine refusal with its status; ``message_zh`` its own or said from its message (error_texts)."""
+    status = status or next((s for cls, s in STATUS.items() if isinstance(err, cls)), 422)
+    return error(status, err.code, err.message, err.details, error_texts.chinese(err))
 
 
 @blueprint.errorhandler(HTTPException)  # before the catch-all below, for a 413 raised inside a view

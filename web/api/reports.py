@@ -2,6 +2,8 @@
 
 Every report but the dashboard takes ``start`` and ``end`` (YYYY-MM-DD, both days included, in the
 time zone ``tz``, by default the user's). A range that cannot be read or ends before it starts is a 400.
+Each JSON table names its columns and the codes it groups by (channel, role, process, step ...) in English and
+Chinese (``values``: column -> value -> label, label_zh).
 """
 
 import json
@@ -11,8 +13,8 @@ from flask import g
 
 from engine import reports
 from engine.report_range import InvalidRange
-from web import exports, report_views
-from web.api import blueprint, error
+from web import exports, report_values, report_views
+from web.api import blueprint, engine_error
 
 
 def param(name: str, schema: dict, description: str = "", required: bool = False) -> dict:
@@ -53,7 +55,7 @@ def documented(*extra: dict, ranged: bool = True):
 
 @blueprint.errorhandler(InvalidRange)
 def bad_range(err: InvalidRange):
-    return error(400, err.code, err.message, err.details)
+    return engine_error(err, 400)
 
 
 def _answer(name: str):
@@ -71,7 +73,8 @@ def _json_table(table: reports.Table) -> dict:
             "columns": [{"key": c, "label": exports.label(c, "en"), "label_zh": exports.label(c, "zh")}
                         for c in table.columns],
             "rows": [{k: v.isoformat() if isinstance(v, datetime) else v for k, v in r.items()}
-                     for r in table.records()]}
+                     for r in table.records()],
+            "values": report_values.words(table)}
 
 
 @blueprint.get("/reports/dashboard")

@@ -1,5 +1,5 @@
 // The "KeyDesk" group of the properties panel: what the engine reads from a diagram.
-// Process and flow nodes: the Chinese name (name_zh). Process: channel. Lane: its role. User/manual task: form and sla.* properties. Sequence flow: condition.
+// Process, flow nodes and sequence flows: the Chinese name (name_zh). Process: channel. Lane: its role. User/manual task: form and sla.* properties. Sequence flow: condition.
 // Service task: the notification it sends and its parameters. Timers come from the standard Timer group.
 import { h } from "@bpmn-io/properties-panel/preact";
 import {
@@ -199,7 +199,7 @@ function entries(element, config) {
   // the panel passes an entry's fields to its component as props
   const entry = (id, component, props, isEdited) => found.push({ ...props, id, component,
     isEdited: isEdited || isTextFieldEntryEdited });
-  if (process || is(element, "bpmn:FlowNode")) {
+  if (process || is(element, "bpmn:FlowNode") || is(element, "bpmn:SequenceFlow")) {
     entry("kd-name-zh", PropertyText, { id: "kd-name-zh", name: "name_zh", label: text.name_zh,
       description: text.name_zh_hint, owner: process || bo, text });
   }
