@@ -126,6 +126,8 @@ def test_the_diagram_zooms_and_opens_the_process_its_call_activity_runs(page):  
     page.click("[data-testid=diagram-trail] a")
     page.wait_for_selector("#diagram[data-ready='1'][data-path='']")
     assert page.locator(".djs-element.kd-current").get_attribute("data-element-id") == "contract_approval"
+    page.click("[data-testid=waiting-for] [data-kind=call] a[data-open-call]")  # the "waiting for" line's link
+    page.wait_for_selector("#diagram[data-ready='1'][data-path=contract_approval]")
 
 
 def test_a_chinese_user_reads_the_called_process_in_chinese(page):  # noqa: F811

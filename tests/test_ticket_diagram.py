@@ -4,7 +4,7 @@ see the ticket."""
 
 from sqlalchemy import select
 
-from engine import deployments, tickets
+from engine import deployments, progress, tickets
 from engine.db import db
 from engine.directory import users
 from engine.models import Customer
@@ -29,6 +29,7 @@ def test_the_own_process_marks_the_running_call_activity_and_not_the_called_proc
     assert shown["current"] == ["step"] and shown["finished"] == ["start"] and shown["breached"] == []
     assert shown["calls"] == {"step": "Approve the contract"}
     assert [t["label"] for t in shown["trail"]] == ["Test process"]
+    assert [w.calls for w in progress.waiting_for(ticket)] == [("step",)]  # its "waiting for" line opens it
 
 
 def test_a_call_activity_opens_the_called_process_as_deployed_with_the_ticket_state(app, staff):

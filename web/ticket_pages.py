@@ -108,7 +108,7 @@ def diagram(ticket_id: int):
     shown = ticket_diagram.of_ticket(ticket, calls, is_zh())
     process = named(shown.process) if shown.process else (shown.trail[-1].process if shown.trail else "")
     return jsonify(xml=shown.xml, diagram=shown.diagram_id, **shown.steps,
-                   title=_("%(process)s · version %(v)s", process=process, v=shown.version or "?"),
+                   title=f"{process} · {_('version %(v)s', v=shown.version or '?')}",
                    calls={c.element_id: _call_name(c) for c in shown.calls},
                    trail=[{"label": named(ticket.process_version.model), "calls": []},
                           *({"label": _call_name(c), "calls": list(calls[:depth + 1])}

@@ -89,5 +89,8 @@
     const how = button.dataset.zoom;
     canvas.zoom(how === "fit" ? "fit-viewport" : canvas.zoom() * (how === "in" ? STEP : 1 / STEP), "auto");
   }));
+  document.querySelectorAll("[data-open-call]").forEach((link) => link.addEventListener("click", () => {
+    show(link.dataset.openCall.split(" "));
+  }));
   show([]);
 })();
