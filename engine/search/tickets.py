@@ -14,7 +14,7 @@ from sqlalchemy.orm import contains_eager, defer
 
 from engine import clock
 from engine.customers import phone_digits, phone_holds
-from engine.db import db
+from engine.db import db, per_transaction
 from engine.directory import branches
 from engine.errors import InvalidInput
 from engine.fields import problem
@@ -140,7 +140,8 @@ def _text_condition(text: str):
         customers += [select(Customer.id).where(phone_holds(Customer.phone, digits)),
                       select(Contact.customer_id).where(phone_holds(Contact.phone, digits))]
     found = union(*customers)
-    ids = list(db.session.scalars(found.limit(LISTED_CUSTOMERS + 1)))
+    ids = per_transaction(("customers_matching", text),  # the page and its count ask alike
+                          lambda: list(db.session.scalars(found.limit(LISTED_CUSTOMERS + 1))))
     return or_(Ticket.number.icontains(text, autoescape=True), Ticket.title.icontains(text, autoescape=True),
                Ticket.customer_id.in_(found if len(ids) > LISTED_CUSTOMERS else ids))
 
