@@ -27,7 +27,6 @@ class Scope:
     spec: object
     workflows: tuple
     entered: bool
-    calls: tuple[str, ...] = ()  # the call activities that lead here from the ticket's own process
 
     def element_ids(self) -> set[str]:
         return {s.bpmn_id for s in self.spec.task_specs.values() if s.bpmn_id}
@@ -52,18 +51,13 @@ def scope(workflow, calls: tuple[str, ...] = ()) -> Scope:
         runs = [workflow.subprocesses[t.id] for t in here.live_tasks()
                 if t.task_spec is called and t.id in workflow.subprocesses]
         entered = bool(runs) or element_id in _finished(here)
-        here = Scope(workflow, workflow.subprocess_specs[called.spec], tuple(runs), here.entered and entered,
-                     (*here.calls, element_id))
+        here = Scope(workflow, workflow.subprocess_specs[called.spec], tuple(runs), here.entered and entered)
     return here
 
 
-def steps(ticket: Ticket, calls: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    """BPMN element ids of one scope (the ticket's own process by default): finished (from the workflow),
-    current (its waiting tasks, timers and running call activities) and breached (from the task and SLA rows)."""
-    return steps_in(ticket, scope(runtime.load(ticket), calls))
-
-
 def steps_in(ticket: Ticket, here: Scope) -> dict[str, list[str]]:
+    """BPMN element ids of one scope: finished (from the workflow), current (its waiting tasks, timers and running
+    call activities) and breached (from the task and SLA rows; a task of a pruned subprocess by its element)."""
     workflow = here.top
     live = {str(t.id) for t in here.live_tasks()}
     everywhere = {str(task_id) for w in (workflow, *workflow.subprocesses.values()) for task_id in w.tasks}
