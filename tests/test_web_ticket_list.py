@@ -96,3 +96,16 @@ def test_pages_and_the_csv_export(staff, monkeypatch):
     lines = csv.get_data().decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Number,Title,Channel") and len(lines) == 4
     assert "'=HYPERLINK" in lines[1]  # a title is never run as a formula
+
+
+@BOTH
+def test_the_count_agrees_with_the_list_for_each_filter_a_join_serves(app):
+    from engine.directory import users
+
+    red_ticket("Leased line down", "G0001")
+    red_ticket("Bank link slow", "G0002")
+    supervisor = users.by_username("supervisor")
+    for where in (ticket_search.TicketFilter(creator="agent"), ticket_search.TicketFilter(process="red_fault"),
+                  ticket_search.TicketFilter(customer="Shanghai"), ticket_search.TicketFilter(q="link")):
+        found = ticket_search.find(supervisor, where, limit=500)
+        assert ticket_search.count(supervisor, where) == len(found) > 0, where
