@@ -151,10 +151,19 @@ class DirectoryChange(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+def _trigram_indexes(table: str, *columns: str) -> list[Index]:
+    """The ticket search (engine.search.tickets) finds text anywhere in these columns: trigram indexes on
+    PostgreSQL (pg_trgm), which ILIKE '%text%' reads as it is; SQLite scans. Written as expressions, which
+    autogenerate leaves uncompared (it warns) instead of asking SQLite for an index it never gets."""
+    return [Index(f"ix_{table}_{column}_trgm", text(f"{column} gin_trgm_ops"), postgresql_using="gin")
+            .ddl_if(dialect="postgresql") for column in columns]
+
+
 class Customer(db.Model):
     """A key account: a group customer or a high-end individual. Never deleted."""
 
     __tablename__ = "customers"
+    __table_args__ = (*_trigram_indexes("customers", "name", "code"),)  # migration c_diagram_0001
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -312,11 +321,7 @@ class Ticket(db.Model):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_status_channel", "status", "channel"),
-        # The ticket search (engine.search.tickets) finds text anywhere in the number and title: trigram indexes on
-        # PostgreSQL (pg_trgm, migration b_staff_0003); SQLite scans. Written as expressions, which autogenerate
-        # leaves uncompared (it warns) instead of asking SQLite for an index it never gets.
-        *(Index(f"ix_tickets_{column}_trgm", text(f"{column} gin_trgm_ops"), postgresql_using="gin")
-          .ddl_if(dialect="postgresql") for column in ("number", "title")),
+        *_trigram_indexes("tickets", "number", "title"),  # migration b_staff_0003
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -347,8 +352,9 @@ class Ticket(db.Model):
     tasks: Mapped[list["HumanTask"]] = relationship(back_populates="ticket", order_by="HumanTask.id")
 
 
-# The trigram indexes need pg_trgm; create_all (tests, a first start) makes it as the migration does.
-event.listen(Ticket.__table__, "before_create",
+# The trigram indexes need pg_trgm; create_all (tests, a first start) makes it as the migration does, before the
+# first table that has one (the tickets refer to the customers, so the customers come first).
+event.listen(Customer.__table__, "before_create",
              DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"))
 
 

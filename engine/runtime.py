@@ -135,9 +135,14 @@ def _prune(workflow: BpmnWorkflow) -> None:
     setattr(workflow, _PRUNED, pruned)
 
 
+def pruned_elements(workflow: BpmnWorkflow) -> set[str]:
+    """The BPMN elements of finished tasks that _prune dropped (of the workflow and its subprocesses alike)."""
+    return getattr(workflow, _PRUNED, set())
+
+
 def finished_elements(workflow: BpmnWorkflow) -> set[str]:
     """The BPMN elements the workflow has passed through, also those whose tasks _prune dropped."""
-    return getattr(workflow, _PRUNED, set()) | {task.task_spec.bpmn_id for task in _every_task(workflow)
+    return pruned_elements(workflow) | {task.task_spec.bpmn_id for task in _every_task(workflow)
                                                  if task.state == TaskState.COMPLETED and task.task_spec.bpmn_id}
 
 

@@ -80,3 +80,62 @@ def test_a_chinese_user_sees_the_chinese_task_and_process_names(page):  # noqa: 
     assert "合同审批" in row.inner_text() and "Draft the contract" not in row.inner_text()
     row.locator("a[data-action=open]").click()
     page.wait_for_selector("h2:text-is('按模板起草合同')")
+
+
+def order_in_its_contract(manager_locale: str = "en_US"):
+    """A green order of G0003 that has reached its call activity: the contract approval's draft waits."""
+    from tests.test_process_green_order import REQUEST, SOLUTION, VISIT
+    from tests.walk import walk
+
+    customer = db.session.scalar(select(Customer).where(Customer.code == "G0003"))
+    ticket = tickets.start_ticket(users.by_username("manager"), "green_order", "Warehouse leased line",
+                                  customer_id=customer.id, data=REQUEST)
+    walk(ticket.id, [("record_visit", VISIT), ("technical_solution", SOLUTION)])
+    users.by_username("manager").locale = manager_locale
+    db.session.commit()
+    return ticket
+
+
+def scale(page) -> float:  # noqa: F811
+    return float(page.locator("#diagram").get_attribute("data-scale"))
+
+
+def test_the_diagram_zooms_and_opens_the_process_its_call_activity_runs(page):  # noqa: F811
+    ticket = order_in_its_contract()
+    sign_in(page, "manager")
+    page.goto(f"/tickets/{ticket.id}")
+    page.wait_for_selector("#diagram[data-ready='1']")
+    assert page.locator(".djs-element.kd-current").get_attribute("data-element-id") == "contract_approval"
+    fitted = scale(page)
+    page.click("[data-zoom=in]")
+    assert scale(page) > fitted
+    page.click("[data-zoom=out]")
+    page.click("[data-zoom=out]")
+    assert scale(page) < fitted
+    page.click("[data-zoom=fit]")
+    assert abs(scale(page) - fitted) < 1e-3
+
+    page.click("button.kd-open-call[data-call=contract_approval]")
+    page.wait_for_selector("#diagram[data-ready='1'][data-path=contract_approval]")
+    assert page.locator(".djs-element.kd-current").get_attribute("data-element-id") == "draft_contract"
+    assert page.locator(".djs-element.kd-finished[data-element-id=contract_requested]").count() == 1
+    trail = page.locator("[data-testid=diagram-trail] li").all_inner_texts()
+    assert trail == [ticket.process_version.model.name, "Contract approval"]
+    assert "Contract approval" in page.locator("#diagram-title").inner_text()
+
+    page.click("[data-testid=diagram-trail] a")
+    page.wait_for_selector("#diagram[data-ready='1'][data-path='']")
+    assert page.locator(".djs-element.kd-current").get_attribute("data-element-id") == "contract_approval"
+    page.click("[data-testid=waiting-for] [data-kind=call] a[data-open-call]")  # the "waiting for" line's link
+    page.wait_for_selector("#diagram[data-ready='1'][data-path=contract_approval]")
+
+
+def test_a_chinese_user_reads_the_called_process_in_chinese(page):  # noqa: F811
+    ticket = order_in_its_contract("zh_CN")
+    sign_in(page, "manager")
+    page.goto(f"/tickets/{ticket.id}")
+    page.wait_for_selector("#diagram[data-ready='1']")
+    page.locator(".djs-element[data-element-id=contract_approval]").click()
+    page.wait_for_selector("#diagram[data-ready='1'][data-path=contract_approval]")
+    assert "按模板起草合同" in page.locator(".djs-element[data-element-id=draft_contract]").text_content()
+    assert page.locator("[data-testid=diagram-trail] li").last.inner_text() == "合同审批"

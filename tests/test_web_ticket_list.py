@@ -3,6 +3,7 @@
 import pytest
 
 from engine import tickets
+from engine.search import tickets as ticket_search
 from tests.web_data import red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -32,6 +33,19 @@ def test_the_search_box_opens_the_ticket_found_by_a_contacts_phone_in_any_spacin
     several = agent.get("/tickets/find?q=leased")
     assert "/tickets?q=leased" in several.headers["Location"]
     assert len(listed(agent.get("/tickets?q=leased"))) == 2
+
+
+@BOTH
+def test_a_search_finds_the_same_tickets_whether_it_names_the_matching_customers_or_asks_for_them(staff,
+                                                                                                 monkeypatch):
+    port = red_ticket("Leased line down", "G0001")
+    red_ticket("Bank link slow", "G0002")
+    bank = red_ticket("Shanghai bank link", "G0002")
+    agent = staff("agent")
+    named = [listed(agent.get(f"/tickets?q={q}")) for q in ("Shanghai", "139 1111-0001", "G000")]
+    monkeypatch.setattr(ticket_search, "LISTED_CUSTOMERS", 0)  # more customers match than a search names by id
+    asked = [listed(agent.get(f"/tickets?q={q}")) for q in ("Shanghai", "139 1111-0001", "G000")]
+    assert named == asked and named[1] == [str(port.id)] and str(bank.id) in named[0] and len(named[2]) == 3
 
 
 def test_filters_narrow_the_list_and_stay_within_the_users_branches(staff, fake_clock):
@@ -82,3 +96,16 @@ def test_pages_and_the_csv_export(staff, monkeypatch):
     lines = csv.get_data().decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Number,Title,Channel") and len(lines) == 4
     assert "'=HYPERLINK" in lines[1]  # a title is never run as a formula
+
+
+@BOTH
+def test_the_count_agrees_with_the_list_for_each_filter_a_join_serves(app):
+    from engine.directory import users
+
+    red_ticket("Leased line down", "G0001")
+    red_ticket("Bank link slow", "G0002")
+    supervisor = users.by_username("supervisor")
+    for where in (ticket_search.TicketFilter(creator="agent"), ticket_search.TicketFilter(process="red_fault"),
+                  ticket_search.TicketFilter(customer="Shanghai"), ticket_search.TicketFilter(q="link")):
+        found = ticket_search.find(supervisor, where, limit=500)
+        assert ticket_search.count(supervisor, where) == len(found) > 0, where

@@ -4,15 +4,17 @@ from flask import flash, jsonify, redirect, render_template, request, send_file,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import joinedload
 
 from engine import attachments, clock, progress, replies, tickets
 from engine.db import db
 from engine.errors import InvalidInput
 from engine.inbox import sla_status
-from engine.models import ACTIVE_TASK_STATES, PRIORITIES, HumanTask, ProcessModel, ProcessVersion, Ticket, TicketEvent
+from engine.models import ACTIVE_TASK_STATES, PRIORITIES, HumanTask, ProcessModel, Ticket, TicketEvent
+from engine.progress import diagram as ticket_diagram
 from engine.sla import running as counting
 from web import paging, schema_form, ticket_data
+from web.i18n import element_name, is_zh, named
 from web.security import staff_blueprint
 
 blueprint = staff_blueprint("tickets", __name__)
@@ -98,11 +100,23 @@ def reply(ticket_id: int):
 
 @blueprint.get("/tickets/<int:ticket_id>/diagram")
 def diagram(ticket_id: int):
-    """The ticket's own process version as BPMN XML, with the element ids to mark."""
+    """The ticket's own process, or with ``?call=a&call=b`` the one its call activity ``a`` runs and, in that,
+    ``b`` runs, as BPMN XML in the reader's language, with the element ids to mark and the call activities that
+    open. Only for a ticket the reader may see: the call path reads the ticket's own workflow."""
     ticket = _visible(ticket_id)
-    version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.id == ticket.process_version_id)
-                                .options(undefer(ProcessVersion.bpmn_xml)))
-    return jsonify(xml=version.bpmn_xml, **progress.steps(ticket))
+    calls = tuple(request.args.getlist("call"))
+    shown = ticket_diagram.of_ticket(ticket, calls, is_zh())
+    process = named(shown.process) if shown.process else (shown.trail[-1].process if shown.trail else "")
+    return jsonify(xml=shown.xml, diagram=shown.diagram_id, **shown.steps,
+                   title=f"{process} · {_('version %(v)s', v=shown.version or '?')}",
+                   calls={c.element_id: _call_name(c) for c in shown.calls},
+                   trail=[{"label": named(ticket.process_version.model), "calls": []},
+                          *({"label": _call_name(c), "calls": list(calls[:depth + 1])}
+                            for depth, c in enumerate(shown.trail))])
+
+
+def _call_name(call) -> str:
+    return element_name(call.name, {"name_zh": call.name_zh})
 
 
 @blueprint.post("/tickets/<int:ticket_id>/comments")

@@ -23,6 +23,7 @@ class Wait:
     properties: dict
     due_at: datetime | None = None
     what: str | None = None
+    calls: tuple[str, ...] = ()  # a call: the call activities from the ticket's own process down to this one
 
 
 def waiting_for(ticket: Ticket) -> list[Wait]:
@@ -41,7 +42,17 @@ def _wait(task, kind: str, **fields) -> Wait:
 
 def _calls(workflow) -> list[Wait]:
     started = [t for t in workflow.get_tasks(state=TaskState.STARTED) if isinstance(t.task_spec, CallActivity)]
-    return [_wait(task, "call", what=task.task_spec.spec) for task in sorted(started, key=lambda t: t.workflow.depth)]
+    return [_wait(task, "call", what=task.task_spec.spec, calls=_call_path(task))
+            for task in sorted(started, key=lambda t: t.workflow.depth)]
+
+
+def _call_path(task) -> tuple[str, ...]:
+    """The element ids of the call activities that lead from the ticket's own process to ``task``'s, and its own."""
+    path = [task.task_spec.bpmn_id]
+    while (parent_id := getattr(task.workflow, "parent_task_id", None)) is not None:
+        task = task.workflow.top_workflow.get_task_from_id(parent_id)
+        path.insert(0, task.task_spec.bpmn_id)
+    return tuple(path)
 
 
 def _timers(workflow) -> list[Wait]:
