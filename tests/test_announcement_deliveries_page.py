@@ -7,16 +7,25 @@ from sqlalchemy import select
 
 from engine import tickets
 from engine.db import db
+from engine.directory import branches, users
 from notifications.outbox import OutboxMessage
 from tests.process_library import staff as user
 from tests.process_walk import customer
-from tests.test_process_customer_announcement import approve, draft, run_batches, second_supervisor  # noqa: F401
+from tests.test_process_customer_announcement import approve, draft, run_batches
 from web import announcement_pages
 
 
 @pytest.fixture(autouse=True)
 def desk_clock(fake_clock):
     return fake_clock
+
+
+@pytest.fixture
+def second_supervisor(app):
+    """The approver: someone other than the drafter."""
+    users.create_user("supervisor2", "demo", ["supervisor"], "Second supervisor", branch=branches.by_code("SH"))
+    db.session.commit()
+    return user("supervisor2")
 
 
 def test_the_ticket_page_shows_the_deliveries_a_page_at_a_time(app, staff, fake_clock, second_supervisor,

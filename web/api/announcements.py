@@ -30,8 +30,8 @@ def ticket_deliveries(ticket_id: int):
     state = request.args.get("state") or None
     if state is not None and state not in batches.DELIVERY_STATES:
         listed = ", ".join(batches.DELIVERY_STATES)
-        raise InvalidInput(f"state must be one of {listed}",
-                           [{"field": "state", "message": f"one of {listed}", "message_zh": f"必须是以下之一：{listed}"}])
+        raise InvalidInput(f"state must be one of {listed}", [
+            {"field": "state", "message": f"one of {listed}", "message_zh": f"必须是以下之一：{listed}"}])
     found = batches.deliveries(ticket, int_arg("limit", 500, 1, 1000), int_arg("offset", 0, 0, 10**9), state)
     return {"summary": batches.summary(ticket), "retried": batches.retried(ticket),
             "deliveries": [{**entry, "sent_at": out.when(entry["sent_at"])} for entry in found]}
