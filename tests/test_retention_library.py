@@ -3,10 +3,14 @@ choose form of retention_plan offers the active ones of the ticket's branch, a c
 entry (used, kept, lesson), entries are retired and never deleted, and the churn reasons are reported; everything
 within the reader's branches (a Pudong supervisor sees neither Shanghai's entries nor its results)."""
 
+import json
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
 from engine import tickets
+from engine.checks import bundle as bundle_check
 from engine.db import db
 from engine.directory import branches, users
 from engine.errors import InvalidInput
@@ -14,6 +18,7 @@ from engine.retention_library.models import RetentionPlan, RetentionResult
 from tests.process_library import staff as user
 from tests.process_walk import customer, open_task, work
 
+BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 SIGNAL = {"signal": "competitor_calls", "details": "Forty calls a day to a competitor", "detected_on": "2026-11-20"}
 NEW_PLAN = {"code": "fibre_at_cost", "name_en": "Fibre at cost", "name_zh": "光纤成本价",
             "description_en": "Dedicated fibre at cost for a year", "description_zh": "一年内专线按成本价提供"}
@@ -163,3 +168,23 @@ def test_the_library_pages_list_add_change_and_retire_for_supervisors_in_their_l
     assert staff("agent").get("/retention-plans/").status_code == 403
     reasons = supervisor.get("/reports/churn_reasons?start=2026-11-23&end=2026-11-23").get_data(as_text=True)
     assert "离网原因分析" in reasons and 'data-testid="table-by_branch_outcome"' in reasons and "挽留成功" in reasons
+
+
+def test_a_form_naming_a_list_the_desk_does_not_keep_is_refused_by_the_bundle_check(app):
+    form = {"type": "object", "title": "Choose", "x-title-zh": "选择",
+            "properties": {"plan": {"type": "string", "title": "Plan", "x-title-zh": "方案", "x-choices": "discounts",
+                                    "enum": ["custom"], "x-enum-labels": {"en": ["Own"], "zh": ["自拟"]}}}}
+    [found] = bundle_check.form_problems({"x.choose": form})
+    assert found.code == "form_choices" and "plan: x-choices" in found.message and "discounts" in found.message_zh
+    assert "retention_plans" in found.hint
+    assert bundle_check.form_problems({"x.choose": {**form, "properties": {"plan": {
+        **form["properties"]["plan"], "x-choices": "retention_plans"}}}}) == []
+
+
+def test_the_modellers_form_preview_shows_the_companys_plans(app, staff):
+    schema = json.loads((BPMN / "retention_plan.choose.form.json").read_text())
+    supervisor = staff("supervisor")
+    preview = supervisor.client.post("/modeler/form-preview", json={"schema": schema},
+                                     headers={"X-CSRFToken": supervisor.csrf_token}).get_json()
+    assert "Loyalty discount — 10-20 % off" in preview["en"] and "忠诚折扣" in preview["zh"]
+    assert "A plan of my own" in preview["en"]
