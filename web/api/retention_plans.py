@@ -92,6 +92,7 @@ def update_retention_plan(plan_id: int):
                 active: {type: boolean}
       responses:
         200: {description: the entry}
+        409: {description: "a company's entry, changed at headquarters or a provincial branch only"}
     """
     return plan_body(library.update(g.actor, plan_id, json_body()))
 
@@ -105,5 +106,6 @@ def retire_retention_plan(plan_id: int):
       parameters: [{in: path, name: plan_id, required: true, schema: {type: integer}}]
       responses:
         200: {description: the entry}
+        409: {description: "a company's entry, retired at headquarters or a provincial branch only"}
     """
     return plan_body(library.retire(g.actor, plan_id))
