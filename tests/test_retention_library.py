@@ -166,6 +166,8 @@ def test_the_library_pages_list_add_change_and_retire_for_supervisors_in_their_l
     db.session.refresh(entry)
     assert (entry.name_en, entry.active) == ("Fibre below cost", False)
     assert staff("agent").get("/retention-plans/").status_code == 403
+    closed = db.session.scalar(select(RetentionResult)).ticket
+    assert "忠诚折扣 — 承诺在网 12 个月" in supervisor.get(f"/tickets/{closed.id}").get_data(as_text=True)
     reasons = supervisor.get("/reports/churn_reasons?start=2026-11-23&end=2026-11-23").get_data(as_text=True)
     assert "离网原因分析" in reasons and 'data-testid="table-by_branch_outcome"' in reasons and "挽留成功" in reasons
 
