@@ -11,6 +11,7 @@ from engine.db import db
 from engine.directory import branches, users
 from engine.forms import files as form_files
 from engine.models import Branch, CalendarRecord, Contact, Contract, Customer, ProcessModel, SlaPolicy, User
+from engine.retention_library import library
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
@@ -114,6 +115,7 @@ def load() -> list[str]:
     _place(User.username, [u[0] for u in DEMO_USERS], DEMO_USER_BRANCHES)
     _place(Customer.code, [c[0] for c in DEMO_CUSTOMERS], DEMO_CUSTOMER_BRANCHES)
     added += _load_records()
+    added += library.add_shipped()
     if db.session.scalar(select(CalendarRecord).where(CalendarRecord.name == "office")) is None:
         db.session.add(CalendarRecord(name="office", timezone="Asia/Shanghai", hours=OFFICE_HOURS, china_holidays=True))
         added.append("calendar office")

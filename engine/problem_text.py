@@ -234,6 +234,11 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "give each choice of the enum a label in English (en) and Chinese (zh), in the same order",
         "{field_zh}：x-enum-labels.{lang} 必须为每个选项提供一个标签（共 {count} 个）",
         "按选项顺序为每个选项提供英文（en）和中文（zh）标签"),
+    "form_choices": (
+        "{field}: x-choices names no list the desk keeps: {name}",
+        "use one of {known}, or list the choices in enum",
+        "{field_zh}：x-choices 指定的列表不存在：{name}",
+        "改用以下之一：{known}，或在 enum 中列出选项"),
     "form_duplicate_field": (
         "the field {field} is declared twice in this form",
         "keep one declaration; to make it required or constrained under a condition, name it in if/then "

@@ -22,6 +22,7 @@ from engine.db import db
 from engine.directory import branches, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.fields import problem
+from engine.forms import choices
 from engine.models import (
     ACTIVE_TASK_STATES,
     CHANNELS,
@@ -206,7 +207,7 @@ def complete(actor: User, task_id: int, data: dict) -> HumanTask:
     with step():
         task = _workable_task(actor, task_id, to_run=True)
         ticket = task.ticket
-        values = forms.validate(ticket.process_version.forms.get(task.form_key), data)
+        values = forms.validate(task_form(task), data)
         workflow = runtime.load(ticket, actor)
         spiff_task = runtime.find_task(workflow, task.spiff_task_id)
         if spiff_task is None or spiff_task not in runtime.ready_human_tasks(workflow):
@@ -471,6 +472,13 @@ def _check_ticket_fields(actor: User, title: object, priority: object, customer_
     if problems:
         raise InvalidInput(f"wrong ticket fields: {', '.join(p['field'] for p in problems)}", problems)
     return customer
+
+
+def task_form(task: HumanTask) -> dict | None:
+    """The JSON Schema of the task's form as it stands for the task's ticket: choices a field reads from the desk's
+    data (``x-choices``, engine/forms/choices.py) filled in for the ticket's branch; None for a task without one."""
+    schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
+    return choices.resolved(schema, task.ticket.branch_id)
 
 
 def start_form(version) -> dict | None:

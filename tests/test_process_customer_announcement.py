@@ -166,3 +166,10 @@ def test_the_ticket_shows_each_recipients_delivery(app, api, fake_clock, second_
     assert [(d["address"], d["state"], d["attempts"]) for d in body["deliveries"]][:2] == [
         (first.address, "sent", 1), (second.address, "failed", 3)]
     assert api("get", f"/tickets/{ticket.id}/deliveries", "minhang").status_code == 404  # G0001 is Pudong's
+    assert body["retried"] == 1  # the failed one took three attempts
+    page = api("get", f"/tickets/{ticket.id}/deliveries?limit=1&offset=1", "supervisor").get_json()["deliveries"]
+    assert [(d["address"], d["state"]) for d in page] == [(second.address, "failed")]
+    failed = api("get", f"/tickets/{ticket.id}/deliveries?state=failed", "supervisor").get_json()["deliveries"]
+    assert [(d["address"], d["last_error"]) for d in failed] == [(second.address, "gateway refused")]
+    wrong = api("get", f"/tickets/{ticket.id}/deliveries?state=lost", "supervisor")
+    assert wrong.status_code == 422 and wrong.get_json()["error"]["details"][0]["field"] == "state"

@@ -62,6 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from web import (
         admin_pages,
+        announcement_pages,
         api,
         assets,
         auth,
@@ -77,6 +78,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         notification_pages,
         profile,
         report_pages,
+        retention_pages,
         security,
         task_pages,
         ticket_list,
@@ -89,7 +91,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_list, ticket_pages, new_ticket, profile,
                    notification_pages, customer_pages, modeler_pages, report_pages, import_pages, admin_pages,
-                   churn_pages):
+                   churn_pages, retention_pages, announcement_pages):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -17,6 +17,7 @@ from engine import deployments, migration, versions
 from engine.db import db
 from engine.directory import roles
 from engine.errors import EngineError, InvalidInput
+from engine.forms import choices
 from engine.models import CHANNELS, CalendarRecord
 from web import schema_form
 from web.api import serialize as out
@@ -125,6 +126,8 @@ def form_preview():
 
 
 def _preview(schema: dict, locale: str) -> str:
+    """A field that reads its choices from the desk's data (x-choices) shows the company's entries."""
+    schema = choices.resolved(schema, None)
     with force_locale(locale):
         return render_template("tasks/_fields.html", schema=schema, fields=schema_form.fields(schema, {}, {}))
 

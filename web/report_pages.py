@@ -29,12 +29,16 @@ CHARTS = {
     "managers": [("ranking", "bar", "username", ("tickets_handled", "revisits_done", "retained", "lost"), False)],
     "customers": [("by_tier", "bar", "tier", ("tickets", "complaints"), False),
                   ("by_industry", "pie", "industry", ("tickets",), False)],
+    "revisits": [("by_manager", "bar", "username", ("done", "not_reached", "open"), True),
+                 ("satisfaction_by_tier", "bar", "tier", ("satisfaction_avg",), False)],
+    "suggestions": [("by_department", "bar", "department", ("accepted", "not_accepted"), True)],
+    "churn_reasons": [("by_reason", "pie", "churn_reason", ("lost",), False)],
     "sla_tickets": [],
 }
 # the choices each report's form offers besides the range: argument -> values
 CHOICES = {"sla": {"by": ("", *reports.DIMENSIONS), "kind": ("", *reports.SLA_KINDS)},
            "managers": {"sort": tuple(reports.MANAGER_SORTS)}}
-MENU = ("dashboard", "sla", "volumes", "managers", "customers")
+MENU = ("dashboard", "sla", "volumes", "managers", "customers", "revisits", "suggestions", "churn_reasons")
 
 
 @blueprint.app_template_global()

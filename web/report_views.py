@@ -7,14 +7,18 @@ Ranges are whole days in the reader's time zone: ``tz`` if given, else the user'
 from flask import Response, current_app, request
 
 from engine import clock, report_range, reports
+from engine.consultations import suggestions
 from engine.errors import InvalidInput
 from engine.models import User
+from engine.retention_library import results
+from engine.revisits import records
 from web import exports
 
 FORMATS = ("json", "xlsx", "csv")
 MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "csv": "text/csv; charset=utf-8"}
-NAMES = ("dashboard", "sla", "sla_tickets", "volumes", "managers", "customers")
+NAMES = ("dashboard", "sla", "sla_tickets", "volumes", "managers", "customers", "revisits", "suggestions",
+         "churn_reasons")
 
 
 def zone(actor: User):
@@ -61,6 +65,12 @@ def build(name: str, actor: User) -> reports.Report:
         return reports.volumes(actor, date_range(actor))
     if name == "managers":
         return reports.managers(actor, date_range(actor), sort=args.get("sort") or "tickets_handled")
+    if name == "revisits":
+        return records.report(actor, date_range(actor), args.get("plan") or None)
+    if name == "suggestions":
+        return suggestions.report(actor, date_range(actor))
+    if name == "churn_reasons":
+        return results.churn_reasons(actor, date_range(actor))
     return reports.customers(actor, date_range(actor))
 
 

@@ -30,7 +30,7 @@ def _workable(task_id: int) -> HumanTask:
 
 
 def _render(task: HumanTask, values: dict, errors: dict[str, str], status: int = 200):
-    schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
+    schema = tickets.task_form(task)
     draft = drafts.find(task, current_user)
     guidance = deployments.documentation(task.ticket.process_version, task.element_id)
     return render_template("tasks/form.html", task=task, schema=schema, guidance=guidance,
@@ -52,7 +52,7 @@ def show(task_id: int):
 def autosave(task_id: int):
     """Keep what is typed so far (the page calls this as one types); answers with the line saying when."""
     task = _workable(task_id)
-    schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
+    schema = tickets.task_form(task)
     values, _errors = schema_form.parse(schema, request.form)
     draft = drafts.save(task, current_user, values)
     return render_template("tasks/_draft_saved.html", draft=draft)
@@ -62,7 +62,7 @@ def autosave(task_id: int):
 def submit(task_id: int):
     """Complete the task, or keep what was typed as a draft (no validation for a draft)."""
     task = _workable(task_id)
-    schema = task.ticket.process_version.forms.get(task.form_key) if task.form_key else None
+    schema = tickets.task_form(task)
     values, errors = schema_form.parse(schema, request.form)
     if request.form.get("action") == "draft":
         drafts.save(task, current_user, values)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 
+from engine.forms import choices
 from engine.models import Ticket, TicketEvent
 from web.i18n import enum_label, label, named, when
 
@@ -42,6 +43,7 @@ def groups(ticket: Ticket, events: list[TicketEvent], start_form: dict | None) -
         if not data:
             continue
         schema = start_form if event.kind == "created" else forms.get(event.task.form_key or "") if event.task else None
+        schema = choices.resolved(schema, ticket.branch_id)  # a library plan chosen shows by its name
         title = _("Opened") if event.kind == "created" else named(event.task) if event.task else _("Task")
         found.append(Group(title, event.actor.display_name if event.actor else "", event.at,
                            _entries(data, schema or {})))

@@ -69,23 +69,39 @@ def after_quiet_hours(now: datetime, quiet: str) -> datetime | None:
     return datetime.combine(day, time(end.hour, end.minute), tz)
 
 
-def deliveries(ticket: Ticket) -> list[dict]:
-    """Each recipient with its message's state (pending, sent, failed), attempts and last error."""
-    rows = db.session.execute(select(AnnouncementRecipient, OutboxMessage.state, OutboxMessage.attempts,
-                                     OutboxMessage.last_error, OutboxMessage.sent_at)
-                              .outerjoin(OutboxMessage, OutboxMessage.id == AnnouncementRecipient.message_id)
-                              .where(AnnouncementRecipient.ticket_id == ticket.id)
-                              .order_by(AnnouncementRecipient.id))
+DELIVERY_STATES = ("not_queued", "pending", "sent", "failed")
+_state = func.coalesce(OutboxMessage.state, "not_queued")  # a recipient whose batch has not come yet
+
+
+def deliveries(ticket: Ticket, limit: int | None = None, offset: int = 0, state: str | None = None) -> list[dict]:
+    """The recipients in the order they were fixed (a page of them: ``limit``, ``offset``; of one ``state``), each
+    with its message's state (not_queued, pending, sent, failed), attempts (more than one: retried) and last
+    error."""
+    query = (select(AnnouncementRecipient, OutboxMessage.state, OutboxMessage.attempts, OutboxMessage.last_error,
+                    OutboxMessage.sent_at)
+             .outerjoin(OutboxMessage, OutboxMessage.id == AnnouncementRecipient.message_id)
+             .where(AnnouncementRecipient.ticket_id == ticket.id)
+             .order_by(AnnouncementRecipient.id).limit(limit).offset(offset))
+    if state is not None:
+        query = query.where(_state == state)
     return [{"customer_id": r.customer_id, "name": r.name, "channel": r.channel, "address": r.address,
              "state": state or "not_queued", "attempts": attempts or 0, "last_error": error, "sent_at": sent_at}
-            for r, state, attempts, error, sent_at in rows]
+            for r, state, attempts, error, sent_at in db.session.execute(query)]
 
 
 def summary(ticket: Ticket) -> dict:
-    """How many recipients per delivery state."""
-    counts: dict[str, int] = {}
-    for entry in deliveries(ticket):
-        counts[entry["state"]] = counts.get(entry["state"], 0) + 1
-    return counts
+    """How many recipients per delivery state, counted in the database (an announcement may reach 10,000)."""
+    return dict(db.session.execute(
+        select(_state, func.count()).select_from(AnnouncementRecipient)
+        .outerjoin(OutboxMessage, OutboxMessage.id == AnnouncementRecipient.message_id)
+        .where(AnnouncementRecipient.ticket_id == ticket.id).group_by(_state)).all())
+
+
+def retried(ticket: Ticket) -> int:
+    """How many recipients' messages needed more than one attempt (sent or failed in the end)."""
+    return db.session.scalar(
+        select(func.count()).select_from(AnnouncementRecipient)
+        .join(OutboxMessage, OutboxMessage.id == AnnouncementRecipient.message_id)
+        .where(AnnouncementRecipient.ticket_id == ticket.id, OutboxMessage.attempts > 1))
 
 

@@ -13,6 +13,7 @@ from engine.bundles import decisions
 from engine.bundles.contents import Read
 from engine.checks.dataflow import FIELD_PARTS, form_fields
 from engine.diagrams import Problem, problem
+from engine.forms import choices
 from engine.forms.files import SUFFIX
 from engine.forms.lines import Lines
 
@@ -78,11 +79,16 @@ def _item_problems(items: dict, path: tuple, field: str) -> list[tuple[tuple, Pr
 
 
 def _choice_problems(schema: dict, path: tuple, field: str | None) -> list[tuple[tuple, Problem]]:
-    """``x-enum-labels`` gives each choice of the ``enum`` a label in English and in Chinese, in order."""
+    """``x-enum-labels`` gives each choice of the ``enum`` a label in English and in Chinese, in order; ``x-choices``
+    names a list the desk keeps (engine/forms/choices.py)."""
+    found = []
+    if "x-choices" in schema and schema["x-choices"] not in choices.SOURCES:
+        found.append(((*path, "x-choices"), problem("form_choices", field, None, **_named(field),
+                                                    name=schema["x-choices"], known=", ".join(choices.SOURCES))))
     labels = schema.get("x-enum-labels")
     if not isinstance(labels, dict) or "enum" not in schema:
-        return []
-    return [((*path, "x-enum-labels", lang),
+        return found
+    return found + [((*path, "x-enum-labels", lang),
              problem("form_enum_labels", field, None, **_named(field), lang=lang, count=len(schema["enum"])))
             for lang in ("en", "zh") if len(labels.get(lang) or []) != len(schema["enum"])]
 

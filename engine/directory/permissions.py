@@ -17,6 +17,7 @@ PERMISSIONS = {
     "reports": ("supervisor", "manager", "admin"),
     "report_signals": ("agent", "manager", "supervisor", "admin"),  # pre-churn signals of customers they see
     "watch_churn": ("supervisor", "admin"),  # the at-risk list, and opening a retention plan from it
+    "retention_library": ("supervisor", "admin"),  # the retention plans offered, within their branches
 }
 
 

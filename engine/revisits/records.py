@@ -9,6 +9,7 @@ from engine.db import db
 from engine.directory import branches, permissions
 from engine.models import Branch, Customer, Ticket, User
 from engine.report_range import DateRange
+from engine.reports import Report, Table
 from engine.revisits import selection
 
 DONE = ("reached", "visited")
@@ -71,3 +72,17 @@ def _tally() -> dict:
 def _state(ticket: Ticket) -> str:
     outcome = _outcome(ticket)
     return "done" if outcome in DONE else "not_reached" if outcome == "not_reached" else "open"
+
+
+def report(viewer: User, span: DateRange, plan: str | None = None) -> Report:
+    """``counts`` as report tables, for the report pages and their spreadsheets."""
+    found = counts(viewer, span, plan)
+    states = ("planned", "done", "not_reached", "open")
+    return Report("revisits", span, [
+        Table("by_manager", ("username", *states), [(k, *(v[s] for s in states))
+                                                     for k, v in sorted(found["by_manager"].items())]),
+        Table("by_branch", ("branch", *states), [(k, *(v[s] for s in states))
+                                                 for k, v in sorted(found["by_branch"].items())]),
+        Table("satisfaction_by_tier", ("tier", "satisfaction_count", "satisfaction_avg"),
+              [(tier, v["answers"], v["average"]) for tier, v in found["satisfaction_by_tier"].items()]),
+    ])

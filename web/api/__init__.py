@@ -136,6 +136,7 @@ from web.api import (  # noqa: E402,F401
     openapi,
     process_models,
     reports,
+    retention_plans,
     revisits,
     sla,
     tasks,

@@ -149,3 +149,39 @@ def report_customers():
       tags: [reports]
     """
     return _answer("customers")
+
+
+@blueprint.get("/reports/revisits")
+@documented(param("plan", {"type": "string"}, "a revisit plan's ticket number"))
+def report_revisits():
+    """Revisits opened in the range: planned, done, not reached and open per account manager and per branch;
+    satisfaction per tier (000 §二.3, 004 §五.7).
+    ---
+    get:
+      tags: [reports]
+    """
+    return _answer("revisits")
+
+
+@blueprint.get("/reports/suggestions")
+@documented()
+def report_suggestions():
+    """Suggestions filed in the range, accepted and not, per month, branch and department; per department; per
+    branch (004 §三.4.6, §二.2(4)).
+    ---
+    get:
+      tags: [reports]
+    """
+    return _answer("suggestions")
+
+
+@blueprint.get("/reports/churn_reasons")
+@documented()
+def report_churn_reasons():
+    """Retention plans closed in the range: the customers lost per churn reason, and the plans per branch, outcome
+    and reason (004 §五.8.7).
+    ---
+    get:
+      tags: [reports]
+    """
+    return _answer("churn_reasons")

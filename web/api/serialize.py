@@ -55,7 +55,7 @@ def task(t: HumanTask, with_form: bool = False) -> dict:
                    "channel": t.ticket.channel},
     }
     if with_form:
-        body["form"] = t.ticket.process_version.forms.get(t.form_key) if t.form_key else None
+        body["form"] = tickets.task_form(t)
     return body
 
 
