@@ -130,6 +130,7 @@ from web.api import (  # noqa: E402,F401
     churn,
     customers,
     directory,
+    events,
     imports,
     notifications,
     openapi,
