@@ -6,6 +6,7 @@ import json
 import pytest
 
 from tests.web_data import red_ticket
+from web import production
 
 
 @pytest.fixture(autouse=True)
@@ -92,3 +93,12 @@ def test_a_worker_serves_at_most_its_cap_of_streams_and_asks_the_rest_to_come_ba
     assert 5 <= int(refused.headers["Retry-After"]) <= 15 and refused.json["error"]["message_zh"]
     held.close()  # the stream ended: its slot is free again
     assert api("get", "/events", "tech").status_code == 200
+
+
+def test_a_stream_that_ended_frees_its_slot(app, api):
+    app.config["LIVE_STREAMS"] = 2
+    assert [api("get", "/events", "agent").status_code for _ in range(5)] == [200] * 5  # each read to its end
+
+
+def test_a_worker_lets_streams_hold_half_its_threads_and_never_its_only_one():
+    assert [production.live_streams_for(threads) for threads in (1, 2, 4, 32)] == [0, 1, 2, 16]

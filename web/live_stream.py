@@ -56,11 +56,23 @@ def open_stream(user: User) -> Response | None:
     except BaseException:
         slots.release()
         raise
-    app = current_app._get_current_object()
-    response = Response(_messages(app, reader, start), mimetype="text/event-stream",
+    app, release = current_app._get_current_object(), _once(slots.release)
+    response = Response(_messages(app, reader, start, release), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})  # nginx: pass it on at once
-    response.call_on_close(slots.release)
+    response.call_on_close(release)  # also when the server closes a stream it never started to send
     return response
+
+
+def _once(action):
+    """``action`` made safe to call more than once, from any thread: it runs the first time only."""
+    lock, done = threading.Lock(), []
+
+    def run_once() -> None:
+        with lock:
+            if not done:
+                done.append(True)
+                action()
+    return run_once
 
 
 def busy(response: Response) -> Response:
@@ -82,9 +94,17 @@ def _slots(app: Flask) -> threading.BoundedSemaphore:
     return app.extensions.setdefault("keydesk_live_slots", threading.BoundedSemaphore(app.config["LIVE_STREAMS"]))
 
 
-def _messages(app: Flask, reader: events.Reader, position: events.Position):
+def _messages(app: Flask, reader: events.Reader, position: events.Position, release):
     """The stream's text: the reconnect delay, then each notice as it is read, and the position reached (an
-    ``position`` event) whenever it moved without one, so a reconnect resumes past rows the reader may not see."""
+    ``position`` event) whenever it moved without one, so a reconnect resumes past rows the reader may not see.
+    Its slot is released as soon as it ends (``release``), or when the client goes away (the server closes it)."""
+    try:
+        yield from _read_on(app, reader, position)
+    finally:
+        release()
+
+
+def _read_on(app: Flask, reader: events.Reader, position: events.Position):
     yield f"retry: {RETRY_MS}\n\n"
     yield _event("position", events.text_of(position), {})
     ends = time.monotonic() + app.config["LIVE_STREAM_SECONDS"]
