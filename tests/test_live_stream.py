@@ -102,3 +102,9 @@ def test_a_stream_that_ended_frees_its_slot(app, api):
 
 def test_a_worker_lets_streams_hold_half_its_threads_and_never_its_only_one():
     assert [production.live_streams_for(threads) for threads in (1, 2, 4, 32)] == [0, 1, 2, 16]
+
+
+def test_a_page_stream_with_a_wrong_position_is_refused_naming_it(staff):
+    response = staff("agent").get("/live/events?after=0-x")
+    assert response.status_code == 422
+    assert "after" in response.get_data(as_text=True) and "事件编号" in response.get_data(as_text=True)

@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from engine.errors import InvalidInput
 from engine.live import events
 from engine.models import User
 
@@ -33,7 +34,10 @@ def page_stream():
     """The signed-in person's stream; anyone else gets 401 (an EventSource cannot follow a sign-in page)."""
     if not current_user.is_authenticated or current_user.must_change_password:
         return _plain(401, "Sign in to receive live notices.", "请登录后接收实时通知。")
-    response = open_stream(current_user)
+    try:
+        response = open_stream(current_user)
+    except InvalidInput as err:
+        return _plain(422, err.message, err.message_zh)
     if response is None:
         return busy(_plain(503, "Too many live streams on this server just now; the page tries again shortly.",
                             "此服务器当前实时连接过多，页面稍后会自动重试。"))
