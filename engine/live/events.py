@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Text, cast, delete, func, or_, select, tuple_
+from sqlalchemy import BigInteger, Text, and_, cast, delete, func, or_, select, tuple_
 
 from engine import clock, inbox
 from engine.db import db
@@ -85,13 +85,12 @@ def read(reader: Reader, after: Position, limit: int = BATCH) -> tuple[list[dict
     """The notices for ``reader`` after ``after`` and before the first row not yet settled, oldest first, and the
     position reached."""
     upto = horizon()
-    place = tuple_(LiveEvent.txid, LiveEvent.id)
     rows = db.session.execute(
         select(LiveEvent.txid, LiveEvent.id, LiveEvent.kind, HumanTask.id.label("task_id"), HumanTask.name,
                HumanTask.name_zh, HumanTask.priority, HumanTask.due_at, Ticket.id.label("ticket_id"), Ticket.number,
                Ticket.title, Ticket.channel)
         .join(HumanTask, LiveEvent.task_id == HumanTask.id).join(Ticket, HumanTask.ticket_id == Ticket.id)
-        .where(place > tuple_(*after), place < tuple_(*_unsettled(after, upto)),
+        .where(_between(after, _unsettled(after, upto)),
                inbox.worklist(reader, LiveEvent.role, LiveEvent.assignee_id),
                branches.within(reader.branch_ids, Ticket.branch_id),
                or_(LiveEvent.actor_id.is_(None), LiveEvent.actor_id != reader.id))
@@ -100,6 +99,15 @@ def read(reader: Reader, after: Position, limit: int = BATCH) -> tuple[list[dict
         return [_notice(row) for row in rows], (rows[-1].txid, rows[-1].id)
     last = (rows[-1].txid, rows[-1].id) if rows else after
     return [_notice(row) for row in rows], max(after, upto, last)
+
+
+def _between(after: Position, before: Position):
+    """Rows after one position and before another. On SQLite every txid is 0: the ids alone, which its primary key
+    ranges over (it does not range an index over a row-value comparison); PostgreSQL ranges the position index."""
+    if not _postgres():
+        return LiveEvent.id.between(after[1] + 1, before[1] - 1)
+    place = tuple_(LiveEvent.txid, LiveEvent.id)
+    return and_(place > tuple_(*after), place < tuple_(*before))
 
 
 def _unsettled(after: Position, upto: Position) -> Position:
