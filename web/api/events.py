@@ -18,9 +18,9 @@ def live_events():
       tags: [live]
       parameters:
         - {in: header, name: Last-Event-ID, schema: {type: string, example: 0-42},
-           description: the last event id received; without it the stream starts now}
-        - {in: query, name: after, schema: {type: string, example: 0-42}, description: the same, for clients
-           that cannot set the header}
+           description: "the last event id received; without it the stream starts now"}
+        - {in: query, name: after, schema: {type: string, example: 0-42},
+           description: "the same, for a client that cannot set the header"}
       responses:
         200:
           description: "the stream: notices {id, kind (queued, assigned, warning, breach), task, ticket}"
