@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import tickets
+from engine import scheduler, tickets
 from engine.db import db
-from engine.directory import users
+from engine.directory import user_admin, users
 from engine.live import events
 from engine.live.models import LiveEvent
 from engine.models import HumanTask
@@ -163,3 +163,20 @@ def test_events_older_than_an_hour_are_purged(app, fake_clock):
     assert events.purge() == 1
     db.session.commit()
     assert notices("agent") == [("queued", kept.number)]
+
+
+def test_a_deactivated_users_tasks_go_back_to_their_queue_with_a_notice(app):
+    colleague("agent", "agent2")
+    ticket = red_ticket(by="manager")
+    tickets.claim(users.by_username("agent2"), open_task(ticket).id)
+    after = events.horizon()
+    user_admin.update(users.by_username("admin"), "agent2", {"active": False})
+    db.session.commit()
+    assert notices("agent", after) == [("queued", ticket.number)]
+
+
+def test_the_scheduler_job_purges_old_events(app, fake_clock):
+    red_ticket(by="manager")
+    fake_clock.advance(hours=2)
+    scheduler.live_purge_job(app)
+    assert db.session.scalar(select(func.count()).select_from(LiveEvent)) == 0
