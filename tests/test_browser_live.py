@@ -31,3 +31,25 @@ def test_my_own_ticket_shows_no_notice_but_the_next_one_by_someone_else_does(pag
     theirs = red_ticket(by="manager")
     page.locator(f"#kd-live .toast[data-ticket='{theirs.number}']").wait_for()
     assert page.locator(f"#kd-live .toast[data-ticket='{mine.number}']").count() == 0  # read before theirs
+
+
+def test_desktop_notifications_and_the_sound_are_settings_of_the_browser(page):  # noqa: F811
+    page.context.grant_permissions(["notifications"])  # what the browser's prompt answers when the person allows it
+    sign_in(page)
+    page.click("[data-testid=live-menu]")
+    page.check("#kd-live-desktop")  # the click asks for the permission
+    page.check("#kd-live-sound")
+    page.reload()
+    page.click("[data-testid=live-menu]")
+    assert page.is_checked("#kd-live-desktop") and page.is_checked("#kd-live-sound")
+    assert page.evaluate("Notification.permission") == "granted"
+    page.uncheck("#kd-live-sound")
+    assert page.evaluate("localStorage.getItem('kd-live-sound')") == "0"
+
+
+def test_a_refused_permission_leaves_desktop_notifications_off_and_says_why(page):  # noqa: F811
+    sign_in(page)  # no permission granted: headless Chromium refuses the request
+    page.click("[data-testid=live-menu]")
+    page.click("#kd-live-desktop")
+    page.wait_for_selector("#kd-live-blocked", state="visible")
+    assert not page.is_checked("#kd-live-desktop")
