@@ -13,6 +13,7 @@ from engine.db import db
 from engine.directory import branches, permissions
 from engine.directory.branch_admin import active_branch
 from engine.errors import InvalidInput
+from engine.live import events as live
 from engine.models import (
     ACTIVE_TASK_STATES,
     CREDIT_LEVELS,
@@ -146,4 +147,5 @@ def _hand_over_tasks(actor: User, customer: Customer, leaving: User, taking: Use
         task.ticket.updated_at = clock.now()
         audit.record(task.ticket, actor, "reassigned", task, assignee=taking.username, previous=leaving.username,
                      reason=reason)
+        live.emit("assigned", task, actor)
     return len(held)

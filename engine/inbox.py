@@ -152,6 +152,13 @@ def counts(user: User) -> dict[str, int]:
     return dict(zip(columns, row, strict=True))
 
 
+def worklist(user, role, assignee_id):
+    """Whether a task is in the user's "Mine" or "My queues": theirs, or nobody's and of one of their roles.
+    ``role`` and ``assignee_id``: the columns saying whose the task is (the live notices keep them per event);
+    ``user``: anything with ``id`` and ``role_names``."""
+    return or_(assignee_id == user.id, and_(assignee_id.is_(None), role.in_(sorted(user.role_names))))
+
+
 def _view_condition(user: User, view: str):
     active = state_in(ACTIVE_TASK_STATES)
     if view == "mine":

@@ -1,5 +1,6 @@
 """The background scheduler of a KeyDesk process: fires due timers (and, while it does, proves it is alive),
-delivers the outbox, drops expired import previews and, once a day, sends the contracts' expiry reminders.
+delivers the outbox, drops expired import previews and old live events and, once a day, sends the contracts'
+expiry reminders.
 
 The timer job does not poll on a slow fixed beat: after each sweep it schedules itself for the next
 due timer, and at the latest one second later, to catch timers armed by other processes.
@@ -21,6 +22,7 @@ from engine.contracts import reminders as contract_reminders
 from engine.db import db
 from engine.errors import Conflict, EngineError
 from engine.imports import batches as imports
+from engine.live import events as live
 from engine.models import ProcessSchedule, SchedulerHeartbeat
 from notifications import delivery as outbox_delivery
 
@@ -29,6 +31,7 @@ MAX_SLEEP = timedelta(seconds=1)
 RETRY = timedelta(milliseconds=100)
 DELIVERY_SECONDS = 5
 PURGE_SECONDS = 3600
+LIVE_PURGE_SECONDS = 600
 BATCH = 500
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -138,6 +141,13 @@ def purge_job(app: Flask) -> None:
         db.session.commit()
 
 
+def live_purge_job(app: Flask) -> None:
+    """Drop live events older than an hour (engine.live.events.KEEP): they are notices, not ticket history."""
+    with _job(app, f"purging old live events failed; trying again in {LIVE_PURGE_SECONDS} s"):
+        live.purge()
+        db.session.commit()
+
+
 def contract_reminder_job(app: Flask) -> None:
     """The daily sweep of contract expiry reminders; never raises. Safe to run more often (at every start too): each
     reminder goes out once."""
@@ -190,6 +200,7 @@ def start(app: Flask) -> Scheduler:
     scheduler.add_job(fire_timers, "date", run_date=clock.now(), id="timers")
     scheduler.add_job(delivery_job, "interval", args=[app], seconds=DELIVERY_SECONDS, id="delivery")
     scheduler.add_job(purge_job, "interval", args=[app], seconds=PURGE_SECONDS, id="purge")
+    scheduler.add_job(live_purge_job, "interval", args=[app], seconds=LIVE_PURGE_SECONDS, id="live_purge")
     scheduler.add_job(contract_reminder_job, daily_at(app), args=[app], id="contract_reminders",
                       next_run_time=clock.now())  # and once at start: a day the process was down is made up
     scheduler.start()

@@ -14,6 +14,7 @@ from engine import account_managers, audit, clock, customers, report_facts, sla_
 from engine.db import db
 from engine.directory import branches
 from engine.errors import ProcessError
+from engine.live import events as live
 from engine.models import (
     ACTIVE_TASK_STATES,
     PRIORITIES,
@@ -253,6 +254,7 @@ def _warn(sla_clock: SlaClock) -> None:
     task = sla_clock.task
     if task is not None:
         follow_running(task)
+        live.emit("warning", task)
     audit.record(sla_clock.ticket, None, "sla_warned", task, clock=sla_clock.kind, due_at=sla_clock.due_at.isoformat())
     _notify(sla_clock, "sla_warning", _owners(task, sla_clock.ticket))
 
@@ -264,6 +266,7 @@ def _breach(sla_clock: SlaClock) -> None:
     if task is not None:
         task.priority = _raised(task.priority)
         follow_running(task)
+        live.emit("breach", task)  # to whoever holds it now, before a ladder that reassigns moves it
     audit.record(sla_clock.ticket, None, "sla_breached", task, clock=sla_clock.kind,
                  due_at=sla_clock.due_at.isoformat())
     _climb(sla_clock, breach=True)
@@ -304,6 +307,7 @@ def _reassign(task: HumanTask, role: str) -> None:
     else:
         task.role, task.assignee, task.state, task.claimed_at = role, None, "open", None
     audit.record(task.ticket, None, "reassigned", task, role=role, previous=previous)
+    live.task_arrived(task, None)
 
 
 def _notify(sla_clock: SlaClock, event: str, people: list[User], role: str | None = None) -> None:

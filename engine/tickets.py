@@ -23,6 +23,7 @@ from engine.directory import branches, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.fields import problem
 from engine.forms import choices
+from engine.live import events as live
 from engine.models import (
     ACTIVE_TASK_STATES,
     CHANNELS,
@@ -170,6 +171,7 @@ def unclaim(actor: User, task_id: int) -> HumanTask:
                             message_zh=f"任务 {task.id} 不是您的，不能退回")
         task.assignee, task.state, task.claimed_at = None, "open", None
         audit.record(task.ticket, actor, "unclaimed", task)
+        live.emit("queued", task, actor)
         _touch(task.ticket)
     return task
 
@@ -195,6 +197,7 @@ def assign(actor: User, task_id: int, username: str) -> HumanTask:
         previous = task.assignee.username if task.assignee else None
         _take(task, assignee)
         audit.record(task.ticket, actor, "assigned", task, assignee=username, previous=previous)
+        live.emit("assigned", task, actor)
         if assignee.id != actor.id:
             notify.people("task_assigned", [assignee], f"assigned:{task.id}:{clock.now().isoformat()}", task.ticket,
                           task={"name": task.name, "role": task.role, "due_at": notify.local_time(task.due_at)})
@@ -542,6 +545,7 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
             task = _new_task(ticket, spiff_task)
             owner = {"assignee": task.assignee.username} if task.assignee else {}
             audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role, **owner)
+            live.task_arrived(task, actor)
     timers.sync(ticket, workflow)  # a timer that fired is in the history before the close it led to
     if ticket.status == "open" and runtime.finished(workflow):
         ticket.status, ticket.closed_at = "closed", clock.now()

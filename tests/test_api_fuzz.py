@@ -20,6 +20,7 @@ def fuzzed_app(tmp_path_factory, request):
     """One app per database for the whole run (each operation on a fresh database would cost more than its
     examples); PostgreSQL refuses what SQLite stores (NUL characters, ids beyond 64 bits), so both are fuzzed."""
     app = make_app(tmp_path_factory.mktemp("fuzz"), request.param)
+    app.config["LIVE_STREAM_SECONDS"] = 0  # GET /events reads once and ends (25 s in production)
     with app.app_context():
         yield app
         db.session.remove()

@@ -42,7 +42,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long shift keeps its forms
         ATTACHMENT_MAX_BYTES=10 * 1024 * 1024,
-        INBOX_REFRESH_SECONDS=30,
+        INBOX_REFRESH_SECONDS=300,  # a slow safety net: the live notices refresh the list as tasks arrive
+        LIVE_STREAMS=int(os.environ.get("KEYDESK_LIVE_STREAMS") or 16),  # per process (web/live_stream.py)
+        LIVE_STREAM_SECONDS=25,  # a stream ends after this; the browser reconnects from its last event id
+        LIVE_POLL_SECONDS=1.0,  # how often a stream reads the live_events table
         IMPORT_PREVIEW_HOURS=float(os.environ.get("KEYDESK_IMPORT_PREVIEW_HOURS") or 24),  # engine/imports
         CONTRACT_REMINDER_DAYS=os.environ.get("KEYDESK_CONTRACT_REMINDER_DAYS", "90,30,7"),  # engine/contracts
         CONTRACT_REMINDER_TIME=os.environ.get("KEYDESK_CONTRACT_REMINDER_TIME", "08:30"),  # daily, desk time
@@ -72,6 +75,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         i18n,
         import_pages,
         inbox_pages,
+        live_stream,
         metrics,
         modeler_pages,
         new_ticket,
@@ -91,7 +95,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.csrf.exempt(api.blueprint)  # bearer tokens only: nothing for a forged request to ride on
     for module in (api, health, assets, auth, inbox_pages, task_pages, ticket_list, ticket_pages, new_ticket, profile,
                    notification_pages, customer_pages, modeler_pages, report_pages, import_pages, admin_pages,
-                   churn_pages, retention_pages, announcement_pages):
+                   churn_pages, retention_pages, announcement_pages, live_stream):
         app.register_blueprint(module.blueprint)
     return app
 

@@ -1,6 +1,6 @@
 """The inbox: "Mine", "My queues" and, for supervisors, "Team"; filters, saved filters, claim and unclaim.
 
-The list is a partial that htmx refreshes in place (every 30 s and after each action); the page
+The list is a partial that htmx refreshes in place (on a live notice, every 5 minutes, after each action); the page
 around it loads once.
 """
 

@@ -43,6 +43,7 @@ class Server(BaseApplication):
 
     def __init__(self, app_factory, host: str, port: int, workers: int, threads: int):
         self.app_factory = app_factory
+        self.threads = threads
         self.options = {
             "bind": f"{host}:{port}",
             "workers": workers,
@@ -62,4 +63,15 @@ class Server(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        return self.app_factory()
+        """The worker's app; unless KEYDESK_LIVE_STREAMS says otherwise, live streams may hold half its threads, so
+        the other half always serves pages (web/live_stream.py)."""
+        app = self.app_factory()
+        if not os.environ.get("KEYDESK_LIVE_STREAMS"):
+            app.config["LIVE_STREAMS"] = live_streams_for(self.threads)
+        return app
+
+
+def live_streams_for(threads: int) -> int:
+    """How many live streams a worker of ``threads`` threads serves at once: half of them (none with one thread:
+    a stream must never hold a worker's only thread)."""
+    return threads // 2

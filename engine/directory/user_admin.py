@@ -15,6 +15,7 @@ from engine.db import db
 from engine.directory import branches, changes, permissions, roles, users
 from engine.directory.branch_admin import active_branch
 from engine.errors import InvalidInput
+from engine.live import events as live
 from engine.models import ACTIVE_TASK_STATES, Branch, HumanTask, User, UserRole
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
@@ -152,6 +153,7 @@ def _release_tasks(actor: User, user: User) -> None:
         task.assignee, task.state, task.claimed_at = None, "open", None
         task.ticket.updated_at = clock.now()  # the ticket row is written: lock_version moves, a racing step loses
         audit.record(task.ticket, actor, "unclaimed", task, previous=user.username, reason="user deactivated")
+        live.emit("queued", task, actor)
 
 
 def _shown(value):

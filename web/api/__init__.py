@@ -131,6 +131,7 @@ from web.api import (  # noqa: E402,F401
     churn,
     customers,
     directory,
+    events,
     imports,
     notifications,
     openapi,

@@ -1,0 +1,37 @@
+"""live_events: short-lived rows for the live notices; not ticket history (that is ticket_events), purged after
+an hour."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import db
+from engine.models import HumanTask
+
+KINDS = ("queued", "assigned", "warning", "breach")
+
+
+class LiveEvent(db.Model):
+    """Something that just happened to a task that its people should see at once: it arrived in a role's queue
+    (``queued``), was handed to a person (``assigned``), or its SLA clock warned (``warning``) or breached
+    (``breach``). ``role`` and ``assignee_id`` say whose it was at that moment; ``actor_id`` who caused it (they
+    are not told of their own step).
+
+    ``txid`` orders the rows as their transactions became visible: on PostgreSQL the writing transaction's id (a
+    reader takes only rows of transactions older than every one still running, so a row committed late is never
+    passed over); on SQLite 0, where one writer at a time commits the ids in order (AUTOINCREMENT: an id is never
+    reused, not even once every row is purged)."""
+
+    __tablename__ = "live_events"
+    __table_args__ = (Index("ix_live_events_position", "txid", "id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    txid: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    task: Mapped[HumanTask] = relationship()
