@@ -8,6 +8,7 @@ row, however many workers or retries produce it.
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine import clock
@@ -70,28 +71,57 @@ class DeliveryAttempt(db.Model):
 def enqueue(event: str, recipient, subject: str, body: str, dedupe: str, ticket=None) -> list:
     """Queue one message per channel a staff member can be reached on; skip what is already queued."""
     addresses = {"email": recipient.email, "sms": recipient.phone}
-    return [message for channel, address in addresses.items() if address
-            for message in enqueue_to(event, channel, address, subject, body, f"{dedupe}:{recipient.id}",
-                                      ticket, recipient.id)]
+    return enqueue_all([row(event, channel, address, subject, body, f"{dedupe}:{recipient.id}", recipient.id)
+                        for channel, address in addresses.items() if address], ticket)
 
 
 def enqueue_to(event: str, channel: str, address: str, subject: str, body: str, dedupe: str,
                ticket=None, recipient_id: int | None = None, not_before: datetime | None = None) -> list:
     """Queue one message to an address (a customer's phone, say); nothing if the same one is queued.
     `not_before` holds it (quiet hours): the delivery worker leaves it alone until then."""
-    key = f"{dedupe}:{channel}"
-    if _queued(key):
+    return enqueue_all([row(event, channel, address, subject, body, dedupe, recipient_id, not_before)], ticket)
+
+
+def row(event: str, channel: str, address: str, subject: str, body: str, dedupe: str,
+        recipient_id: int | None = None, not_before: datetime | None = None) -> dict:
+    """One message for ``enqueue_all``; its dedupe key is ``dedupe`` and the channel."""
+    now = clock.now()
+    return {"event": event, "channel": channel, "address": address, "subject": subject, "body": body,
+            "recipient_id": recipient_id, "dedupe_key": f"{dedupe}:{channel}", "state": "pending", "attempts": 0,
+            "created_at": now, "next_attempt_at": not_before or now}
+
+
+def enqueue_all(rows: list[dict], ticket=None) -> list[OutboxMessage]:
+    """Queue messages (``row``s) about a ticket in one INSERT, whatever their number, and return those queued.
+
+    A message whose dedupe key is already queued is left out by the database itself (ON CONFLICT DO NOTHING on
+    the unique key): queued by this step, by an earlier try of it, or by another worker at the same moment (on
+    PostgreSQL the second insert waits for the first's transaction and inserts only if that one rolled back).
+    Two rows of one call with the same key make one message. No read comes before the write, and a duplicate
+    never fails the step. Nothing is flushed: the step still writes its own rows once, at its commit."""
+    if not rows:
         return []
-    message = OutboxMessage(event=event, ticket=ticket, recipient_id=recipient_id, channel=channel,
-                            address=address, subject=subject, body=body, dedupe_key=key,
-                            next_attempt_at=not_before or clock.now())
-    db.session.add(message)
-    return [message]
+    if ticket is not None and ticket.id is None:
+        return _with_new_ticket(rows, ticket)
+    values = [{**message, "ticket_id": ticket.id if ticket else None} for message in rows]
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(OutboxMessage).values(values)
+                 .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key]).returning(OutboxMessage))
+    return sorted(db.session.scalars(statement), key=lambda message: message.id)
 
 
-def _queued(key: str) -> bool:
-    pending = any(isinstance(m, OutboxMessage) and m.dedupe_key == key for m in db.session.new)
-    return pending or db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)) is not None
+def _with_new_ticket(rows: list[dict], ticket: Ticket) -> list[OutboxMessage]:
+    """The messages about a ticket this step opens: it has no row to refer to yet, so they are written with it at
+    the step's commit (one batched INSERT). Their keys name the new ticket's own things, so only this step can
+    have queued one: they are checked among the session's new objects, and the unique key stays the backstop."""
+    queued = {obj.dedupe_key for obj in db.session.new if isinstance(obj, OutboxMessage)}
+    messages = []
+    for message in rows:
+        if message["dedupe_key"] not in queued:
+            queued.add(message["dedupe_key"])
+            messages.append(OutboxMessage(**message, ticket=ticket))
+    db.session.add_all(messages)
+    return messages
 
 
 @event.listens_for(Session, "before_flush")

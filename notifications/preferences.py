@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine import clock
 from engine.db import db
 from engine.errors import Forbidden, InvalidInput
 from engine.models import User
-from notifications import daytime
+from notifications import daytime, step_reads
 from notifications.template_defaults import DEFAULTS
 
 CHANNELS = ("email", "sms")
@@ -35,8 +35,28 @@ class NotificationPreference(db.Model):
 
 
 def of(user: User) -> NotificationPreference:
-    """A person's preferences, or the defaults (not stored) when they never chose."""
-    return db.session.get(NotificationPreference, user.id) or NotificationPreference(user_id=user.id, channels={})
+    """A person's preferences, or the defaults (not stored) when they never chose; read once per step."""
+    if user.id not in _known():
+        read_for([user])
+    return _known()[user.id]
+
+
+def read_for(users: list[User]) -> None:
+    """The preferences of everyone an alert goes to, in one read whatever their number, kept for the step."""
+    missing = [user.id for user in users if user.id not in _known()]
+    if missing:
+        found = db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id.in_(missing)))
+        remember({**dict.fromkeys(missing), **{pref.user_id: pref for pref in found}})
+
+
+def remember(choices: dict[int, "NotificationPreference | None"]) -> None:
+    """Preferences read along with their people ({user id: row, or None for one who never chose}), for the step."""
+    _known().update({user_id: pref or NotificationPreference(user_id=user_id, channels={})
+                     for user_id, pref in choices.items()})
+
+
+def _known() -> dict[int, NotificationPreference]:
+    return step_reads.kept("preferences", dict)
 
 
 def channels_for(user: User, event: str) -> list[str]:

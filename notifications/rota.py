@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, ForeignKey, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ColumnElement, ForeignKey, Select, String, select
+from sqlalchemy.orm import Mapped, lazyload, mapped_column
 
 from engine import clock
 from engine.db import db
@@ -18,7 +18,8 @@ from engine.directory import permissions
 from engine.directory.roles import active_keys
 from engine.errors import InvalidInput, NotFound
 from engine.models import User, UserRole
-from notifications import daytime
+from notifications import daytime, preferences
+from notifications.preferences import NotificationPreference
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -36,21 +37,34 @@ class DutyRota(db.Model):
 
 def members(role: str, audience: ColumnElement[bool] | None = None) -> list[User]:
     """The role's active members; ``audience`` narrows them (the engine passes who may see a ticket's branch)."""
-    query = select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
-    if audience is not None:
-        query = query.where(audience)
-    return list(db.session.scalars(query.order_by(User.id)))
+    return list(db.session.scalars(_members(role, audience)))
 
 
 def on_duty(role: str, now: datetime | None = None, audience: ColumnElement[bool] | None = None) -> list[User]:
-    """The people to alert for a role at `now`: those on shift, or all members if nobody is (or no rota)."""
-    everyone = members(role, audience)
-    rota = db.session.get(DutyRota, role)
-    if rota is None or not rota.shifts:
+    """The people to alert for a role at `now`: those on shift, or all members if nobody is (or no rota).
+
+    One read, whatever the role's size: the members with the role's rota and each member's channel choices (kept
+    for the alert that follows, see notifications.preferences)."""
+    query = (_members(role, audience).add_columns(DutyRota.shifts, NotificationPreference)
+             .outerjoin(DutyRota, DutyRota.role == role)
+             .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+             .options(lazyload(User.roles)))  # an alert never asks its people's roles: no second read for them
+    rows = db.session.execute(query).all()
+    preferences.remember({row.User.id: row.NotificationPreference for row in rows})
+    everyone = [row.User for row in rows]
+    shifts = rows[0].shifts if rows else None
+    if not shifts:
         return everyone
     local = (now or clock.now()).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-    ids = {shift["user_id"] for shift in rota.shifts if _covers(shift, local)}
+    ids = {shift["user_id"] for shift in shifts if _covers(shift, local)}
     return [person for person in everyone if person.id in ids] or everyone
+
+
+def _members(role: str, audience: ColumnElement[bool] | None) -> Select:
+    query = select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+    if audience is not None:
+        query = query.where(audience)
+    return query.order_by(User.id)
 
 
 def _covers(shift: dict, local: datetime) -> bool:

@@ -14,7 +14,7 @@ and body do not, the subject gets it.
 import logging
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, and_, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine import clock
@@ -23,6 +23,7 @@ from engine.directory import permissions
 from engine.errors import InvalidInput, NotFound
 from engine.models import User
 from engine.sandbox import text_templates
+from notifications import step_reads
 from notifications.template_defaults import DEFAULTS, SAMPLE
 
 EVENTS = tuple(DEFAULTS)
@@ -63,9 +64,9 @@ def language(value: str | None) -> str:
 
 def current(event: str, lang: str) -> tuple[str, str, int]:
     """(subject, body, version) in force; version 0 is the shipped default."""
-    row = _latest(event, lang)
-    if row is not None:
-        return row.subject, row.body, row.version
+    saved = step_reads.kept("templates", _in_force).get((event, lang))
+    if saved is not None:
+        return saved
     subject, body = DEFAULTS[event][lang]
     return subject, body, 0
 
@@ -115,8 +116,9 @@ def save(actor: User, event: str, lang: str, subject: str, body: str, comment: s
     permissions.require(actor, "configure")
     _known(event, lang)
     check(subject, body)
-    previous = _latest(event, lang)
-    row = MessageTemplate(event=event, language=lang, version=(previous.version if previous else 0) + 1,
+    previous = db.session.scalar(select(func.max(MessageTemplate.version)).where(MessageTemplate.event == event,
+                                                                               MessageTemplate.language == lang))
+    row = MessageTemplate(event=event, language=lang, version=(previous or 0) + 1,
                           subject=subject, body=body, comment=str(comment or "")[:256], created_by=actor)
     db.session.add(row)
     db.session.commit()
@@ -137,12 +139,17 @@ def _known(event: str, lang: str) -> None:
         raise NotFound(f"no template language {lang!r}; the languages are {', '.join(LANGUAGES)}")
 
 
-def _latest(event: str, lang: str) -> MessageTemplate | None:
-    newest = (select(func.max(MessageTemplate.version)).where(MessageTemplate.event == event,
-                                                              MessageTemplate.language == lang).scalar_subquery())
-    return db.session.scalar(select(MessageTemplate).where(MessageTemplate.event == event,
-                                                           MessageTemplate.language == lang,
-                                                           MessageTemplate.version == newest))
+def _in_force() -> dict[tuple[str, str], tuple[str, str, int]]:
+    """{(event, language): (subject, body, version)} of every admin's newest version, in one read: a step reads
+    them once (notifications.step_reads), however many alerts and languages it has."""
+    kind = (MessageTemplate.event, MessageTemplate.language)
+    newest = select(*kind, func.max(MessageTemplate.version).label("version")).group_by(*kind).subquery()
+    rows = db.session.execute(select(MessageTemplate.event, MessageTemplate.language, MessageTemplate.subject,
+                                     MessageTemplate.body, MessageTemplate.version)
+                              .join(newest, and_(MessageTemplate.event == newest.c.event,
+                                                 MessageTemplate.language == newest.c.language,
+                                                 MessageTemplate.version == newest.c.version)))
+    return {(row.event, row.language): (row.subject, row.body, row.version) for row in rows}
 
 
 class _PartError(Exception):

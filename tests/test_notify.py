@@ -4,6 +4,8 @@ quiet hours, one message per person and alert, and the delivery record.
 The fake clock starts on Monday 2026-11-23 at 01:00 UTC, 09:00 at the desk (Asia/Shanghai).
 """
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -20,6 +22,7 @@ from notifications import delivery, notify, preferences, rota, templates
 from notifications.outbox import DeliveryAttempt, OutboxMessage, enqueue_to
 from notifications.templates import MessageTemplate
 from tests.test_sla import LADDER, open_ticket, staff
+from tests.test_workers import lock_waits
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 NIGHT_AND_DAY = [{"username": "supervisor", "days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00",
@@ -261,12 +264,39 @@ def test_the_same_alert_is_queued_once_however_often_its_step_is_retried(app, fa
 
 
 @BOTH
-def test_two_workers_queueing_the_same_alert_at_once_leave_one_message(app, fake_clock):
-    """Each worker checked before the other committed: the unique dedupe key refuses the second insert,
-    so that worker's step rolls back (and its timer is not fired twice either)."""
+@pytest.mark.parametrize("first_worker", ["commits", "rolls back"])
+def test_two_workers_queueing_the_same_alert_at_once_leave_one_message(app, fake_clock, backend, first_worker):
+    """The second worker's insert waits for the first's transaction (ON CONFLICT DO NOTHING on the unique dedupe
+    key): it queues nothing if the first committed, the message if the first rolled back, and its step goes on
+    either way. No worker reads before it writes, so none can miss the other's row."""
+    assert enqueue_to("sla_breached", "sms", "+8613800000001", "s", "b", "alert:1")  # the first, not committed
+    second = {}
+
+    def second_worker():
+        with app.app_context():
+            second["queued"] = len(enqueue_to("sla_breached", "sms", "+8613800000001", "s", "b", "alert:1"))
+            db.session.commit()
+
+    worker = threading.Thread(target=second_worker)
+    worker.start()
+    if backend == "postgres":  # it really waits on the first's uncommitted row
+        deadline = time.monotonic() + 10
+        while not lock_waits() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert lock_waits(), "the second insert never waited for the first"
+    if first_worker == "commits":
+        db.session.commit()
+    else:
+        db.session.rollback()
+    worker.join(30)
+    assert second == {"queued": 0 if first_worker == "commits" else 1}
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_the_unique_dedupe_key_refuses_a_second_row_written_past_the_outbox(app, fake_clock):
+    """The backstop under ``enqueue_to``: a row added some other way cannot duplicate a key either."""
     sessions = [Session(db.engine), Session(db.engine)]
-    for session in sessions:  # both see no such message yet
-        assert session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == "alert:1:sms")) is None
+    for session in sessions:
         session.add(OutboxMessage(event="sla_breached", channel="sms", address="+8613800000001", subject="s",
                                   body="b", dedupe_key="alert:1:sms"))
     sessions[0].commit()

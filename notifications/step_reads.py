@@ -1,0 +1,26 @@
+"""What an alert reads once per step (one transaction) and keeps until the step ends: the templates in force and
+each person's channel choices. A step that alerts twenty people, or raises several alerts, reads each once; the
+next step reads afresh, so an admin's new template, rota or choice applies from the next step on, in every process
+(no cache to invalidate across web and scheduler workers). Unlike ``engine.db.per_transaction`` the answers outlive
+the step's flushes: none of them is written by a step."""
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from engine.db import db
+
+_KEY = "keydesk_notification_reads"  # session.info: what this transaction's alerts read
+
+
+def kept(name: str, read):
+    """``read()``'s answer, read once per transaction under ``name``."""
+    known = db.session.info.setdefault(_KEY, {})
+    if name not in known:
+        known[name] = read()
+    return known[name]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_KEY, None)
