@@ -111,8 +111,9 @@ def visible_inline(user: User, column) -> ColumnElement[bool]:
     that asks once (the task list, the task a step works on) needs no statement of its own for the scope."""
     if user.branch_id is None:
         return false()
-    top = select(Branch.id).where(Branch.id == user.branch_id, Branch.parent_id.is_(None)).exists()
-    return or_(top, column.in_(select(_subtree(user.branch_id).c.id)))
+    tree = _subtree(user.branch_id)  # its first row, the user's branch, says whether that is a top branch
+    top = select(tree.c.id).where(tree.c.id == user.branch_id, tree.c.parent_id.is_(None)).exists()
+    return or_(top, column.in_(select(tree.c.id)))
 
 
 def can_see(user: User, branch_id: int | None) -> bool:
