@@ -390,6 +390,8 @@ class HumanTask(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="tasks")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    # the task's clocks as stored (a step reads them with the task: engine.tickets.get_task)
+    sla_clocks: Mapped[list["SlaClock"]] = relationship(viewonly=True, order_by="SlaClock.id")
 
 
 class TicketEvent(db.Model):

@@ -101,7 +101,8 @@ def new_clock(ticket: Ticket, task: HumanTask | None, kind: str, target_iso: str
 
 
 def clocks_of(task: HumanTask) -> list[SlaClock]:
-    return [c for c in db.session.scalars(select(SlaClock).where(SlaClock.task_id == task.id))] if task.id else []
+    """The task's stored clocks (a step reads them with its task); none for a task of this step."""
+    return list(task.sla_clocks) if task.id else []
 
 
 def meet(task: HumanTask, kinds: tuple[str, ...]) -> None:

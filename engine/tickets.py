@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import account_managers, audit, clock, deployments, forms, report_facts, runtime, sla, ticket_access, timers
@@ -58,6 +59,8 @@ def step() -> Iterator[None]:
     step always reads the rows as they are now.
     """
     session = db.session()
+    session.info.pop(_WAITING, None)
+    session.info.pop(_LEAVES_WAITING, None)
     if session.info.pop(_STEPPED, False):
         session.expire_all()
     try:
@@ -78,16 +81,27 @@ def step() -> Iterator[None]:
 
 
 _STEPPED = "keydesk_stepped"  # session.info: a step committed in this session, its objects may be out of date
+_LEAVES_WAITING = "keydesk_leaves_waiting"  # session.info: {ticket: its tasks that may wait} as the step leaves them
+_WAITING = "keydesk_waiting"  # session.info: the same, once the step committed
 
 
 def _commit_keeping_state(session) -> None:
-    """Commit without expiring the session's objects; the next step expires them first."""
+    """Commit without expiring the session's objects; the next step expires them first. The tasks the step
+    left waiting stay known until the session next talks to the database (the answer lists them unread)."""
+    waiting = session.info.pop(_LEAVES_WAITING, {})
     session.expire_on_commit = False
     try:
         session.commit()
     finally:
         session.expire_on_commit = True
     session.info[_STEPPED] = True
+    session.info[_WAITING] = waiting
+
+
+@event.listens_for(Session, "after_begin")
+def _forget_waiting(session: Session, _transaction, _connection) -> None:
+    """Once the session reads or writes again, what a committed step left waiting may be out of date."""
+    session.info.pop(_WAITING, None)
 
 
 def _lost_write_race(err: OperationalError) -> bool:
@@ -136,9 +150,10 @@ def open_ticket(actor: User, version, title: str, customer_id: int | None = None
 def claim(actor: User, task_id: int) -> HumanTask:
     with step():
         task = _workable_task(actor, task_id)
-        if task.assignee_id is None:
-            _claim_row(task, actor)
+        unowned = task.assignee_id is None
         _take(task, actor)
+        if unowned:
+            _claim_row(task)
         audit.record(task.ticket, actor, "claimed", task)
         _touch(task.ticket)
     return task
@@ -330,9 +345,13 @@ def _fail_timer(timer_id: int, err: ProcessError) -> None:
 
 
 def active_tasks(ticket: Ticket) -> list[HumanTask]:
-    """The ticket's tasks that wait for a person, without loading the finished ones (a loop leaves thousands)."""
+    """The ticket's tasks that wait for a person, without loading the finished ones (a loop leaves thousands);
+    right after a step, those it left waiting, unread."""
+    left = db.session.info.get(_WAITING, {})
     if ticket.id is None:  # opened in this step
         rows = ticket.tasks
+    elif ticket in left:
+        rows = left[ticket]
     else:
         rows = db.session.scalars(select(HumanTask).where(HumanTask.ticket_id == ticket.id,
                                                          HumanTask.state.in_(ACTIVE_TASK_STATES))
@@ -391,18 +410,23 @@ def sla_clocks(ticket: Ticket) -> list[SlaClock]:
     return list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.id)))
 
 
-def get_task(task_id: int, viewer: User | None = None, to_run: bool = False) -> HumanTask:
+def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clocks: bool = False) -> HumanTask:
     """The task; with a ``viewer``, only if they may see its ticket (as get_ticket).
 
-    Read in one statement with its ticket and the ticket's customer (the access rule and the step ask for both);
-    ``to_run``: also with the ticket's process version and workflow state, which completing the task needs."""
-    ticket = joinedload(HumanTask.ticket)
-    options = [ticket.joinedload(Ticket.customer)]
+    Read in one statement with its ticket and the ticket's customer (the access rule and the step ask for both),
+    the viewer's branches checked in that statement; ``to_run``: also with the ticket's process version and
+    workflow state, which completing the task needs, and ``clocks``: with the task's SLA clocks, which claiming and
+    completing it stop."""
+    ticket = contains_eager(HumanTask.ticket)
+    options = [ticket.joinedload(Ticket.customer)] + ([joinedload(HumanTask.sla_clocks)] if clocks else [])
     if to_run:
         options += [ticket.undefer(Ticket.workflow_state),
                     ticket.joinedload(Ticket.process_version).joinedload(ProcessVersion.model)]
-    task = db.session.get(HumanTask, task_id, options=options)
-    if task is None or (viewer is not None and not branches.can_see(viewer, task.ticket.branch_id)):
+    query = select(HumanTask).join(HumanTask.ticket).where(HumanTask.id == task_id).options(*options)
+    if viewer is not None:
+        query = query.where(branches.visible_inline(viewer, Ticket.branch_id))
+    task = db.session.scalars(query).unique().first()
+    if task is None:
         raise NotFound(f"no task {task_id}")
     if viewer is not None:
         ticket_access.require_view(viewer, task.ticket)
@@ -424,7 +448,7 @@ def may_work(actor: User, task: HumanTask) -> bool:
 
 def _workable_task(actor: User, task_id: int, to_run: bool = False) -> HumanTask:
     """The task, if the actor may work it now: still active, the actor's role, not someone else's."""
-    task = get_task(task_id, actor, to_run)
+    task = get_task(task_id, actor, to_run, clocks=True)
     _require_active(task)
     if not may_work(actor, task):
         raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have",
@@ -435,19 +459,24 @@ def _workable_task(actor: User, task_id: int, to_run: bool = False) -> HumanTask
     return task
 
 
-def _claim_row(task: HumanTask, actor: User) -> None:
-    """Take the task's row only if it is still nobody's: of two people claiming at once, exactly one gets it.
+def _claim_row(task: HumanTask) -> None:
+    """Write the claim _take made only if the row is still nobody's: of two people claiming at once, exactly one
+    gets it.
 
     The row the task was read from may be older than the ticket's version check: the claim itself must be
-    conditional (the later claimer waits on the row's lock, then finds it taken)."""
+    conditional (the later claimer waits on the row's lock, then finds it taken). The one statement writes the
+    whole claim (holder, state, the due time the clocks left), so the commit has nothing more to write to the row."""
+    values = {"assignee_id": task.assignee.id, "state": task.state, "claimed_at": task.claimed_at,
+              "due_at": task.due_at, "sla_state": task.sla_state}
     taken = db.session.execute(
         update(HumanTask).where(HumanTask.id == task.id, HumanTask.assignee_id.is_(None),
                                 HumanTask.state == "open")
-        .values(assignee_id=actor.id, state="claimed", claimed_at=clock.now())
-        .execution_options(synchronize_session=False))
+        .values(**values).execution_options(synchronize_session=False))
     if taken.rowcount != 1:
         raise Conflict(f"task {task.id} was claimed by someone else at the same moment",
                        message_zh=f"任务 {task.id} 同时被他人认领")
+    for name, value in {**values, "assignee": task.assignee}.items():
+        set_committed_value(task, name, value)
 
 
 def _take(task: HumanTask, user: User) -> None:
@@ -543,9 +572,11 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
     for spiff_id, spiff_task in ready.items():
         if spiff_id not in known:
             task = _new_task(ticket, spiff_task)
+            active.append(task)
             owner = {"assignee": task.assignee.username} if task.assignee else {}
             audit.record(ticket, actor, "task_created", task, name=task.name, role=task.role, **owner)
             live.task_arrived(task, actor)
+    db.session.info.setdefault(_LEAVES_WAITING, {})[ticket] = active
     timers.sync(ticket, workflow)  # a timer that fired is in the history before the close it led to
     if ticket.status == "open" and runtime.finished(workflow):
         ticket.status, ticket.closed_at = "closed", clock.now()

@@ -8,7 +8,7 @@ lists then filter on those ids as constants, which PostgreSQL's planner matches 
 indexes (a CTE inside the list's statement hides its size from the planner: see bench/branches.py).
 """
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, or_, select, true
 
 from engine import fields
 from engine.db import db, per_transaction
@@ -93,12 +93,27 @@ def scope(branch_id: int | None) -> set[int] | None:
 
 def _read_scope(branch_id: int) -> set[int] | None:
     """The branch's subtree in one statement; the branch's own row says whether it is a top branch."""
-    tree = select(Branch.id, Branch.parent_id).where(Branch.id == branch_id).cte("branch_scope", recursive=True)
-    tree = tree.union_all(select(Branch.id, Branch.parent_id).where(Branch.parent_id == tree.c.id))
+    tree = _subtree(branch_id)
     rows = db.session.execute(select(tree.c.id, tree.c.parent_id)).all()
     if any(row.id == branch_id and row.parent_id is None for row in rows):
         return None
     return {row.id for row in rows}
+
+
+def _subtree(branch_id: int):
+    """The branch and the branches under it, as a recursive CTE of (id, parent_id)."""
+    tree = select(Branch.id, Branch.parent_id).where(Branch.id == branch_id).cte("branch_scope", recursive=True)
+    return tree.union_all(select(Branch.id, Branch.parent_id).where(Branch.parent_id == tree.c.id))
+
+
+def visible_inline(user: User, column) -> ColumnElement[bool]:
+    """The condition of ``visible``, worked out by the database inside the statement that uses it: a request
+    that asks once (the task list, the task a step works on) needs no statement of its own for the scope."""
+    if user.branch_id is None:
+        return false()
+    tree = _subtree(user.branch_id)  # its first row, the user's branch, says whether that is a top branch
+    top = select(tree.c.id).where(tree.c.id == user.branch_id, tree.c.parent_id.is_(None)).exists()
+    return or_(top, column.in_(select(tree.c.id)))
 
 
 def can_see(user: User, branch_id: int | None) -> bool:
