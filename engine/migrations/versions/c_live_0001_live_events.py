@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c_live_0001'
-down_revision = 'b_proactive_0001'
+down_revision = 'c_proactive_0001'  # chained in merge order
 branch_labels = None
 depends_on = None
 

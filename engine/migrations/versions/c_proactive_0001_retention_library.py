@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c_proactive_0001'
-down_revision = 'b_proactive_0001'
+down_revision = 'c_diagram_0001'  # chained in merge order
 branch_labels = None
 depends_on = None
 
