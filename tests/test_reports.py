@@ -310,7 +310,7 @@ def test_exports_read_back(api, desk):
     assert book.sheetnames == ["按日", "按渠道", "环节耗时", "投诉重开率", "故障等级分布"]
     assert [[c.value for c in row] for row in book["按日"].iter_rows()] == [
         ["日期", "新建", "关闭"], ["2026-11-16", 2, 3], ["2026-11-17", 3, 2]]
-    assert [c.value for c in book["环节耗时"][3]] == ["yellow_complaint", "work", "Do the work", 3, 1800, 2760]
+    assert [c.value for c in book["环节耗时"][3]] == ["Test process", "Do the work", "Do the work", 3, 1800, 2760]
 
     dashboard = api("get", "/reports/dashboard?format=xlsx", "admin")
     oldest = load_workbook(io.BytesIO(dashboard.data))["Oldest open tickets"]
@@ -319,8 +319,8 @@ def test_exports_read_back(api, desk):
     response = api("get", f"/reports/sla?{RANGE}&format=csv&table=by_channel&lang=zh", "supervisor")
     assert response.data.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8
     assert list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")))) == [
-        ["渠道", "达标", "超时", "达标率%", "暂停时长(秒)"], ["red", "1", "1", "50.0", "0"],
-        ["yellow", "5", "1", "83.3", "600"]]
+        ["渠道", "达标", "超时", "达标率%", "暂停时长(秒)"], ["红色", "1", "1", "50.0", "0"],
+        ["黄色", "5", "1", "83.3", "600"]]  # the channels in the reader's language, as on the page
     english = api("get", f"/reports/managers?{RANGE}&format=csv", "supervisor")  # one table: no name needed
     assert english.data.decode("utf-8-sig").splitlines()[0].startswith("Rank,User,Name,Tasks done")
     assert api("get", f"/reports/sla?{RANGE}&format=csv", "supervisor").status_code == 422  # which table?

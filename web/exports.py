@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from engine.reports import Report, Table
+from web import report_values
 
 # column and table labels: key -> (English, Chinese)
 LABELS = {
@@ -82,11 +83,17 @@ def label(key: str, lang: str) -> str:
     return LABELS.get(key, (key, key))[LANGUAGES.index(lang)]
 
 
-def _cell(value, report: Report):
-    """A value as a spreadsheet holds it: local, zone-less times."""
+def _cell(value, column: str, report: Report, lang: str):
+    """A value as a spreadsheet holds it: local, zone-less times; a coded value (channel, role, step…) in ``lang``."""
     if isinstance(value, datetime):
         return value.astimezone(report.range.tz).replace(tzinfo=None)
+    if column in report_values.CODED and value is not None:
+        return report_values.word(column, value, lang)
     return value
+
+
+def _row(row, table: Table, report: Report, lang: str) -> list:
+    return [_cell(value, column, report, lang) for value, column in zip(row, table.columns, strict=True)]
 
 
 def to_xlsx(report: Report, lang: str) -> bytes:
@@ -96,7 +103,7 @@ def to_xlsx(report: Report, lang: str) -> bytes:
         sheet = book.create_sheet(label(table.key, lang)[:31])
         sheet.append([label(c, lang) for c in table.columns])
         for row in table.rows:
-            append_row(sheet, [_cell(v, report) for v in row])
+            append_row(sheet, _row(row, table, report, lang))
         for index, column in enumerate(table.columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = max(10, len(label(column, lang)) + 4)
         sheet.freeze_panes = "A2"
@@ -114,7 +121,7 @@ def append_row(sheet, values: list) -> None:
 
 
 def to_csv(report: Report, table: Table, lang: str) -> bytes:
-    return csv_bytes(table.columns, ([_cell(v, report) for v in row] for row in table.rows), lang)
+    return csv_bytes(table.columns, (_row(row, table, report, lang) for row in table.rows), lang)
 
 
 def csv_bytes(columns, rows, lang: str) -> bytes:
