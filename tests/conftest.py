@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from engine import clock, demo
 from engine.db import db
-from engine.directory import users
+from engine.directory import branches, users
 from web import create_app
 
 # Each test run gets a database of its own (the name plus the process id), so that two runs side by
@@ -162,6 +162,14 @@ class FreshClient(FlaskClient):
     def open(self, *args, **kwargs):
         g.__dict__.clear()
         return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def pudong_supervisor(app) -> str:
+    """A supervisor of the Pudong branch only (SH-PD), for what a branch's supervisor may and may not see."""
+    users.create_user("pdsuper", "demo", ["supervisor"], "Pudong supervisor", branch=branches.by_code("SH-PD"))
+    db.session.commit()
+    return "pdsuper"
 
 
 @pytest.fixture

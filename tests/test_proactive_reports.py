@@ -7,7 +7,7 @@ import pytest
 
 from engine import tickets
 from engine.db import db
-from engine.directory import branches, users
+from engine.directory import users
 from engine.models import Ticket
 from tests.process_library import staff as user
 from tests.process_walk import customer, open_task, work
@@ -20,13 +20,6 @@ ANSWER = {"answer": "We will look into it."}
 @pytest.fixture(autouse=True)
 def desk_clock(fake_clock):
     return fake_clock
-
-
-@pytest.fixture
-def pudong_supervisor(app):
-    users.create_user("pdsuper", "demo", ["supervisor"], "Pudong supervisor", branch=branches.by_code("SH-PD"))
-    db.session.commit()
-    return "pdsuper"
 
 
 def revisits_planned(**criteria) -> dict[str, Ticket]:

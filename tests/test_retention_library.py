@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from engine import tickets
 from engine.checks import bundle as bundle_check
 from engine.db import db
-from engine.directory import branches, users
+from engine.directory import users
 from engine.errors import InvalidInput
 from engine.retention_library.models import RetentionPlan, RetentionResult
 from tests.process_library import staff as user
@@ -27,13 +27,6 @@ NEW_PLAN = {"code": "fibre_at_cost", "name_en": "Fibre at cost", "name_zh": "光
 @pytest.fixture(autouse=True)
 def desk_clock(fake_clock):
     return fake_clock
-
-
-@pytest.fixture
-def pudong_supervisor(app):
-    users.create_user("pdsuper", "demo", ["supervisor"], "Pudong supervisor", branch=branches.by_code("SH-PD"))
-    db.session.commit()
-    return "pdsuper"
 
 
 def open_plan(code: str):
