@@ -54,6 +54,7 @@ def test_claim_and_complete_a_task_on_a_phone(browser, server):  # noqa: F811
     tab.wait_for_selector("[data-count=mine]:text-is('1')")
     tab.click("a[data-view=mine]")
     tab.locator(f"tr:has-text('{ticket.number}') a[data-action=open]").click()
+    tab.locator("#f-impact-1").wait_for()  # the task page has loaded before its width is measured
     assert fits(tab)
     tab.check("#f-impact-1")
     tab.fill("#f-impact_details", "all cranes offline")
