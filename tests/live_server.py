@@ -1,15 +1,21 @@
-"""`run.py serve --workers N` in a process of its own on a free loopback port: for the tests and bench/load.py."""
+"""The app on a free loopback port: `run.py serve --workers N` in a process of its own (for the tests and
+bench/load.py), or served from a thread of the test's process (for the browser tests: the test's controlled clock
+is then the server's clock)."""
 
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,3 +72,24 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
+
+
+class QuietRequests(WSGIRequestHandler):
+    """Logs no request line: the server thread can outlive the test's captured stderr, and a line written
+    then is a logging error in the test output, not a finding."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+@contextmanager
+def served_in_thread(app) -> Iterator[str]:
+    """The app on a free loopback port while the block runs; yields its base URL."""
+    http = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequests)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{http.server_port}"
+    finally:
+        http.shutdown()
+        thread.join()

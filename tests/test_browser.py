@@ -7,14 +7,13 @@ Set KEYDESK_SCREENSHOTS=docs/screenshots to save pictures of the main pages (`ma
 import os
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from engine import tickets
 from engine.db import db
+from tests.live_server import served_in_thread
 from tests.web_data import red_ticket
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -24,14 +23,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync"]
 SHOTS = os.environ.get("KEYDESK_SCREENSHOTS")
 REFUSED = re.compile(r"^Failed to load resource: the server responded with a status of 422 ")
-
-
-class QuietRequests(WSGIRequestHandler):
-    """Logs no request line: the server thread can outlive the test's captured stderr, and a line written
-    then is a logging error in the test output, not a finding."""
-
-    def log_request(self, *args, **kwargs) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +39,8 @@ def browser():
 def server(app):
     """The app on a free local port, in a thread; the list refreshes every second so tests need not wait."""
     app.config["INBOX_REFRESH_SECONDS"] = 1
-    http = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequests)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join()
+    with served_in_thread(app) as url:
+        yield url
 
 
 @pytest.fixture

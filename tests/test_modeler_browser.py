@@ -2,16 +2,15 @@
 
 import re
 import shutil
-import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine import deployments, tickets
 from engine.db import db
 from engine.directory import users
+from tests.live_server import served_in_thread
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
@@ -28,12 +27,8 @@ pytestmark = [
 @pytest.fixture
 def live_url(app):
     """The app served on a free loopback port for the browser."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served_in_thread(app) as url:
+        yield url
 
 
 @pytest.fixture
