@@ -51,7 +51,7 @@ def tasks_for(user: User, role: str | None = None, mine: bool = False, state: st
              .options(contains_eager(HumanTask.ticket).defer(Ticket.workflow_state),
                       contains_eager(HumanTask.assignee))
              .where(visible, state_in((state,) if state else ACTIVE_TASK_STATES),
-                    branches.visible_inline(user, Ticket.branch_id)))
+                    branches.visible(user, Ticket.branch_id)))
     if role:
         query = query.where(HumanTask.role == role)
     if mine:

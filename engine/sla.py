@@ -10,7 +10,7 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import account_managers, audit, clock, customers, report_facts, sla_config, timers
+from engine import account_managers, audit, clock, config_cache, customers, report_facts, sla_config, timers
 from engine.db import db
 from engine.directory import branches
 from engine.errors import ProcessError
@@ -49,22 +49,31 @@ def targets(ticket: Ticket, element_id: str, props: dict[str, str]) -> dict[str,
     found = {key.removeprefix("sla."): value for key, value in props.items() if key.startswith("sla.")}
     policy = matching_policy(ticket, element_id)
     if policy is not None:
-        overrides = {"response": policy.response, "resolution": policy.resolution, "calendar": policy.calendar,
-                     "warn": str(policy.warn_percent) if policy.warn_percent else None,
-                     "escalate_to": policy.escalate_to}
+        overrides = {"response": policy["response"], "resolution": policy["resolution"],
+                     "calendar": policy["calendar"],
+                     "warn": str(policy["warn_percent"]) if policy["warn_percent"] else None,
+                     "escalate_to": policy["escalate_to"]}
         found.update({key: value for key, value in overrides.items() if value})
     return found
 
 
-def matching_policy(ticket: Ticket, element_id: str) -> SlaPolicy | None:
+def matching_policy(ticket: Ticket, element_id: str) -> dict | None:
+    """The most specific active policy whose match fields all fit the ticket's task (empty fields fit anything)."""
     facts = {"process_key": ticket.process_version.model.key, "element_id": element_id,
              "channel": ticket.channel, "priority": ticket.priority,
              "fault_level": ticket.data.get("fault_level"),
              "customer_tier": _tier(ticket)}
-    candidates = [p for p in db.session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True)))
-                  if all(getattr(p, f) in (None, facts[f]) for f in MATCH_FIELDS)]
-    return max(candidates, key=lambda p: (sum(getattr(p, f) is not None for f in MATCH_FIELDS), p.id),
-               default=None)
+    candidates = [p for p in _active_policies() if all(p[f] in (None, facts[f]) for f in MATCH_FIELDS)]
+    return max(candidates, key=lambda p: (sum(p[f] is not None for f in MATCH_FIELDS), p["id"]), default=None)
+
+
+def _active_policies() -> tuple[dict, ...]:
+    """The active policies as plain values, kept per process (engine.config_cache): every new task asks."""
+    def read():
+        columns = SlaPolicy.__table__.columns
+        return tuple(dict(row) for row in db.session.execute(select(columns).where(SlaPolicy.active.is_(True)))
+                     .mappings())
+    return config_cache.cached(("sla_policies",), frozenset({"sla_policies"}), read)
 
 
 def _tier(ticket: Ticket) -> str | None:

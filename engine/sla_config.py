@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from engine import calendars
+from engine import calendars, config_cache
 from engine.db import db
 from engine.diagrams import ISO_DURATION
 from engine.directory import permissions
@@ -17,6 +17,7 @@ POLICY_FIELDS = {
     "customer_tier": str, "response": str, "resolution": str, "warn_percent": int, "calendar": str,
     "escalate_to": str, "active": bool,
 }
+CALENDAR_TABLES = frozenset({"business_calendars", "calendar_days"})
 CHOICES = {"channel": tuple(CHANNELS), "priority": PRIORITIES, "customer_tier": TIERS}
 
 
@@ -117,6 +118,10 @@ def calendar_named(name: str) -> calendars.BusinessCalendar:
     """
     if name == calendars.ALWAYS.name:
         return calendars.ALWAYS
+    return config_cache.cached(("calendar", name), CALENDAR_TABLES, lambda: _read_calendar(name))
+
+
+def _read_calendar(name: str) -> calendars.BusinessCalendar:
     record = db.session.scalar(select(CalendarRecord).where(CalendarRecord.name == name))
     if record is not None:
         return calendars.BusinessCalendar(

@@ -424,7 +424,7 @@ def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clo
                     ticket.joinedload(Ticket.process_version).joinedload(ProcessVersion.model)]
     query = select(HumanTask).join(HumanTask.ticket).where(HumanTask.id == task_id).options(*options)
     if viewer is not None:
-        query = query.where(branches.visible_inline(viewer, Ticket.branch_id))
+        query = query.where(branches.visible(viewer, Ticket.branch_id))
     task = db.session.scalars(query).unique().first()
     if task is None:
         raise NotFound(f"no task {task_id}")

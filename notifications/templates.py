@@ -17,13 +17,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, and_, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine import clock
+from engine import clock, config_cache
 from engine.db import db
 from engine.directory import permissions
 from engine.errors import InvalidInput, NotFound
 from engine.models import User
 from engine.sandbox import text_templates
-from notifications import step_reads
 from notifications.template_defaults import DEFAULTS, SAMPLE
 
 EVENTS = tuple(DEFAULTS)
@@ -64,7 +63,7 @@ def language(value: str | None) -> str:
 
 def current(event: str, lang: str) -> tuple[str, str, int]:
     """(subject, body, version) in force; version 0 is the shipped default."""
-    saved = step_reads.kept("templates", _in_force).get((event, lang))
+    saved = config_cache.cached(("templates",), frozenset({"message_templates"}), _in_force).get((event, lang))
     if saved is not None:
         return saved
     subject, body = DEFAULTS[event][lang]
@@ -140,8 +139,8 @@ def _known(event: str, lang: str) -> None:
 
 
 def _in_force() -> dict[tuple[str, str], tuple[str, str, int]]:
-    """{(event, language): (subject, body, version)} of every admin's newest version, in one read: a step reads
-    them once (notifications.step_reads), however many alerts and languages it has."""
+    """{(event, language): (subject, body, version)} of every admin's newest version, in one read, kept per
+    process (engine.config_cache) however many alerts and languages the steps have."""
     kind = (MessageTemplate.event, MessageTemplate.language)
     newest = select(*kind, func.max(MessageTemplate.version).label("version")).group_by(*kind).subquery()
     rows = db.session.execute(select(MessageTemplate.event, MessageTemplate.language, MessageTemplate.subject,

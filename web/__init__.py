@@ -11,6 +11,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 
 from engine.db import db
+from engine.directory import users
 from engine.models import User
 from web import path_ids
 
@@ -102,7 +103,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    return users.by_id(int(user_id))
 
 
 def _instance_secret(instance: Path) -> str:

@@ -3,18 +3,22 @@
 Headquarters (the root) sees everything, records of no branch included. A user placed in no branch
 sees nothing that belongs to a branch: an account nobody placed in the organisation reads no
 customer data (least privilege). The branches below a user's come from a recursive CTE over
-``branches.parent_id`` (no derived path column to keep in step when a branch is added or moved);
+``branches.parent_id`` (no derived path column to keep in step when a branch is added or moved),
+kept per process (engine.config_cache: every request asks, the tree changes a few times a year);
 lists then filter on those ids as constants, which PostgreSQL's planner matches to the branch_id
 indexes (a CTE inside the list's statement hides its size from the planner: see bench/branches.py).
 """
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from collections.abc import Set as AbstractSet
 
-from engine import fields
-from engine.db import db, per_transaction
+from sqlalchemy import ColumnElement, false, select, true
+
+from engine import config_cache, fields
+from engine.db import db
 from engine.errors import InvalidInput, NotFound
 from engine.models import BRANCH_LEVELS, Branch, User
 
+TREE = frozenset({"branches"})
 PARENT_LEVEL = {"hq": None, "province": "hq", "city": "province"}
 
 
@@ -70,50 +74,38 @@ def visible(user: User, column) -> ColumnElement[bool]:
     return within(visible_ids(user), column)
 
 
-def within(ids: set[int] | None, column) -> ColumnElement[bool]:
+def within(ids: AbstractSet[int] | None, column) -> ColumnElement[bool]:
     """A WHERE condition: ``column`` is one of ``ids`` (None: any value, records of no branch included)."""
     if ids is None:
         return true()
     return column.in_(sorted(ids)) if ids else false()
 
 
-def visible_ids(user: User) -> set[int] | None:
+def visible_ids(user: User) -> frozenset[int] | None:
     """The branch ids the user may see; None means every branch and records of no branch (headquarters)."""
     return scope(user.branch_id)
 
 
-def scope(branch_id: int | None) -> set[int] | None:
-    """The ids of a branch and the branches under it; None for a top branch (everything), none for no branch.
-
-    Read once per transaction and branch (a request asks several times: the list, the ticket, the alert)."""
+def scope(branch_id: int | None) -> frozenset[int] | None:
+    """The ids of a branch and the branches under it; None for a top branch (everything), none for no branch."""
     if branch_id is None:
-        return set()
-    return per_transaction(("branch_scope", branch_id), lambda: _read_scope(branch_id))
+        return frozenset()
+    return config_cache.cached(("branch_scope", branch_id), TREE, lambda: _read_scope(branch_id))
 
 
-def _read_scope(branch_id: int) -> set[int] | None:
+def _read_scope(branch_id: int) -> frozenset[int] | None:
     """The branch's subtree in one statement; the branch's own row says whether it is a top branch."""
     tree = _subtree(branch_id)
     rows = db.session.execute(select(tree.c.id, tree.c.parent_id)).all()
     if any(row.id == branch_id and row.parent_id is None for row in rows):
         return None
-    return {row.id for row in rows}
+    return frozenset(row.id for row in rows)
 
 
 def _subtree(branch_id: int):
     """The branch and the branches under it, as a recursive CTE of (id, parent_id)."""
     tree = select(Branch.id, Branch.parent_id).where(Branch.id == branch_id).cte("branch_scope", recursive=True)
     return tree.union_all(select(Branch.id, Branch.parent_id).where(Branch.parent_id == tree.c.id))
-
-
-def visible_inline(user: User, column) -> ColumnElement[bool]:
-    """The condition of ``visible``, worked out by the database inside the statement that uses it: a request
-    that asks once (the task list, the task a step works on) needs no statement of its own for the scope."""
-    if user.branch_id is None:
-        return false()
-    tree = _subtree(user.branch_id)  # its first row, the user's branch, says whether that is a top branch
-    top = select(tree.c.id).where(tree.c.id == user.branch_id, tree.c.parent_id.is_(None)).exists()
-    return or_(top, column.in_(select(tree.c.id)))
 
 
 def can_see(user: User, branch_id: int | None) -> bool:
@@ -123,11 +115,16 @@ def can_see(user: User, branch_id: int | None) -> bool:
 
 def audience(branch_id: int | None) -> ColumnElement[bool]:
     """A WHERE condition on users: those who may see records of ``branch_id`` (its branch and the ones above)."""
+    return User.branch_id.in_(config_cache.cached(("branch_chain", branch_id), TREE, lambda: _read_chain(branch_id)))
+
+
+def _read_chain(branch_id: int | None) -> tuple[int, ...]:
+    """The branch and the branches above it up to headquarters; headquarters alone for records of no branch."""
     if branch_id is None:
-        return User.branch_id.in_(select(Branch.id).where(Branch.parent_id.is_(None)))
+        return tuple(db.session.scalars(select(Branch.id).where(Branch.parent_id.is_(None))))
     chain = select(Branch.id, Branch.parent_id).where(Branch.id == branch_id).cte("branch_chain", recursive=True)
     chain = chain.union_all(select(Branch.id, Branch.parent_id).where(Branch.id == chain.c.parent_id))
-    return User.branch_id.in_(select(chain.c.id))
+    return tuple(db.session.scalars(select(chain.c.id)))
 
 
 def listing(user: User) -> list[Branch]:

@@ -4,12 +4,14 @@ import functools
 import hashlib
 import secrets
 import string
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine import clock, fields
+from engine import clock, config_cache, fields
 from engine.db import db
 from engine.directory import ldap_signin
 from engine.directory.roles import active_keys
@@ -17,6 +19,8 @@ from engine.errors import InvalidInput, NotFound
 from engine.models import ApiToken, Branch, User, UserRole
 
 MIN_LENGTH = 10
+USER_TABLES = frozenset({"users", "user_roles"})
+TOKEN_TABLES = USER_TABLES | {"api_tokens"}
 
 
 def create_user(username: str, password: str, roles: list[str], display_name: str = "",
@@ -79,12 +83,52 @@ def issue_token(user: User) -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    """The token's user, if it may use the API: read with its token in one query (every API request asks)."""
-    user = db.session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).options(joinedload(User.roles))
-                             .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)))
-    if user is None or not user.active or user.must_change_password:
+    """The token's user, if it may use the API. Every API request asks: the answer is kept per process
+    (engine.config_cache) and dropped when a token, user or role is written."""
+    digest = _digest(token)
+    found = config_cache.cached(("token", digest), TOKEN_TABLES, lambda: _token_user(digest), keep_none=False)
+    if found is None or not found.columns["active"] or found.columns["must_change_password"]:
         return None
-    return user
+    return found.attached()
+
+
+def by_id(user_id: int) -> User | None:
+    """A user by id, as a signed-in page session asks on every request: kept as ``user_for_token``'s answers."""
+    found = config_cache.cached(("user", user_id), USER_TABLES, lambda: _user_copy(db.session.get(User, user_id)),
+                                keep_none=False)
+    return found and found.attached()
+
+
+@dataclass(frozen=True)
+class UserCopy:
+    """A user's columns and roles as plain values, which any session can take in without a statement."""
+
+    columns: dict
+    roles: tuple[str, ...]
+
+    def attached(self) -> User:
+        """The user in this session: the session's own object if it has one, else merged without a load."""
+        present = db.session.identity_map.get(identity_key(User, self.columns["id"]))
+        if present is not None:
+            return present
+        user = User(**self.columns)
+        user.roles = [UserRole(user_id=user.id, role=role) for role in self.roles]
+        for instance in (user, *user.roles):
+            make_transient_to_detached(instance)
+        return db.session.merge(user, load=False)
+
+
+def _user_copy(user: User | None) -> UserCopy | None:
+    if user is None:
+        return None
+    return UserCopy({attr.key: getattr(user, attr.key) for attr in inspect(User).column_attrs},
+                    tuple(sorted(user.role_names)))
+
+
+def _token_user(digest: str) -> UserCopy | None:
+    return _user_copy(db.session.scalar(
+        select(User).join(ApiToken, ApiToken.user_id == User.id).options(joinedload(User.roles))
+        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))))
 
 
 def password_problem(password: object, username: str) -> fields.Wrong | None:

@@ -1,0 +1,117 @@
+"""Per-process answers (engine.config_cache): a change made by this process counts from its next request; a change
+made by another process counts within the answers' lifetime. Another process is stood in for by an engine of its
+own on the same database: its writes do not reach this engine's answers, as another process's would not."""
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from engine import config_cache
+from engine.db import db
+from engine.directory import branches
+from engine.models import Branch
+
+BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                               indirect=True)
+
+
+@pytest.fixture
+def monotonic(monkeypatch):
+    """The cache's clock, moved by hand: ``monotonic.advance(11)``."""
+    class Clock:
+        at = 1000.0
+
+        def advance(self, seconds: float) -> None:
+            self.at += seconds
+
+    moved = Clock()
+    monkeypatch.setattr(config_cache, "now", lambda: moved.at)
+    return moved
+
+
+def branch(code: str) -> Branch:
+    return db.session.scalar(select(Branch).where(Branch.code == code))
+
+
+def other_process_runs(sql: str, **params) -> None:
+    """``sql`` committed through an engine of its own, as another web or scheduler worker would send it."""
+    other = create_engine(db.engine.url)
+    try:
+        with other.begin() as conn:
+            conn.execute(text(sql), params)
+    finally:
+        other.dispose()
+
+
+@BOTH
+def test_a_revoked_token_is_refused_by_the_next_request_of_the_process_that_revoked_it(client, api, token):
+    bearer = {"Authorization": f"Bearer {token('agent')}"}
+    assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
+    assert api("post", "/users/agent/tokens/revoke", "admin").status_code == 200
+    assert client.get("/api/v1/tasks", headers=bearer).status_code == 401
+
+
+@BOTH
+def test_another_process_s_revocation_counts_once_the_answer_is_older_than_its_lifetime(client, token, monotonic):
+    bearer = {"Authorization": f"Bearer {token('agent')}"}
+    assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
+    other_process_runs("UPDATE api_tokens SET revoked_at = created_at")
+    assert client.get("/api/v1/tasks", headers=bearer).status_code == 200  # within its lifetime, the kept answer
+    monotonic.advance(config_cache.lifetime() + 1)
+    assert client.get("/api/v1/tasks", headers=bearer).status_code == 401
+
+
+@BOTH
+def test_a_deactivated_user_s_page_session_ends_at_the_next_page(staff, api):
+    agent = staff("agent")
+    assert agent.get("/inbox").status_code == 200
+    assert api("patch", "/users/agent", "admin", json={"active": False}).status_code == 200
+    assert agent.get("/inbox").status_code in (302, 401)
+
+
+@BOTH
+def test_a_moved_branch_counts_at_once_here_and_within_the_lifetime_elsewhere(app, monotonic):
+    pudong, minhang = branch("SH-PD").id, branch("SH-MH").id
+    assert branches.scope(minhang) == {minhang}
+    branch("SH-PD").parent_id = minhang  # this process moves Pudong under Minhang: seen at once
+    db.session.commit()
+    assert branches.scope(minhang) == {minhang, pudong}
+    other_process_runs("UPDATE branches SET parent_id = :province WHERE id = :pudong",
+                       province=branch("SH").id, pudong=pudong)
+    assert branches.scope(minhang) == {minhang, pudong}
+    monotonic.advance(config_cache.lifetime() + 1)
+    assert branches.scope(minhang) == {minhang}
+
+
+@BOTH
+def test_a_transaction_that_wrote_a_table_keeps_nothing_it_read_from_it(app):
+    """Its answers may be uncommitted: another request of this process must not take them meanwhile."""
+    pudong, minhang = branch("SH-PD").id, branch("SH-MH").id
+    branch("SH-PD").parent_id = minhang
+    db.session.flush()  # written, not committed
+    assert branches.scope(minhang) == {minhang, pudong}  # this transaction sees its own write...
+    assert ("branch_scope", minhang) not in config_cache._answers.get(db.engine, {})  # ...other requests do not
+    db.session.rollback()
+    assert branches.scope(minhang) == {minhang}  # ...which nobody keeps once it is rolled back
+
+
+@BOTH
+def test_unknown_tokens_are_not_kept(client):
+    for n in range(20):
+        assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer kd_forged{n}"}).status_code == 401
+    kept = config_cache._answers.get(db.engine, {})
+    assert not [key for key in kept if key[0] == "token"]
+
+
+@pytest.mark.parametrize(("statement", "written"), [
+    ("SELECT * FROM branches", set()),
+    ("  select users.id from users join api_tokens on true", set()),
+    ("WITH RECURSIVE t AS (SELECT id FROM branches) SELECT id FROM t", set()),
+    ("UPDATE branches SET parent_id = 1", {"branches"}),
+    ("INSERT INTO user_roles (user_id, role) VALUES (1, 'agent')", {"user_roles"}),
+    ("DELETE FROM message_templates WHERE id = 3", {"message_templates"}),
+    ("WITH x AS (INSERT INTO api_tokens (user_id) VALUES (1) RETURNING id) SELECT id FROM x", {"api_tokens"}),
+    ("INSERT INTO ticket_events (ticket_id, kind) VALUES (1, 'claimed')", set()),
+    ("DROP TABLE sla_policies", {"sla_policies"}),
+])
+def test_which_watched_tables_a_statement_writes(statement, written):
+    assert config_cache.written_tables(statement) == written
