@@ -50,8 +50,6 @@ def report_missing(ticket: Ticket) -> None:
 def _reported(ticket: Ticket) -> bool:
     """Already in the ticket's history: written earlier, or earlier in this step (nothing is flushed before
     the commit)."""
-    pending = any(isinstance(e, TicketEvent) and e.ticket is ticket and e.kind == "account_manager_missing"
-                  for e in db.session.new)
-    return pending or (ticket.id is not None and db.session.scalar(
+    return bool(audit.pending(ticket, "account_manager_missing")) or (ticket.id is not None and db.session.scalar(
         select(TicketEvent.id).where(TicketEvent.ticket_id == ticket.id,
                                      TicketEvent.kind == "account_manager_missing")) is not None)

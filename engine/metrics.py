@@ -14,8 +14,9 @@ from datetime import datetime
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, event, func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
+from engine import step_rows
 from engine.db import db
 from engine.models import ACTIVE_TASK_STATES, HumanTask, TicketEvent, Timer
 from notifications.outbox import OutboxMessage
@@ -41,14 +42,9 @@ def _began(session: Session, _transaction, _connection) -> None:
     session.info.setdefault("began", time.perf_counter())
 
 
-@event.listens_for(TicketEvent, "before_insert")
-def _history_line(_mapper, _connection, line: TicketEvent) -> None:
-    object_session(line).info.setdefault("step_kinds", []).append(line.kind)
-
-
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    began, kinds = session.info.pop("began", None), session.info.pop("step_kinds", None)
+    began, kinds = session.info.pop("began", None), [line["kind"] for line in step_rows.pending(TicketEvent, session)]
     if kinds and began is not None:
         kind = next((k for k in kinds if k not in CONSEQUENCES), kinds[0])
         STEPS.labels(kind).observe(time.perf_counter() - began)
@@ -59,7 +55,6 @@ def _ended(session: Session, transaction) -> None:
     """A rollback or a close ends the transaction too: what it began is no step."""
     if transaction.parent is None:
         session.info.pop("began", None)
-        session.info.pop("step_kinds", None)
 
 
 class Queues:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 
-from engine import clock, customers
+from engine import clock, customers, step_rows
 from engine.db import db
 from engine.models import (
     Customer,
@@ -82,12 +82,12 @@ def _of_type(value, *types):
 
 def record_task(task: HumanTask) -> None:
     """The task was completed just now."""
-    db.session.add(TaskFact(
-        task=task, ticket=task.ticket, branch_id=task.ticket.branch_id,
+    step_rows.add(
+        TaskFact, task_id=task, ticket_id=task.ticket, branch_id=task.ticket.branch_id,
         process_key=task.ticket.process_version.model.key, step=task.element_id, name=task.name, role=task.role,
         completed_by_id=task.completed_by_id, completed_at=task.completed_at,
         response_seconds=_whole_seconds(task.created_at, task.claimed_at),
-        duration_seconds=_whole_seconds(task.created_at, task.completed_at)))
+        duration_seconds=_whole_seconds(task.created_at, task.completed_at))
 
 
 def _whole_seconds(start, end) -> int | None:
@@ -98,12 +98,13 @@ def record_clock(sla_clock: SlaClock, breached: bool) -> None:
     """The clock breached, or its promise was kept, just now."""
     task, ticket = sla_clock.task, sla_clock.ticket
     customer = customers.of_ticket(ticket)
-    db.session.add(SlaFact(
-        clock=sla_clock, ticket=ticket, branch_id=ticket.branch_id, kind=sla_clock.kind, channel=ticket.channel,
+    step_rows.add(
+        SlaFact, clock_id=sla_clock, ticket_id=ticket, branch_id=ticket.branch_id, kind=sla_clock.kind,
+        channel=ticket.channel,
         process_key=ticket.process_version.model.key, step=task.element_id if task else sla_clock.until or "ticket",
-        role=task.role if task else None, member=task.assignee if task else None,
+        role=task.role if task else None, member_id=task.assignee if task else None,
         tier=customer.tier if customer else None, decided_at=clock.now(), breached=breached,
-        paused_seconds=sla_clock.paused_seconds))
+        paused_seconds=sla_clock.paused_seconds)
 
 
 def backfill(connection: Connection, batch: int = 5000) -> None:

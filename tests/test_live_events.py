@@ -112,8 +112,7 @@ def slow_step(task_id: int) -> Session:
     """A step of its own session that has written a live event and not committed yet."""
     slow = Session(db.engine)
     task = slow.get(HumanTask, task_id)
-    slow.add(LiveEvent(kind="queued", task=task, role="agent", txid=slow.scalar(select(events._transaction_id())),
-                       created_at=events.clock.now()))
+    slow.add(LiveEvent(kind="queued", task=task, role="agent", created_at=events.clock.now()))
     slow.flush()
     return slow
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Text, and_, cast, delete, func, or_, select, tuple_
 
-from engine import clock, inbox
+from engine import clock, inbox, step_rows
 from engine.db import db
 from engine.directory import branches
 from engine.errors import InvalidInput
@@ -56,19 +56,12 @@ def task_arrived(task: HumanTask, actor: User | None) -> None:
 
 def emit(kind: str, task: HumanTask, actor: User | None = None) -> None:
     """Add the event to the current step (it commits or rolls back with it)."""
-    db.session.add(LiveEvent(kind=kind, task=task, role=task.role,
-                             assignee_id=task.assignee.id if task.assignee is not None else None,
-                             actor_id=actor.id if actor is not None else None,
-                             txid=_transaction_id(), created_at=clock.now()))
+    step_rows.add(LiveEvent, kind=kind, task_id=task, role=task.role, assignee_id=task.assignee, actor_id=actor,
+                  created_at=clock.now())
 
 
 def _postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _transaction_id():
-    """PostgreSQL: the writing transaction's id, evaluated by the INSERT; SQLite: 0 (commits follow the ids)."""
-    return cast(cast(func.pg_current_xact_id(), Text), BigInteger) if _postgres() else 0
 
 
 def horizon() -> Position:

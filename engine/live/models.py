@@ -4,12 +4,31 @@ an hour."""
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 
 from engine.db import db
 from engine.models import HumanTask
 
 KINDS = ("queued", "assigned", "warning", "breach")
+
+
+class current_txid(FunctionElement):  # noqa: N801  (a SQL function, named as one)
+    """The writing transaction's id, evaluated by the INSERT: PostgreSQL's own; 0 on SQLite."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(current_txid)
+def _no_transaction_ids(_element, _compiler, **_kw) -> str:
+    return "0"
+
+
+@compiles(current_txid, "postgresql")
+def _postgres_transaction_id(_element, _compiler, **_kw) -> str:
+    return "CAST(CAST(pg_current_xact_id() AS TEXT) AS BIGINT)"
 
 
 class LiveEvent(db.Model):
@@ -27,7 +46,7 @@ class LiveEvent(db.Model):
     __table_args__ = (Index("ix_live_events_position", "txid", "id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    txid: Mapped[int] = mapped_column(BigInteger)
+    txid: Mapped[int] = mapped_column(BigInteger, default=current_txid())
     kind: Mapped[str] = mapped_column(String(16))
     task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"))
     role: Mapped[str] = mapped_column(String(32))

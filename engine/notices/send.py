@@ -71,8 +71,8 @@ def _whom_to_call(ticket: Ticket) -> dict:
 def _skipped_before(ticket: Ticket, event: str, occurrence: str) -> bool:
     """The history already says this notice reached nobody (earlier, or earlier in this step): one line is enough."""
     same = {"event": event, "occurrence": occurrence}
-    lines = [e for e in db.session.new if isinstance(e, TicketEvent) and e.ticket is ticket]
+    lines = [line["data"] for line in audit.pending(ticket, "customer_not_notified")]
     if ticket.id is not None:
-        lines += db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
-                                                              TicketEvent.kind == "customer_not_notified"))
-    return any(e.kind == "customer_not_notified" and {k: e.data.get(k) for k in same} == same for e in lines)
+        lines += db.session.scalars(select(TicketEvent.data).where(TicketEvent.ticket_id == ticket.id,
+                                                                   TicketEvent.kind == "customer_not_notified"))
+    return any({k: data.get(k) for k in same} == same for data in lines)

@@ -1,0 +1,90 @@
+"""The step's append-only rows (engine.step_rows): written with the step's commit as plain values, seen by an
+autoflushing query, dropped by a rollback; on PostgreSQL all tables in one statement."""
+
+import pytest
+from sqlalchemy import event, func, select
+
+from engine import audit, report_facts, tickets
+from engine.db import db
+from engine.directory import users
+from engine.live.models import LiveEvent
+from engine.models import TaskFact, Ticket, TicketEvent
+from tests.web_data import open_task, red_ticket
+
+BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                               indirect=True)
+
+
+def lines(ticket_id: int, kind: str) -> list[TicketEvent]:
+    return list(db.session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id,
+                                                             TicketEvent.kind == kind)))
+
+
+@BOTH
+def test_a_line_is_written_with_its_values_its_time_and_the_ids_of_the_objects_it_names(app, fake_clock):
+    agent, ticket = users.by_username("agent"), red_ticket()
+    ids = (agent.id, ticket.id, open_task(ticket).id)
+    at = fake_clock.advance(microseconds=250)
+    audit.record(ticket, agent, "comment", open_task(ticket), text="线路中断", nested={"a": [1, 2]})
+    db.session.commit()
+    db.session.expunge_all()
+    [line] = lines(ids[1], "comment")
+    assert (line.actor_id, line.ticket_id, line.task_id) == ids
+    assert (line.data, line.at) == ({"text": "线路中断", "nested": {"a": [1, 2]}}, at)
+
+
+@BOTH
+def test_a_step_that_fails_writes_none_of_its_rows(app):
+    ticket = red_ticket()
+    with pytest.raises(RuntimeError), tickets.step():
+        audit.record(db.session.get(Ticket, ticket.id), None, "comment", text="never")
+        raise RuntimeError("the step fails")
+    db.session.commit()  # a later commit finds nothing queued
+    assert lines(ticket.id, "comment") == []
+
+
+@BOTH
+def test_a_query_that_autoflushes_sees_the_rows_queued_before_it(app):
+    ticket = red_ticket()
+    audit.record(ticket, None, "comment", text="queued")
+    assert [line.data["text"] for line in lines(ticket.id, "comment")] == ["queued"]
+    db.session.rollback()
+    assert lines(ticket.id, "comment") == []
+
+
+@BOTH
+def test_rows_naming_a_ticket_of_this_transaction_get_its_id(app):
+    """A new ticket has no id until the flush: the row takes the id the flush gives it."""
+    agent = users.by_username("agent")
+    ticket = red_ticket()
+    task = open_task(ticket)
+    task.completed_by_id, task.completed_at = agent.id, task.created_at
+    fresh = Ticket(number="T-NEW-1", channel=ticket.channel, process_version=ticket.process_version,
+                   title="New", creator=agent, priority="normal", status="open", data={})
+    db.session.add(fresh)
+    audit.record(fresh, agent, "created")
+    report_facts.record_task(task)
+    db.session.flush()  # writes the queued rows: the commit must not write them again
+    db.session.commit()
+    assert [line.ticket_id for line in lines(fresh.id, "created")] == [fresh.id]
+    assert db.session.scalar(select(TaskFact.ticket_id).where(TaskFact.task_id == task.id)) == ticket.id
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_postgres_takes_every_append_only_row_of_a_step_in_one_statement(api):
+    task_id = open_task(red_ticket()).id
+    api("post", f"/tasks/{task_id}/claim", "agent")
+    sent: list[str] = []
+    listener = lambda *args: sent.append(" ".join(args[2].split()))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        answer = api("post", f"/tasks/{task_id}/complete", "agent",
+                     json={"data": {"impact": "outage", "impact_details": "All", "customer_answered": True}})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert answer.status_code == 200
+    writes = [sql for sql in sent if "INSERT INTO ticket_events" in sql]
+    assert len(writes) == 1 and all(f"INSERT INTO {table}" in writes[0] for table in ("task_facts", "live_events"))
+    assert db.session.scalar(select(func.count()).select_from(TaskFact).where(TaskFact.task_id == task_id)) == 1
+    assert db.session.scalar(select(func.min(LiveEvent.txid))) > 0  # the writing transaction's id, by default
