@@ -1,10 +1,11 @@
-"""SpiffWorkflow's script engine for KeyDesk: every expression and script runs in an evaluator process.
+"""SpiffWorkflow's script engine for KeyDesk: expressions and scripts run in an evaluator process.
 
 SpiffWorkflow 3.2 hands all diagram code to its script engine's `environment` (`evaluate` for
 conditions, timer values, DMN cells, cardinalities and service parameters; `execute` for scripts),
 passing the task's data. KeyDesk's environment sends each to the pool as one round trip: the
 visible task data goes out as JSON, the value (or the names the script changed and deleted) comes
-back, is checked, and only then touches the task.
+back, is checked, and only then touches the task. The plainest expressions (a constant, a name, a comparison)
+are worked out here instead (engine.sandbox.plain_expressions), with the same answers.
 """
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -12,7 +13,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.sandbox import bounds, limits, pool, rules, wire
+from engine.sandbox import bounds, limits, plain_expressions, pool, rules, wire
 from engine.sandbox.rules import Problem, SandboxViolation
 
 WALL_GRACE_SECONDS = 1.0  # past an evaluation's own deadline, before its process is killed
@@ -40,7 +41,11 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         self.send = send
 
     def evaluate(self, expression, context, external_context=None):
-        reply = self._round_trip("eval", expression, context, external_context or {})
+        external_context = external_context or {}
+        found = plain_expressions.value(expression, _visible(context), external_context, limits.max_state_bytes())
+        if found is not plain_expressions.UNSURE:
+            return found
+        reply = self._round_trip("eval", expression, context, external_context)
         return pool.read_reply_data(reply["result"])
 
     def execute(self, script, context, external_context=None):
@@ -63,7 +68,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         max_chars = limits.max_state_bytes()
         budget = limits.current()
         seconds = budget.allowance(self.max_seconds) if budget else self.max_seconds
-        visible = {name: value for name, value in context.items() if not name.startswith("_")}
+        visible = _visible(context)
         request = {"mode": mode, "source": source, "max_steps": self.max_steps, "max_seconds": seconds,
                    "cpu_seconds": seconds + WALL_GRACE_SECONDS, "max_chars": max_chars,
                    "data": wire.plain_data(visible, max_chars), "external": wire.plain_data(external, max_chars)}
@@ -79,6 +84,11 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             error = reply["error"]
             raise DiagramCodeError(error["type"], error["message"], error["line"])
         return reply
+
+
+def _visible(context: dict) -> dict:
+    """The task data diagram code sees: names starting with '_' are KeyDesk's own."""
+    return {name: value for name, value in context.items() if not name.startswith("_")}
 
 
 def _shortened(code) -> str:
