@@ -368,6 +368,9 @@ class HumanTask(db.Model):
         # The inbox's due-time order over the tasks still waiting for a person (engine.inbox.BY_DUE).
         Index("ix_human_tasks_active_due", "due_at", "id", postgresql_where=text(ACTIVE_TASKS_SQL),
               sqlite_where=text(ACTIVE_TASKS_SQL)),
+        # "Mine" (and its count) in that order: the first page reads its own rows, however many a person holds.
+        Index("ix_human_tasks_mine_due", "assignee_id", "due_at", "id", postgresql_where=text(ACTIVE_TASKS_SQL),
+              sqlite_where=text(ACTIVE_TASKS_SQL)),  # migration d_inboxpage_0001
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -67,7 +67,7 @@ def test_the_soonest_due_come_first_and_tasks_without_a_due_time_last(api, staff
     db.session.commit()
     expected = [ids[2], ids[4], ids[0], ids[1], ids[3]]  # by due time, then the unknown ones by id
     assert [t["id"] for t in api("get", "/tasks", "agent").get_json()["tasks"]] == expected
-    assert [row.task.id for row in inbox.inbox(users.by_username("agent"), view="queues")] == expected
+    assert [row.task_id for row in inbox.inbox(users.by_username("agent"), view="queues")] == expected
     page = staff("agent").get("/inbox/list?view=queues").get_data(as_text=True)
     assert [page.index(f'data-task="{i}"') for i in expected] == sorted(page.index(f'data-task="{i}"') for i in ids)
 

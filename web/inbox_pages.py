@@ -49,12 +49,14 @@ def _panel_context(args: dict[str, str]) -> dict:
     shown = _shown()
     rows = inbox.inbox(current_user, view=args["view"], **{k: v or None for k, v in query.items() if k != "sort"},
                        sort=args.get("sort", "due"), limit=shown + 1)  # one more tells whether there are more
-    people = inbox.holders(rows[:shown]) if args["view"] == "team" else {}
-    supervising = current_user.has_role(*inbox.TEAM_ROLES)
-    soon = inbox.inbox(current_user, view="team", sla="warning", limit=STRIP_ROWS) if supervising else []
-    return {"rows": rows[:shown], "more": len(rows) > shown, "shown": shown, "page_rows": PAGE_ROWS, "args": args,
-            "counts": inbox.counts(current_user), "count_cap": inbox.COUNT_CAP, "now": clock.now(), "people": people,
-            "about_to_breach": soon}
+    rows, more = rows[:shown], len(rows) > shown
+    people = inbox.holders(rows) if args["view"] == "team" else {}
+    user = current_user._get_current_object()  # asked once per row below: the proxy costs a look-up each time
+    supervising = user.has_role(*inbox.TEAM_ROLES)
+    soon = inbox.inbox(user, view="team", sla="warning", limit=STRIP_ROWS) if supervising else []
+    return {"rows": rows, "more": more, "shown": shown, "page_rows": PAGE_ROWS, "args": args,
+            "counts": inbox.counts(user), "count_cap": inbox.COUNT_CAP, "now": clock.now(), "people": people,
+            "about_to_breach": soon, "workable": {row.task_id for row in rows if tickets.may_work(user, row)}}
 
 
 def _shown() -> int:

@@ -8,7 +8,7 @@ lists then filter on those ids as constants, which PostgreSQL's planner matches 
 indexes (a CTE inside the list's statement hides its size from the planner: see bench/branches.py).
 """
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, null, or_, select, true
 
 from engine import fields
 from engine.db import db, per_transaction
@@ -128,6 +128,19 @@ def audience(branch_id: int | None) -> ColumnElement[bool]:
     chain = select(Branch.id, Branch.parent_id).where(Branch.id == branch_id).cte("branch_chain", recursive=True)
     chain = chain.union_all(select(Branch.id, Branch.parent_id).where(Branch.id == chain.c.parent_id))
     return User.branch_id.in_(select(chain.c.id))
+
+
+def audiences(branch_ids: set[int | None]):
+    """A selectable of (branch_id, seen_from): for each of ``branch_ids``, the branches whose users may see its
+    records (``audience`` for many branches in one statement): itself and those above it; for None, the top ones."""
+    chain = (select(Branch.id.label("branch_id"), Branch.id.label("seen_from"), Branch.parent_id)
+             .where(Branch.id.in_(sorted(i for i in branch_ids if i is not None))).cte("branch_chains", recursive=True))
+    chain = chain.union_all(select(chain.c.branch_id, Branch.id, Branch.parent_id)
+                            .where(Branch.id == chain.c.parent_id))
+    found = select(chain.c.branch_id, chain.c.seen_from)
+    if None in branch_ids:
+        found = found.union_all(select(null(), Branch.id).where(Branch.parent_id.is_(None)))
+    return found.subquery("audiences")
 
 
 def listing(user: User) -> list[Branch]:
