@@ -13,9 +13,10 @@ Reading the figures
     p50/p95     median and 95th percentile of one request in ms, rendering included (no socket).
     SQL         statements one request sends: the list is one query plus the counts query whatever the
                 number of rows (the first 50 shown), so this must not grow with the number of open tasks.
-    EXPLAIN     (PostgreSQL) the plans of the Mine and My-queues queries as the inbox sends them, then the
-                same statements in this run without the index each one relies on (dropped inside a
-                transaction that is rolled back): the difference is what the index saves.
+    EXPLAIN     (PostgreSQL) the plans of the Mine and My-queues lists and of the supervisors' "about to
+                breach" strip as the inbox sends them, then the same statements in this run without the
+                index each one relies on (dropped inside a transaction that is rolled back): the difference
+                is what the index saves; then the plan of the counts.
 """
 
 import argparse
@@ -166,14 +167,20 @@ def measure(engine, client, path: str, rounds: int) -> tuple[list[float], int, i
 
 
 def explain_views() -> None:
-    """EXPLAIN ANALYZE of the Mine and My-queues list queries and of the counts, with and without their index."""
-    agent = users.by_username("agent")
-    for view, index in (("mine", "ix_human_tasks_mine_due"), ("queues", "ix_human_tasks_queue")):
-        sql, params = sent_by(lambda view=view: inbox.inbox(agent, view=view, limit=51))[0]
-        print(f"\nEXPLAIN ANALYZE, the {view!r} list as the inbox sends it:\n{plan(sql, params)}")
+    """EXPLAIN ANALYZE of the Mine and My-queues lists and of the supervisors' "about to breach" strip, each with
+    and without the index it relies on, then of the counts."""
+    agent, supervisor = users.by_username("agent"), users.by_username("supervisor")
+    lists = (("the agent's Mine list", lambda: inbox.inbox(agent, view="mine", limit=51), "ix_human_tasks_mine_due"),
+             ("the agent's My-queues list", lambda: inbox.inbox(agent, view="queues", limit=51),
+              "ix_human_tasks_queue"),
+             ("the supervisor's about-to-breach strip", lambda: inbox.inbox(supervisor, view="team", sla="warning",
+                                                                          limit=5), "ix_human_tasks_warned_due"))
+    for name, call, index in lists:
+        sql, params = sent_by(call)[0]
+        print(f"\nEXPLAIN ANALYZE, {name} as the inbox sends it:\n{plan(sql, params)}")
         print(f"\nthe same without {index}:\n{plan(sql, params, without=index)}")
     sql, params = sent_by(lambda: inbox.counts(agent))[0]
-    print(f"\nEXPLAIN ANALYZE, the view counts (capped at {inbox.COUNT_CAP}):\n{plan(sql, params)}")
+    print(f"\nEXPLAIN ANALYZE, the agent's view counts (capped at {inbox.COUNT_CAP}):\n{plan(sql, params)}")
 
 
 def sent_by(call) -> list[tuple[str, object]]:

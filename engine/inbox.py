@@ -196,8 +196,9 @@ def _sla_condition(state: str, now: datetime):
     overdue = or_(state_now == "breached", and_(HumanTask.due_at.is_not(None), HumanTask.due_at <= now))
     if state == "breached":
         return overdue
-    if state == "warning":
-        return and_(state_now == "warned", ~overdue)
+    if state == "warning":  # in the words of ix_human_tasks_warned_due's predicate, so the strip walks only it
+        warned = HumanTask.sla_state == literal("warned", literal_execute=True)
+        return and_(warned, or_(HumanTask.due_at.is_(None), HumanTask.due_at > now))
     return and_(state_now == "", ~overdue)
 
 
