@@ -11,8 +11,8 @@ from sqlalchemy import event, insert, text, update
 
 from engine import clock, inbox, tickets
 from engine.db import db
-from engine.directory import users
-from engine.models import HumanTask
+from engine.directory import branches, users
+from engine.models import HumanTask, Ticket
 from tests.web_data import open_task, red_ticket
 from web import inbox_pages
 
@@ -199,3 +199,15 @@ def test_ages_and_countdowns_read_in_english_and_in_chinese(staff, fake_clock):
     db.session.commit()
     page = agent.get("/inbox/list?view=queues").get_data(as_text=True)
     assert "超时 15分钟" in page and ">25分钟<" in page
+
+
+def test_a_task_of_no_branch_is_offered_to_those_of_the_top_branch_only(app):
+    users.create_user("hq_agent", "demo", ["agent"], "Qin Lan (headquarters agent)", branch=branches.by_code("HQ"))
+    nowhere, pudong = open_task(red_ticket()), open_task(red_ticket())  # G0001: the Pudong branch
+    db.session.execute(update(Ticket).where(Ticket.id == nowhere.ticket_id).values(branch_id=None))
+    db.session.commit()
+    rows = inbox.inbox(users.by_username("admin"), view="team")
+    people = inbox.holders(rows)
+    offered = {row.task_id: [person.username for person in people[(row.role, row.branch_id)]] for row in rows}
+    assert offered[nowhere.id] == ["hq_agent"]
+    assert {"hq_agent", "agent", "pudong"} <= set(offered[pudong.id]) and "minhang" not in offered[pudong.id]
