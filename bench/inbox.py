@@ -58,7 +58,7 @@ def main() -> None:
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
         started = time.perf_counter()
-        start_tickets(args.tickets or (50 if postgres else 1000))
+        last_ticket = start_tickets(args.tickets or (50 if postgres else 1000))
         if postgres:
             fill_by_sql(args.open_tasks)
         open_tasks = db.session.scalar(text("SELECT count(*) FROM human_tasks WHERE state IN ('open', 'claimed')"))
@@ -71,7 +71,7 @@ def main() -> None:
     clients = {"agent": signed_in(app, "agent"), "supervisor": signed_in(app, "supervisor"),
                "agent token": bearer(app, token)}
     print(f"{'page':<34} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>5} {'KB':>5}")
-    for name, path, who in PAGES:
+    for name, path, who in (*PAGES, ("ticket page", f"/tickets/{last_ticket}", "agent")):
         timings, statements, size = measure(engine, clients[who], path, args.rounds)
         print(f"{name:<34} {common.pct(timings, 50):8.1f} {common.pct(timings, 95):8.1f} {statements:5d} "
               f"{size / 1024:5.0f}")
@@ -80,11 +80,13 @@ def main() -> None:
             explain_views()
 
 
-def start_tickets(n: int) -> None:
+def start_tickets(n: int) -> int:
+    """n red-channel faults started through the engine; the id of the last one."""
     agent = users.by_username("agent")
     for i in range(n):
-        tickets.start_ticket(agent, "red_fault", f"line {i}", customer_id=1 + i % 7,
-                             data={"service": "internet", "description": "down"})
+        ticket = tickets.start_ticket(agent, "red_fault", f"line {i}", customer_id=1 + i % 7,
+                                      data={"service": "internet", "description": "down"})
+    return ticket.id
 
 
 def fill_by_sql(target: int) -> None:
