@@ -31,6 +31,7 @@ TICKET_STATES = ("open", "closed", "cancelled", "incident")
 TASK_STATES = ("open", "claimed", "completed", "cancelled")
 ACTIVE_TASK_STATES = ("open", "claimed")  # still waiting for a person
 ACTIVE_TASKS_SQL = "state IN ('open', 'claimed')"  # the same, as the inbox index's predicate
+WARNED_TASKS_SQL = f"{ACTIVE_TASKS_SQL} AND sla_state = 'warned'"
 TIERS = ("A+", "A", "B", "C")
 CREDIT_LEVELS = ("red", "grey", "black")
 MEMBER_CARDS = ("diamond", "emerald", "sapphire")
@@ -368,6 +369,12 @@ class HumanTask(db.Model):
         # The inbox's due-time order over the tasks still waiting for a person (engine.inbox.BY_DUE).
         Index("ix_human_tasks_active_due", "due_at", "id", postgresql_where=text(ACTIVE_TASKS_SQL),
               sqlite_where=text(ACTIVE_TASKS_SQL)),
+        # "Mine" (and its count) in that order: the first page reads its own rows, however many a person holds.
+        Index("ix_human_tasks_mine_due", "assignee_id", "due_at", "id", postgresql_where=text(ACTIVE_TASKS_SQL),
+              sqlite_where=text(ACTIVE_TASKS_SQL)),  # migration d_inboxpage_0001
+        # The tasks in SLA warning, soonest due first: the supervisors' "about to breach" strip (the same migration).
+        Index("ix_human_tasks_warned_due", "due_at", "id", postgresql_where=text(WARNED_TASKS_SQL),
+              sqlite_where=text(WARNED_TASKS_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -167,8 +167,8 @@ def test_a_branch_code_is_unique_and_a_new_city_is_seen_from_above(app):
 def test_the_inbox_views_and_their_counts_hold_only_tickets_within_ones_branches(app):
     pudong_ticket, minhang_ticket = fault("G0001"), fault("G0004")
     tickets.claim(staff("pudong"), pudong_ticket.tasks[0].id)
-    assert [row.ticket.id for row in inbox.inbox(staff("pudong"), view="mine")] == [pudong_ticket.id]
-    assert [row.ticket.id for row in inbox.inbox(staff("minhang"), view="queues")] == [minhang_ticket.id]
+    assert [row.ticket_id for row in inbox.inbox(staff("pudong"), view="mine")] == [pudong_ticket.id]
+    assert [row.ticket_id for row in inbox.inbox(staff("minhang"), view="queues")] == [minhang_ticket.id]
     assert inbox.counts(staff("minhang")) == {"mine": 0, "queues": 1}
     assert inbox.counts(staff("supervisor"))["team"] == 2
     newcomer = unplaced()

@@ -1,15 +1,18 @@
 """The inbox and the task list stay cheap as open tasks grow: a constant number of statements per page, no
-workflow blob read, the due-time order with unknown due times last, and counts that stop at a cap."""
+workflow blob read, the due-time order with unknown due times last, counts that stop at a cap, and the indexes
+that serve the first page of each view."""
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
-from sqlalchemy import event, update
+from flask import url_for
+from sqlalchemy import event, insert, text, update
 
 from engine import clock, inbox, tickets
 from engine.db import db
-from engine.directory import users
-from engine.models import HumanTask
+from engine.directory import branches, users
+from engine.models import HumanTask, Ticket
 from tests.web_data import open_task, red_ticket
 from web import inbox_pages
 
@@ -67,7 +70,7 @@ def test_the_soonest_due_come_first_and_tasks_without_a_due_time_last(api, staff
     db.session.commit()
     expected = [ids[2], ids[4], ids[0], ids[1], ids[3]]  # by due time, then the unknown ones by id
     assert [t["id"] for t in api("get", "/tasks", "agent").get_json()["tasks"]] == expected
-    assert [row.task.id for row in inbox.inbox(users.by_username("agent"), view="queues")] == expected
+    assert [row.task_id for row in inbox.inbox(users.by_username("agent"), view="queues")] == expected
     page = staff("agent").get("/inbox/list?view=queues").get_data(as_text=True)
     assert [page.index(f'data-task="{i}"') for i in expected] == sorted(page.index(f'data-task="{i}"') for i in ids)
 
@@ -101,3 +104,110 @@ def test_the_list_shows_a_first_page_and_more_on_demand(staff, monkeypatch):
     users.by_username("agent").locale = "zh_CN"
     db.session.commit()
     assert "显示更多" in agent.get("/inbox/list?view=queues").get_data(as_text=True)
+
+
+def copies(task: HumanTask, n: int, **values) -> None:
+    """n more tasks like `task` (same ticket), written straight to the table: only the counts read them."""
+    row = {column: getattr(task, column) for column in ("ticket_id", "element_id", "name", "role", "state",
+                                                          "priority", "created_at", "due_at")}
+    db.session.execute(insert(HumanTask), [{**row, **values, "spiff_task_id": str(uuid4())} for _ in range(n)])
+    db.session.commit()
+
+
+@BOTH
+def test_a_view_counts_99_and_then_99_plus(staff, backend):
+    copies(open_task(red_ticket()), 98)
+    agent = staff("agent")
+    assert inbox.counts(users.by_username("agent")) == {"mine": 0, "queues": 99}
+    assert 'data-count="queues">99<' in agent.get("/inbox/list?view=queues").get_data(as_text=True)
+    red_ticket()
+    assert inbox.counts(users.by_username("agent"))["queues"] == 100  # where it stops: it reads no further
+    red_ticket()
+    assert inbox.counts(users.by_username("agent"))["queues"] == 100
+    assert 'data-count="queues">99+<' in agent.get("/inbox/list?view=queues").get_data(as_text=True)
+
+
+def plan_of(call) -> str:
+    """PostgreSQL's plan for the one statement `call` sends (the branch scope is read by a first call)."""
+    call()
+    sent = []
+    listener = lambda _c, _cur, sql, params, _ctx, _many: sent.append((sql, params))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    call()
+    event.remove(db.engine, "before_cursor_execute", listener)
+    (sql, params), = sent
+    return "\n".join(db.session.connection().exec_driver_sql(f"EXPLAIN {sql}", params).scalars())
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_mine_and_the_about_to_breach_strip_walk_their_own_index_among_20000_open_tasks(app, backend):
+    """At 20,000 open tasks, 2,000 of them the agent's and 200 in SLA warning, PostgreSQL reads Mine's first page
+    and the supervisors' strip from their partial indexes (in due order, no sort of all the agent's tasks)."""
+    task = open_task(red_ticket())
+    db.session.execute(text("""
+        INSERT INTO human_tasks (ticket_id, spiff_task_id, element_id, name, role, assignee_id, state, priority,
+                                 sla_state, created_at, due_at)
+        SELECT :ticket, gen_random_uuid()::text, 'accept_fault', 'Accept the fault', 'agent',
+               CASE WHEN i % 10 = 0 THEN :agent END, CASE WHEN i % 10 = 0 THEN 'claimed' ELSE 'open' END, 'normal',
+               CASE WHEN i % 100 = 1 THEN 'warned' END, now(), now() + i * interval '1 minute'
+        FROM generate_series(1, 20000) AS i
+        """), {"ticket": task.ticket_id, "agent": users.by_username("agent").id})
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))  # statistics as autovacuum keeps them on a live database
+    agent, supervisor = users.by_username("agent"), users.by_username("supervisor")
+    mine = plan_of(lambda: inbox.inbox(agent, view="mine", limit=51))
+    assert "ix_human_tasks_mine_due" in mine and "Sort" not in mine
+    strip = plan_of(lambda: inbox.inbox(supervisor, view="team", sla="warning", limit=5))
+    assert "ix_human_tasks_warned_due" in strip
+    assert len(inbox.inbox(supervisor, view="team", sla="warning", limit=5)) == 5
+
+
+@BOTH
+def test_the_team_view_sends_as_many_statements_for_tickets_of_three_branches_as_of_one(staff, backend):
+    supervisor = staff("supervisor")
+    red_ticket(customer_code="G0001")  # Pudong
+    one_branch = len(statements_of(lambda: supervisor.get("/inbox/list?view=team")))
+    red_ticket(customer_code="G0004")  # Minhang
+    red_ticket(customer_code="G0002")  # the provincial branch
+    assert len(statements_of(lambda: supervisor.get("/inbox/list?view=team"))) == one_branch
+    page = supervisor.get("/inbox/list?view=team").get_data(as_text=True)
+    offered = {row.split('data-assign="')[1].split('"')[0]: row for row in page.split("<select")[2:]}
+    assert len(offered) == 3  # each row offers whom its branch allows: Minhang's agent only on Minhang's ticket
+    assert sum("Feng Yan (Minhang service agent)" in choices for choices in offered.values()) == 1
+    assert sum("Zheng Hui (Pudong account manager)" in choices for choices in offered.values()) == 1
+    assert all("Li Na (service agent)" in choices for choices in offered.values())
+
+
+def test_a_row_link_is_the_url_url_for_builds(app):
+    query = {"view": "queues", "customer": "港 & {x}", "shown": 100}
+    with app.test_request_context("/inbox"):
+        for task_id in (1, 42, 2147483646):
+            assert inbox_pages.RowLink("inbox.take", "task_id", action="claim", **query)(task_id) == \
+                url_for("inbox.take", task_id=task_id, action="claim", **query)
+            assert inbox_pages.RowLink("tickets.show", "ticket_id")(task_id) == url_for("tickets.show",
+                                                                                         ticket_id=task_id)
+
+
+def test_ages_and_countdowns_read_in_english_and_in_chinese(staff, fake_clock):
+    red_ticket()  # "Accept the fault" is due in 10 minutes
+    fake_clock.advance(minutes=25)
+    agent = staff("agent")
+    page = agent.get("/inbox/list?view=queues").get_data(as_text=True)
+    assert "late 15m" in page and ">25m<" in page
+    users.by_username("agent").locale = "zh_CN"
+    db.session.commit()
+    page = agent.get("/inbox/list?view=queues").get_data(as_text=True)
+    assert "超时 15分钟" in page and ">25分钟<" in page
+
+
+def test_a_task_of_no_branch_is_offered_to_those_of_the_top_branch_only(app):
+    users.create_user("hq_agent", "demo", ["agent"], "Qin Lan (headquarters agent)", branch=branches.by_code("HQ"))
+    nowhere, pudong = open_task(red_ticket()), open_task(red_ticket())  # G0001: the Pudong branch
+    db.session.execute(update(Ticket).where(Ticket.id == nowhere.ticket_id).values(branch_id=None))
+    db.session.commit()
+    rows = inbox.inbox(users.by_username("admin"), view="team")
+    people = inbox.holders(rows)
+    offered = {row.task_id: [person.username for person in people[(row.role, row.branch_id)]] for row in rows}
+    assert offered[nowhere.id] == ["hq_agent"]
+    assert {"hq_agent", "agent", "pudong"} <= set(offered[pudong.id]) and "minhang" not in offered[pudong.id]

@@ -240,3 +240,16 @@ def test_supervisors_see_the_tasks_about_to_breach_soonest_first(staff, fake_clo
     strip = strip[:strip.index("</div>")]
     assert strip.index(first.number) < strip.index(second.number) and fresh.number not in strip
     assert 'data-testid="about-to-breach"' not in rows(staff("agent").get("/inbox"))
+
+
+def test_the_about_to_breach_strip_names_the_task_in_the_readers_language(staff, fake_clock):
+    red_ticket()  # "Accept the fault" (受理故障): due in 10 minutes, warned at 8
+    fake_clock.advance(minutes=9)
+    while tickets.fire_due_timer(set()):
+        pass
+    users.by_username("supervisor").locale = "zh_CN"
+    db.session.commit()
+    page = rows(staff("supervisor").get("/inbox?view=team"))
+    strip = page[page.index('data-testid="about-to-breach"'):]
+    strip = strip[:strip.index("</div>")]
+    assert "受理故障" in strip and "Accept the fault" not in strip

@@ -86,11 +86,22 @@ def _span(seconds: float) -> str:
     minutes = int(abs(seconds) // 60)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
+    words = _span_words()
     if days:
-        return _("%(d)sd %(h)sh", d=days, h=hours)
+        return words["days"] % {"d": days, "h": hours}
     if hours:
-        return _("%(h)sh %(m)02dm", h=hours, m=minutes)
-    return _("%(m)sm", m=minutes)
+        return words["hours"] % {"h": hours, "m": minutes}
+    return words["minutes"] % {"m": minutes}
+
+
+def _span_words() -> dict[str, str]:
+    """The patterns of a time span in the user's language, looked up once per request: a list shows two spans
+    on every row, and each gettext call is a look-up of the locale and its catalogue."""
+    words = g.get("_kd_spans")
+    if words is None:
+        words = g._kd_spans = {"days": _("%(d)sd %(h)sh"), "hours": _("%(h)sh %(m)02dm"), "minutes": _("%(m)sm"),
+                               "late": _("late %(span)s")}
+    return words
 
 
 def countdown(due: datetime | None) -> str:
@@ -98,7 +109,7 @@ def countdown(due: datetime | None) -> str:
     if due is None:
         return ""
     left = (due - clock.now()).total_seconds()
-    return _span(left) if left > 0 else _("late %(span)s", span=_span(left))
+    return _span(left) if left > 0 else _span_words()["late"] % {"span": _span(left)}
 
 
 def age(since: datetime | None) -> str:

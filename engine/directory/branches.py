@@ -11,7 +11,7 @@ indexes (a CTE inside the list's statement hides its size from the planner: see 
 
 from collections.abc import Set as AbstractSet
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, null, select, true
 
 from engine import config_cache, fields
 from engine.db import db
@@ -125,6 +125,19 @@ def _read_chain(branch_id: int | None) -> tuple[int, ...]:
     chain = select(Branch.id, Branch.parent_id).where(Branch.id == branch_id).cte("branch_chain", recursive=True)
     chain = chain.union_all(select(Branch.id, Branch.parent_id).where(Branch.id == chain.c.parent_id))
     return tuple(db.session.scalars(select(chain.c.id)))
+
+
+def audiences(branch_ids: set[int | None]):
+    """A selectable of (branch_id, seen_from): for each of ``branch_ids``, the branches whose users may see its
+    records (``audience`` for many branches in one statement): itself and those above it; for None, the top ones."""
+    chain = (select(Branch.id.label("branch_id"), Branch.id.label("seen_from"), Branch.parent_id)
+             .where(Branch.id.in_(sorted(i for i in branch_ids if i is not None))).cte("branch_chains", recursive=True))
+    chain = chain.union_all(select(chain.c.branch_id, Branch.id, Branch.parent_id)
+                            .where(Branch.id == chain.c.parent_id))
+    found = select(chain.c.branch_id, chain.c.seen_from)
+    if None in branch_ids:
+        found = found.union_all(select(null(), Branch.id).where(Branch.parent_id.is_(None)))
+    return found.subquery("audiences")
 
 
 def listing(user: User) -> list[Branch]:
