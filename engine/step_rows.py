@@ -4,7 +4,7 @@ events — as plain values, one INSERT per table, outside the ORM's unit of work
 Nothing in a step reads these rows back as objects, and the unit of work's bookkeeping per object was the largest
 share of a step's CPU (issue 17). A row is queued in the session and written with everything else the session
 writes: when it flushes, when it commits (also when nothing else is to be flushed), and before an ORM query that
-would autoflush, so a query sees the rows queued before it as it would see added objects. A row may name an ORM
+would autoflush, so an ORM query sees the rows queued before it as it would see added objects. A row may name an ORM
 object instead of its id (``ticket_id=ticket``): the flush before the write has given the object its id. A
 rollback drops what is queued. Steps use no savepoints; a row queued inside one is written with its transaction.
 """
@@ -91,9 +91,12 @@ def _before_commit(session: Session) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _before_query(state: ORMExecuteState) -> None:
-    """A query that autoflushes sees the queued rows too (the autoflush ran already if anything was dirty)."""
-    if state.is_select and state.session.autoflush and state.session.info.get(_QUEUED):
-        _write(state.session)
+    """An ORM query that autoflushes sees the queued rows too: the autoflush it is about to do, done first
+    (it writes the rows when anything else was to be flushed), then the rows."""
+    session = state.session
+    if state.is_select and state.is_orm_statement and session.autoflush and session.info.get(_QUEUED):
+        session.flush()
+        _write(session)
 
 
 @event.listens_for(Session, "after_transaction_end")

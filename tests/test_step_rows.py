@@ -53,6 +53,19 @@ def test_a_query_that_autoflushes_sees_the_rows_queued_before_it(app):
 
 
 @BOTH
+def test_a_query_before_the_flush_gives_the_objects_the_rows_name_their_ids_first(app):
+    """The history line of a ticket not flushed yet, then a query: the ticket is written before its line."""
+    agent, ticket = users.by_username("agent"), red_ticket()
+    fresh = Ticket(number="T-NEW-2", channel=ticket.channel, process_version=ticket.process_version,
+                   title="New", creator=agent, priority="normal", status="open", data={})
+    db.session.add(fresh)
+    audit.record(fresh, agent, "created")
+    assert db.session.scalars(select(Ticket).where(Ticket.id == ticket.id)).all()
+    db.session.commit()
+    assert [line.ticket_id for line in lines(fresh.id, "created")] == [fresh.id]
+
+
+@BOTH
 def test_rows_naming_a_ticket_of_this_transaction_get_its_id(app):
     """A new ticket has no id until the flush: the row takes the id the flush gives it."""
     agent = users.by_username("agent")
