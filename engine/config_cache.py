@@ -8,8 +8,9 @@ it was read from and dropped:
   refused or seen by the very next request of this process;
 - after ``KEYDESK_CONFIG_CACHE_SECONDS`` (default 10), so that other processes (web workers, scheduler workers)
   see a change made elsewhere within that time.
-A transaction that has written one of the tables reads past the cache and keeps nothing: it may see rows that
-are not committed yet.
+A transaction that has written one of the tables keeps nothing it reads: it may see rows that are not committed
+yet; nor is an answer kept when this process dropped answers while it was being read (another thread's change
+may have committed after the read began).
 """
 
 import os
@@ -39,10 +40,12 @@ class _Answer:
 
 
 _answers: weakref.WeakKeyDictionary[Engine, dict[tuple, _Answer]] = weakref.WeakKeyDictionary()
+_forgotten: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()  # times ``forget`` ran, per engine
 _lock = threading.Lock()
 
 
 def lifetime() -> float:
+    """How many seconds an answer is kept at most: how late another process's change may count here."""
     return float(os.environ.get("KEYDESK_CONFIG_CACHE_SECONDS") or 10)
 
 
@@ -55,10 +58,12 @@ def cached(key: tuple, tables: frozenset[str], read, keep_none: bool = True):
     answer = known.get(key)
     if answer is not None and now() - answer.read_at < lifetime():
         return answer.value
+    forgotten = _forgotten.get(engine, 0)
     value = read()
     if (value is not None or keep_none) and not _written_here(tables):
         with _lock:
-            _answers.setdefault(engine, {})[key] = _Answer(value, tables, now())
+            if _forgotten.get(engine, 0) == forgotten:  # no change was committed while it read: not out of date
+                _answers.setdefault(engine, {})[key] = _Answer(value, tables, now())
     return value
 
 
@@ -72,6 +77,7 @@ def _written_here(tables: frozenset[str]) -> bool:
 def forget(engine: Engine, tables: set[str] | frozenset[str]) -> None:
     """Drop the answers of ``engine`` read from any of ``tables``."""
     with _lock:
+        _forgotten[engine] = _forgotten.get(engine, 0) + 1
         known = _answers.get(engine, {})
         for key in [key for key, answer in known.items() if answer.tables & tables]:
             del known[key]

@@ -1,5 +1,6 @@
 """The append-only rows a step writes — history lines, the facts of completed tasks and decided clocks, live
-events — as plain values, one INSERT per table, outside the ORM's unit of work.
+events — as plain values, outside the ORM's unit of work: on PostgreSQL in one statement, elsewhere one INSERT per
+table.
 
 Nothing in a step reads these rows back as objects, and the unit of work's bookkeeping per object was the largest
 share of a step's CPU (issue 17). A row is queued in the session and written with everything else the session

@@ -94,6 +94,17 @@ def test_a_transaction_that_wrote_a_table_keeps_nothing_it_read_from_it(app):
     assert branches.scope(minhang) == {minhang}  # ...which nobody keeps once it is rolled back
 
 
+def test_an_answer_read_while_another_thread_committed_a_change_is_not_kept(app):
+    def read_while_a_branch_moves():
+        config_cache.forget(db.engine, {"branches"})  # as another thread's commit of a branch does meanwhile
+        return frozenset({1})
+
+    assert config_cache.cached(("scope", 1), branches.TREE, read_while_a_branch_moves) == {1}
+    assert ("scope", 1) not in config_cache._answers.get(db.engine, {})
+    assert config_cache.cached(("scope", 1), branches.TREE, lambda: frozenset({1})) == {1}
+    assert ("scope", 1) in config_cache._answers[db.engine]
+
+
 @BOTH
 def test_unknown_tokens_are_not_kept(client):
     for n in range(20):
