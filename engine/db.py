@@ -66,6 +66,12 @@ def per_transaction(key: tuple, read):
     return known[key]
 
 
+def answered(key: tuple, value) -> None:
+    """Give ``per_transaction``'s answer for ``key`` before anything asks: a statement read it along with
+    something else (a step's task comes with its ticket's armed timers, promise clocks and waiting tasks)."""
+    db.session.info.setdefault(_READS, {}).setdefault(key, value)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_reads(session: Session, transaction) -> None:
     if transaction.parent is None:

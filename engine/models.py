@@ -351,6 +351,15 @@ class Ticket(db.Model):
     branch: Mapped[Branch | None] = relationship()
     creator: Mapped[User] = relationship()
     tasks: Mapped[list["HumanTask"]] = relationship(back_populates="ticket", order_by="HumanTask.id")
+    # What a step on the ticket works with, read with the task it completes (engine.tickets.get_task): read-only
+    # views of its armed timers, its promise clocks and its tasks that wait for a person
+    armed_timers: Mapped[list["Timer"]] = relationship(
+        primaryjoin="and_(Timer.ticket_id == Ticket.id, Timer.state == 'armed')", viewonly=True)
+    promise_clocks: Mapped[list["SlaClock"]] = relationship(
+        primaryjoin="and_(SlaClock.ticket_id == Ticket.id, SlaClock.until.is_not(None))", viewonly=True)
+    waiting_tasks: Mapped[list["HumanTask"]] = relationship(
+        primaryjoin="and_(HumanTask.ticket_id == Ticket.id, HumanTask.state.in_(('open', 'claimed')))",
+        viewonly=True, order_by="HumanTask.id")
 
 
 # The trigram indexes need pg_trgm; create_all (tests, a first start) makes it as the migration does, before the

@@ -27,9 +27,13 @@ def armed(ticket: Ticket, kind: str) -> list[Timer]:
 def armed_rows(ticket_id: int) -> list[Timer]:
     """The ticket's armed timers, BPMN and SLA: read once per step (its clocks and its workflow both ask), minus
     those the step has fired or cancelled since."""
-    rows = per_transaction(("armed_timers", ticket_id), lambda: list(db.session.scalars(
+    rows = per_transaction(armed_key(ticket_id), lambda: list(db.session.scalars(
         select(Timer).where(Timer.ticket_id == ticket_id, Timer.state == "armed"))))
     return [row for row in rows if row.state == "armed"]
+
+
+def armed_key(ticket_id: int) -> tuple:
+    return ("armed_timers", ticket_id)
 
 
 def sync(ticket: Ticket, workflow) -> None:

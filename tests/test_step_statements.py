@@ -2,26 +2,31 @@
 statement from an empty session as in production, after one completion that fills the per-process answers (the
 token's user, the branch tree, policies and templates: engine.config_cache) as a running server has them. Each
 statement a step does not need was removed (issue 17): the branch scope is an IN list inside the statement that
-reads the task or the list, the task comes with its SLA clocks, the claim is one conditional UPDATE, the answer
+reads the task or the list, the task comes with its SLA clocks (and, to complete it, with its ticket's armed
+timers, promise clocks and waiting tasks), the claim is one conditional UPDATE, the answer
 lists the tasks the step left waiting without reading them back. A statement added to the path fails here;
 bench/load.py measures the time."""
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from engine import tickets, timers
 from engine.db import db
-from engine.models import HumanTask, SlaClock, TicketEvent
+from engine.directory import users
+from engine.models import HumanTask, SlaClock, TicketEvent, Timer
+from engine.promises import clocks as promises
 from tests.web_data import open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "customer_answered": True}
 
-# The fault's accept step alerts the on-duty engineers (notifications/: 7 reads and the outbox rows), starts the
-# next task with its clocks, timers, facts and history lines, all in the step's one transaction. SQLite sends the
-# rows of one table as one INSERT each where PostgreSQL takes them in one statement. The token's user, the branch
-# tree, the SLA policies and the templates are kept per process (engine.config_cache). Before issue 17's second
-# pass: 3, 8 and 29; before its per-process answers: 2, 5 and 21.
-MOST = {"postgres": {"list": 1, "claim": 4, "complete": 18}, "sqlite": {"list": 1, "claim": 4, "complete": 24}}
+# The fault's accept step alerts the on-duty engineers (notifications/: one read and the outbox rows), starts the
+# next task with its clocks, timers, facts and history lines, all in the step's one transaction. The task is read
+# with its ticket's armed timers, promise clocks and waiting tasks; the token's user, the branch tree, the SLA
+# policies and the templates are kept per process (engine.config_cache); the history lines, facts and live events
+# go in one statement on PostgreSQL (engine.step_rows), one per table on SQLite. Before issue 17's second pass: 3,
+# 8 and 29; before its third: 2, 5 and 21.
+MOST = {"postgres": {"list": 1, "claim": 4, "complete": 12}, "sqlite": {"list": 1, "claim": 4, "complete": 19}}
 
 
 def statements_of(request) -> list[str]:
@@ -86,3 +91,29 @@ def test_a_claim_writes_holder_state_and_due_time_in_its_one_update(api):
     assert (task.state, task.assignee.username, task.claimed_at is not None) == ("claimed", "agent", True)
     assert running and task.due_at == min(c.due_at for c in running)  # the clocks that still run
     assert [e.kind for e in db.session.query(TicketEvent).filter(TicketEvent.task_id == task_id)][-1] == "claimed"
+
+
+@BOTH
+def test_the_task_a_step_completes_comes_with_what_the_step_reads_of_its_ticket(app, backend):
+    """Its armed timers, promise clocks and waiting tasks, as the database has them, with no statement of their own."""
+    ticket = red_ticket()
+    task_id = open_task(ticket).id
+    db.session.expunge_all()
+    task = tickets.get_task(task_id, users.by_username("agent"), to_run=True)
+    ticket = task.ticket
+    read = []
+    listener = lambda *args: read.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        given = ({t.id for t in timers.armed_rows(ticket.id)}, {c.id for c in promises.clocks_of(ticket)},
+                 [t.id for t in tickets.active_tasks(ticket)])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert read == []
+    stored = (set(db.session.scalars(select(Timer.id).where(Timer.ticket_id == ticket.id, Timer.state == "armed"))),
+              set(db.session.scalars(select(SlaClock.id).where(SlaClock.ticket_id == ticket.id,
+                                                               SlaClock.until.is_not(None)))),
+              list(db.session.scalars(select(HumanTask.id).where(HumanTask.ticket_id == ticket.id,
+                                                                 HumanTask.state.in_(("open", "claimed")))
+                                      .order_by(HumanTask.id))))
+    assert given == stored and given[0] and given[2] == [task_id]

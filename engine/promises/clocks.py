@@ -75,7 +75,11 @@ def due_for(ticket: Ticket, element_id: str):
 def clocks_of(ticket: Ticket) -> list[SlaClock]:
     """The ticket's promise clocks, those of this step too (nothing is flushed before the commit)."""
     pending = [c for c in db.session.new if isinstance(c, SlaClock) and c.ticket is ticket and c.until]
-    return (per_transaction(("promise_clocks", ticket.id), lambda: _stored(ticket)) if ticket.id else []) + pending
+    return (per_transaction(stored_key(ticket.id), lambda: _stored(ticket)) if ticket.id else []) + pending
+
+
+def stored_key(ticket_id: int) -> tuple:
+    return ("promise_clocks", ticket_id)
 
 
 def _stored(ticket: Ticket) -> list[SlaClock]:
