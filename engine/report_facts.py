@@ -15,7 +15,6 @@ commits or rolls back with that step:
 """
 
 from sqlalchemy import Connection, and_, case, func, insert, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 
@@ -42,21 +41,16 @@ def is_complaint(process_key: str) -> bool:
 
 
 def record_ticket(ticket: Ticket) -> None:
-    """Bring the ticket's fact up to date with its status, its data and its customer: added with a ticket opened in
-    this step, else written in one upsert (no read of the fact first)."""
+    """Bring the ticket's fact up to date with its status, its data and its customer: one upsert with the step's
+    other rows (engine.step_rows), no read of the fact first."""
     customer = customers.of_ticket(ticket)
     values = ticket_values(
         branch_id=ticket.branch_id, channel=ticket.channel, process_key=ticket.process_version.model.key,
         status=ticket.status, opened_at=ticket.created_at, closed_at=ticket.closed_at, customer_id=ticket.customer_id,
         tier=customer.tier if customer else None, industry=customer.industry if customer else None,
         manager_id=customer.account_manager_id if customer else None, data=ticket.data)
-    if ticket.id is None:
-        db.session.add(TicketFact(ticket=ticket, **values))
-        return
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    db.session.execute(dialect.insert(TicketFact).values(ticket_id=ticket.id, **values)
-                       .on_conflict_do_update(index_elements=[TicketFact.ticket_id], set_=values))
-    held = db.session.identity_map.get(identity_key(TicketFact, ticket.id))
+    step_rows.upsert(TicketFact, "ticket_id", ticket_id=ticket, **values)
+    held = db.session.identity_map.get(identity_key(TicketFact, ticket.id)) if ticket.id else None
     if held is not None:  # a copy read earlier in this session is out of date now
         db.session.expire(held)
 

@@ -1,14 +1,14 @@
-"""The step's append-only rows (engine.step_rows): written with the step's commit as plain values, seen by an
-autoflushing query, dropped by a rollback; on PostgreSQL all tables in one statement."""
+"""The step's append-only rows and fact upserts (engine.step_rows): written with the step's commit as plain values,
+seen by an autoflushing query, dropped by a rollback; on PostgreSQL all tables in one statement."""
 
 import pytest
 from sqlalchemy import event, func, select
 
-from engine import audit, report_facts, tickets
+from engine import audit, report_facts, step_rows, tickets
 from engine.db import db
 from engine.directory import users
 from engine.live.models import LiveEvent
-from engine.models import TaskFact, Ticket, TicketEvent
+from engine.models import TaskFact, Ticket, TicketEvent, TicketFact
 from tests.web_data import open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -83,6 +83,17 @@ def test_rows_naming_a_ticket_of_this_transaction_get_its_id(app):
     assert db.session.scalar(select(TaskFact.ticket_id).where(TaskFact.task_id == task.id)) == ticket.id
 
 
+@BOTH
+def test_a_fact_upserted_twice_in_a_transaction_is_written_once_with_its_last_values(app):
+    ticket = red_ticket()
+    for status in ("cancelled", "closed"):
+        ticket.status = status
+        report_facts.record_ticket(ticket)
+    assert [row["status"] for row in step_rows.pending(TicketFact)] == ["closed"]
+    db.session.commit()
+    assert db.session.execute(select(TicketFact.status).where(TicketFact.ticket_id == ticket.id)).all() == [("closed",)]
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_postgres_takes_every_append_only_row_of_a_step_in_one_statement(api):
@@ -98,6 +109,7 @@ def test_postgres_takes_every_append_only_row_of_a_step_in_one_statement(api):
         event.remove(db.engine, "before_cursor_execute", listener)
     assert answer.status_code == 200
     writes = [sql for sql in sent if "INSERT INTO ticket_events" in sql]
-    assert len(writes) == 1 and all(f"INSERT INTO {table}" in writes[0] for table in ("task_facts", "live_events"))
+    assert len(writes) == 1 and all(f"INSERT INTO {table}" in writes[0]
+                                    for table in ("task_facts", "live_events", "ticket_facts"))
     assert db.session.scalar(select(func.count()).select_from(TaskFact).where(TaskFact.task_id == task_id)) == 1
     assert db.session.scalar(select(func.min(LiveEvent.txid))) > 0  # the writing transaction's id, by default
