@@ -13,24 +13,12 @@ from engine import clock, inbox, tickets
 from engine.db import db
 from engine.directory import branches, users
 from engine.models import HumanTask, Ticket
+from tests.statements import statements_of
 from tests.web_data import open_task, red_ticket
 from web import inbox_pages
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
-
-def statements_of(request) -> list[str]:
-    """The SQL statements one request sends, starting from an empty session as a request in production does (the
-    test's session would otherwise still hold what earlier requests read)."""
-    db.session.expunge_all()
-    sent: list[str] = []
-    listener = lambda *args: sent.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        assert request().status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return sent
 
 
 def claimed_faults(n: int) -> None:

@@ -15,6 +15,7 @@ from engine.db import db
 from engine.directory import users
 from engine.models import HumanTask, SlaClock, TicketEvent, Timer
 from engine.promises import clocks as promises
+from tests.statements import statements_of
 from tests.web_data import open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -28,18 +29,6 @@ ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "custome
 # issue 17's second pass: 3, 8 and 29; before its third: 2, 5 and 21.
 MOST = {"postgres": {"list": 1, "claim": 4, "complete": 11}, "sqlite": {"list": 1, "claim": 4, "complete": 19}}
 
-
-def statements_of(request) -> list[str]:
-    """The SQL statements one request sends from a new session, as each request in production has."""
-    db.session.remove()
-    sent: list[str] = []
-    listener = lambda *args: sent.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        assert request().status_code == 200
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return sent
 
 
 def completion(client, headers: dict, task_id: int) -> dict:
