@@ -76,7 +76,15 @@ def _walk_whole_trees() -> None:
 _walk_whole_trees()
 
 _serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _StateConverter}))
-script_engine = make_script_engine(services=services.dispatch)
+
+
+def _dispatch(task, **call):
+    """Service tasks go to engine.services, looked up when one runs: engine.services imports this module, so it may
+    be half loaded when this one is."""
+    return services.dispatch(task, **call)
+
+
+script_engine = make_script_engine(services=_dispatch)
 
 
 def registry():

@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from engine import account_managers, audit, customers
+from engine import account_managers, audit, customers, sla
 from engine.db import db
 from engine.models import Ticket, TicketEvent
 from engine.notices import recipients
 from engine.promises import clocks as promises
-from engine.sla import running
 from notifications import notify
 
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -56,7 +55,7 @@ def _local(text: str) -> str:
 
 def _promised(ticket: Ticket) -> list[dict]:
     """The ticket's running promises, soonest first, as the customer reads them (the desk's local time)."""
-    live = sorted((c for c in promises.clocks_of(ticket) if running(c)), key=lambda c: c.due_at)
+    live = sorted((c for c in promises.clocks_of(ticket) if sla.running(c)), key=lambda c: c.due_at)
     return [{"name": c.kind, "due_at": notify.local_time(c.due_at)} for c in live]
 
 
