@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 from flask import url_for
+from flask_babel import force_locale
 from sqlalchemy import event, insert, text, update
 
 from engine import clock, inbox, tickets
@@ -15,7 +16,7 @@ from engine.directory import branches, users
 from engine.models import HumanTask, Ticket
 from tests.statements import statements_of
 from tests.web_data import open_task, red_ticket
-from web import inbox_pages
+from web import i18n, inbox_pages
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 
@@ -199,3 +200,17 @@ def test_a_task_of_no_branch_is_offered_to_those_of_the_top_branch_only(app):
     offered = {row.task_id: [person.username for person in people[(row.role, row.branch_id)]] for row in rows}
     assert offered[nowhere.id] == ["hq_agent"]
     assert {"hq_agent", "agent", "pudong"} <= set(offered[pudong.id]) and "minhang" not in offered[pudong.id]
+
+
+def test_words_kept_for_a_request_follow_a_force_locale_block(app, fake_clock):
+    """The modeller's preview renders in both languages in one request: each gets its own words."""
+    due = fake_clock.now() - timedelta(minutes=15)
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            english = (i18n.term("open"), i18n.countdown(due))
+        with force_locale("zh_CN"):
+            chinese = (i18n.term("open"), i18n.countdown(due))
+        with force_locale("en"):
+            again = (i18n.term("open"), i18n.countdown(due))
+    assert english == again == ("open", "late 15m")
+    assert chinese[1] == "超时 15分钟" and chinese[0] != "open"

@@ -59,14 +59,26 @@ def select_timezone() -> str:
 
 
 def term(code: str | None) -> str:
-    """The word for a stored code; translated once per request, as a list shows the same few words on every row.
+    """The word for a stored code; translated once per request and language, as a list shows the same few words on
+    every row.
     A role is named as the roles table says (admins rename roles and add new ones)."""
-    words = g.get("_kd_terms")
-    if words is None:
-        words = {key: str(value) for key, value in TERMS.items()}
-        words.update({role.key: role.name_zh if is_zh() else role.name for role in roles.listing()})
-        g._kd_terms = words
-    return words.get(code, code or "")
+    return _per_locale("_kd_terms", _terms).get(code, code or "")
+
+
+def _terms() -> dict[str, str]:
+    words = {key: str(value) for key, value in TERMS.items()}
+    words.update({role.key: role.name_zh if is_zh() else role.name for role in roles.listing()})
+    return words
+
+
+def _per_locale(name: str, build) -> dict[str, str]:
+    """``build()``'s words, once per request and language: a ``force_locale`` block (the modeller's preview in
+    both languages, the report exports) asks in another language than the request's."""
+    known = g.setdefault(name, {})
+    locale = str(get_locale())
+    if locale not in known:
+        known[locale] = build()
+    return known[locale]
 
 
 def timezones() -> list[str]:
@@ -97,11 +109,8 @@ def _span(seconds: float) -> str:
 def _span_words() -> dict[str, str]:
     """The patterns of a time span in the user's language, looked up once per request: a list shows two spans
     on every row, and each gettext call is a look-up of the locale and its catalogue."""
-    words = g.get("_kd_spans")
-    if words is None:
-        words = g._kd_spans = {"days": _("%(d)sd %(h)sh"), "hours": _("%(h)sh %(m)02dm"), "minutes": _("%(m)sm"),
-                               "late": _("late %(span)s")}
-    return words
+    return _per_locale("_kd_spans", lambda: {"days": _("%(d)sd %(h)sh"), "hours": _("%(h)sh %(m)02dm"),
+                                             "minutes": _("%(m)sm"), "late": _("late %(span)s")})
 
 
 def countdown(due: datetime | None) -> str:
