@@ -57,8 +57,8 @@ _READS = "keydesk_transaction_reads"  # session.info: what per_transaction read 
 
 
 def per_transaction(key: tuple, read):
-    """``read()``'s answer, read once per transaction and key: a step asks some things several times (a branch
-    scope, a ticket's promise clocks). Holding the answer also keeps its objects from being garbage-collected out
+    """``read()``'s answer, read once per transaction and key: a step asks some things several times (a ticket's
+    armed timers, its promise clocks). Holding the answer also keeps its objects from being garbage-collected out
     of the session and read again. The next transaction reads afresh."""
     known = db.session.info.setdefault(_READS, {})
     if key not in known:

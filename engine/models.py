@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import DDL, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event, false, text, true
+from sqlalchemy import DDL, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, and_, event, false, text, true
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine import clock
@@ -358,7 +358,7 @@ class Ticket(db.Model):
     promise_clocks: Mapped[list["SlaClock"]] = relationship(
         primaryjoin="and_(SlaClock.ticket_id == Ticket.id, SlaClock.until.is_not(None))", viewonly=True)
     waiting_tasks: Mapped[list["HumanTask"]] = relationship(
-        primaryjoin="and_(HumanTask.ticket_id == Ticket.id, HumanTask.state.in_(('open', 'claimed')))",
+        primaryjoin=lambda: and_(HumanTask.ticket_id == Ticket.id, HumanTask.state.in_(ACTIVE_TASK_STATES)),
         viewonly=True, order_by="HumanTask.id")
 
 

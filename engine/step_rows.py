@@ -44,7 +44,7 @@ def upsert(model, key: str, **values) -> None:
     earlier in this transaction), else is added."""
     queued = db.session.info.setdefault(_QUEUED, [])
     earlier = next((row for row in queued if row.table is model.__table__ and row.key == key
-                    and row.values[key] is values[key]), None)
+                    and row.values[key] == values[key]), None)
     if earlier is not None:
         earlier.values = values
     else:
@@ -121,21 +121,25 @@ def _after_flush(session: Session, _context) -> None:
     _write(session)
 
 
+def _flush_and_write(session: Session) -> None:
+    """The flush gives the objects the rows name their ids and writes the rows (after_flush_postexec); when there
+    was nothing else to flush, the rows are written here."""
+    session.flush()
+    _write(session)
+
+
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     if session.info.get(_QUEUED):
-        session.flush()  # gives the objects the rows name their ids, and writes the rows (after_flush_postexec)
-        _write(session)  # when there was nothing else to flush
+        _flush_and_write(session)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _before_query(state: ORMExecuteState) -> None:
-    """An ORM query that autoflushes sees the queued rows too: the autoflush it is about to do, done first
-    (it writes the rows when anything else was to be flushed), then the rows."""
+    """An ORM query that autoflushes sees the queued rows too: the autoflush it is about to do, done first."""
     session = state.session
     if state.is_select and state.is_orm_statement and session.autoflush and session.info.get(_QUEUED):
-        session.flush()
-        _write(session)
+        _flush_and_write(session)
 
 
 @event.listens_for(Session, "after_transaction_end")
