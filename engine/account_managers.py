@@ -34,7 +34,7 @@ def or_fallback(ticket: Ticket) -> list[User]:
     if manager is not None:
         return [manager]
     report_missing(ticket)
-    return rota.on_duty(FALLBACK_ROLE, audience=branches.audience(ticket.branch_id))
+    return rota.on_duty(FALLBACK_ROLE, branch_id=ticket.branch_id)
 
 
 def report_missing(ticket: Ticket) -> None:
@@ -43,7 +43,7 @@ def report_missing(ticket: Ticket) -> None:
     if ticket.customer_id is None or _reported(ticket):
         return
     audit.record(ticket, None, "account_manager_missing")
-    supervisors = rota.on_duty("supervisor", audience=branches.audience(ticket.branch_id))
+    supervisors = rota.on_duty("supervisor", branch_id=ticket.branch_id)
     notify.people("account_manager_missing", supervisors, f"account_manager_missing:{ticket.number}", ticket)
 
 

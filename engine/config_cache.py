@@ -1,7 +1,8 @@
 """Answers every request asks about configuration that rarely changes, kept per process and database.
 
-The branch tree, a bearer token's user, the SLA policies, the calendars and the message templates in force are
-read by nearly every request and engine step, and change a few times a day. Each answer is kept with the tables
+The branch tree, a bearer token's user, the SLA policies, the calendars, the message templates in force and who
+answers for a role (its members, rota and their channel choices) are read by nearly every request and engine step,
+and change a few times a day. Each answer is kept with the tables
 it was read from and dropped:
 - at once, when this process sends a statement that writes one of those tables (any statement: ORM, Core or
   raw SQL), and again when that statement's transaction ends, so that a revoked token or a moved branch is
@@ -24,7 +25,7 @@ from sqlalchemy import Engine, event
 from engine.db import db
 
 TABLES = frozenset({"branches", "users", "user_roles", "api_tokens", "sla_policies", "business_calendars",
-                    "calendar_days", "message_templates"})
+                    "calendar_days", "message_templates", "duty_rotas", "notification_preferences"})
 _WROTE = "keydesk_config_tables_written"  # Connection.info: the cached tables this transaction has written
 _READS = ("SELECT", "SHOW", "EXPLAIN", "PRAGMA", "SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")

@@ -39,7 +39,7 @@ class ServiceCall:
         """Queue the event's message to whoever answers for a role now (its rota, else its members) and may see
         the ticket; returns how many people. `subject` and `body` are the diagram's words, which the event's
         template may use."""
-        people = rota.on_duty(role, audience=branches.audience(self.ticket.branch_id))
+        people = rota.on_duty(role, branch_id=self.ticket.branch_id)
         notify.people(event, people, self.key, self.ticket, subject=subject, body=body, data=self.data)
         return len(people)
 

@@ -10,9 +10,18 @@ from datetime import timedelta
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from sqlalchemy import select
 
-from engine import account_managers, audit, clock, config_cache, customers, report_facts, sla_config, timers
+from engine import (
+    account_managers,
+    audit,
+    clock,
+    config_cache,
+    customers,
+    report_facts,
+    sla_config,
+    step_rows,
+    timers,
+)
 from engine.db import db
-from engine.directory import branches
 from engine.errors import ProcessError
 from engine.live import events as live
 from engine.models import (
@@ -140,9 +149,9 @@ def meet_ticket(ticket: Ticket) -> None:
 def stop(clocks: list[SlaClock]) -> None:
     """The promise was kept or came late: a breach stays on record, the rest are met."""
     for sla_clock in clocks:
-        sla_clock.met_at = clock.now()
-        if sla_clock.state != "breached":
-            sla_clock.state = "met"
+        kept = sla_clock.state != "breached"
+        step_rows.change(sla_clock, met_at=clock.now(), state="met" if kept else "breached")
+        if kept:
             report_facts.record_clock(sla_clock, breached=False)
     _disarm(clocks)
 
@@ -150,7 +159,7 @@ def stop(clocks: list[SlaClock]) -> None:
 def cancel(clocks: list[SlaClock]) -> None:
     stopped = [c for c in clocks if running(c)]
     for sla_clock in stopped:
-        sla_clock.state, sla_clock.cancelled_at = "cancelled", clock.now()
+        step_rows.change(sla_clock, state="cancelled", cancelled_at=clock.now())
     _disarm(stopped)
 
 
@@ -256,7 +265,7 @@ def _disarm(clocks: list[SlaClock]) -> None:
     for ticket_id in {c.ticket_id for c in stored}:
         for row in timers.armed_rows(ticket_id):
             if row.sla_clock_id in ids:
-                row.state = "cancelled"
+                step_rows.change(row, state="cancelled")
 
 
 def _warn(sla_clock: SlaClock) -> None:
@@ -339,7 +348,7 @@ def _owners(task: HumanTask | None, ticket: Ticket) -> list[User]:
 
 def _on_duty(role: str, ticket: Ticket) -> list[User]:
     """Who answers for the role now among those who may see the ticket: no alert outside one's branches."""
-    return rota.on_duty(role, audience=branches.audience(ticket.branch_id))
+    return rota.on_duty(role, branch_id=ticket.branch_id)
 
 
 def _raised(priority: str) -> str:

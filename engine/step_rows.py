@@ -1,6 +1,7 @@
 """The append-only rows a step writes — history lines, the facts of completed tasks and decided clocks, live
-events — and its upserts of report facts, as plain values, outside the ORM's unit of work: on PostgreSQL in one
-statement, elsewhere one INSERT per table.
+events —, its upserts of report facts and its changes of stored rows' states (a task completed, a clock met, a
+timer cancelled), as plain values, outside the ORM's unit of work: on PostgreSQL in one statement, elsewhere one
+statement per table.
 
 Nothing in a step reads these rows back as objects, and the unit of work's bookkeeping per object was the largest
 share of a step's CPU (issue 17). A row is queued in the session and written with everything else the session
@@ -8,15 +9,20 @@ writes: when it flushes, when it commits (also when nothing else is to be flushe
 would autoflush, so an ORM query sees the rows queued before it as it would see added objects. A row may name an ORM
 object instead of its id (``ticket_id=ticket``): the flush before the write has given the object its id. A
 rollback drops what is queued. Steps use no savepoints; a row queued inside one is written with its transaction.
+
+A change (``change(task, state="completed")``) shows on the object at once, as if the database had it, and is
+written with the rows by the object's id; it writes the object's values at that moment, so an attribute the step
+sets later the ordinary way ends the same in both writes.
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import JSON, Table, bindparam, event, func, literal, literal_column, select
+from sqlalchemy import JSON, Table, bindparam, event, func, inspect, literal, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.db import db
 
@@ -24,11 +30,15 @@ _QUEUED = "keydesk_step_rows"  # session.info: [Row] not written yet
 _WRITTEN = "keydesk_step_rows_written"  # session.info: [Row] written in this transaction
 
 
+CHANGE = "change"  # a Row's key that makes it an UPDATE of the stored row with its id
+
+
 @dataclass
 class Row:
     table: Table
     values: dict
-    key: str | None = None  # an upsert's key column: the row replaces the one of the same key
+    key: str | None = None  # an upsert's key column (the row replaces the one of the same key), or CHANGE
+    changed: object = None  # a change's object: its values are read when written
 
 
 Shape = tuple[Table, tuple[str, ...], str | None]  # what makes rows one batch: the table, columns, upsert key
@@ -51,10 +61,30 @@ def upsert(model, key: str, **values) -> None:
         queued.append(Row(model.__table__, values, key))
 
 
+def change(obj, **values) -> None:
+    """Set columns of a stored object: it shows them now, the database gets them with the step's rows (one UPDATE by
+    id per table and set of columns). An object not stored yet just takes them, to be inserted with them."""
+    if inspect(obj).key is None:
+        for column, value in values.items():
+            setattr(obj, column, value)
+        return
+    db.session.connection()  # within a transaction, whose rollback expires the object and so undoes the change
+    for column, value in values.items():
+        obj.__table__.c[column]  # noqa: B018  (a KeyError names an attribute that is not a column of its own name)
+        set_committed_value(obj, column, value)
+    queued = db.session.info.setdefault(_QUEUED, [])
+    earlier = next((row for row in queued if row.changed is obj), None)
+    if earlier is not None:
+        earlier.values = {**earlier.values, **values}
+    else:
+        queued.append(Row(obj.__table__, values, CHANGE, obj))
+
+
 def pending(model, session: Session | None = None) -> list[dict]:
-    """The rows of ``model`` this transaction queued or wrote, as given: what the step did so far."""
+    """The rows of ``model`` this transaction queued or wrote, as given: what the step added so far."""
     info = (session or db.session).info
-    return [row.values for row in info.get(_WRITTEN, []) + info.get(_QUEUED, []) if row.table is model.__table__]
+    return [row.values for row in info.get(_WRITTEN, []) + info.get(_QUEUED, [])
+            if row.table is model.__table__ and row.key != CHANGE]
 
 
 def _write(session: Session) -> None:
@@ -65,7 +95,10 @@ def _write(session: Session) -> None:
         return
     batches: dict[Shape, list[dict]] = {}
     for row in queued:
-        values = {column: _id(value) for column, value in row.values.items()}
+        if row.changed is not None:
+            values = {"id": row.changed.id, **{column: getattr(row.changed, column) for column in row.values}}
+        else:
+            values = {column: _id(value) for column, value in row.values.items()}
         batches.setdefault((row.table, tuple(values), row.key), []).append(values)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
@@ -73,6 +106,9 @@ def _write(session: Session) -> None:
                                                             for n, rows in enumerate(batches.values())})
     else:
         for shape, rows in batches.items():
+            if shape[2] == CHANGE:
+                rows = [{"changed_id": values["id"], **{k: v for k, v in values.items() if k != "id"}}
+                        for values in rows]
             connection.execute(_sqlite_statement(shape), rows)
     session.info.setdefault(_WRITTEN, []).extend(queued)
 
@@ -86,19 +122,28 @@ def _id(value):
 def _one_statement(shapes: tuple[Shape, ...]):
     """PostgreSQL: every batch as an INSERT … SELECT from its rows sent as one JSON array (parameter rows_<n>), each
     in a CTE of one statement; an upsert's batch ends ON CONFLICT (key) DO UPDATE. Built once per set of shapes and
-    compiled once, like any other statement; columns left out get their defaults as in a plain INSERT."""
-    inserts = []
+    compiled once, like any other statement; columns left out get their defaults as in a plain INSERT. A change's
+    batch is an UPDATE … FROM its rows by id (no two batches change one row: a change is queued once per object)."""
+    writes = []
     for n, (table, columns, key) in enumerate(shapes):
         records = func.json_populate_recordset(literal_column(f"NULL::{table.name}"),
                                                bindparam(f"rows_{n}", type_=JSON)).table_valued(*columns)
-        writes = postgresql.insert(table).from_select(columns, select(*(records.c[name] for name in columns)))
-        inserts.append(_on_conflict(writes, columns, key).cte(f"rows_{n}"))
-    return select(literal(1)).add_cte(*inserts)
+        if key == CHANGE:
+            write = (update(table).where(table.c.id == records.c.id)
+                     .values({name: records.c[name] for name in columns if name != "id"}))
+        else:
+            write = _on_conflict(postgresql.insert(table).from_select(columns, select(*(records.c[name]
+                                                                                        for name in columns))),
+                                 columns, key)
+        writes.append(write.cte(f"rows_{n}"))
+    return select(literal(1)).add_cte(*writes)
 
 
 @lru_cache(maxsize=256)
 def _sqlite_statement(shape: Shape):
     table, columns, key = shape
+    if key == CHANGE:
+        return update(table).where(table.c.id == bindparam("changed_id"))  # the other values name the columns
     return _on_conflict(sqlite.insert(table), columns, key)
 
 

@@ -18,7 +18,19 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import account_managers, audit, clock, deployments, forms, report_facts, runtime, sla, ticket_access, timers
+from engine import (
+    account_managers,
+    audit,
+    clock,
+    deployments,
+    forms,
+    report_facts,
+    runtime,
+    sla,
+    step_rows,
+    ticket_access,
+    timers,
+)
 from engine.db import answered, db, per_transaction
 from engine.directory import branches, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
@@ -234,7 +246,7 @@ def complete(actor: User, task_id: int, data: dict) -> HumanTask:
         runtime.run_task(workflow, spiff_task, values)
         if task.assignee is None:
             task.assignee, task.claimed_at = actor, clock.now()
-        task.state, task.completed_at, task.completed_by_id = "completed", clock.now(), actor.id
+        step_rows.change(task, state="completed", completed_at=clock.now(), completed_by_id=actor.id)
         sla.meet(task, sla.KINDS)
         report_facts.record_task(task)
         ticket.data = {**ticket.data, **values}

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from engine import audit, clock, runtime, sla_config
+from engine import audit, clock, runtime, sla_config, step_rows
 from engine.db import db, per_transaction
 from engine.models import Ticket, Timer
 
@@ -45,7 +45,7 @@ def sync(ticket: Ticket, workflow) -> None:
         due = waiting.get(spiff_id, (None, None))[1]
         if due != row.due_at:
             fired = row.due_at < now
-            row.state, row.fired_at = ("fired", now) if fired else ("cancelled", None)
+            step_rows.change(row, state="fired" if fired else "cancelled", fired_at=now if fired else None)
             if fired:
                 audit.record(ticket, None, "timer_fired", element=row.element_id, due_at=row.due_at.isoformat())
     for spiff_id, (task, due) in waiting.items():
@@ -69,7 +69,7 @@ def _in_business_time(task, due: datetime) -> datetime:
 def cancel_all(ticket: Ticket) -> None:
     for kind in ("bpmn", "sla"):
         for row in armed(ticket, kind):
-            row.state = "cancelled"
+            step_rows.change(row, state="cancelled")
 
 
 def claim_next(skip: set[int]) -> Timer | None:

@@ -5,16 +5,17 @@ whose end is before its start runs past midnight and belongs to the day it start
 a moment uncovered, the role's members are alerted instead: an alert never falls into a gap.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, ForeignKey, Select, String, select
-from sqlalchemy.orm import Mapped, lazyload, mapped_column
+from sqlalchemy import ColumnElement, ForeignKey, Select, String, inspect, select
+from sqlalchemy.orm import Mapped, mapped_column, selectinload
 
-from engine import clock
+from engine import clock, config_cache
 from engine.db import db
-from engine.directory import permissions
+from engine.directory import branches, permissions, users
 from engine.directory.roles import active_keys
 from engine.errors import InvalidInput, NotFound
 from engine.models import User, UserRole
@@ -40,24 +41,49 @@ def members(role: str, audience: ColumnElement[bool] | None = None) -> list[User
     return list(db.session.scalars(_members(role, audience)))
 
 
-def on_duty(role: str, now: datetime | None = None, audience: ColumnElement[bool] | None = None) -> list[User]:
-    """The people to alert for a role at `now`: those on shift, or all members if nobody is (or no rota).
+EVERYWHERE = "everywhere"  # on_duty's branch_id for a role's people whatever their branch
+ROSTER_TABLES = frozenset({"users", "user_roles", "branches", "duty_rotas", "notification_preferences"})
 
-    One read, whatever the role's size: the members with the role's rota and each member's channel choices (kept
-    for the alert that follows, see notifications.preferences)."""
+
+@dataclass(frozen=True)
+class _Roster:
+    """A role's active members who may see a branch, its rota's shifts and each member's channel choices (their
+    columns, None for one who never chose), as plain values."""
+
+    people: tuple[users.UserCopy, ...]
+    shifts: list | None
+    choices: dict[int, dict | None]
+
+
+def on_duty(role: str, now: datetime | None = None, branch_id: int | None | str = EVERYWHERE) -> list[User]:
+    """The people to alert for a role at `now`: those on shift, or all members if nobody is (or no rota); only
+    those who may see records of ``branch_id`` (the engine passes the ticket's branch), else anyone.
+
+    The roster is read in one statement and kept per process (engine.config_cache: dropped when a person, role,
+    branch, rota or choice is written; other processes see a change within its lifetime); the members' channel
+    choices are kept for the alert that follows (see notifications.preferences)."""
+    roster = config_cache.cached(("on_duty", role, branch_id), ROSTER_TABLES, lambda: _read_roster(role, branch_id))
+    preferences.remember({user_id: columns and NotificationPreference(**columns)
+                          for user_id, columns in roster.choices.items()})
+    everyone = [person.attached() for person in roster.people]
+    if not roster.shifts:
+        return everyone
+    local = (now or clock.now()).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
+    ids = {shift["user_id"] for shift in roster.shifts if _covers(shift, local)}
+    return [person for person in everyone if person.id in ids] or everyone
+
+
+def _read_roster(role: str, branch_id: int | None | str) -> _Roster:
+    audience = None if branch_id == EVERYWHERE else branches.audience(branch_id)
     query = (_members(role, audience).add_columns(DutyRota.shifts, NotificationPreference)
              .outerjoin(DutyRota, DutyRota.role == role)
              .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-             .options(lazyload(User.roles)))  # an alert never asks its people's roles: no second read for them
+             .options(selectinload(User.roles)))
     rows = db.session.execute(query).all()
-    preferences.remember({row.User.id: row.NotificationPreference for row in rows})
-    everyone = [row.User for row in rows]
-    shifts = rows[0].shifts if rows else None
-    if not shifts:
-        return everyone
-    local = (now or clock.now()).astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
-    ids = {shift["user_id"] for shift in shifts if _covers(shift, local)}
-    return [person for person in everyone if person.id in ids] or everyone
+    columns = [attr.key for attr in inspect(NotificationPreference).column_attrs]
+    return _Roster(tuple(users.copy_of(row.User) for row in rows), rows[0].shifts if rows else None,
+                   {row.User.id: row.NotificationPreference and {key: getattr(row.NotificationPreference, key)
+                                                                 for key in columns} for row in rows})
 
 
 def _members(role: str, audience: ColumnElement[bool] | None) -> Select:

@@ -1,7 +1,6 @@
 """What an alert reads once per step (one transaction) and keeps until the step ends: each person's channel
-choices. A step that alerts twenty people, or raises several alerts, reads each once; the next step reads afresh,
-so a person's new choice applies from the next step on, in every process (no cache to invalidate across web and
-scheduler workers; the templates in force are kept per process: engine.config_cache). Unlike
+choices. A step that alerts twenty people, or raises several alerts, reads each once (or takes them from the
+on-duty roster kept per process, notifications.rota, with the templates in force: engine.config_cache). Unlike
 ``engine.db.per_transaction`` the answers outlive the step's flushes: none of them is written by a step."""
 
 from sqlalchemy import event

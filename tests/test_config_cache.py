@@ -3,12 +3,13 @@ made by another process counts within the answers' lifetime. Another process is 
 own on the same database: its writes do not reach this engine's answers, as another process's would not."""
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 
 from engine import config_cache
 from engine.db import db
-from engine.directory import branches
+from engine.directory import branches, users
 from engine.models import Branch
+from notifications import preferences, rota
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
                                indirect=True)
@@ -80,6 +81,47 @@ def test_a_moved_branch_counts_at_once_here_and_within_the_lifetime_elsewhere(ap
     assert branches.scope(minhang) == {minhang, pudong}
     monotonic.advance(config_cache.lifetime() + 1)
     assert branches.scope(minhang) == {minhang}
+
+
+def usernames(people) -> list[str]:
+    return [person.username for person in people]
+
+
+@BOTH
+def test_a_rota_or_a_channel_choice_counts_at_once_here_and_within_the_lifetime_elsewhere(app, monotonic):
+    agent = users.by_username("agent")
+    everyone = usernames(rota.on_duty("agent"))
+    assert len(everyone) > 1 and preferences.channels_for(agent, "sla_breached") == ["email", "sms"]
+    shift = {"username": "agent", "days": list(rota.DAYS), "from": "00:00", "until": "23:59"}
+    rota.save(users.by_username("admin"), "agent", [shift])  # this process: the next alert sees it
+    assert usernames(rota.on_duty("agent")) == ["agent"]
+    other_process_runs("DELETE FROM duty_rotas")
+    other_process_runs("INSERT INTO notification_preferences (user_id, channels) VALUES (:id, :channels)",
+                       id=agent.id, channels='{"sla_breached": ["sms"]}')
+    db.session.rollback()  # a new step
+    assert usernames(rota.on_duty("agent")) == ["agent"]  # within the lifetime: the kept roster
+    assert preferences.channels_for(agent, "sla_breached") == ["email", "sms"]
+    monotonic.advance(config_cache.lifetime() + 1)
+    db.session.rollback()
+    assert usernames(rota.on_duty("agent")) == everyone
+    assert preferences.channels_for(users.by_username("agent"), "sla_breached") == ["sms"]
+
+
+@BOTH
+def test_a_kept_roster_gives_its_people_with_their_roles_without_a_statement(app):
+    branch_id = branch("SH-PD").id
+    rota.on_duty("agent", branch_id=branch_id)
+    db.session.rollback()
+    db.session.expunge_all()
+    sent = []
+    listener = lambda *args: sent.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        people = rota.on_duty("agent", branch_id=branch_id)
+        roles = [person.role_names for person in people]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert people and sent == [] and all("agent" in names for names in roles)
 
 
 @BOTH

@@ -8,7 +8,7 @@ from engine import audit, report_facts, step_rows, tickets
 from engine.db import db
 from engine.directory import users
 from engine.live.models import LiveEvent
-from engine.models import TaskFact, Ticket, TicketEvent, TicketFact
+from engine.models import HumanTask, TaskFact, Ticket, TicketEvent, TicketFact
 from tests.web_data import open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -94,9 +94,60 @@ def test_a_fact_upserted_twice_in_a_transaction_is_written_once_with_its_last_va
     assert db.session.execute(select(TicketFact.status).where(TicketFact.ticket_id == ticket.id)).all() == [("closed",)]
 
 
+def stored(model, row_id: int, *columns: str) -> tuple:
+    """The row as the database has it, past the session's objects."""
+    return tuple(db.session.execute(select(*(model.__table__.c[c] for c in columns))
+                                    .where(model.__table__.c.id == row_id)).one())
+
+
+@BOTH
+def test_a_change_shows_on_the_object_at_once_and_is_written_with_the_commit(app, fake_clock):
+    task = open_task(red_ticket())
+    agent, at = users.by_username("agent"), fake_clock.advance(microseconds=250)
+    step_rows.change(task, state="completed", completed_at=at, completed_by_id=agent.id)
+    assert (task.state, task.completed_by_id) == ("completed", agent.id) and not db.session.dirty
+    assert stored(HumanTask, task.id, "state") == ("open",)  # a Core read: nothing written before the commit
+    db.session.commit()
+    assert stored(HumanTask, task.id, "state", "completed_at", "completed_by_id") == ("completed", at, agent.id)
+
+
+@BOTH
+def test_an_ordinary_assignment_after_a_change_ends_the_same_in_both_writes(app):
+    task = open_task(red_ticket())
+    step_rows.change(task, state="claimed", priority="high")
+    task.state = "completed"  # flushed by the ORM first, then the change writes the object's values as they are
+    db.session.commit()
+    assert stored(HumanTask, task.id, "state", "priority") == ("completed", "high")
+
+
+@BOTH
+def test_a_rolled_back_change_is_neither_written_nor_kept_on_the_object(app):
+    task = open_task(red_ticket())
+    db.session.commit()
+    step_rows.change(task, state="cancelled")
+    db.session.rollback()
+    assert task.state == "open" and stored(HumanTask, task.id, "state") == ("open",)
+
+
+@BOTH
+def test_an_object_not_stored_yet_takes_a_change_into_its_insert(app):
+    ticket = red_ticket()
+    task = HumanTask(ticket=ticket, spiff_task_id="new", element_id="x", name="X", role="agent", state="open",
+                     priority="normal", created_at=ticket.created_at)
+    db.session.add(task)
+    step_rows.change(task, state="claimed")
+    db.session.commit()
+    assert stored(HumanTask, task.id, "state") == ("claimed",)
+
+
+def test_a_change_names_columns_only(app):
+    with pytest.raises(KeyError, match="assignee"):
+        step_rows.change(open_task(red_ticket()), assignee=None)
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
-def test_postgres_takes_every_append_only_row_of_a_step_in_one_statement(api):
+def test_postgres_takes_every_row_and_change_of_a_step_in_one_statement(api):
     task_id = open_task(red_ticket()).id
     api("post", f"/tasks/{task_id}/claim", "agent")
     sent: list[str] = []
@@ -111,5 +162,8 @@ def test_postgres_takes_every_append_only_row_of_a_step_in_one_statement(api):
     writes = [sql for sql in sent if "INSERT INTO ticket_events" in sql]
     assert len(writes) == 1 and all(f"INSERT INTO {table}" in writes[0]
                                     for table in ("task_facts", "live_events", "ticket_facts"))
+    assert all(f"UPDATE {table}" in writes[0] for table in ("human_tasks", "sla_clocks", "timers"))
+    assert not [sql for sql in sent if sql.startswith(("UPDATE human_tasks", "UPDATE sla_clocks", "UPDATE timers"))]
+    assert stored(HumanTask, task_id, "state") == ("completed",)
     assert db.session.scalar(select(func.count()).select_from(TaskFact).where(TaskFact.task_id == task_id)) == 1
     assert db.session.scalar(select(func.min(LiveEvent.txid))) > 0  # the writing transaction's id, by default

@@ -95,10 +95,9 @@ def recipients(contract: Contract, last: bool) -> list[User]:
     """The customer's account manager; without one who can act, the account managers on duty and the supervisors
     of the customer's branch; at the last lead time the supervisors too."""
     customer = contract.customer
-    audience = branches.audience(customer.branch_id)
-    manager = customer.account_manager
-    if manager is not None and manager.active and branches.can_see(manager, customer.branch_id):
+    branch_id, manager = customer.branch_id, customer.account_manager
+    if manager is not None and manager.active and branches.can_see(manager, branch_id):
         people = [manager]
     else:
-        people = rota.on_duty("manager", audience=audience) + rota.on_duty("supervisor", audience=audience)
-    return people + (rota.on_duty("supervisor", audience=audience) if last else [])
+        people = rota.on_duty("manager", branch_id=branch_id) + rota.on_duty("supervisor", branch_id=branch_id)
+    return people + (rota.on_duty("supervisor", branch_id=branch_id) if last else [])

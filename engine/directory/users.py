@@ -94,7 +94,7 @@ def user_for_token(token: str) -> User | None:
 
 def by_id(user_id: int) -> User | None:
     """A user by id, as a signed-in page session asks on every request: kept as ``user_for_token``'s answers."""
-    found = config_cache.cached(("user", user_id), USER_TABLES, lambda: _user_copy(db.session.get(User, user_id)),
+    found = config_cache.cached(("user", user_id), USER_TABLES, lambda: copy_of(db.session.get(User, user_id)),
                                 keep_none=False)
     return found and found.attached()
 
@@ -118,7 +118,8 @@ class UserCopy:
         return db.session.merge(user, load=False)
 
 
-def _user_copy(user: User | None) -> UserCopy | None:
+def copy_of(user: User | None) -> UserCopy | None:
+    """The user's columns and roles (read already, or read now) as a copy any session can take in."""
     if user is None:
         return None
     return UserCopy({attr.key: getattr(user, attr.key) for attr in inspect(User).column_attrs},
@@ -126,7 +127,7 @@ def _user_copy(user: User | None) -> UserCopy | None:
 
 
 def _token_user(digest: str) -> UserCopy | None:
-    return _user_copy(db.session.scalar(
+    return copy_of(db.session.scalar(
         select(User).join(ApiToken, ApiToken.user_id == User.id).options(joinedload(User.roles))
         .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))))
 
