@@ -1,4 +1,5 @@
-"""Completions per second through a real socket: the production server against the Werkzeug one, in one run.
+"""Completions per second through a real socket: the production server against the Werkzeug one, in one run
+(and, with --baseline, an earlier commit's two servers in the same run).
 
 What it does, on PostgreSQL (``--database``, wiped first):
 1. fills the database: the demo data, then ``--tickets`` red-channel faults started over HTTP, each waiting on
@@ -12,6 +13,17 @@ What it does, on PostgreSQL (``--database``, wiped first):
 4. tops the open tasks up to ``--inbox-tasks`` (100,000) with SQL and times the first page of
    GET /api/v1/tasks and of the web inbox list on the production server, with EXPLAIN of the query.
 
+With ``--baseline DIR`` (a checkout of an earlier commit, e.g. ``git worktree add --detach DIR 34e3ef4``, its
+translations compiled), the same run also measures that code, labelled by its short commit, on a database of its
+own (``--database``'s name + ``_base``), against the same machine in the same minutes:
+- its data is made by its own code, in processes started in DIR with this Python: its ``run.py demo``, then a
+  small script (BASELINE_AGENTS) that adds the agents and prints their tokens; then the same ``fill`` and ANALYZE;
+- its Werkzeug server is its ``run.py serve --no-scheduler``; its production server is gunicorn started as
+  ``python -m gunicorn ... 'web:create_app()'`` with today's settings (web/production.py): an earlier commit
+  may have no ``serve --workers``;
+- step 2 runs each server kind of both codes in turn (earlier Werkzeug, today's Werkzeug, earlier gunicorn,
+  today's gunicorn), and the report adds the ratios today / earlier per server kind.
+
 Reading the figures
     completions/s   successful completes divided by the window.
     p50/p95/p99     latency of one request of that kind in ms, as the client saw it.
@@ -20,12 +32,17 @@ Reading the figures
     PG CPU          the same for the PostgreSQL backends serving this database (by pid, from /proc).
     SQL             statements the server sent (keydesk_sql_statements_total of /metrics) per completion; after
                     the window, one client alone also counts them per request kind (list, claim, complete).
+                    "-" for a baseline without /metrics: nothing counts its statements.
     PG rows         rows PostgreSQL read for this database (pg_stat_database tup_returned + tup_fetched) per
                     completion; it counts index entries and heap rows a statement visited.
     raw steps/s     SpiffWorkflow alone: one step = running one manual task and the engine steps after it.
     ratio           raw steps/s divided by completions/s: how many times slower a step is behind HTTP.
     load            the machine's 1-minute load average when the window closed: above the number of cores,
                     other work was competing for them and the figures are not the server's own.
+    now / start     (--baseline) today's figure divided by the earlier code's, same server kind: server CPU
+                    and PG rows per completion (below 1: today's costs less), completions/s (above 1: faster).
+                    Each database is its own (pg_stat_database is read per database), and each phase
+                    completes tasks of its own code's database.
 
 The clients, the servers and PostgreSQL share the machine's cores: the client threads' own CPU is part of the
 picture. Figures move with the machine and whatever else runs on it: compare the rows of one run.
@@ -33,6 +50,7 @@ Nothing is asserted on time; the run stops if a request gives an unexpected answ
 
     .venv/bin/python bench/load.py                                  # 2 workers, 16 clients, 30 s each
     .venv/bin/python bench/load.py --workers 4 --clients 32 --seconds 60 --inbox-tasks 0
+    .venv/bin/python bench/load.py --baseline ../start --seconds 20 --inbox-tasks 0   # and 34e3ef4's code
 """
 
 import common  # noqa: F401  (first: it puts the project root on the import path)  # isort: skip
@@ -45,11 +63,15 @@ import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
@@ -61,8 +83,9 @@ import run  # noqa: E402
 from engine import inbox  # noqa: E402
 from engine.db import db  # noqa: E402
 from engine.directory import users  # noqa: E402
-from tests.live_server import live_server  # noqa: E402
+from tests.live_server import live_server, run_py_serve  # noqa: E402
 from web import create_app  # noqa: E402
+from web.production import ACCESS_LOG_FORMAT  # noqa: E402
 
 SCRAPE_TOKEN = "bench-load"
 REPORT = {"service": "leased_line", "description": "Link down at the port office"}
@@ -94,15 +117,19 @@ class Client:
 
 # --- the database --------------------------------------------------------------------------------------------------
 
-def prepare(url: str, instance: Path, agents: int) -> list[str]:
-    """Empty the database, upgrade it and load the demo data as an operator would, add `agents` colleagues of the
-    demo agent (same roles and branch); returns one API token per agent, the demo agent's first."""
+def recreate_database(url: str) -> None:
     parsed = make_url(url)
     server = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with server.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     server.dispose()
+
+
+def prepare(url: str, instance: Path, agents: int) -> list[str]:
+    """Empty the database, upgrade it and load the demo data as an operator would, add `agents` colleagues of the
+    demo agent (same roles and branch); returns one API token per agent, the demo agent's first."""
+    recreate_database(url)
     os.environ.update(DATABASE_URL=url, KEYDESK_INSTANCE=str(instance))
     expect(run.main(["demo"]) == 0, "the demo data loads")
     app = create_app()
@@ -114,6 +141,60 @@ def prepare(url: str, instance: Path, agents: int) -> list[str]:
         tokens = [users.issue_token(person) for person in people]
         db.engine.dispose()
     return tokens
+
+
+# The agents and their tokens with an earlier checkout's own code (its engine.users, whatever the module layout
+# today), run in a process of its own from that checkout; argv[1] is how many agents, the demo agent first.
+BASELINE_AGENTS = """
+import json, sys
+from engine import users
+from engine.db import db
+from web import create_app
+
+with create_app().app_context():
+    agent = users.by_username("agent")
+    people = [agent] + [users.create_user(f"agent{i}", "demo", sorted(agent.role_names), f"Agent {i}",
+                                          branch=agent.branch) for i in range(1, int(sys.argv[1]))]
+    db.session.commit()
+    print(json.dumps([users.issue_token(person) for person in people]))
+"""
+
+
+def prepare_baseline(checkout: Path, url: str, instance: Path, agents: int) -> list[str]:
+    """What prepare does, by the earlier checkout's own code: its `run.py demo`, then its users module."""
+    recreate_database(url)
+    env = {**os.environ, "DATABASE_URL": url, "KEYDESK_INSTANCE": str(instance)}
+    subprocess.run([sys.executable, "run.py", "demo"], cwd=checkout, env=env, check=True, stdout=subprocess.DEVNULL)
+    made = subprocess.run([sys.executable, "-c", BASELINE_AGENTS, str(agents)], cwd=checkout, env=env, check=True,
+                          stdout=subprocess.PIPE, text=True)
+    return json.loads(made.stdout.splitlines()[-1])
+
+
+@dataclass
+class Code:
+    """One version of KeyDesk under test: today's, or an earlier checkout (--baseline) with a database of its own."""
+    name: str  # "now", or the earlier commit
+    label: str
+    cwd: Path
+    database: str
+    tokens: list[str]
+    werkzeug: Callable[[int], list[str]]  # the command line of each server for a port
+    gunicorn: Callable[[int], list[str]]
+    metrics: bool  # serves /metrics: the SQL statements are counted
+
+
+def baseline_servers(checkout: Path, workers: int) -> tuple[Callable, Callable]:
+    """An earlier checkout's Werkzeug server (`run.py serve --no-scheduler`), and gunicorn configured as today's
+    `run.py serve --workers N` does (web/production.py: gthread, 4 threads, an access log line per request) around
+    its create_app, which starts no scheduler. The schema must exist: prepare_baseline made it."""
+    def werkzeug(port: int) -> list[str]:
+        return [sys.executable, "run.py", "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port)]
+
+    def gunicorn(port: int) -> list[str]:
+        return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
+                "--threads", "4", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
+                "--access-logformat", ACCESS_LOG_FORMAT, "--no-control-socket", "web:create_app()"]
+    return werkzeug, gunicorn
 
 
 def fill(base: str, token: str, tickets: int) -> None:
@@ -243,25 +324,28 @@ def drive(base: str, tokens: list[str], clients: int, seconds: float) -> dict:
     return {"latencies": latencies, "conflicts": conflicts, **counts}
 
 
-def phase(name: str, url: str, tokens: list[str], instance: Path, workers: int | None, args, pg) -> dict:
-    database = make_url(url).database
+def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: Path, args, pg) -> dict:
+    """One server of one version of the code under load for the window: the figures of one row of the table."""
+    database, tokens = make_url(code.database).database, code.tokens
     env = {"KEYDESK_METRICS_TOKEN": SCRAPE_TOKEN}
-    with live_server(url, instance, workers, env=env) as (base, process):
+    count = statements if code.metrics else lambda _base: None  # an earlier checkout may have no /metrics
+    with live_server(code.database, instance, None, env=env, command=command, cwd=code.cwd) as (base, process):
         drive(base, tokens, 2, 2)  # warm up: imports, pools, caches
-        sql_before, db_before, cpu_before = statements(base), database_figures(pg, database), group_cpu(process.pid)
+        sql_before, db_before, cpu_before = count(base), database_figures(pg, database), group_cpu(process.pid)
         started = time.monotonic()
         result = drive(base, tokens, args.clients, args.seconds)
         window = time.monotonic() - started
-        cpu_after, db_after, sql_after = group_cpu(process.pid), database_figures(pg, database), statements(base)
-        alone = statements_per_request(base, tokens[0])
+        cpu_after, db_after, sql_after = group_cpu(process.pid), database_figures(pg, database), count(base)
+        alone = statements_per_request(base, tokens[0]) if code.metrics else None
     done = max(result["completions"], 1)
     server_cpu = sum(cpu_after.get(pid, 0) - ticks for pid, ticks in cpu_before.items())
     server_cpu += sum(ticks for pid, ticks in cpu_after.items() if pid not in cpu_before)
     pg_cpu = sum(ticks - db_before["cpu"].get(pid, 0) for pid, ticks in db_after["cpu"].items())
-    return {"name": name, "window": window, "load": os.getloadavg()[0], **result,
+    return {"name": f"{code.label}, {kind}", "code": code.label, "kind": kind, "window": window,
+            "load": os.getloadavg()[0], **result,
             "server_ms": server_cpu / CLOCK_TICKS * 1000 / done, "pg_ms": pg_cpu / CLOCK_TICKS * 1000 / done,
-            "sql": (sql_after - sql_before) / done, "rows": (db_after["rows"] - db_before["rows"]) / done,
-            "alone": alone}
+            "sql": (sql_after - sql_before) / done if code.metrics else None,
+            "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone}
 
 
 # --- raw SpiffWorkflow ---------------------------------------------------------------------------------------------
@@ -357,6 +441,10 @@ def explain_first_page(url: str) -> tuple[str, str]:
 
 # --- printing ------------------------------------------------------------------------------------------------------
 
+def rate(p: dict) -> float:
+    return p["completions"] / p["window"]
+
+
 def report(phases: list[dict], raw: float, args) -> None:
     print(f"\n{args.clients} clients, {args.seconds:.0f} s per server, PostgreSQL; each client loops "
           "GET /api/v1/tasks -> claim -> complete")
@@ -364,15 +452,29 @@ def report(phases: list[dict], raw: float, args) -> None:
               "load"]
     rows = []
     for p in phases:
-        rate = p["completions"] / p["window"]
-        rows.append([p["name"], f"{rate:.1f}", f"{p['server_ms']:.1f}", f"{p['pg_ms']:.1f}", f"{p['sql']:.1f}",
-                     f"{p['rows']:.0f}", f"{raw / rate:.0f}×" if rate else "-", f"{p['load']:.1f}"])
+        rows.append([p["name"], f"{rate(p):.1f}", f"{p['server_ms']:.1f}", f"{p['pg_ms']:.1f}",
+                     "-" if p["sql"] is None else f"{p['sql']:.1f}", f"{p['rows']:.0f}",
+                     f"{raw / rate(p):.0f}×" if rate(p) else "-", f"{p['load']:.1f}"])
     print(table(header, rows))
     print("(CPU, SQL and PG rows are per completion; a completion also paid for its list and claim requests;\n"
+          " SQL \"-\": that code has no /metrics to count them;\n"
           " load: the machine's 1-minute load average at the end of the window, against its "
           f"{os.cpu_count()} cores)")
-    before, after = (p["completions"] / p["window"] for p in phases)
-    print(f"production server / Werkzeug: {after / before:.2f}× the completions per second" if before else "")
+    codes = list(dict.fromkeys(p["code"] for p in phases))
+    for code in codes:
+        werkzeug, gunicorn = (p for p in phases if p["code"] == code)
+        if rate(werkzeug):
+            print(f"{code}: production server / Werkzeug: {rate(gunicorn) / rate(werkzeug):.2f}× the completions "
+                  "per second")
+    if len(codes) == 2:
+        print(f"\n{codes[1]} / {codes[0]}, per server kind (below 1: fewer; server CPU and PG rows per completion)")
+        ratio_rows = []
+        for kind in dict.fromkeys(p["kind"] for p in phases):
+            start, now = (next(p for p in phases if p["code"] == code and p["kind"] == kind) for code in codes)
+            ratio_rows.append([kind, *(f"{now[key] / start[key]:.2f}×" if start[key] else "-"
+                                       for key in ("server_ms", "rows")),
+                               f"{rate(now) / rate(start):.2f}×" if rate(start) else "-"])
+        print(table(["server", "server CPU", "PG rows", "completions/s"], ratio_rows))
     print(f"raw SpiffWorkflow, same diagram, this run: {raw:,.0f} steps/s")
     print()
     lat_rows = []
@@ -386,7 +488,7 @@ def report(phases: list[dict], raw: float, args) -> None:
     print("\nSQL statements per request, one client alone after the window (mean of 5 rounds):")
     print(table(["server", *KINDS, "completion"],
                 [[p["name"], *(f"{p['alone'][k]:.1f}" for k in KINDS), f"{sum(p['alone'].values()):.1f}"]
-                 for p in phases]))
+                 for p in phases if p["alone"]]))
     for p in phases:
         if p["empty"]:
             print(f"note: {p['name']} found an empty list {p['empty']} times (start more --tickets)")
@@ -401,21 +503,37 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=3000)
     parser.add_argument("--inbox-tasks", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=40, help="requests per inbox page")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="a checkout of an earlier commit, measured in the same run on a database of its own")
     args = parser.parse_args()
     expect(make_url(args.database).get_backend_name() == "postgresql", "--database is a PostgreSQL URL")
     expect(0 < args.seconds <= 600 and 0 < args.clients <= 256, "a bounded run: --seconds 1-600, --clients 1-256")
     instance = Path(tempfile.mkdtemp(prefix="keydesk-load-"))
+    codes = []
+    if args.baseline:
+        commit = subprocess.run(["git", "-C", str(args.baseline), "rev-parse", "--short", "HEAD"], check=True,
+                                stdout=subprocess.PIPE, text=True).stdout.strip()
+        url = make_url(args.database)
+        url = url.set(database=f"{url.database}_base").render_as_string(hide_password=False)
+        codes.append(Code(commit, f"{commit} (issue start)", args.baseline.resolve(), url,
+                          prepare_baseline(args.baseline, url, instance / "setup_base", args.clients),
+                          *baseline_servers(args.baseline, args.workers), metrics=False))
     tokens = prepare(args.database, instance / "setup", args.clients)
     token = tokens[0]
+    codes.append(Code("now", "now", ROOT, args.database, tokens, run_py_serve(None), run_py_serve(args.workers), True))
     pg = create_engine(make_url(args.database).set(database="postgres"))
-    with live_server(args.database, instance / "fill", args.workers) as (base, _):
-        started = time.perf_counter()
-        fill(base, token, args.tickets)
-        print(f"started {args.tickets} faults over HTTP in {time.perf_counter() - started:.0f} s")
-    analyze(args.database)
-    phases = [phase("Werkzeug, 1 process (before)", args.database, tokens, instance / "werkzeug", None, args, pg),
-              phase(f"gunicorn, {args.workers} workers", args.database, tokens, instance / "gunicorn",
-                    args.workers, args, pg)]
+    for code in codes:
+        with live_server(code.database, instance / f"fill-{code.name}", None, command=code.gunicorn,
+                         cwd=code.cwd) as (base, _):
+            started = time.perf_counter()
+            fill(base, code.tokens[0], args.tickets)
+            print(f"{code.label}: started {args.tickets} faults over HTTP in {time.perf_counter() - started:.0f} s")
+        analyze(code.database)
+    phases = []
+    for kind in ("Werkzeug", f"gunicorn {args.workers} workers"):  # each server kind of both codes, in turn
+        for code in codes:
+            command = code.werkzeug if kind == "Werkzeug" else code.gunicorn
+            phases.append(phase(code, kind, command, instance / f"{code.name}-{kind.split()[0]}", args, pg))
     raw = raw_steps_per_second()
     report(phases, raw, args)
     if args.inbox_tasks:

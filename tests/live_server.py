@@ -11,7 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,17 +26,27 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def run_py_serve(workers: int | None) -> Callable[[int], list[str]]:
+    """This checkout's `run.py serve` on a port: gunicorn with `workers`, or the Werkzeug one with None."""
+    def command(port: int) -> list[str]:
+        line = [sys.executable, str(ROOT / "run.py"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        return line + (["--workers", str(workers)] if workers else ["--no-scheduler"])
+    return command
+
+
 @contextmanager
 def live_server(database_url: str, instance: Path, workers: int | None, env: dict | None = None,
-                deadline: float = 60):
+                deadline: float = 60, command: Callable[[int], list[str]] | None = None, cwd: Path = ROOT):
     """Start the server (gunicorn with `workers`, or the Werkzeug one with None), wait until it answers,
-    yield its base URL and process, stop it at the end. Its output goes to instance/server.log."""
+    yield its base URL and process, stop it at the end. Its output goes to instance/server.log.
+
+    `command` gives another server's command line for a port (bench/load.py serves an earlier checkout, its
+    `cwd`, that way); `workers` is then unused."""
     instance.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    command = [sys.executable, str(ROOT / "run.py"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", str(workers)] if workers else ["--no-scheduler"]
     log = (instance / "server.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    process = subprocess.Popen((command or run_py_serve(workers))(port), cwd=cwd, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True,
                                env={**os.environ, "DATABASE_URL": database_url, "KEYDESK_INSTANCE": str(instance),
                                     **(env or {})})
     base = f"http://127.0.0.1:{port}"
