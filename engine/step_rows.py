@@ -19,7 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import JSON, Table, bindparam, event, func, inspect, literal, literal_column, select, update
+from sqlalchemy import (
+    JSON,
+    Integer,
+    Table,
+    any_,
+    bindparam,
+    event,
+    func,
+    inspect,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -102,8 +115,12 @@ def _write(session: Session) -> None:
         batches.setdefault((row.table, tuple(values), row.key), []).append(values)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_one_statement(tuple(batches)), {f"rows_{n}": [_json_values(values) for values in rows]
-                                                            for n, rows in enumerate(batches.values())})
+        parameters = {}
+        for n, ((_table, _columns, key), rows) in enumerate(batches.items()):
+            parameters[f"rows_{n}"] = [_json_values(values) for values in rows]
+            if key == CHANGE:
+                parameters[f"ids_{n}"] = [values["id"] for values in rows]
+        connection.execute(_one_statement(tuple(batches)), parameters)
     else:
         for shape, rows in batches.items():
             if shape[2] == CHANGE:
@@ -128,8 +145,9 @@ def _one_statement(shapes: tuple[Shape, ...]):
     for n, (table, columns, key) in enumerate(shapes):
         records = func.json_populate_recordset(literal_column(f"NULL::{table.name}"),
                                                bindparam(f"rows_{n}", type_=JSON)).table_valued(*columns)
-        if key == CHANGE:
-            write = (update(table).where(table.c.id == records.c.id)
+        if key == CHANGE:  # the ids again as an array: the planner walks the primary key, not the whole table
+            ids = bindparam(f"ids_{n}", type_=postgresql.ARRAY(Integer))
+            write = (update(table).where(table.c.id == any_(ids), table.c.id == records.c.id)
                      .values({name: records.c[name] for name in columns if name != "id"}))
         else:
             write = _on_conflict(postgresql.insert(table).from_select(columns, select(*(records.c[name]
