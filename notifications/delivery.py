@@ -106,10 +106,10 @@ def send_test(actor: User, channel: object, address: object = None) -> OutboxMes
     if not isinstance(address, str) or not ADDRESS[channel].match(address.strip()):
         raise InvalidInput(f"a test {channel} needs a valid address (you have none on file, or it is malformed)",
                            [{"field": "address", "message": ADDRESS_KIND[channel]}])
-    [message] = outbox.enqueue_to(TEST_EVENT, channel, address.strip(), TEST_SUBJECT, TEST_BODY,
-                                  f"{TEST_EVENT}:{secrets.token_hex(8)}", recipient_id=actor.id)
+    [queued] = outbox.enqueue_to(TEST_EVENT, channel, address.strip(), TEST_SUBJECT, TEST_BODY,
+                                 f"{TEST_EVENT}:{secrets.token_hex(8)}", recipient_id=actor.id)
     db.session.commit()
-    return send_now(message)
+    return send_now(db.session.get(OutboxMessage, queued.id))
 
 
 def resend(actor: User, message: OutboxMessage) -> OutboxMessage:

@@ -91,23 +91,31 @@ def row(event: str, channel: str, address: str, subject: str, body: str, dedupe:
             "created_at": now, "next_attempt_at": not_before or now}
 
 
-def enqueue_all(rows: list[dict], ticket=None) -> list[OutboxMessage]:
-    """Queue messages (``row``s) about a ticket in one INSERT, whatever their number, and return those queued.
+def enqueue_all(rows: list[dict], ticket=None) -> list:
+    """Queue messages (``row``s) about a ticket in one INSERT, whatever their number, and return those queued: their
+    columns as read-only rows (``message.id``), or, for a ticket this step opens, the new OutboxMessage objects.
 
     A message whose dedupe key is already queued is left out by the database itself (ON CONFLICT DO NOTHING on
     the unique key): queued by this step, by an earlier try of it, or by another worker at the same moment (on
     PostgreSQL the second insert waits for the first's transaction and inserts only if that one rolled back).
     Two rows of one call with the same key make one message. No read comes before the write, and a duplicate
-    never fails the step. Nothing is flushed: the step still writes its own rows once, at its commit."""
+    never fails the step. Nothing is flushed: the step still writes its own rows once, at its commit. The INSERT is
+    a plain table statement built once (the ORM's insert of objects cost five times as much, issue 17)."""
     if not rows:
         return []
     if ticket is not None and ticket.id is None:
         return _with_new_ticket(rows, ticket)
     values = [{**message, "ticket_id": ticket.id if ticket else None} for message in rows]
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(OutboxMessage).values(values)
-                 .on_conflict_do_nothing(index_elements=[OutboxMessage.dedupe_key]).returning(OutboxMessage))
-    return sorted(db.session.scalars(statement), key=lambda message: message.id)
+    statement = _INSERT_NEW[db.session.get_bind().dialect.name]
+    return sorted(db.session.execute(statement, values), key=lambda message: message.id)
+
+
+def _insert_new(dialect):
+    table = OutboxMessage.__table__
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(*table.c)
+
+
+_INSERT_NEW = {"postgresql": _insert_new(postgresql), "sqlite": _insert_new(sqlite)}
 
 
 def _with_new_ticket(rows: list[dict], ticket: Ticket) -> list[OutboxMessage]:

@@ -210,6 +210,7 @@ def test_quiet_hours_hold_a_warning_until_morning_but_never_a_red_breach(app, fa
     warning = notify.people("sla_warning", [agent], "quiet:1", ticket, sla={"kind": "response", "step": "Work"})
     breach = notify.people("sla_breached", [agent], "quiet:2", ticket, sla={"kind": "response", "step": "Work"})
     db.session.commit()
+    warning, breach = ([db.session.get(OutboxMessage, m.id) for m in queued] for queued in (warning, breach))
     assert {m.next_attempt_at for m in warning} == {morning}
     assert {m.next_attempt_at for m in breach} == {fake_clock.now()}
     delivery.deliver_due()  # tries what is due: the breach (it fails: no channel is set up here)
@@ -310,8 +311,9 @@ def test_the_unique_dedupe_key_refuses_a_second_row_written_past_the_outbox(app,
 # --- the delivery record -----------------------------------------------------------------------------------
 
 def test_each_attempt_is_on_the_record_and_a_failed_message_can_be_resent(app, fake_clock, monkeypatch):
-    [message] = enqueue_to("customer_notice", "sms", "+8613900000001", "[Y-2026-000001] Notice", "x", "rec")
+    [queued] = enqueue_to("customer_notice", "sms", "+8613900000001", "[Y-2026-000001] Notice", "x", "rec")
     db.session.commit()
+    message = db.session.get(OutboxMessage, queued.id)
     for _ in range(delivery.MAX_ATTEMPTS):
         delivery.deliver_due()
         fake_clock.advance(minutes=15)
