@@ -28,8 +28,15 @@ def can_view(user: User, ticket: Ticket) -> bool:
     return bool(db.session.scalar(select(involved)))
 
 
-def require_view(user: User, ticket: Ticket) -> Ticket:
-    if not can_view(user, ticket):
+def works_on(user: User, task: HumanTask) -> bool:
+    """Whether the task alone shows the user involved in its ticket: its role is theirs, or they hold or held it."""
+    return user.has_role(task.role) or user.id in (task.assignee_id, task.completed_by_id)
+
+
+def require_view(user: User, ticket: Ticket, task: HumanTask | None = None) -> Ticket:
+    """The ticket, if the user may see it; ``task``, one of its tasks the user asks for, may show that without a
+    read (the rule's "anyone with the role of one of its tasks or who held one")."""
+    if not (task is not None and works_on(user, task)) and not can_view(user, ticket):
         raise Forbidden(f"ticket {ticket.number} is not one of yours",
                         message_zh=f"工单 {ticket.number} 与您无关：您不是它的创建人、处理人或客户经理")
     return ticket

@@ -450,7 +450,7 @@ def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clo
     if to_run:
         _answer_step_reads(task.ticket)
     if viewer is not None:
-        ticket_access.require_view(viewer, task.ticket)
+        ticket_access.require_view(viewer, task.ticket, task)
     return task
 
 

@@ -17,7 +17,7 @@ from engine.directory import users
 from engine.models import HumanTask, SlaClock, TicketEvent, Timer
 from engine.promises import clocks as promises
 from tests.statements import statements_of
-from tests.web_data import open_task, red_ticket
+from tests.web_data import colleague, open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "customer_answered": True}
@@ -42,9 +42,11 @@ def completion(client, headers: dict, task_id: int) -> dict:
 
 
 @BOTH
-def test_one_completion_sends_no_more_statements_than_it_needs(web_client, token, backend):
+@pytest.mark.parametrize("who", ["agent", "agent2"])  # the tickets' creator, and a colleague who did not open them
+def test_one_completion_sends_no_more_statements_than_it_needs(web_client, token, backend, who):
+    colleague("agent", "agent2")
     warm_up_id, task_id = open_task(red_ticket()).id, open_task(red_ticket()).id
-    bearer = {"Authorization": f"Bearer {token('agent')}"}  # issued once (the api fixture issues one per call)
+    bearer = {"Authorization": f"Bearer {token(who)}"}  # issued once (the api fixture issues one per call)
     for request in completion(web_client, bearer, warm_up_id).values():  # a running server's per-process answers
         request()
     sent = {kind: statements_of(request) for kind, request in completion(web_client, bearer, task_id).items()}
