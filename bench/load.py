@@ -29,12 +29,15 @@ Reading the figures
     p50/p95/p99     latency of one request of that kind in ms, as the client saw it.
     409             requests of that kind refused because another client was faster.
     server CPU      user+system CPU of the server's processes (master and workers) in the window, per completion.
-    PG CPU          the same for the PostgreSQL backends serving this database (by pid, from /proc).
+    PG CPU          the same for the PostgreSQL backends serving this database: every backend seen in the window
+                    (pg_stat_activity sampled every 0.2 s, CPU from /proc), those the server closed before the
+                    window ended too; BackendCPU says what it may still miss.
     SQL             statements the server sent (keydesk_sql_statements_total of /metrics) per completion; after
                     the window, one client alone also counts them per request kind (list, claim, complete).
                     "-" for a baseline without /metrics: nothing counts its statements.
     PG rows         rows PostgreSQL read for this database (pg_stat_database tup_returned + tup_fetched) per
-                    completion; it counts index entries and heap rows a statement visited.
+                    completion; it counts index entries and heap rows a statement visited, in the system catalogs
+                    too. Read 11 s after the server went idle: backends flush their statistics late (STATS_FLUSH).
     raw steps/s     SpiffWorkflow alone: one step = running one manual task and the engine steps after it.
     ratio           raw steps/s divided by completions/s: how many times slower a step is behind HTTP.
     load            the machine's 1-minute load average when the window closed: above the number of cores,
@@ -219,24 +222,82 @@ def analyze(url: str) -> None:
     engine.dispose()
 
 
-def database_figures(engine, database: str) -> dict:
-    """pg_stat_database's rows read for the database, and the CPU ticks of its backends (by pid)."""
-    time.sleep(1.2)  # backends flush their statistics at most once a second
+STATS_FLUSH = 11  # s: a busy backend flushes its statistics at most once a second, an idle one only after 10 s
+#                   (PGSTAT_IDLE_INTERVAL, PostgreSQL 15); pg_stat_force_next_flush() acts on the calling backend only
+
+
+def database_counters(engine, database: str) -> dict[str, int]:
+    """pg_stat_database's rows read for the database (tup_returned + tup_fetched) and sessions opened to it, once
+    every backend has flushed its statistics: after STATS_FLUSH, the server idle. `engine` is connected to another
+    database (postgres): the catalog rows a query of these views reads are counted in pg_stat_database too."""
+    time.sleep(STATS_FLUSH)
     with engine.connect() as conn:
-        rows = conn.scalar(text("SELECT tup_returned + tup_fetched FROM pg_stat_database WHERE datname = :d"),
-                           {"d": database})
-        pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
-                            {"d": database}).all()
-    return {"rows": rows, "cpu": {pid: cpu_ticks(pid) for pid in pids}}
+        rows, sessions = conn.execute(text("SELECT tup_returned + tup_fetched, sessions FROM pg_stat_database "
+                                           "WHERE datname = :d"), {"d": database}).one()
+    return {"rows": rows, "sessions": sessions}
 
 
-def cpu_ticks(pid: int) -> int:
-    """user + system CPU of one process in clock ticks (0 when it is gone)."""
+class BackendCPU(threading.Thread):
+    """The CPU of the PostgreSQL backends serving one database during a window, counted as they come and go.
+
+    Every `every` s it lists the database's backends (pg_stat_activity, by `engine`, connected to another database)
+    and keeps each one's latest CPU ticks from /proc/<pid>/stat; a backend is known by its pid and start time, so a
+    pid used again is another backend. A backend's share is its last ticks less its ticks in the first sample, or
+    less 0 when it was born in the window: a server that opens and closes connections beyond its pool (Werkzeug's
+    threads beyond SQLAlchemy's pool of 5 + 10 overflow) is counted too. It may still miss the CPU a backend spent
+    between its last sample and its exit (up to one interval's worth each), and all of a backend that came and went
+    between two samples. Use as `with BackendCPU(engine, database) as cpu: ...`, then `cpu.ticks()`."""
+
+    def __init__(self, engine, database: str, every: float = 0.2):
+        super().__init__(daemon=True)
+        self.engine, self.database, self.every = engine, database, every
+        self.first: dict[tuple[int, int], int] = {}  # (pid, start time) -> ticks when first seen (0: born since)
+        self.last: dict[tuple[int, int], int] = {}
+        self.newborn: set[tuple[int, int]] = set()
+        self.stop = threading.Event()
+
+    def __enter__(self) -> "BackendCPU":
+        self.sample(born=False)
+        self.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.stop.set()
+        self.join()
+        self.sample()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            self.sample()
+
+    def sample(self, born: bool = True) -> None:
+        with self.engine.connect() as conn:
+            pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": self.database}).all()
+        for pid in pids:
+            started, ticks = process_times(pid)
+            if started is None:
+                continue
+            if (pid, started) not in self.first:
+                self.first[(pid, started)] = 0 if born else ticks
+                if born:
+                    self.newborn.add((pid, started))
+            self.last[(pid, started)] = ticks
+
+    def ticks(self) -> int:
+        return sum(ticks - self.first[key] for key, ticks in self.last.items())
+
+    def born(self) -> int:
+        """How many backends born in the window it saw (to set against pg_stat_database's sessions)."""
+        return len(self.newborn)
+
+
+def process_times(pid: int) -> tuple[int | None, int]:
+    """A process's start time (clock ticks after boot) and its user + system CPU ticks; (None, 0) when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
+        return None, 0
+    return int(fields[19]), int(fields[11]) + int(fields[12])
 
 
 def group_cpu(pgid: int) -> dict[int, int]:
@@ -331,21 +392,23 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
     count = statements if code.metrics else lambda _base: None  # an earlier checkout may have no /metrics
     with live_server(code.database, instance, None, env=env, command=command, cwd=code.cwd) as (base, process):
         drive(base, tokens, 2, 2)  # warm up: imports, pools, caches
-        sql_before, db_before, cpu_before = count(base), database_figures(pg, database), group_cpu(process.pid)
-        started = time.monotonic()
-        result = drive(base, tokens, args.clients, args.seconds)
-        window = time.monotonic() - started
-        cpu_after, db_after, sql_after = group_cpu(process.pid), database_figures(pg, database), count(base)
+        sql_before, db_before = count(base), database_counters(pg, database)
+        cpu_before, started = group_cpu(process.pid), time.monotonic()
+        with BackendCPU(pg, database) as backends:
+            result = drive(base, tokens, args.clients, args.seconds)
+        window, cpu_after = time.monotonic() - started, group_cpu(process.pid)
+        db_after, sql_after = database_counters(pg, database), count(base)
         alone = statements_per_request(base, tokens[0]) if code.metrics else None
     done = max(result["completions"], 1)
     server_cpu = sum(cpu_after.get(pid, 0) - ticks for pid, ticks in cpu_before.items())
     server_cpu += sum(ticks for pid, ticks in cpu_after.items() if pid not in cpu_before)
-    pg_cpu = sum(ticks - db_before["cpu"].get(pid, 0) for pid, ticks in db_after["cpu"].items())
+    pg_cpu = backends.ticks()
     return {"name": f"{code.label}, {kind}", "code": code.label, "kind": kind, "window": window,
             "load": os.getloadavg()[0], **result,
             "server_ms": server_cpu / CLOCK_TICKS * 1000 / done, "pg_ms": pg_cpu / CLOCK_TICKS * 1000 / done,
             "sql": (sql_after - sql_before) / done if code.metrics else None,
-            "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone}
+            "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone,
+            "backends": (backends.born(), db_after["sessions"] - db_before["sessions"])}
 
 
 # --- raw SpiffWorkflow ---------------------------------------------------------------------------------------------
@@ -490,6 +553,10 @@ def report(phases: list[dict], raw: float, args) -> None:
                 [[p["name"], *(f"{p['alone'][k]:.1f}" for k in KINDS), f"{sum(p['alone'].values()):.1f}"]
                  for p in phases if p["alone"]]))
     for p in phases:
+        seen, born = p["backends"]
+        if seen < born:
+            print(f"note: {p['name']}: PG CPU counts {seen} of the {born} backends born in the window; the others came "
+                  "and went between two samples")
         if p["empty"]:
             print(f"note: {p['name']} found an empty list {p['empty']} times (start more --tickets)")
 
