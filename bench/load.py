@@ -8,7 +8,10 @@ What it does, on PostgreSQL (``--database``, wiped first):
    production one (``run.py serve --workers N``: gunicorn), drives ``--clients`` concurrent HTTP clients
    over loopback for ``--seconds``, each signed in as an agent of its own (colleagues of the demo agent).
    Each client loops: GET /api/v1/tasks?limit=20 -> claim one of them at random -> complete it. Two
-   clients picking the same task is a 409 on the claim, as in real life;
+   clients picking the same task is a 409 on the claim, as in real life. After the window, one client alone
+   measures each kind of request: the PostgreSQL rows it reads, per table (a window of 10 lists, then one of 10
+   claims of tasks they showed, then one of 10 completes of the same tasks, each read 11 s after it ended), and
+   the SQL statements it sends (the /metrics counter around each request, 5 rounds);
 3. runs the same diagram in raw SpiffWorkflow in this process (bench/engine.py's raw lifecycle): steps/s;
 4. tops the open tasks up to ``--inbox-tasks`` (100,000) with SQL and times the first page of
    GET /api/v1/tasks and of the web inbox list on the production server, with EXPLAIN of the query.
@@ -38,6 +41,15 @@ Reading the figures
     PG rows         rows PostgreSQL read for this database (pg_stat_database tup_returned + tup_fetched) per
                     completion; it counts index entries and heap rows a statement visited, in the system catalogs
                     too. Read 11 s after the server went idle: backends flush their statistics late (STATS_FLUSH).
+    rows per request
+                    one client alone after the window: the rows each kind of request reads in the database's own
+                    tables (pg_stat_all_tables and pg_stat_all_indexes, TOAST tables as "<table> (TOAST)"), so
+                    autovacuum's and this script's catalog reads stay out. Per table, for one completion (list +
+                    claim + complete), top tables first:
+        seq rows        rows sequential scans read (seq_tup_read);
+        index entries   entries index scans read, all indexes of the table (idx_tup_read);
+        heap fetches    table rows fetched through an index (idx_tup_fetch); an index-only scan fetches none.
+                    Their sum is what pg_stat_database's PG rows counts, without the catalogs.
     raw steps/s     SpiffWorkflow alone: one step = running one manual task and the engine steps after it.
     ratio           raw steps/s divided by completions/s: how many times slower a step is behind HTTP.
     load            the machine's 1-minute load average when the window closed: above the number of cores,
@@ -91,6 +103,7 @@ from web import create_app  # noqa: E402
 from web.production import ACCESS_LOG_FORMAT  # noqa: E402
 
 SCRAPE_TOKEN = "bench-load"
+STATS_APP = "bench-load statistics"  # application_name of this script's connections to a database under test
 REPORT = {"service": "leased_line", "description": "Link down at the port office"}
 ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "customer_answered": True}
 KINDS = ("list", "claim", "complete")
@@ -272,7 +285,8 @@ class BackendCPU(threading.Thread):
 
     def sample(self, born: bool = True) -> None:
         with self.engine.connect() as conn:
-            pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": self.database}).all()
+            pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d "
+                                     "AND application_name <> :me"), {"d": self.database, "me": STATS_APP}).all()
         for pid in pids:
             started, ticks = process_times(pid)
             if started is None:
@@ -342,6 +356,70 @@ def statements_per_request(base: str, token: str, rounds: int = 5) -> dict[str, 
     return {kind: sum(values) / len(values) for kind, values in found.items()}
 
 
+# Per table of the database's own (its TOAST table under the table's name): rows read by sequential scans, index
+# entries read (every index of the table), heap rows fetched through an index. pg_stat_database counts the same
+# three for every relation, the system catalogs too (those the statistics views here read among them).
+TABLE_ROWS = """
+SELECT coalesce(owner.relname || ' (TOAST)', t.relname), t.seq_tup_read,
+       (SELECT coalesce(sum(i.idx_tup_read), 0) FROM pg_stat_all_indexes i WHERE i.relid = t.relid), t.idx_tup_fetch
+FROM pg_stat_all_tables t
+LEFT JOIN pg_class owner ON owner.reltoastrelid = t.relid
+JOIN pg_class c ON c.oid = coalesce(owner.oid, t.relid)
+WHERE c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+"""
+ROW_COLUMNS = ("seq rows", "index entries", "heap fetches")
+
+
+def table_rows(engine) -> dict[str, tuple[int, int, int]]:
+    """TABLE_ROWS of the database `engine` is connected to, after STATS_FLUSH (the server idle)."""
+    time.sleep(STATS_FLUSH)
+    with engine.connect() as conn:
+        return {name: (seq or 0, int(entries), fetched or 0)
+                for name, seq, entries, fetched in conn.execute(text(TABLE_ROWS))}
+
+
+def rows_per_request(base: str, token: str, engine, rounds: int = 10) -> dict[str, dict[str, tuple]]:
+    """One client alone: the rows PostgreSQL reads per request of each kind, per table (TABLE_ROWS), as
+    {kind: {table: (seq rows, index entries, heap fetches)}}. Statistics come late (STATS_FLUSH), so each kind is
+    a window of its own: `rounds` lists, then claims of open tasks those lists showed, then completes of the same
+    tasks (none is left claimed); the counters before and after each window, divided by its requests."""
+    client = Client(base, token)
+    shown: list[int] = []
+
+    def request(kind: str, method: str, path: str, body: dict | None = None) -> bytes:
+        status, payload, _, _ = client.call(method, path, body)
+        expect(status == 200, f"{kind} alone: {status} {payload[:200]!r}")
+        return payload
+
+    def lists() -> int:
+        for _ in range(rounds):
+            for task in json.loads(request("list", "GET", "/api/v1/tasks?limit=20"))["tasks"]:
+                if task["state"] == "open" and task["id"] not in shown:
+                    shown.append(task["id"])
+        del shown[rounds:]
+        expect(bool(shown), "the list shows open tasks (start more --tickets)")
+        return rounds
+
+    def claims() -> int:
+        for task_id in shown:
+            request("claim", "POST", f"/api/v1/tasks/{task_id}/claim")
+        return len(shown)
+
+    def completes() -> int:
+        for task_id in shown:
+            request("complete", "POST", f"/api/v1/tasks/{task_id}/complete", {"data": ACCEPT})
+        return len(shown)
+
+    found, before = {}, table_rows(engine)
+    for kind, window in zip(KINDS, (lists, claims, completes), strict=True):
+        done = window()
+        after = table_rows(engine)
+        found[kind] = {name: tuple((a - b) / done for a, b in zip(now, before.get(name, (0, 0, 0)), strict=True))
+                       for name, now in after.items()}
+        before = after
+    return found
+
+
 # --- one load phase ------------------------------------------------------------------------------------------------
 
 def drive(base: str, tokens: list[str], clients: int, seconds: float) -> dict:
@@ -390,6 +468,7 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
     database, tokens = make_url(code.database).database, code.tokens
     env = {"KEYDESK_METRICS_TOKEN": SCRAPE_TOKEN}
     count = statements if code.metrics else lambda _base: None  # an earlier checkout may have no /metrics
+    stats = create_engine(code.database, isolation_level="AUTOCOMMIT", connect_args={"application_name": STATS_APP})
     with live_server(code.database, instance, None, env=env, command=command, cwd=code.cwd) as (base, process):
         drive(base, tokens, 2, 2)  # warm up: imports, pools, caches
         sql_before, db_before = count(base), database_counters(pg, database)
@@ -398,7 +477,9 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
             result = drive(base, tokens, args.clients, args.seconds)
         window, cpu_after = time.monotonic() - started, group_cpu(process.pid)
         db_after, sql_after = database_counters(pg, database), count(base)
+        alone_rows = rows_per_request(base, tokens[0], stats)
         alone = statements_per_request(base, tokens[0]) if code.metrics else None
+    stats.dispose()
     done = max(result["completions"], 1)
     server_cpu = sum(cpu_after.get(pid, 0) - ticks for pid, ticks in cpu_before.items())
     server_cpu += sum(ticks for pid, ticks in cpu_after.items() if pid not in cpu_before)
@@ -407,7 +488,7 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
             "load": os.getloadavg()[0], **result,
             "server_ms": server_cpu / CLOCK_TICKS * 1000 / done, "pg_ms": pg_cpu / CLOCK_TICKS * 1000 / done,
             "sql": (sql_after - sql_before) / done if code.metrics else None,
-            "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone,
+            "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone, "alone_rows": alone_rows,
             "backends": (backends.born(), db_after["sessions"] - db_before["sessions"])}
 
 
@@ -508,6 +589,20 @@ def rate(p: dict) -> float:
     return p["completions"] / p["window"]
 
 
+def alone_rows(p: dict, kind: str) -> dict[str, float]:
+    """Rows read per request of one kind, one client alone, per table (the three columns added)."""
+    return {name: sum(figures) for name, figures in p["alone_rows"][kind].items()}
+
+
+def completion_rows(p: dict) -> list[tuple[str, list[float]]]:
+    """Per table, the rows of one list, one claim and one complete added up, the tables that read most first."""
+    per_table: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(ROW_COLUMNS))
+    for kind in KINDS:
+        for name, figures in p["alone_rows"][kind].items():
+            per_table[name] = [total + figure for total, figure in zip(per_table[name], figures, strict=True)]
+    return sorted((item for item in per_table.items() if sum(item[1]) >= 0.05), key=lambda item: -sum(item[1]))
+
+
 def report(phases: list[dict], raw: float, args) -> None:
     print(f"\n{args.clients} clients, {args.seconds:.0f} s per server, PostgreSQL; each client loops "
           "GET /api/v1/tasks -> claim -> complete")
@@ -552,6 +647,18 @@ def report(phases: list[dict], raw: float, args) -> None:
     print(table(["server", *KINDS, "completion"],
                 [[p["name"], *(f"{p['alone'][k]:.1f}" for k in KINDS), f"{sum(p['alone'].values()):.1f}"]
                  for p in phases if p["alone"]]))
+    print("\nPostgreSQL rows per request, one client alone after the window (mean of 10 of each kind; rows of the "
+          "database's own\ntables: sequential scan rows + index entries + heap fetches, pg_stat_all_tables and "
+          "pg_stat_all_indexes):")
+    print(table(["server", *KINDS, "completion"],
+                [[p["name"], *(f"{sum(alone_rows(p, kind).values()):.1f}" for kind in KINDS),
+                  f"{sum(sum(alone_rows(p, kind).values()) for kind in KINDS):.1f}"] for p in phases]))
+    for p in phases:
+        print(f"\n{p['name']}: PostgreSQL rows per table of one completion (list + claim + complete), one client "
+              "alone")
+        print(table(["table", *ROW_COLUMNS, "rows"],
+                    [[name, *(f"{x:.1f}" for x in figures), f"{sum(figures):.1f}"]
+                     for name, figures in completion_rows(p)]))
     for p in phases:
         seen, born = p["backends"]
         if seen < born:
