@@ -8,7 +8,10 @@ What it does, on PostgreSQL (``--database``, wiped first):
    production one (``run.py serve --workers N``: gunicorn), drives ``--clients`` concurrent HTTP clients
    over loopback for ``--seconds``, each signed in as an agent of its own (colleagues of the demo agent).
    Each client loops: GET /api/v1/tasks?limit=20 -> claim one of them at random -> complete it. Two
-   clients picking the same task is a 409 on the claim, as in real life;
+   clients picking the same task is a 409 on the claim, as in real life. After the window, one client alone
+   measures each kind of request: the PostgreSQL rows it reads, per table (a window of 10 lists, then one of 10
+   claims of tasks they showed, then one of 10 completes of the same tasks, each read 11 s after it ended), and
+   the SQL statements it sends (the /metrics counter around each request, 5 rounds);
 3. runs the same diagram in raw SpiffWorkflow in this process (bench/engine.py's raw lifecycle): steps/s;
 4. tops the open tasks up to ``--inbox-tasks`` (100,000) with SQL and times the first page of
    GET /api/v1/tasks and of the web inbox list on the production server, with EXPLAIN of the query.
@@ -29,12 +32,24 @@ Reading the figures
     p50/p95/p99     latency of one request of that kind in ms, as the client saw it.
     409             requests of that kind refused because another client was faster.
     server CPU      user+system CPU of the server's processes (master and workers) in the window, per completion.
-    PG CPU          the same for the PostgreSQL backends serving this database (by pid, from /proc).
+    PG CPU          the same for the PostgreSQL backends serving this database: every backend seen in the window
+                    (pg_stat_activity sampled every 0.2 s, CPU from /proc), those the server closed before the
+                    window ended too; BackendCPU says what it may still miss.
     SQL             statements the server sent (keydesk_sql_statements_total of /metrics) per completion; after
                     the window, one client alone also counts them per request kind (list, claim, complete).
                     "-" for a baseline without /metrics: nothing counts its statements.
     PG rows         rows PostgreSQL read for this database (pg_stat_database tup_returned + tup_fetched) per
-                    completion; it counts index entries and heap rows a statement visited.
+                    completion; it counts index entries and heap rows a statement visited, in the system catalogs
+                    too. Read 11 s after the server went idle: backends flush their statistics late (STATS_FLUSH).
+    rows per request
+                    one client alone after the window: the rows each kind of request reads in the database's own
+                    tables (pg_stat_all_tables and pg_stat_all_indexes, TOAST tables as "<table> (TOAST)"), so
+                    autovacuum's and this script's catalog reads stay out. Per table, for one completion (list +
+                    claim + complete), top tables first:
+        seq rows        rows sequential scans read (seq_tup_read);
+        index entries   entries index scans read, all indexes of the table (idx_tup_read);
+        heap fetches    table rows fetched through an index (idx_tup_fetch); an index-only scan fetches none.
+                    Their sum is what pg_stat_database's PG rows counts, without the catalogs.
     raw steps/s     SpiffWorkflow alone: one step = running one manual task and the engine steps after it.
     ratio           raw steps/s divided by completions/s: how many times slower a step is behind HTTP.
     load            the machine's 1-minute load average when the window closed: above the number of cores,
@@ -88,6 +103,7 @@ from web import create_app  # noqa: E402
 from web.production import ACCESS_LOG_FORMAT  # noqa: E402
 
 SCRAPE_TOKEN = "bench-load"
+STATS_APP = "bench-load statistics"  # application_name of this script's connections to a database under test
 REPORT = {"service": "leased_line", "description": "Link down at the port office"}
 ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "customer_answered": True}
 KINDS = ("list", "claim", "complete")
@@ -219,24 +235,83 @@ def analyze(url: str) -> None:
     engine.dispose()
 
 
-def database_figures(engine, database: str) -> dict:
-    """pg_stat_database's rows read for the database, and the CPU ticks of its backends (by pid)."""
-    time.sleep(1.2)  # backends flush their statistics at most once a second
+STATS_FLUSH = 11  # s: a busy backend flushes its statistics at most once a second, an idle one only after 10 s
+#                   (PGSTAT_IDLE_INTERVAL, PostgreSQL 15); pg_stat_force_next_flush() acts on the calling backend only
+
+
+def database_counters(engine, database: str) -> dict[str, int]:
+    """pg_stat_database's rows read for the database (tup_returned + tup_fetched) and sessions opened to it, once
+    every backend has flushed its statistics: after STATS_FLUSH, the server idle. `engine` is connected to another
+    database (postgres): the catalog rows a query of these views reads are counted in pg_stat_database too."""
+    time.sleep(STATS_FLUSH)
     with engine.connect() as conn:
-        rows = conn.scalar(text("SELECT tup_returned + tup_fetched FROM pg_stat_database WHERE datname = :d"),
-                           {"d": database})
-        pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
-                            {"d": database}).all()
-    return {"rows": rows, "cpu": {pid: cpu_ticks(pid) for pid in pids}}
+        rows, sessions = conn.execute(text("SELECT tup_returned + tup_fetched, sessions FROM pg_stat_database "
+                                           "WHERE datname = :d"), {"d": database}).one()
+    return {"rows": rows, "sessions": sessions}
 
 
-def cpu_ticks(pid: int) -> int:
-    """user + system CPU of one process in clock ticks (0 when it is gone)."""
+class BackendCPU(threading.Thread):
+    """The CPU of the PostgreSQL backends serving one database during a window, counted as they come and go.
+
+    Every `every` s it lists the database's backends (pg_stat_activity, by `engine`, connected to another database)
+    and keeps each one's latest CPU ticks from /proc/<pid>/stat; a backend is known by its pid and start time, so a
+    pid used again is another backend. A backend's share is its last ticks less its ticks in the first sample, or
+    less 0 when it was born in the window: a server that opens and closes connections beyond its pool (Werkzeug's
+    threads beyond SQLAlchemy's pool of 5 + 10 overflow) is counted too. It may still miss the CPU a backend spent
+    between its last sample and its exit (up to one interval's worth each), and all of a backend that came and went
+    between two samples. Use as `with BackendCPU(engine, database) as cpu: ...`, then `cpu.ticks()`."""
+
+    def __init__(self, engine, database: str, every: float = 0.2):
+        super().__init__(daemon=True)
+        self.engine, self.database, self.every = engine, database, every
+        self.first: dict[tuple[int, int], int] = {}  # (pid, start time) -> ticks when first seen (0: born since)
+        self.last: dict[tuple[int, int], int] = {}
+        self.newborn: set[tuple[int, int]] = set()
+        self.stop = threading.Event()
+
+    def __enter__(self) -> "BackendCPU":
+        self.sample(born=False)
+        self.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.stop.set()
+        self.join()
+        self.sample()
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            self.sample()
+
+    def sample(self, born: bool = True) -> None:
+        with self.engine.connect() as conn:
+            pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d "
+                                     "AND application_name <> :me"), {"d": self.database, "me": STATS_APP}).all()
+        for pid in pids:
+            started, ticks = process_times(pid)
+            if started is None:
+                continue
+            if (pid, started) not in self.first:
+                self.first[(pid, started)] = 0 if born else ticks
+                if born:
+                    self.newborn.add((pid, started))
+            self.last[(pid, started)] = ticks
+
+    def ticks(self) -> int:
+        return sum(ticks - self.first[key] for key, ticks in self.last.items())
+
+    def born(self) -> int:
+        """How many backends born in the window it saw (to set against pg_stat_database's sessions)."""
+        return len(self.newborn)
+
+
+def process_times(pid: int) -> tuple[int | None, int]:
+    """A process's start time (clock ticks after boot) and its user + system CPU ticks; (None, 0) when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
+        return None, 0
+    return int(fields[19]), int(fields[11]) + int(fields[12])
 
 
 def group_cpu(pgid: int) -> dict[int, int]:
@@ -279,6 +354,70 @@ def statements_per_request(base: str, token: str, rounds: int = 5) -> dict[str, 
         counted("claim", "POST", f"/api/v1/tasks/{task_id}/claim")
         counted("complete", "POST", f"/api/v1/tasks/{task_id}/complete", {"data": ACCEPT})
     return {kind: sum(values) / len(values) for kind, values in found.items()}
+
+
+# Per table of the database's own (its TOAST table under the table's name): rows read by sequential scans, index
+# entries read (every index of the table), heap rows fetched through an index. pg_stat_database counts the same
+# three for every relation, the system catalogs too (those the statistics views here read among them).
+TABLE_ROWS = """
+SELECT coalesce(owner.relname || ' (TOAST)', t.relname), t.seq_tup_read,
+       (SELECT coalesce(sum(i.idx_tup_read), 0) FROM pg_stat_all_indexes i WHERE i.relid = t.relid), t.idx_tup_fetch
+FROM pg_stat_all_tables t
+LEFT JOIN pg_class owner ON owner.reltoastrelid = t.relid
+JOIN pg_class c ON c.oid = coalesce(owner.oid, t.relid)
+WHERE c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+"""
+ROW_COLUMNS = ("seq rows", "index entries", "heap fetches")
+
+
+def table_rows(engine) -> dict[str, tuple[int, int, int]]:
+    """TABLE_ROWS of the database `engine` is connected to, after STATS_FLUSH (the server idle)."""
+    time.sleep(STATS_FLUSH)
+    with engine.connect() as conn:
+        return {name: (seq or 0, int(entries), fetched or 0)
+                for name, seq, entries, fetched in conn.execute(text(TABLE_ROWS))}
+
+
+def rows_per_request(base: str, token: str, engine, rounds: int = 10) -> dict[str, dict[str, tuple]]:
+    """One client alone: the rows PostgreSQL reads per request of each kind, per table (TABLE_ROWS), as
+    {kind: {table: (seq rows, index entries, heap fetches)}}. Statistics come late (STATS_FLUSH), so each kind is
+    a window of its own: `rounds` lists, then claims of open tasks those lists showed, then completes of the same
+    tasks (none is left claimed); the counters before and after each window, divided by its requests."""
+    client = Client(base, token)
+    shown: list[int] = []
+
+    def request(kind: str, method: str, path: str, body: dict | None = None) -> bytes:
+        status, payload, _, _ = client.call(method, path, body)
+        expect(status == 200, f"{kind} alone: {status} {payload[:200]!r}")
+        return payload
+
+    def lists() -> int:
+        for _ in range(rounds):
+            for task in json.loads(request("list", "GET", "/api/v1/tasks?limit=20"))["tasks"]:
+                if task["state"] == "open" and task["id"] not in shown:
+                    shown.append(task["id"])
+        del shown[rounds:]
+        expect(bool(shown), "the list shows open tasks (start more --tickets)")
+        return rounds
+
+    def claims() -> int:
+        for task_id in shown:
+            request("claim", "POST", f"/api/v1/tasks/{task_id}/claim")
+        return len(shown)
+
+    def completes() -> int:
+        for task_id in shown:
+            request("complete", "POST", f"/api/v1/tasks/{task_id}/complete", {"data": ACCEPT})
+        return len(shown)
+
+    found, before = {}, table_rows(engine)
+    for kind, window in zip(KINDS, (lists, claims, completes), strict=True):
+        done = window()
+        after = table_rows(engine)
+        found[kind] = {name: tuple((a - b) / done for a, b in zip(now, before.get(name, (0, 0, 0)), strict=True))
+                       for name, now in after.items()}
+        before = after
+    return found
 
 
 # --- one load phase ------------------------------------------------------------------------------------------------
@@ -329,23 +468,28 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
     database, tokens = make_url(code.database).database, code.tokens
     env = {"KEYDESK_METRICS_TOKEN": SCRAPE_TOKEN}
     count = statements if code.metrics else lambda _base: None  # an earlier checkout may have no /metrics
+    stats = create_engine(code.database, isolation_level="AUTOCOMMIT", connect_args={"application_name": STATS_APP})
     with live_server(code.database, instance, None, env=env, command=command, cwd=code.cwd) as (base, process):
         drive(base, tokens, 2, 2)  # warm up: imports, pools, caches
-        sql_before, db_before, cpu_before = count(base), database_figures(pg, database), group_cpu(process.pid)
-        started = time.monotonic()
-        result = drive(base, tokens, args.clients, args.seconds)
-        window = time.monotonic() - started
-        cpu_after, db_after, sql_after = group_cpu(process.pid), database_figures(pg, database), count(base)
+        sql_before, db_before = count(base), database_counters(pg, database)
+        cpu_before, started = group_cpu(process.pid), time.monotonic()
+        with BackendCPU(pg, database) as backends:
+            result = drive(base, tokens, args.clients, args.seconds)
+        window, cpu_after = time.monotonic() - started, group_cpu(process.pid)
+        db_after, sql_after = database_counters(pg, database), count(base)
+        alone_rows = rows_per_request(base, tokens[0], stats)
         alone = statements_per_request(base, tokens[0]) if code.metrics else None
+    stats.dispose()
     done = max(result["completions"], 1)
     server_cpu = sum(cpu_after.get(pid, 0) - ticks for pid, ticks in cpu_before.items())
     server_cpu += sum(ticks for pid, ticks in cpu_after.items() if pid not in cpu_before)
-    pg_cpu = sum(ticks - db_before["cpu"].get(pid, 0) for pid, ticks in db_after["cpu"].items())
+    pg_cpu = backends.ticks()
     return {"name": f"{code.label}, {kind}", "code": code.label, "kind": kind, "window": window,
             "load": os.getloadavg()[0], **result,
             "server_ms": server_cpu / CLOCK_TICKS * 1000 / done, "pg_ms": pg_cpu / CLOCK_TICKS * 1000 / done,
             "sql": (sql_after - sql_before) / done if code.metrics else None,
-            "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone}
+            "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone, "alone_rows": alone_rows,
+            "backends": (backends.born(), db_after["sessions"] - db_before["sessions"])}
 
 
 # --- raw SpiffWorkflow ---------------------------------------------------------------------------------------------
@@ -445,6 +589,20 @@ def rate(p: dict) -> float:
     return p["completions"] / p["window"]
 
 
+def alone_rows(p: dict, kind: str) -> dict[str, float]:
+    """Rows read per request of one kind, one client alone, per table (the three columns added)."""
+    return {name: sum(figures) for name, figures in p["alone_rows"][kind].items()}
+
+
+def completion_rows(p: dict) -> list[tuple[str, list[float]]]:
+    """Per table, the rows of one list, one claim and one complete added up, the tables that read most first."""
+    per_table: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(ROW_COLUMNS))
+    for kind in KINDS:
+        for name, figures in p["alone_rows"][kind].items():
+            per_table[name] = [total + figure for total, figure in zip(per_table[name], figures, strict=True)]
+    return sorted((item for item in per_table.items() if sum(item[1]) >= 0.05), key=lambda item: -sum(item[1]))
+
+
 def report(phases: list[dict], raw: float, args) -> None:
     print(f"\n{args.clients} clients, {args.seconds:.0f} s per server, PostgreSQL; each client loops "
           "GET /api/v1/tasks -> claim -> complete")
@@ -489,7 +647,23 @@ def report(phases: list[dict], raw: float, args) -> None:
     print(table(["server", *KINDS, "completion"],
                 [[p["name"], *(f"{p['alone'][k]:.1f}" for k in KINDS), f"{sum(p['alone'].values()):.1f}"]
                  for p in phases if p["alone"]]))
+    print("\nPostgreSQL rows per request, one client alone after the window (mean of 10 of each kind; rows of the "
+          "database's own\ntables: sequential scan rows + index entries + heap fetches, pg_stat_all_tables and "
+          "pg_stat_all_indexes):")
+    print(table(["server", *KINDS, "completion"],
+                [[p["name"], *(f"{sum(alone_rows(p, kind).values()):.1f}" for kind in KINDS),
+                  f"{sum(sum(alone_rows(p, kind).values()) for kind in KINDS):.1f}"] for p in phases]))
     for p in phases:
+        print(f"\n{p['name']}: PostgreSQL rows per table of one completion (list + claim + complete), one client "
+              "alone")
+        print(table(["table", *ROW_COLUMNS, "rows"],
+                    [[name, *(f"{x:.1f}" for x in figures), f"{sum(figures):.1f}"]
+                     for name, figures in completion_rows(p)]))
+    for p in phases:
+        seen, born = p["backends"]
+        if seen < born:
+            print(f"note: {p['name']}: PG CPU counts {seen} of the {born} backends born in the window; the others came "
+                  "and went between two samples")
         if p["empty"]:
             print(f"note: {p['name']} found an empty list {p['empty']} times (start more --tickets)")
 
