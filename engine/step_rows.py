@@ -12,7 +12,7 @@ rollback drops what is queued. Steps use no savepoints; a row queued inside one 
 
 A change (``change(task, state="completed")``) shows on the object at once, as if the database had it, and is
 written with the rows by the object's id; it writes the object's values at that moment, so an attribute the step
-sets later the ordinary way ends the same in both writes.
+sets later the ordinary way ends the same in both writes (an attribute expired meanwhile writes the change).
 """
 
 from dataclasses import dataclass
@@ -109,7 +109,7 @@ def _write(session: Session) -> None:
     batches: dict[Shape, list[dict]] = {}
     for row in queued:
         if row.changed is not None:
-            values = {"id": row.changed.id, **{column: getattr(row.changed, column) for column in row.values}}
+            values = {"id": inspect(row.changed).identity[0], **_changed_values(row)}
         else:
             values = {column: _id(value) for column, value in row.values.items()}
         batches.setdefault((row.table, tuple(values), row.key), []).append(values)
@@ -128,6 +128,13 @@ def _write(session: Session) -> None:
                         for values in rows]
             connection.execute(_sqlite_statement(shape), rows)
     session.info.setdefault(_WRITTEN, []).extend(queued)
+
+
+def _changed_values(row: Row) -> dict:
+    """A change's columns as the object holds them now (the step may have set one again the ordinary way), or as
+    given where the object no longer holds it (expired: reading it would load the stored value, not the change)."""
+    held = inspect(row.changed).dict
+    return {column: held.get(column, value) for column, value in row.values.items()}
 
 
 def _id(value):

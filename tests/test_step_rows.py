@@ -121,6 +121,16 @@ def test_an_ordinary_assignment_after_a_change_ends_the_same_in_both_writes(app)
 
 
 @BOTH
+def test_a_change_is_written_even_if_its_object_was_expired_before_the_commit(app):
+    task = open_task(red_ticket())
+    db.session.commit()
+    step_rows.change(task, state="cancelled")
+    db.session.expire(task)
+    db.session.commit()
+    assert stored(HumanTask, task.id, "state") == ("cancelled",)
+
+
+@BOTH
 def test_a_rolled_back_change_is_neither_written_nor_kept_on_the_object(app):
     task = open_task(red_ticket())
     db.session.commit()
