@@ -42,7 +42,7 @@ def members(role: str, audience: ColumnElement[bool] | None = None) -> list[User
 
 
 EVERYWHERE = "everywhere"  # on_duty's branch_id for a role's people whatever their branch
-ROSTER_TABLES = frozenset({"users", "user_roles", "branches", "duty_rotas", "notification_preferences"})
+ROSTER_TABLES = users.USER_TABLES | branches.TREE | {"duty_rotas", "notification_preferences"}
 
 
 @dataclass(frozen=True)
