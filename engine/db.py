@@ -4,6 +4,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
+from psycopg.pq import TransactionStatus
 from sqlalchemy import JSON, DateTime, Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
@@ -51,6 +52,33 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+
+
+_WROTE = "keydesk_wrote"  # connection.info: the transaction sent a statement other than a SELECT
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(conn, _cursor, statement: str, *_) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        conn.info[_WROTE] = True
+
+
+@event.listens_for(Engine, "commit")
+def _forget_writes(conn) -> None:
+    conn.info.pop(_WROTE, None)
+
+
+@event.listens_for(Engine, "rollback")
+def _end_reads_with_commit(conn) -> None:
+    """A transaction that only read (a page, a list, a refused step) ends with COMMIT, not ROLLBACK: the same for
+    the database, but psycopg forgets a connection's prepared statements at every ROLLBACK, so PostgreSQL planned
+    every statement of every request afresh (about 2 ms for reading a task to complete). Kept, a statement that a
+    connection runs for the fifth time is prepared and planned no more (psycopg's prepare_threshold)."""
+    if conn.info.pop(_WROTE, False) or conn.dialect.name != "postgresql":
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and dbapi.info.transaction_status == TransactionStatus.INTRANS:
+        dbapi.commit()  # the rollback that follows finds no transaction and leaves the statements alone
 
 
 _READS = "keydesk_transaction_reads"  # session.info: what per_transaction read in the current transaction

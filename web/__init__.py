@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         LDAP_GROUP_ROLES=json.loads(os.environ.get("KEYDESK_LDAP_GROUP_ROLES") or "{}"),
     )
     app.config.update(overrides or {})
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _pool(app.config["SQLALCHEMY_DATABASE_URI"]))
     app.json.sort_keys = False
     app.url_map.converters["int"] = path_ids.DatabaseId
     db.init_app(app)
@@ -104,6 +105,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return users.by_id(int(user_id))
+
+
+def _pool(uri: str) -> dict:
+    """A database server's connections a process keeps open between requests: as many as it serves requests at once
+    (the embedded server runs one thread per connection; live streams hold threads too), so a busy minute does not
+    open and close a connection per request. A pool opens them as needed: a gunicorn worker of 4 threads opens 4."""
+    if uri.startswith("sqlite"):
+        return {}
+    return {"pool_size": int(os.environ.get("KEYDESK_DB_POOL") or 32), "max_overflow": 16}
 
 
 def _instance_secret(instance: Path) -> str:
