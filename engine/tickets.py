@@ -101,6 +101,7 @@ def _commit_keeping_state(session) -> None:
     """Commit without expiring the session's objects; the next step expires them first. The tasks the step
     left waiting stay known until the session next talks to the database (the answer lists them unread)."""
     waiting = session.info.pop(_LEAVES_WAITING, {})
+    step_rows.write_versioned(session)
     session.expire_on_commit = False
     try:
         session.commit()

@@ -7,6 +7,7 @@ from sqlalchemy import event, func, select, text
 from engine import audit, report_facts, step_rows, tickets
 from engine.db import db
 from engine.directory import users
+from engine.errors import Conflict
 from engine.live.models import LiveEvent
 from engine.models import HumanTask, TaskFact, Ticket, TicketEvent, TicketFact
 from tests.web_data import open_task, red_ticket
@@ -202,3 +203,43 @@ def test_postgres_changes_rows_through_their_primary_key_not_a_scan_of_the_table
     [(sql, params)] = [(sql, params) for sql, params in sent if "UPDATE human_tasks" in sql]
     plan = "\n".join(db.session.connection().exec_driver_sql(f"EXPLAIN {sql}", params).scalars())
     assert "Index Scan using pk_human_tasks" in plan and "Seq Scan on human_tasks" not in plan, plan
+
+
+@BOTH
+def test_a_step_writes_its_tickets_changed_columns_in_one_update_that_moves_its_version(app, fake_clock):
+    task_id = open_task(red_ticket()).id
+    db.session.commit()
+    db.session.expire_all()
+    sent = []
+    listener = lambda *args: sent.append(" ".join(args[2].split()))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        task = tickets.claim(users.by_username("agent"), task_id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    ticket_writes = [sql for sql in sent if sql.upper().startswith("UPDATE TICKETS")]
+    assert len(ticket_writes) == 1 and "lock_version" in ticket_writes[0]
+    assert stored(Ticket, task.ticket.id, "updated_at", "lock_version") == (fake_clock.now(), 2)
+    assert (task.ticket.lock_version, task.ticket.updated_at) == (2, fake_clock.now())  # as written, no read back
+    assert not db.session.dirty
+
+
+@BOTH
+def test_a_step_whose_ticket_another_step_changed_meanwhile_gets_a_conflict_and_writes_nothing(app, monkeypatch):
+    task_id = open_task(red_ticket()).id
+    db.session.commit()
+    before = (stored(HumanTask, task_id, "state", "assignee_id"), db.session.scalar(select(func.count(TicketEvent.id))))
+    assert before[0] == ("open", None)
+    take = tickets._take
+
+    def another_step_commits_first(task, user):  # after the step read the ticket, before it writes anything
+        with db.engine.begin() as other:
+            other.execute(text("UPDATE tickets SET lock_version = lock_version + 1 WHERE id = :id"),
+                          {"id": task.ticket_id})
+        take(task, user)
+
+    monkeypatch.setattr(tickets, "_take", another_step_commits_first)
+    with pytest.raises(Conflict, match="same moment"):
+        tickets.claim(users.by_username("agent"), task_id)
+    assert (stored(HumanTask, task_id, "state", "assignee_id"),
+            db.session.scalar(select(func.count(TicketEvent.id)))) == before
