@@ -100,22 +100,30 @@ def write_versioned(session: Session) -> None:
     the step's one ticket. The object then holds what it wrote; a version moved meanwhile (another step on the same
     ticket committed first) raises StaleDataError, as the unit of work does."""
     for obj in [obj for obj in session.dirty if inspect(obj).mapper.version_id_col is not None]:
-        state, mapper = inspect(obj), inspect(obj).mapper
+        state = inspect(obj)
         changed = {key: state.dict[key] for key in state.committed_state
-                   if key in mapper.column_attrs and key in state.dict}
+                   if key in state.mapper.column_attrs and key in state.dict}
         if not changed:
             continue
-        column = mapper.version_id_col
-        version = state.dict[column.key]
-        table = mapper.local_table
+        version_key = state.mapper.version_id_col.key
+        version = state.dict[version_key]
         written = session.connection().execute(  # the connection's: the session would flush first
-            update(table).where(table.c.id == state.identity[0], column == version)
-            .values({**{mapper.column_attrs[key].columns[0].name: value for key, value in changed.items()},
-                     column.name: version + 1}))
+            _versioned_update(state.mapper, tuple(sorted(changed))),
+            {**changed, "row_id": state.identity[0], "read_version": version, version_key: version + 1})
         if written.rowcount != 1:
-            raise StaleDataError(f"{table.name} {state.identity[0]} changed since it was read (version {version})")
-        for key, value in {**changed, column.key: version + 1}.items():
+            raise StaleDataError(f"{state.mapper.local_table.name} {state.identity[0]} changed since it was read "
+                                 f"(version {version})")
+        for key, value in {**changed, version_key: version + 1}.items():
             set_committed_value(obj, key, value)
+
+
+@lru_cache(maxsize=64)
+def _versioned_update(mapper, keys: tuple[str, ...]):
+    """UPDATE … SET the attributes ``keys`` and the version WHERE id and version are as read: built once per set of
+    attributes (a step changes the same few), the values given as parameters named after the attributes."""
+    table, version = mapper.local_table, mapper.version_id_col
+    return (update(table).where(table.c.id == bindparam("row_id"), version == bindparam("read_version"))
+            .values({mapper.column_attrs[key].columns[0]: bindparam(key) for key in (*keys, version.key)}))
 
 
 def pending(model, session: Session | None = None) -> list[dict]:
