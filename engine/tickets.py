@@ -7,11 +7,12 @@ Conflict and changes nothing.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, contains_eager, joinedload
@@ -435,17 +436,9 @@ def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clo
     workflow state, which completing the task needs, and what the step reads of the ticket besides (its armed
     timers, promise clocks and waiting tasks, answered for the transaction: one statement instead of four), and
     ``clocks``: with the task's SLA clocks, which claiming and completing it stop."""
-    ticket = contains_eager(HumanTask.ticket)
-    options = [ticket.joinedload(Ticket.customer)] + ([joinedload(HumanTask.sla_clocks)] if clocks else [])
-    if to_run:
-        options += [ticket.undefer(Ticket.workflow_state),
-                    ticket.joinedload(Ticket.process_version).joinedload(ProcessVersion.model),
-                    *(ticket.joinedload(rows) for rows in (Ticket.armed_timers, Ticket.promise_clocks,
-                                                           Ticket.waiting_tasks))]
-    query = select(HumanTask).join(HumanTask.ticket).where(HumanTask.id == task_id).options(*options)
-    if viewer is not None:
-        query = query.where(branches.visible(viewer, Ticket.branch_id))
-    task = db.session.scalars(query).unique().first()
+    scope = branches.visible_ids(viewer) if viewer is not None else None
+    query = _task_query(to_run, clocks, scope is not None)
+    task = db.session.scalars(query, {"task_id": task_id, "branch_ids": sorted(scope or ())}).unique().first()
     if task is None:
         raise NotFound(f"no task {task_id}")
     if to_run:
@@ -453,6 +446,22 @@ def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clo
     if viewer is not None:
         ticket_access.require_view(viewer, task.ticket, task)
     return task
+
+
+@lru_cache(maxsize=8)
+def _task_query(to_run: bool, clocks: bool, scoped: bool):
+    """get_task's statement, built once per kind: the task id and the viewer's branch ids are its parameters."""
+    ticket = contains_eager(HumanTask.ticket)
+    options = [ticket.joinedload(Ticket.customer)] + ([joinedload(HumanTask.sla_clocks)] if clocks else [])
+    if to_run:
+        options += [ticket.undefer(Ticket.workflow_state),
+                    ticket.joinedload(Ticket.process_version).joinedload(ProcessVersion.model),
+                    *(ticket.joinedload(rows) for rows in (Ticket.armed_timers, Ticket.promise_clocks,
+                                                           Ticket.waiting_tasks))]
+    query = select(HumanTask).join(HumanTask.ticket).where(HumanTask.id == bindparam("task_id")).options(*options)
+    if scoped:
+        query = query.where(Ticket.branch_id.in_(bindparam("branch_ids", expanding=True)))
+    return query
 
 
 def _answer_step_reads(ticket: Ticket) -> None:
