@@ -113,7 +113,7 @@ def new_clock(ticket: Ticket, task: HumanTask | None, kind: str, target_iso: str
                          state="pending", rung=0, paused_seconds=0, started_at=start,
                          due_at=calendar.add(start, target),
                          warn_at=calendar.add(start, target * warn / 100) if 0 < warn < 100 else None)
-    db.session.add(sla_clock)
+    step_rows.add_object(sla_clock)
     _arm_next(sla_clock)
     return sla_clock
 

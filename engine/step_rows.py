@@ -13,6 +13,11 @@ rollback drops what is queued. Steps use no savepoints; a row queued inside one 
 A change (``change(task, state="completed")``) shows on the object at once, as if the database had it, and is
 written with the rows by the object's id; it writes the object's values at that moment, so an attribute the step
 sets later the ordinary way ends the same in both writes (an attribute expired meanwhile writes the change).
+
+The step's new tasks, clocks and timers (``add_object``) are ORM objects the step keeps working with; they are
+inserted first, one INSERT … RETURNING id per table, and taken into the session as stored. The ticket's own changes
+go in one versioned UPDATE (``write_versioned``). What is left flagged as changed with nothing left to write is
+marked clean, so a step's commit usually runs no unit of work at all.
 """
 
 from dataclasses import dataclass
@@ -27,6 +32,7 @@ from sqlalchemy import (
     bindparam,
     event,
     func,
+    insert,
     inspect,
     literal,
     literal_column,
@@ -34,7 +40,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import MANYTOONE, ORMExecuteState, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -45,6 +51,7 @@ _WRITTEN = "keydesk_step_rows_written"  # session.info: [Row] written in this tr
 
 
 CHANGE = "change"  # a Row's key that makes it an UPDATE of the stored row with its id
+INSERT = "insert"  # a Row's key that makes it a new ORM object, inserted before the rows (add_object)
 
 
 @dataclass
@@ -52,7 +59,7 @@ class Row:
     table: Table
     values: dict
     key: str | None = None  # an upsert's key column (the row replaces the one of the same key), or CHANGE
-    changed: object = None  # a change's object: its values are read when written
+    changed: object = None  # a change's or an inserted object: its values are read when written
 
 
 Shape = tuple[Table, tuple[str, ...], str | None]  # what makes rows one batch: the table, columns, upsert key
@@ -130,7 +137,36 @@ def pending(model, session: Session | None = None) -> list[dict]:
     """The rows of ``model`` this transaction queued or wrote, as given: what the step added so far."""
     info = (session or db.session).info
     return [row.values for row in info.get(_WRITTEN, []) + info.get(_QUEUED, [])
-            if row.table is model.__table__ and row.key != CHANGE]
+            if row.table is model.__table__ and row.key not in (CHANGE, INSERT)]
+
+
+def add_object(obj) -> None:
+    """Store a new ORM object with the step's rows, not through the unit of work: when the rows are written it is
+    inserted first (rows may name it), table by table in the order of their foreign keys, its foreign keys taken from
+    the objects its relationships hold (stored by then); it gets its id and is taken into the session as stored.
+    Until then it is in no session. A relationship with a backref (a task's ticket) is set without its events
+    (``set_committed_value``): the backref would put it in the ticket's collection as a change, and the unit of
+    work would insert it a second time. It shows in that collection where it is loaded, now and when stored."""
+    db.session.info.setdefault(_QUEUED, []).append(Row(obj.__table__, {}, INSERT, obj))
+    _show_in_collections(obj)
+
+
+def _show_in_collections(obj) -> None:
+    """The object shows at the end of the loaded collections of the objects it refers to (a ticket's tasks), as a
+    backref would show it, with nothing for the unit of work to write."""
+    state = inspect(obj)
+    for relation in state.mapper.relationships:
+        parent = state.dict.get(relation.key)
+        if relation.direction is MANYTOONE and relation.back_populates and parent is not None:
+            loaded = inspect(parent).dict.get(relation.back_populates)
+            if loaded is not None and obj not in loaded:
+                set_committed_value(parent, relation.back_populates, [*loaded, obj])
+
+
+def held(model) -> list:
+    """The objects of ``model`` add_object queued and not yet stored, in the order they were queued."""
+    return [row.changed for row in db.session.info.get(_QUEUED, []) if row.key == INSERT
+            and row.table is model.__table__]
 
 
 def _write(session: Session) -> None:
@@ -139,6 +175,13 @@ def _write(session: Session) -> None:
     queued = session.info.pop(_QUEUED, None)
     if not queued:
         return
+    _insert_objects(session, [row.changed for row in queued if row.key == INSERT])
+    queued = [row for row in queued if row.key != INSERT]
+    if queued:
+        _write_rows(session, queued)
+
+
+def _write_rows(session: Session, queued: list[Row]) -> None:
     batches: dict[Shape, list[dict]] = {}
     for row in queued:
         if row.changed is not None:
@@ -161,6 +204,64 @@ def _write(session: Session) -> None:
                         for values in rows]
             connection.execute(_sqlite_statement(shape), rows)
     session.info.setdefault(_WRITTEN, []).extend(queued)
+
+
+def _insert_objects(session: Session, objects: list) -> None:
+    """Insert add_object's objects, one INSERT … RETURNING id per table, a table after those it refers to; then
+    take them into the session as stored, each holding every column it was written with."""
+    by_table: dict[Table, list] = {}
+    for obj in objects:
+        by_table.setdefault(obj.__table__, []).append(obj)
+    connection = session.connection()
+    for table in sorted(by_table, key=_table_order().__getitem__):
+        batch = by_table[table]
+        rows = [_object_values(obj) for obj in batch]
+        ids = connection.execute(_insert_returning_id(table), rows).scalars().all()
+        for obj, values, row_id in zip(batch, rows, ids, strict=True):
+            state = inspect(obj)
+            state.dict.update({state.mapper.get_property_by_column(table.c[name]).key: value
+                               for name, value in {**values, "id": row_id}.items()})
+    for obj in objects:
+        make_transient_to_detached(obj)
+    for obj in objects:
+        session.add(obj)  # stored already: in the session with nothing to write
+        _show_in_collections(obj)  # also in the collections loaded since it was queued
+
+
+@lru_cache(maxsize=1)
+def _table_order() -> dict[Table, int]:
+    """Each table's place in an order where a table comes after those it refers to (worked out once)."""
+    return {table: n for n, table in enumerate(db.metadata.sorted_tables)}
+
+
+def _object_values(obj) -> dict:
+    """Every column of a new object but its id: as the object holds it, its column default otherwise, a foreign key
+    from the object its relationship holds (a ticket, task or clock stored by now)."""
+    state = inspect(obj)
+    values = {}
+    for column in obj.__table__.columns:
+        if column.primary_key:
+            continue
+        key = state.mapper.get_property_by_column(column).key
+        values[column.name] = state.dict[key] if key in state.dict else _default(column)
+    for relation in state.mapper.relationships:
+        related = state.dict.get(relation.key)
+        if relation.direction is MANYTOONE and not relation.viewonly and related is not None:
+            for local, remote in relation.local_remote_pairs:
+                values[local.name] = getattr(related, remote.key)
+    return values
+
+
+def _default(column):
+    default = column.default
+    if default is None:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+@lru_cache(maxsize=32)
+def _insert_returning_id(table: Table):
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
 
 
 def _changed_values(row: Row) -> dict:
@@ -227,8 +328,20 @@ def _after_flush(session: Session, _context) -> None:
 def _flush_and_write(session: Session) -> None:
     """The flush gives the objects the rows name their ids and writes the rows (after_flush_postexec); when there
     was nothing else to flush, the rows are written here."""
+    _mark_clean(session)
     session.flush()
     _write(session)
+
+
+def _mark_clean(session: Session) -> None:
+    """Objects the step changed and then wrote itself (a change, a claim, the ticket's versioned UPDATE) are still
+    flagged as changed, though no change is left on them: the unit of work would find nothing to write only after
+    all its bookkeeping for them (most of a claim's flush). They are marked clean instead — SQLAlchemy has no public
+    call for it; an object with any change left (a column, a relationship, a collection) is left to the flush."""
+    for obj in session.dirty:
+        state = inspect(obj)
+        if not state.committed_state and not state._pending_mutations:
+            state._commit_all(state.dict, session.identity_map)
 
 
 @event.listens_for(Session, "before_commit")

@@ -630,11 +630,12 @@ def _sync(ticket: Ticket, workflow, actor: User) -> None:
 
 def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
     spec, props = spiff_task.task_spec, runtime.properties(spiff_task)
-    task = HumanTask(ticket=ticket, spiff_task_id=str(spiff_task.id), element_id=spec.bpmn_id,
+    task = HumanTask(spiff_task_id=str(spiff_task.id), element_id=spec.bpmn_id,
                      name=runtime.title_of(spiff_task), name_zh=runtime.title_of(spiff_task, chinese=True),
                      role=runtime.role_of(spiff_task) or "supervisor",
                      priority=ticket.priority, form_key=props.get("form"), created_at=clock.now())
-    db.session.add(task)
+    set_committed_value(task, "ticket", ticket)  # not task.ticket = ticket: see step_rows.add_object
+    step_rows.add_object(task)
     owner = _owner(ticket, props.get("assignee"))
     if owner is not None:  # handed straight to its owner: nobody has to pick it up, no response clock
         task.assignee, task.state, task.claimed_at = owner, "claimed", clock.now()

@@ -16,7 +16,7 @@ from engine.models import Ticket, Timer
 
 def arm(ticket: Ticket, kind: str, due_at: datetime, **fields) -> Timer:
     row = Timer(ticket=ticket, kind=kind, due_at=due_at, created_at=clock.now(), **fields)
-    db.session.add(row)
+    step_rows.add_object(row)
     return row
 
 

@@ -1,15 +1,19 @@
 """The step's append-only rows and fact upserts (engine.step_rows): written with the step's commit as plain values,
 seen by an autoflushing query, dropped by a rollback; on PostgreSQL all tables in one statement."""
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import audit, report_facts, step_rows, tickets
 from engine.db import db
 from engine.directory import users
 from engine.errors import Conflict
 from engine.live.models import LiveEvent
-from engine.models import HumanTask, TaskFact, Ticket, TicketEvent, TicketFact
+from engine.models import HumanTask, SlaClock, TaskFact, Ticket, TicketEvent, TicketFact, Timer
 from tests.web_data import open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -243,3 +247,104 @@ def test_a_step_whose_ticket_another_step_changed_meanwhile_gets_a_conflict_and_
         tickets.claim(users.by_username("agent"), task_id)
     assert (stored(HumanTask, task_id, "state", "assignee_id"),
             db.session.scalar(select(func.count(TicketEvent.id)))) == before
+
+
+def new_clock_with_timer(ticket: Ticket, task: HumanTask | None) -> tuple[SlaClock, Timer]:
+    """A clock and its timer as a step starts them: ORM objects stored with the step's rows."""
+    clock = SlaClock(ticket=ticket, task=task, kind="resolution", target_seconds=3600, started_at=ticket.created_at,
+                     due_at=ticket.created_at + timedelta(hours=1))
+    step_rows.add_object(clock)
+    timer = Timer(ticket=ticket, kind="sla", sla_clock=clock, due_at=clock.due_at)
+    step_rows.add_object(timer)
+    return clock, timer
+
+
+@BOTH
+def test_a_new_object_is_stored_with_the_rows_with_its_defaults_and_the_ids_of_what_it_refers_to(app, fake_clock):
+    ticket = red_ticket()
+    db.session.commit()
+    clock, timer = new_clock_with_timer(ticket, open_task(ticket))
+    assert step_rows.held(SlaClock) == [clock] and step_rows.held(Timer) == [timer]
+    assert clock not in db.session and clock.id is None  # in no session until the rows are written
+    db.session.commit()
+    assert step_rows.held(SlaClock) == [] and inspect(clock).persistent and inspect(timer).persistent
+    assert not db.session.dirty and not db.session.new  # stored as it is: nothing left to write
+    assert stored(SlaClock, clock.id, "ticket_id", "task_id", "state", "calendar", "rung", "ladder") == (
+        ticket.id, open_task(ticket).id, "pending", "24x7", 0, [])
+    assert stored(Timer, timer.id, "sla_clock_id", "ticket_id", "state") == (clock.id, ticket.id, "armed")
+    assert (clock.state, clock.calendar, timer.state, timer.created_at) == ("pending", "24x7", "armed",
+                                                                            fake_clock.now())
+
+
+@BOTH
+def test_objects_are_stored_after_those_they_refer_to_whatever_the_order_they_came_in(app):
+    """A task's clock may be created before the task is (a new ticket's own clock comes first, too)."""
+    ticket = red_ticket()
+    db.session.commit()
+    task = HumanTask(ticket_id=ticket.id, spiff_task_id="made-up", element_id="by_hand", name="By hand",
+                     role="agent", priority="normal")
+    clock, timer = new_clock_with_timer(ticket, task)  # queued before the task it refers to
+    step_rows.add_object(task)
+    audit.record(ticket, None, "comment", task, text="a line may name a new object")
+    db.session.commit()
+    assert stored(SlaClock, clock.id, "task_id") == (task.id,) and stored(Timer, timer.id, "sla_clock_id") == (
+        clock.id,)
+    assert stored(HumanTask, task.id, "state", "ticket_id") == ("open", ticket.id)
+    assert [line.task_id for line in lines(ticket.id, "comment")] == [task.id]
+
+
+@BOTH
+def test_a_rolled_back_step_stores_none_of_its_new_objects(app):
+    ticket = red_ticket()
+    db.session.commit()
+
+    def counts() -> tuple[int, int]:
+        return tuple(db.session.scalar(select(func.count()).select_from(model).where(model.ticket_id == ticket.id))
+                     for model in (SlaClock, Timer))
+
+    before = counts()
+    with pytest.raises(RuntimeError), tickets.step():
+        new_clock_with_timer(db.session.get(Ticket, ticket.id), None)
+        raise RuntimeError("the step fails")
+    db.session.commit()  # a later commit finds nothing queued
+    assert counts() == before and step_rows.held(SlaClock) == []
+
+
+@BOTH
+@pytest.mark.parametrize("step", ["claim", "complete"])
+def test_a_step_that_wrote_all_it_changed_itself_leaves_the_unit_of_work_nothing_to_flush(app, step):
+    task_id = open_task(red_ticket()).id
+    agent = users.by_username("agent")
+    if step == "complete":
+        tickets.claim(agent, task_id)
+    db.session.commit()
+    db.session.expire_all()
+    flushed = []
+    listener = lambda session, *_: flushed.append(list(session.dirty) + list(session.new))  # noqa: E731
+    event.listen(Session, "before_flush", listener)
+    try:
+        if step == "claim":
+            tickets.claim(agent, task_id)
+        else:
+            tickets.complete(agent, task_id, {"impact": "outage", "impact_details": "x", "customer_answered": True})
+    finally:
+        event.remove(Session, "before_flush", listener)
+    assert flushed == []
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task_id).state == ("claimed" if step == "claim" else "completed")
+
+
+@BOTH
+def test_a_new_task_shows_in_its_tickets_tasks_loaded_before_it_came_or_before_it_was_stored(app):
+    ticket = red_ticket()
+    db.session.commit()
+    before = list(ticket.tasks)
+    task = HumanTask(spiff_task_id="by-hand", element_id="by_hand", name="By hand", role="agent", priority="normal")
+    set_committed_value(task, "ticket", ticket)
+    step_rows.add_object(task)
+    assert ticket.tasks == [*before, task] and not db.session.dirty
+    db.session.expire(ticket, ["tasks"])
+    with db.session.no_autoflush:  # as in a step: the collection is read again before the task is stored
+        assert task not in ticket.tasks
+    db.session.commit()
+    assert ticket.tasks == [*before, task] and stored(HumanTask, task.id, "ticket_id") == (ticket.id,)

@@ -8,7 +8,7 @@ from flask import current_app
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import runtime, sla, sla_config
+from engine import runtime, sla, sla_config, step_rows
 from engine.db import db, per_transaction
 from engine.models import SlaClock, Ticket
 from engine.promises.rules import Promise, declared
@@ -74,7 +74,7 @@ def due_for(ticket: Ticket, element_id: str):
 
 def clocks_of(ticket: Ticket) -> list[SlaClock]:
     """The ticket's promise clocks, those of this step too (nothing is flushed before the commit)."""
-    pending = [c for c in db.session.new if isinstance(c, SlaClock) and c.ticket is ticket and c.until]
+    pending = [c for c in step_rows.held(SlaClock) if c.ticket is ticket and c.until]
     return (per_transaction(stored_key(ticket.id), lambda: _stored(ticket)) if ticket.id else []) + pending
 
 
