@@ -8,8 +8,9 @@ the order of the partial index ``ix_human_tasks_active_due``, so the first page 
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import Row, and_, bindparam, case, false, func, literal, or_, select
+from sqlalchemy import Integer, Row, and_, bindparam, case, false, func, literal, or_, select
 from sqlalchemy.orm import Bundle
 
 from engine import clock, customers
@@ -54,16 +55,28 @@ def tasks_for(user: User, role: str | None = None, mine: bool = False, state: st
     ``assignee`` (username) as attributes, as HumanTask has them, without loading ORM objects (a list of 100 spent
     most of its time there)."""
     _check_choice("state", state, TASK_STATES)
-    visible = or_(HumanTask.assignee_id == user.id, HumanTask.role.in_(user.role_names))
-    query = (select(*TASK_LINE).join(HumanTask.ticket).outerjoin(HumanTask.assignee)
-             .where(visible, state_in((state,) if state else ACTIVE_TASK_STATES),
-                    branches.visible(user, Ticket.branch_id)))
-    if role:
-        query = query.where(HumanTask.role == role)
+    scope = branches.visible_ids(user)
+    return list(db.session.execute(_tasks_query(bool(role), mine, scope is not None), {
+        "user_id": user.id, "roles": sorted(user.role_names), "role": role, "branch_ids": sorted(scope or ()),
+        "states": (state,) if state else ACTIVE_TASK_STATES, "limit": limit, "offset": offset}))
+
+
+@lru_cache(maxsize=16)
+def _tasks_query(by_role: bool, mine: bool, scoped: bool):
+    """tasks_for's statement, built once per kind: the user, roles, branches, states and page are parameters (the
+    states written into the SQL at each run, as state_in does)."""
+    visible = or_(HumanTask.assignee_id == bindparam("user_id"),
+                  HumanTask.role.in_(bindparam("roles", expanding=True)))
+    states = HumanTask.state.in_(bindparam("states", expanding=True, literal_execute=True))
+    query = select(*TASK_LINE).join(HumanTask.ticket).outerjoin(HumanTask.assignee).where(visible, states)
+    if scoped:
+        query = query.where(Ticket.branch_id.in_(bindparam("branch_ids", expanding=True)))
+    if by_role:
+        query = query.where(HumanTask.role == bindparam("role"))
     if mine:
-        query = query.where(HumanTask.assignee_id == user.id)
-    query = query.order_by(*BY_DUE)
-    return list(db.session.execute(query.limit(limit).offset(offset)))
+        query = query.where(HumanTask.assignee_id == bindparam("user_id"))
+    page = {"type_": Integer, "literal_execute": True}  # the planner sees the page: the due-time index serves it
+    return query.order_by(*BY_DUE).limit(bindparam("limit", **page)).offset(bindparam("offset", **page))
 
 
 def state_in(states: tuple[str, ...]):
