@@ -56,21 +56,19 @@ def tasks_for(user: User, role: str | None = None, mine: bool = False, state: st
     most of its time there)."""
     _check_choice("state", state, TASK_STATES)
     scope = branches.visible_ids(user)
-    return list(db.session.execute(_tasks_query(bool(role), mine, scope is not None), {
-        "user_id": user.id, "roles": sorted(user.role_names), "role": role, "branch_ids": sorted(scope or ()),
-        "states": (state,) if state else ACTIVE_TASK_STATES, "limit": limit, "offset": offset}))
+    query = _tasks_query((state,) if state else ACTIVE_TASK_STATES, bool(role), mine, scope is not None)
+    return list(db.session.execute(query, {"user_id": user.id, "roles": sorted(user.role_names), "role": role,
+                                           **branches.bound_ids(scope), "limit": limit, "offset": offset}))
 
 
-@lru_cache(maxsize=16)
-def _tasks_query(by_role: bool, mine: bool, scoped: bool):
-    """tasks_for's statement, built once per kind: the user, roles, branches, states and page are parameters (the
-    states written into the SQL at each run, as state_in does)."""
+@lru_cache(maxsize=64)
+def _tasks_query(states: tuple[str, ...], by_role: bool, mine: bool, scoped: bool):
+    """tasks_for's statement, built once per kind and states: the user, roles, branches and page are parameters."""
     visible = or_(HumanTask.assignee_id == bindparam("user_id"),
                   HumanTask.role.in_(bindparam("roles", expanding=True)))
-    states = HumanTask.state.in_(bindparam("states", expanding=True, literal_execute=True))
-    query = select(*TASK_LINE).join(HumanTask.ticket).outerjoin(HumanTask.assignee).where(visible, states)
+    query = select(*TASK_LINE).join(HumanTask.ticket).outerjoin(HumanTask.assignee).where(visible, state_in(states))
     if scoped:
-        query = query.where(Ticket.branch_id.in_(bindparam("branch_ids", expanding=True)))
+        query = query.where(branches.within_bound(Ticket.branch_id))
     if by_role:
         query = query.where(HumanTask.role == bindparam("role"))
     if mine:

@@ -438,7 +438,7 @@ def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clo
     ``clocks``: with the task's SLA clocks, which claiming and completing it stop."""
     scope = branches.visible_ids(viewer) if viewer is not None else None
     query = _task_query(to_run, clocks, scope is not None)
-    task = db.session.scalars(query, {"task_id": task_id, "branch_ids": sorted(scope or ())}).unique().first()
+    task = db.session.scalars(query, {"task_id": task_id, **branches.bound_ids(scope)}).unique().first()
     if task is None:
         raise NotFound(f"no task {task_id}")
     if to_run:
@@ -460,7 +460,7 @@ def _task_query(to_run: bool, clocks: bool, scoped: bool):
                                                            Ticket.waiting_tasks))]
     query = select(HumanTask).join(HumanTask.ticket).where(HumanTask.id == bindparam("task_id")).options(*options)
     if scoped:
-        query = query.where(Ticket.branch_id.in_(bindparam("branch_ids", expanding=True)))
+        query = query.where(branches.within_bound(Ticket.branch_id))
     return query
 
 

@@ -11,7 +11,7 @@ indexes (a CTE inside the list's statement hides its size from the planner: see 
 
 from collections.abc import Set as AbstractSet
 
-from sqlalchemy import ColumnElement, false, null, select, true
+from sqlalchemy import ColumnElement, bindparam, false, null, select, true
 
 from engine import config_cache, fields
 from engine.db import db
@@ -79,6 +79,20 @@ def within(ids: AbstractSet[int] | None, column) -> ColumnElement[bool]:
     if ids is None:
         return true()
     return column.in_(sorted(ids)) if ids else false()
+
+
+_BOUND = "branch_ids"  # the parameter of within_bound
+
+
+def within_bound(column) -> ColumnElement[bool]:
+    """``within`` for a statement built once: the ids are its parameter, which ``bound_ids`` gives for a scope. A
+    statement for a viewer who sees every branch (scope None) leaves the condition out."""
+    return column.in_(bindparam(_BOUND, expanding=True))
+
+
+def bound_ids(ids: AbstractSet[int] | None) -> dict:
+    """The parameter of ``within_bound`` for a scope (visible_ids)."""
+    return {_BOUND: sorted(ids or ())}
 
 
 def visible_ids(user: User) -> frozenset[int] | None:
