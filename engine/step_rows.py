@@ -106,8 +106,9 @@ def write_versioned(session: Session) -> None:
     UPDATE by id and version that moves the version by one, as the unit of work would, without its bookkeeping for
     the step's one ticket. The object then holds what it wrote; a version moved meanwhile (another step on the same
     ticket committed first) raises StaleDataError, as the unit of work does."""
-    for obj in [obj for obj in session.dirty if inspect(obj).mapper.version_id_col is not None]:
-        state = inspect(obj)
+    for state in [inspect(obj) for obj in session.dirty]:
+        if state.mapper.version_id_col is None:
+            continue
         changed = {key: state.dict[key] for key in state.committed_state
                    if key in state.mapper.column_attrs and key in state.dict}
         if not changed:
@@ -121,7 +122,7 @@ def write_versioned(session: Session) -> None:
             raise StaleDataError(f"{state.mapper.local_table.name} {state.identity[0]} changed since it was read "
                                  f"(version {version})")
         for key, value in {**changed, version_key: version + 1}.items():
-            set_committed_value(obj, key, value)
+            set_committed_value(state.obj(), key, value)
 
 
 @lru_cache(maxsize=64)
@@ -218,9 +219,8 @@ def _insert_objects(session: Session, objects: list) -> None:
         rows = [_object_values(obj) for obj in batch]
         ids = connection.execute(_insert_returning_id(table), rows).scalars().all()
         for obj, values, row_id in zip(batch, rows, ids, strict=True):
-            state = inspect(obj)
-            state.dict.update({state.mapper.get_property_by_column(table.c[name]).key: value
-                               for name, value in {**values, "id": row_id}.items()})
+            state, stored = inspect(obj), {**values, "id": row_id}
+            state.dict.update({key: stored[column.name] for column, key in _columns(state.mapper)})
     for obj in objects:
         make_transient_to_detached(obj)
     for obj in objects:
@@ -238,18 +238,20 @@ def _object_values(obj) -> dict:
     """Every column of a new object but its id: as the object holds it, its column default otherwise, a foreign key
     from the object its relationship holds (a ticket, task or clock stored by now)."""
     state = inspect(obj)
-    values = {}
-    for column in obj.__table__.columns:
-        if column.primary_key:
-            continue
-        key = state.mapper.get_property_by_column(column).key
-        values[column.name] = state.dict[key] if key in state.dict else _default(column)
+    values = {column.name: state.dict[key] if key in state.dict else _default(column)
+              for column, key in _columns(state.mapper) if not column.primary_key}
     for relation in state.mapper.relationships:
         related = state.dict.get(relation.key)
         if relation.direction is MANYTOONE and not relation.viewonly and related is not None:
             for local, remote in relation.local_remote_pairs:
                 values[local.name] = getattr(related, remote.key)
     return values
+
+
+@lru_cache(maxsize=32)
+def _columns(mapper) -> tuple[tuple, ...]:
+    """Each column of the mapper's table with the attribute that holds it (worked out once per mapper)."""
+    return tuple((column, mapper.get_property_by_column(column).key) for column in mapper.local_table.columns)
 
 
 def _default(column):
