@@ -125,6 +125,28 @@ def test_a_kept_roster_gives_its_people_with_their_roles_without_a_statement(app
 
 
 @BOTH
+def test_a_kept_user_taken_into_a_session_is_as_stored_until_changed(app):
+    kept = users.copy_of(users.by_username("agent"))
+    db.session.rollback()
+    db.session.expunge_all()
+    sent = []
+    listener = lambda *args: sent.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        user = kept.attached()
+        assert kept.attached() is user and user in db.session and user.has_role("agent")
+        assert not db.session.dirty and not db.session.new
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert sent == []
+    kept.attached().locale = "zh"
+    db.session.commit()
+    db.session.expunge_all()
+    assert users.by_username("agent").locale == "zh"
+
+
+@BOTH
 def test_a_transaction_that_wrote_a_table_keeps_nothing_it_read_from_it(app):
     """Its answers may be uncommitted: another request of this process must not take them meanwhile."""
     pudong, minhang = branch("SH-PD").id, branch("SH-MH").id
