@@ -1,9 +1,9 @@
 """Answers every request asks about configuration that rarely changes, kept per process and database.
 
-The branch tree, a bearer token's user, the SLA policies, the calendars, the message templates in force and who
-answers for a role (its members, rota and their channel choices) are read by nearly every request and engine step,
-and change a few times a day. Each answer is kept with the tables
-it was read from and dropped:
+The branch tree, a bearer token's user, the SLA policies, the calendars, the message templates in force, who
+answers for a role (its members, rota and their channel choices) and the process versions tickets run are read by
+nearly every request and engine step, and change a few times a day. Each answer is kept with the tables it was read
+from and dropped:
 - at once, when this process sends a statement that writes one of those tables (any statement: ORM, Core or
   raw SQL), and again when that statement's transaction ends, so that a revoked token or a moved branch is
   refused or seen by the very next request of this process;
@@ -25,7 +25,8 @@ from sqlalchemy import Engine, event
 from engine.db import db
 
 TABLES = frozenset({"branches", "users", "user_roles", "api_tokens", "sla_policies", "business_calendars",
-                    "calendar_days", "message_templates", "duty_rotas", "notification_preferences"})
+                    "calendar_days", "message_templates", "duty_rotas", "notification_preferences",
+                    "process_models", "process_versions"})
 _WROTE = "keydesk_config_tables_written"  # Connection.info: the cached tables this transaction has written
 _READS = ("SELECT", "SHOW", "EXPLAIN", "PRAGMA", "SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")

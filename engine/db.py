@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
 from psycopg.pq import TransactionStatus
-from sqlalchemy import JSON, DateTime, Engine, MetaData, event
-from sqlalchemy.orm import DeclarativeBase, Session, registry
+from sqlalchemy import JSON, DateTime, Engine, MetaData, event, inspect
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, registry
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -110,3 +111,22 @@ def _forget_reads(session: Session, transaction) -> None:
 def _forget_flushed(session: Session, _context) -> None:
     """Rows written by a flush are in the database, no longer among the session's new objects: read again."""
     session.info.pop(_READS, None)
+
+
+def columns_of(instance) -> dict:
+    """The instance's column values as plain data, its deferred ones left out: what a copy kept per process holds
+    (engine.config_cache), to be taken into any session with ``stored_copy``."""
+    return {attr.key: getattr(instance, attr.key) for attr in inspect(type(instance)).column_attrs
+            if not attr.deferred}
+
+
+def stored_copy(cls: type, values: dict, **related):
+    """A detached instance of ``cls`` holding ``values`` (and ``related`` objects) as if read from its row, for
+    ``session.merge(..., load=False)`` to take in without a statement. The values are set as loaded: no change
+    events, nothing for the merge to compare, a third cheaper than the constructor. What is not given (a deferred
+    column) loads on first use."""
+    instance = cls.__mapper__.class_manager.new_instance()
+    for key, value in {**values, **related}.items():
+        set_committed_value(instance, key, value)
+    make_transient_to_detached(instance)
+    return instance

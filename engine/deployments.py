@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import workflows
-from engine import diagrams, schedules
+from engine import config_cache, diagrams, schedules
 from engine.bundles import contents, decisions, order
 from engine.bundles.contents import Bundle
 from engine.checks import bundle as bundle_check
 from engine.checks import dataflow, structure
-from engine.db import db
+from engine.db import columns_of, db, stored_copy
 from engine.diagrams import NS, Problem
 from engine.directory import permissions, roles
 from engine.errors import Conflict, InvalidDiagram, NotFound
@@ -242,6 +242,33 @@ class SpecCache:
 
 
 specs = SpecCache()
+
+VERSION_TABLES = frozenset({"process_models", "process_versions"})
+
+
+@dataclass(frozen=True)
+class VersionCopy:
+    """A version's columns (not its diagrams, which the spec cache stands for) and its process model's, as plain
+    values: a step needs its forms, properties and process key, kept per process instead of read each time."""
+
+    columns: dict
+    model: dict
+
+
+def attached_version(version_id: int) -> ProcessVersion:
+    """The version in this session without a statement (kept per process, engine.config_cache), its diagrams loaded
+    on first use. Its forms alone were several KB read and parsed per step. The caller holds it (a ticket's
+    ``process_version``): the session keeps only the objects someone holds."""
+    kept = config_cache.cached(("version", version_id), VERSION_TABLES, lambda: _version_copy(version_id))
+    model = stored_copy(ProcessModel, kept.model)
+    return db.session.merge(stored_copy(ProcessVersion, kept.columns, model=model), load=False)
+
+
+def _version_copy(version_id: int) -> VersionCopy:
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound(f"no process version {version_id}")
+    return VersionCopy(columns_of(version), columns_of(version.model))
 
 
 def documentation(version: ProcessVersion, element_id: str) -> str:

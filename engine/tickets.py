@@ -44,7 +44,6 @@ from engine.models import (
     PRIORITIES,
     Customer,
     HumanTask,
-    ProcessVersion,
     SlaClock,
     Ticket,
     TicketCounter,
@@ -432,9 +431,10 @@ def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clo
     """The task; with a ``viewer``, only if they may see its ticket (as get_ticket).
 
     Read in one statement with its ticket and the ticket's customer (the access rule and the step ask for both),
-    the viewer's branches checked in that statement; ``to_run``: also with the ticket's process version and
-    workflow state, which completing the task needs, and what the step reads of the ticket besides (its armed
-    timers, promise clocks and waiting tasks, answered for the transaction: one statement instead of four), and
+    the viewer's branches checked in that statement; ``to_run``: also with the ticket's workflow state, which
+    completing the task needs, and what the step reads of the ticket besides (its armed timers, promise clocks and
+    waiting tasks, answered for the transaction: one statement instead of four; its process version, kept per
+    process), and
     ``clocks``: with the task's SLA clocks, which claiming and completing it stop."""
     scope = branches.visible_ids(viewer) if viewer is not None else None
     query = _task_query(to_run, clocks, scope is not None)
@@ -455,7 +455,6 @@ def _task_query(to_run: bool, clocks: bool, scoped: bool):
     options = [ticket.joinedload(Ticket.customer)] + ([joinedload(HumanTask.sla_clocks)] if clocks else [])
     if to_run:
         options += [ticket.undefer(Ticket.workflow_state),
-                    ticket.joinedload(Ticket.process_version).joinedload(ProcessVersion.model),
                     *(ticket.joinedload(rows) for rows in (Ticket.armed_timers, Ticket.promise_clocks,
                                                            Ticket.waiting_tasks))]
     query = select(HumanTask).join(HumanTask.ticket).where(HumanTask.id == bindparam("task_id")).options(*options)
@@ -465,7 +464,8 @@ def _task_query(to_run: bool, clocks: bool, scoped: bool):
 
 
 def _answer_step_reads(ticket: Ticket) -> None:
-    """What the step will ask of the ticket, as it came with its task (see get_task)."""
+    """What the step will ask of the ticket, as it came with its task (see get_task), and its process version."""
+    set_committed_value(ticket, "process_version", deployments.attached_version(ticket.process_version_id))
     answered(timers.armed_key(ticket.id), list(ticket.armed_timers))
     answered(promises.stored_key(ticket.id), list(ticket.promise_clocks))
     answered(_waiting_key(ticket.id), list(ticket.waiting_tasks))

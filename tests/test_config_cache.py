@@ -5,10 +5,10 @@ own on the same database: its writes do not reach this engine's answers, as anot
 import pytest
 from sqlalchemy import create_engine, event, select, text
 
-from engine import config_cache
+from engine import config_cache, deployments
 from engine.db import db
 from engine.directory import branches, users
-from engine.models import Branch
+from engine.models import Branch, ProcessModel, ProcessVersion
 from notifications import preferences, rota
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -144,6 +144,26 @@ def test_a_kept_user_taken_into_a_session_is_as_stored_until_changed(app):
     db.session.commit()
     db.session.expunge_all()
     assert users.by_username("agent").locale == "zh"
+
+
+@BOTH
+def test_a_kept_process_version_comes_without_a_statement_and_its_diagrams_on_first_use(app):
+    stored = db.session.scalar(select(ProcessVersion).join(ProcessVersion.model).where(ProcessModel.key == "red_fault"))
+    version_id, expected = stored.id, (stored.forms, stored.properties, stored.model.key, stored.bpmn_xml)
+    deployments.attached_version(version_id)
+    db.session.rollback()
+    db.session.expunge_all()
+    sent = []
+    listener = lambda *args: sent.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        version = deployments.attached_version(version_id)
+        kept = (version.forms, version.properties, version.model.key)
+        assert sent == [] and not db.session.dirty
+        assert (*kept, version.bpmn_xml) == expected
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(sent) == 1 and "bpmn_xml" in sent[0]
 
 
 @BOTH

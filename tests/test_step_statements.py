@@ -25,10 +25,10 @@ ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "custome
 # The fault's accept step alerts the on-duty engineers (notifications/: the outbox rows), starts the next task with
 # its clocks, timers, facts and history lines, all in the step's one transaction. The task is read with its
 # ticket's armed timers, promise clocks and waiting tasks; the token's user, the branch tree, the SLA policies, the
-# templates and the on-duty roster are kept per process (engine.config_cache); the history lines, facts, the
-# ticket's fact upsert, live events and the changed states of the completed task, its met clocks and their
-# cancelled timers go in one statement on PostgreSQL (engine.step_rows), one per table on SQLite. Before issue 17's
-# second pass: 3, 8 and 29; before its third: 2, 5 and 21; before its fourth: 1, 4 and 11.
+# templates, the on-duty roster and the process version are kept per process (engine.config_cache); the history
+# lines, facts, the ticket's fact upsert, live events and the changed states of the completed task, its met clocks
+# and their cancelled timers go in one statement on PostgreSQL (engine.step_rows), one per table on SQLite. Before
+# issue 17's second pass: 3, 8 and 29; before its third: 2, 5 and 21; before its fourth: 1, 4 and 11.
 MOST = {"postgres": {"list": 1, "claim": 4, "complete": 7}, "sqlite": {"list": 1, "claim": 4, "complete": 18}}
 
 
@@ -52,7 +52,8 @@ def test_one_completion_sends_no_more_statements_than_it_needs(web_client, token
     sent = {kind: statements_of(request) for kind, request in completion(web_client, bearer, task_id).items()}
     for kind, most in MOST[backend].items():
         assert len(sent[kind]) <= most, f"{kind}: " + " | ".join(" ".join(sql.split())[:60] for sql in sent[kind])
-    config = ("api_tokens", "FROM branches", "FROM sla_policies", "FROM message_templates", "FROM business_calendars")
+    config = ("api_tokens", "FROM branches", "FROM sla_policies", "FROM message_templates", "FROM business_calendars",
+              "process_versions", "process_models")
     assert not [sql for found in sent.values() for sql in found if any(table in sql for table in config)]
 
 

@@ -6,14 +6,13 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from sqlalchemy import inspect, select
-from sqlalchemy.orm import joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.util import identity_key
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine import clock, config_cache, fields
-from engine.db import db
+from engine.db import columns_of, db, stored_copy
 from engine.directory import ldap_signin
 from engine.directory.roles import active_keys
 from engine.errors import InvalidInput, NotFound
@@ -108,35 +107,19 @@ class UserCopy:
     roles: tuple[str, ...]
 
     def attached(self) -> User:
-        """The user in this session: the session's own object if it has one, else merged without a load.
-
-        Every request and every alerted person runs this: the values are set as loaded (no change events, nothing
-        for the merge to compare), which costs a third less than constructing the objects."""
+        """The user in this session: the session's own object if it has one, else merged without a load."""
         present = db.session.identity_map.get(identity_key(User, self.columns["id"]))
         if present is not None:
             return present
-        user = _as_stored(User, self.columns)
-        roles = [_as_stored(UserRole, {"user_id": user.id, "role": role}) for role in self.roles]
-        set_committed_value(user, "roles", roles)
-        for instance in (user, *roles):
-            make_transient_to_detached(instance)
-        return db.session.merge(user, load=False)
-
-
-def _as_stored(model: type, values: dict):
-    """An instance of ``model`` holding ``values`` as if read from its row (to be made detached, then merged)."""
-    instance = model.__mapper__.class_manager.new_instance()
-    for key, value in values.items():
-        set_committed_value(instance, key, value)
-    return instance
+        roles = [stored_copy(UserRole, {"user_id": self.columns["id"], "role": role}) for role in self.roles]
+        return db.session.merge(stored_copy(User, self.columns, roles=roles), load=False)
 
 
 def copy_of(user: User | None) -> UserCopy | None:
     """The user's columns and roles (read already, or read now) as a copy any session can take in."""
     if user is None:
         return None
-    return UserCopy({attr.key: getattr(user, attr.key) for attr in inspect(User).column_attrs},
-                    tuple(sorted(user.role_names)))
+    return UserCopy(columns_of(user), tuple(sorted(user.role_names)))
 
 
 def _token_user(digest: str) -> UserCopy | None:
