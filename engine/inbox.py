@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Integer, Row, and_, bindparam, case, false, func, literal, or_, select
+from sqlalchemy import Integer, Row, and_, bindparam, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Bundle
 
 from engine import clock, customers
@@ -40,11 +40,10 @@ COUNT_CAP = 100  # a view's count stops here (shown "99+"): a refresh reads at m
 BY_DUE = (HumanTask.due_at.asc().nulls_last(), HumanTask.id)  # the order of ix_human_tasks_active_due
 
 
-TASK_LINE = (HumanTask.id, HumanTask.ticket_id, HumanTask.name, HumanTask.element_id, HumanTask.role,
-             HumanTask.state, HumanTask.priority, HumanTask.sla_state, HumanTask.form_key, HumanTask.created_at,
-             HumanTask.due_at, HumanTask.claimed_at, HumanTask.completed_at,
-             Bundle("ticket", Ticket.id, Ticket.number, Ticket.title, Ticket.channel, Ticket.branch_id),
-             Bundle("assignee", User.username))
+TASK_COLUMNS = (HumanTask.id, HumanTask.ticket_id, HumanTask.name, HumanTask.element_id, HumanTask.role,
+                HumanTask.state, HumanTask.priority, HumanTask.sla_state, HumanTask.form_key, HumanTask.created_at,
+                HumanTask.due_at, HumanTask.claimed_at, HumanTask.completed_at)
+TICKET_COLUMNS = (Ticket.id, Ticket.number, Ticket.title, Ticket.channel, Ticket.branch_id)
 
 
 def tasks_for(user: User, role: str | None = None, mine: bool = False, state: str | None = None,
@@ -56,25 +55,46 @@ def tasks_for(user: User, role: str | None = None, mine: bool = False, state: st
     most of its time there)."""
     _check_choice("state", state, TASK_STATES)
     scope = branches.visible_ids(user)
-    query = _tasks_query((state,) if state else ACTIVE_TASK_STATES, bool(role), mine, scope is not None)
-    return list(db.session.execute(query, {"user_id": user.id, "roles": sorted(user.role_names), "role": role,
+    roles = [name for name in sorted(user.role_names) if role in (None, name)]
+    query = _tasks_query((state,) if state else ACTIVE_TASK_STATES, 0 if mine else len(roles), role is not None,
+                         mine, scope is not None)
+    return list(db.session.execute(query, {"user_id": user.id, "roles": roles, "role": role, "window": offset + limit,
+                                           **{f"role_{i}": name for i, name in enumerate(roles)},
                                            **branches.bound_ids(scope), "limit": limit, "offset": offset}))
 
 
 @lru_cache(maxsize=64)
-def _tasks_query(states: tuple[str, ...], by_role: bool, mine: bool, scoped: bool):
-    """tasks_for's statement, built once per kind and states: the user, roles, branches and page are parameters."""
-    visible = or_(HumanTask.assignee_id == bindparam("user_id"),
-                  HumanTask.role.in_(bindparam("roles", expanding=True)))
-    query = select(*TASK_LINE).join(HumanTask.ticket).outerjoin(HumanTask.assignee).where(visible, state_in(states))
+def _tasks_query(states: tuple[str, ...], queues: int, by_role: bool, mine: bool, scoped: bool):
+    """tasks_for's statement, built once per kind, states and number of queues; the user, roles, branches and page
+    are parameters.
+
+    Each of the user's queues (a role) is a part of its own, read in the order of ``ix_human_tasks_role_due`` up to
+    the page's end, and so are the tasks the user holds of other roles (``ix_human_tasks_mine_due``): the page is
+    the soonest of those few rows. One walk of the due-time order filtered by role would read every task of other
+    roles due sooner, all open tasks when the user's queues are empty."""
+    parts = [HumanTask.role == bindparam(f"role_{i}") for i in range(queues)]
+    held = HumanTask.assignee_id == bindparam("user_id")
+    parts.append(held if mine else and_(held, HumanTask.role.not_in(bindparam("roles", expanding=True))))
+    window = {"type_": Integer, "literal_execute": True}  # the planner sees the page: the due-time indexes serve it
+    lines = union_all(*(select(_part(part, states, by_role, scoped).limit(bindparam("window", **window))
+                                     .subquery()) for part in parts)).subquery("lines")
+    return (select(*(lines.c[column.key] for column in TASK_COLUMNS),
+                   Bundle("ticket", *(lines.c[f"ticket__{column.key}"].label(column.key) for column in TICKET_COLUMNS)),
+                   Bundle("assignee", lines.c.username))
+            .order_by(lines.c.due_at.asc().nulls_last(), lines.c.id)
+            .limit(bindparam("limit", **window)).offset(bindparam("offset", **window)))
+
+
+def _part(condition, states: tuple[str, ...], by_role: bool, scoped: bool):
+    """One part of the task list: its tasks in due-time order, with their ticket's columns and assignee's name."""
+    query = (select(*TASK_COLUMNS, *(column.label(f"ticket__{column.key}") for column in TICKET_COLUMNS),
+                    User.username)
+             .join(HumanTask.ticket).outerjoin(HumanTask.assignee).where(condition, state_in(states)))
     if scoped:
         query = query.where(branches.within_bound(Ticket.branch_id))
     if by_role:
         query = query.where(HumanTask.role == bindparam("role"))
-    if mine:
-        query = query.where(HumanTask.assignee_id == bindparam("user_id"))
-    page = {"type_": Integer, "literal_execute": True}  # the planner sees the page: the due-time index serves it
-    return query.order_by(*BY_DUE).limit(bindparam("limit", **page)).offset(bindparam("offset", **page))
+    return query.order_by(*BY_DUE)
 
 
 def state_in(states: tuple[str, ...]):

@@ -381,6 +381,9 @@ class HumanTask(db.Model):
         # "Mine" (and its count) in that order: the first page reads its own rows, however many a person holds.
         Index("ix_human_tasks_mine_due", "assignee_id", "due_at", "id", postgresql_where=text(ACTIVE_TASKS_SQL),
               sqlite_where=text(ACTIVE_TASKS_SQL)),  # migration d_inboxpage_0001
+        # A role's queue in that order: its first page reads its own rows, whatever other roles have due sooner.
+        Index("ix_human_tasks_role_due", "role", "due_at", "id", postgresql_where=text(ACTIVE_TASKS_SQL),
+              sqlite_where=text(ACTIVE_TASKS_SQL)),  # migration e_inboxrole_0001
         # The tasks in SLA warning, soonest due first: the supervisors' "about to breach" strip (the same migration).
         Index("ix_human_tasks_warned_due", "due_at", "id", postgresql_where=text(WARNED_TASKS_SQL),
               sqlite_where=text(WARNED_TASKS_SQL)),

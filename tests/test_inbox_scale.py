@@ -8,12 +8,12 @@ from uuid import uuid4
 import pytest
 from flask import url_for
 from flask_babel import force_locale
-from sqlalchemy import event, insert, text, update
+from sqlalchemy import event, insert, select, text, update
 
 from engine import clock, inbox, tickets
 from engine.db import db
 from engine.directory import branches, users
-from engine.models import HumanTask, Ticket
+from engine.models import HumanTask, Ticket, UserRole
 from tests.statements import statements_of
 from tests.web_data import open_task, red_ticket
 from web import i18n, inbox_pages
@@ -116,6 +116,38 @@ def test_a_view_counts_99_and_then_99_plus(staff, backend):
     assert 'data-count="queues">99+<' in agent.get("/inbox/list?view=queues").get_data(as_text=True)
 
 
+def two_queue_tasks() -> dict[str, int]:
+    """The agent also works the tech queue and holds a billing task: tasks of three roles, due at known times."""
+    agent = users.by_username("agent")
+    agent.roles.append(UserRole(role="tech"))
+    task, now = open_task(red_ticket()), clock.now()
+    due = {"agent late": ("agent", None, now + timedelta(hours=3)), "tech soon": ("tech", None, now + timedelta(hours=1)),
+           "billing held": ("billing", agent.id, now + timedelta(hours=2)), "tech undated": ("tech", None, None),
+           "billing not held": ("billing", None, now), "tech held by another": ("tech", users.by_username("tech").id,
+                                                                                now + timedelta(hours=4))}
+    for name, (role, holder, at) in due.items():
+        copies(task, 1, name=name, role=role, assignee_id=holder, state="claimed" if holder else "open", due_at=at)
+    db.session.execute(update(HumanTask).where(HumanTask.id == task.id).values(state="completed"))
+    db.session.commit()
+    return {name: db.session.scalar(select(HumanTask.id).where(HumanTask.name == name)) for name in due}
+
+
+@BOTH
+def test_the_task_list_takes_each_queue_and_what_one_holds_of_other_roles_in_due_order(app, backend):
+    ids = two_queue_tasks()
+    agent = users.by_username("agent")
+    listed = lambda **filters: [line.id for line in inbox.tasks_for(agent, **filters)]  # noqa: E731
+    order = ["tech soon", "billing held", "agent late", "tech held by another", "tech undated"]
+    assert listed() == [ids[name] for name in order]
+    assert listed(limit=2, offset=1) == [ids["billing held"], ids["agent late"]]
+    assert listed(role="tech") == [ids["tech soon"], ids["tech held by another"], ids["tech undated"]]
+    assert listed(role="billing") == [ids["billing held"]]
+    assert listed(mine=True) == [ids["billing held"]]
+    assert listed(state="claimed") == [ids["billing held"], ids["tech held by another"]]
+    line = inbox.tasks_for(agent, role="billing")[0]
+    assert (line.ticket.id, line.assignee.username, line.role) == (line.ticket_id, "agent", "billing")
+
+
 def plan_of(call) -> str:
     """PostgreSQL's plan for the one statement `call` sends (the branch scope is read by a first call)."""
     call()
@@ -150,6 +182,27 @@ def test_mine_and_the_about_to_breach_strip_walk_their_own_index_among_20000_ope
     strip = plan_of(lambda: inbox.inbox(supervisor, view="team", sla="warning", limit=5))
     assert "ix_human_tasks_warned_due" in strip
     assert len(inbox.inbox(supervisor, view="team", sla="warning", limit=5)) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_queue_s_first_page_walks_its_role_s_index_when_20000_tasks_of_another_role_are_due_sooner(app, backend):
+    """Walking the due-time order of all open tasks and filtering by role would read the 20,000 tech tasks before
+    the agent's first one (all open tasks, when the agent's queue is empty)."""
+    task = open_task(red_ticket())
+    db.session.execute(text("""
+        INSERT INTO human_tasks (ticket_id, spiff_task_id, element_id, name, role, state, priority, created_at, due_at)
+        SELECT :ticket, gen_random_uuid()::text, 'diagnose', 'Diagnose', 'tech', 'open', 'normal', now(),
+               now() - interval '1 day' + i * interval '1 second'
+        FROM generate_series(1, 20000) AS i
+        """), {"ticket": task.ticket_id})
+    db.session.commit()
+    db.session.execute(text("ANALYZE"))
+    agent = users.by_username("agent")
+    for plan in (plan_of(lambda: inbox.tasks_for(agent, limit=20)),
+                 plan_of(lambda: inbox.inbox(agent, view="queues", limit=51))):
+        assert "ix_human_tasks_role_due" in plan and "ix_human_tasks_active_due" not in plan
+    assert [line.id for line in inbox.tasks_for(agent, limit=20)] == [task.id]
 
 
 @BOTH
