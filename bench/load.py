@@ -13,7 +13,8 @@ What it does, on PostgreSQL (``--database``, wiped first):
    claims of tasks they showed, then one of 10 completes of the same tasks, each read 11 s after it ended), and
    the SQL statements it sends (the /metrics counter around each request, 5 rounds);
 3. runs the same diagram in raw SpiffWorkflow in this process (bench/engine.py's raw lifecycle): steps/s;
-4. tops the open tasks up to ``--inbox-tasks`` (100,000) with SQL and times the first page of
+4. tops the open tasks up to ``--inbox-tasks`` (100,000; most of them an overdue backlog of other queues, due before
+   any of the agent's) with SQL and times the first page of
    GET /api/v1/tasks and of the web inbox list on the production server, with EXPLAIN of the query.
 
 With ``--baseline DIR`` (a checkout of an earlier commit, e.g. ``git worktree add --detach DIR 34e3ef4``, its
@@ -101,7 +102,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 import run  # noqa: E402
 from engine import inbox  # noqa: E402
 from engine.db import db  # noqa: E402
-from engine.directory import users  # noqa: E402
+from engine.directory import branches, users  # noqa: E402
 from tests.live_server import live_server, run_py_serve  # noqa: E402
 from web import create_app  # noqa: E402
 from web.production import ACCESS_LOG_FORMAT  # noqa: E402
@@ -515,15 +516,20 @@ def raw_steps_per_second(seconds: float = 5) -> float:
 # --- the inbox at 100,000 open tasks -------------------------------------------------------------------------------
 
 def top_up_open_tasks(pg_url: str, target: int) -> int:
-    """Add open agent tasks (one in ten without a due time) on the existing tickets until `target` are open."""
+    """Add open tasks on the existing tickets until `target` are open, one in five the agent's and the rest other
+    queues' (tech, billing, manager, engineer): those are an overdue backlog, due before any of the agent's, so the
+    agent's first page is behind all of them in the due-time order of all open tasks. One in ten has no due time."""
     engine = create_engine(pg_url)
     with engine.begin() as conn:
         open_now = conn.scalar(text("SELECT count(*) FROM human_tasks WHERE state IN ('open', 'claimed')"))
         conn.execute(text("""
             INSERT INTO human_tasks (ticket_id, spiff_task_id, element_id, name, role, state, priority, created_at,
                                      due_at)
-            SELECT t.id, gen_random_uuid()::text, 'accept_fault', 'Accept the fault', 'agent', 'open', 'normal',
-                   now(), CASE WHEN i % 10 = 0 THEN NULL ELSE now() + (i % 5000) * interval '1 minute' END
+            SELECT t.id, gen_random_uuid()::text, 'accept_fault', 'Accept the fault',
+                   (ARRAY['agent', 'tech', 'billing', 'manager', 'engineer'])[i % 5 + 1], 'open', 'normal', now(),
+                   CASE WHEN i % 10 = 0 THEN NULL
+                        WHEN i % 5 = 0 THEN now() + (i % 5000) * interval '1 minute'
+                        ELSE now() - interval '1 day' + (i % 1000) * interval '1 minute' END
             FROM generate_series(1, :n) AS i
             JOIN tickets t ON t.id = (SELECT min(id) FROM tickets) + i % (SELECT count(*) FROM tickets)
             """), {"n": max(target - open_now, 0)})
@@ -566,21 +572,35 @@ def first_pages(base: str, token: str, rounds: int) -> list[list[str]]:
     return rows
 
 
+# The first page as one walk of all open tasks in due order, filtered by role (the query before the role's index):
+# it reads every task of other queues due sooner than the agent's.
+ONE_WALK = """
+SELECT human_tasks.id, human_tasks.name, human_tasks.due_at, tickets.number, users.username
+FROM human_tasks JOIN tickets ON tickets.id = human_tasks.ticket_id
+LEFT OUTER JOIN users ON users.id = human_tasks.assignee_id
+WHERE (human_tasks.assignee_id = %(user)s OR human_tasks.role = ANY(%(roles)s))
+  AND human_tasks.state IN ('open', 'claimed') AND tickets.branch_id = ANY(%(branches)s)
+ORDER BY human_tasks.due_at NULLS LAST, human_tasks.id LIMIT 100
+"""
+
+
 def explain_first_page(url: str) -> tuple[str, str]:
-    """EXPLAIN ANALYZE of the API's first page as KeyDesk sends it, and of the same query in the old order."""
+    """EXPLAIN ANALYZE of the API's first page as KeyDesk sends it, and as one walk of the due-time order."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
+        agent = users.by_username("agent")
         sent: list[tuple] = []
         listener = lambda _c, _cur, sql, params, _ctx, _many: sent.append((sql, params))  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
-        inbox.tasks_for(users.by_username("agent"))
+        inbox.tasks_for(agent)
         event.remove(db.engine, "before_cursor_execute", listener)
         sql, params = next((s, p) for s, p in sent if "FROM human_tasks" in s and "ORDER BY" in s)
-        old = re.sub(r"ORDER BY .*? LIMIT", "ORDER BY human_tasks.due_at IS NULL, human_tasks.due_at, human_tasks.id "
-                                            "LIMIT", sql, flags=re.S)
+        scope = branches.visible_ids(agent)
+        expect(scope is not None, "the demo agent sees the tickets of some branches, not all")
+        walk = {"user": agent.id, "roles": sorted(agent.role_names), "branches": sorted(scope)}
         plans = []
-        for query in (sql, old):
-            lines = db.session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {query}", params).scalars()
+        for query, values in ((sql, params), (ONE_WALK, walk)):
+            lines = db.session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {query}", values).scalars()
             plans.append("\n".join(lines))
         db.session.rollback()
         db.engine.dispose()
@@ -724,7 +744,8 @@ def main() -> None:
         now, old = explain_first_page(args.database)
         print("\nEXPLAIN ANALYZE of the first page of GET /api/v1/tasks (ORDER BY due_at NULLS LAST, id):")
         print(now)
-        print("\nthe same query in the old order (ORDER BY due_at IS NULL, due_at, id), for comparison:")
+        print("\nthe same page as one walk of all open tasks in due order, filtered by role (before the role's index), "
+              "for comparison:")
         print(old)
     pg.dispose()
 
