@@ -2,8 +2,9 @@
 
 Every list holds only what lies within the user's branches (engine.directory.branches). A page is a constant
 number of statements whatever its length: the rows it shows come with their ticket and assignee in
-one query, without the ticket's workflow blob. Due-time lists are ordered ``due_at NULLS LAST, id``,
-the order of the partial index ``ix_human_tasks_active_due``, so the first page reads only its rows.
+one query, without the ticket's workflow blob. Due-time lists are ordered ``due_at NULLS LAST, id``, the order of
+the partial indexes over the tasks still waiting: all of them (``ix_human_tasks_active_due``), a role's
+(``ix_human_tasks_role_due``) and a person's (``ix_human_tasks_mine_due``), so the first page reads only its rows.
 """
 
 from dataclasses import dataclass
