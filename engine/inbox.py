@@ -7,7 +7,7 @@ the partial indexes over the tasks still waiting: all of them (``ix_human_tasks_
 (``ix_human_tasks_role_due``) and a person's (``ix_human_tasks_mine_due``), so the first page reads only its rows.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
 
@@ -77,8 +77,7 @@ def _tasks_query(states: tuple[str, ...], queues: int, by_role: bool, mine: bool
     held = HumanTask.assignee_id == bindparam("user_id")
     parts.append(held if mine else and_(held, HumanTask.role.not_in(bindparam("roles", expanding=True))))
     window = {"type_": Integer, "literal_execute": True}  # the planner sees the page: the due-time indexes serve it
-    lines = union_all(*(select(_part(part, states, by_role, scoped).limit(bindparam("window", **window))
-                                     .subquery()) for part in parts)).subquery("lines")
+    lines = _soonest_of([_part(part, states, by_role, scoped) for part in parts], bindparam("window", **window))
     return (select(*(lines.c[column.key] for column in TASK_COLUMNS),
                    Bundle("ticket", *(lines.c[f"ticket__{column.key}"].label(column.key) for column in TICKET_COLUMNS)),
                    Bundle("assignee", lines.c.username))
@@ -95,7 +94,14 @@ def _part(condition, states: tuple[str, ...], by_role: bool, scoped: bool):
         query = query.where(branches.within_bound(Ticket.branch_id))
     if by_role:
         query = query.where(HumanTask.role == bindparam("role"))
-    return query.order_by(*BY_DUE)
+    return query
+
+
+def _soonest_of(parts: list, window):
+    """The rows of ``parts`` (selects of the same columns, ``due_at`` among them), each read in due-time order up to
+    ``window`` rows, as one subquery for the caller to order and page: a part that filters on one role or person
+    walks that one's index."""
+    return union_all(*(select(part.order_by(*BY_DUE).limit(window).subquery()) for part in parts)).subquery("lines")
 
 
 def state_in(states: tuple[str, ...]):
@@ -155,10 +161,11 @@ class InboxRow:
         return sla_status(self.sla_state, self.due_at, now)
 
 
-ROW_COLUMNS = (HumanTask.id, HumanTask.name, HumanTask.name_zh, HumanTask.role, HumanTask.assignee_id,
-               HumanTask.priority, HumanTask.sla_state, HumanTask.created_at, HumanTask.due_at, Ticket.id,
-               Ticket.number, Ticket.title, Ticket.channel, Ticket.branch_id, Customer.name, Customer.tier,
-               ProcessModel.name, ProcessModel.name_zh, User.username, User.display_name)  # InboxRow's fields
+ROW_COLUMNS = tuple(column.label(field.name) for column, field in zip(  # InboxRow's fields, by their names
+    (HumanTask.id, HumanTask.name, HumanTask.name_zh, HumanTask.role, HumanTask.assignee_id, HumanTask.priority,
+     HumanTask.sla_state, HumanTask.created_at, HumanTask.due_at, Ticket.id, Ticket.number, Ticket.title,
+     Ticket.channel, Ticket.branch_id, Customer.name, Customer.tier, ProcessModel.name, ProcessModel.name_zh,
+     User.username, User.display_name), fields(InboxRow), strict=True))
 
 
 def sla_status(sla_state: str | None, due_at: datetime | None, now: datetime) -> str:
@@ -194,8 +201,13 @@ def inbox(user: User, view: str = "mine", channel: str | None = None, process: s
         query = query.where(or_(Customer.name.ilike(pattern, escape="\\"), Customer.code.ilike(pattern, escape="\\")))
     if sla:
         query = query.where(_sla_condition(sla, clock.now()))
-    rows = db.session.execute(query.order_by(*_order(sort)).limit(limit)).all()
-    return [InboxRow(*row) for row in rows]
+    roles = sorted(user.role_names)
+    if view == "queues" and sort == "due" and len(roles) > 1:  # each queue from its role's index, then merged
+        lines = _soonest_of([query.where(HumanTask.role == role) for role in roles], limit)
+        query = select(lines).order_by(lines.c.due_at.asc().nulls_last(), lines.c.task_id)
+    else:
+        query = query.order_by(*_order(sort))
+    return [InboxRow(*row) for row in db.session.execute(query.limit(limit))]
 
 
 def counts(user: User) -> dict[str, int]:
