@@ -3,13 +3,14 @@ made by another process counts within the answers' lifetime. Another process is 
 own on the same database: its writes do not reach this engine's answers, as another process's would not."""
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, select, text
 
 from engine import config_cache, deployments
 from engine.db import db
 from engine.directory import branches, users
 from engine.models import Branch, ProcessModel, ProcessVersion
 from notifications import preferences, rota
+from tests.statements import statements_sent
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
                                indirect=True)
@@ -113,14 +114,9 @@ def test_a_kept_roster_gives_its_people_with_their_roles_without_a_statement(app
     rota.on_duty("agent", branch_id=branch_id)
     db.session.rollback()
     db.session.expunge_all()
-    sent = []
-    listener = lambda *args: sent.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with statements_sent() as sent:
         people = rota.on_duty("agent", branch_id=branch_id)
         roles = [person.role_names for person in people]
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert people and sent == [] and all("agent" in names for names in roles)
 
 
@@ -129,16 +125,11 @@ def test_a_kept_user_taken_into_a_session_is_as_stored_until_changed(app):
     kept = users.copy_of(users.by_username("agent"))
     db.session.rollback()
     db.session.expunge_all()
-    sent = []
-    listener = lambda *args: sent.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with statements_sent() as sent:
         user = kept.attached()
         assert kept.attached() is user and user in db.session and user.has_role("agent")
         assert not db.session.dirty and not db.session.new
         db.session.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert sent == []
     kept.attached().locale = "zh"
     db.session.commit()
@@ -153,16 +144,11 @@ def test_a_kept_process_version_comes_without_a_statement_and_its_diagrams_on_fi
     deployments.attached_version(version_id)
     db.session.rollback()
     db.session.expunge_all()
-    sent = []
-    listener = lambda *args: sent.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with statements_sent() as sent:
         version = deployments.attached_version(version_id)
         kept = (version.forms, version.properties, version.model.key)
         assert sent == [] and not db.session.dirty
         assert (*kept, version.bpmn_xml) == expected
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     assert len(sent) == 1 and "bpmn_xml" in sent[0]
 
 
