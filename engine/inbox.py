@@ -73,11 +73,13 @@ def _tasks_query(states: tuple[str, ...], queues: int, by_role: bool, mine: bool
     the page's end, and so are the tasks the user holds of other roles (``ix_human_tasks_mine_due``): the page is
     the soonest of those few rows. One walk of the due-time order filtered by role would read every task of other
     roles due sooner, all open tasks when the user's queues are empty."""
-    parts = [HumanTask.role == bindparam(f"role_{i}") for i in range(queues)]
+    parts = [HumanTask.role == bindparam(f"role_{i}") for i in range(queues)]  # the roles, filtered by ``role``
     held = HumanTask.assignee_id == bindparam("user_id")
+    if by_role:
+        held = and_(held, HumanTask.role == bindparam("role"))
     parts.append(held if mine else and_(held, HumanTask.role.not_in(bindparam("roles", expanding=True))))
     window = {"type_": Integer, "literal_execute": True}  # the planner sees the page: the due-time indexes serve it
-    lines = _soonest_of([_part(part, states, by_role, scoped) for part in parts], bindparam("window", **window))
+    lines = _soonest_of([_part(part, states, scoped) for part in parts], bindparam("window", **window))
     return (select(*(lines.c[column.key] for column in TASK_COLUMNS),
                    Bundle("ticket", *(lines.c[f"ticket__{column.key}"].label(column.key) for column in TICKET_COLUMNS)),
                    Bundle("assignee", lines.c.username))
@@ -85,16 +87,12 @@ def _tasks_query(states: tuple[str, ...], queues: int, by_role: bool, mine: bool
             .limit(bindparam("limit", **window)).offset(bindparam("offset", **window)))
 
 
-def _part(condition, states: tuple[str, ...], by_role: bool, scoped: bool):
-    """One part of the task list: its tasks in due-time order, with their ticket's columns and assignee's name."""
+def _part(condition, states: tuple[str, ...], scoped: bool):
+    """One part of the task list: its tasks, with their ticket's columns and assignee's name."""
     query = (select(*TASK_COLUMNS, *(column.label(f"ticket__{column.key}") for column in TICKET_COLUMNS),
                     User.username)
              .join(HumanTask.ticket).outerjoin(HumanTask.assignee).where(condition, state_in(states)))
-    if scoped:
-        query = query.where(branches.within_bound(Ticket.branch_id))
-    if by_role:
-        query = query.where(HumanTask.role == bindparam("role"))
-    return query
+    return query.where(branches.within_bound(Ticket.branch_id)) if scoped else query
 
 
 def _soonest_of(parts: list, window):
