@@ -221,8 +221,8 @@ def _insert_objects(session: Session, objects: list) -> None:
         for obj, values, row_id in zip(batch, rows, ids, strict=True):
             state, stored = inspect(obj), {**values, "id": row_id}
             state.dict.update({key: stored[column.name] for column, key in _columns(state.mapper)})
-    for obj in objects:
-        make_transient_to_detached(obj)
+    for obj in objects:  # all stored before any is added: adding one cascades to those it refers to (a clock's
+        make_transient_to_detached(obj)  # task), which would be inserted again if still new
     for obj in objects:
         session.add(obj)  # stored already: in the session with nothing to write
         _show_in_collections(obj)  # also in the collections loaded since it was queued
