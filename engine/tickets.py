@@ -33,7 +33,7 @@ from engine import (
     timers,
 )
 from engine.db import answered, db, per_transaction
-from engine.directory import branches, permissions
+from engine.directory import branches, permissions, users
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from engine.fields import problem
 from engine.forms import choices
@@ -427,17 +427,18 @@ def sla_clocks(ticket: Ticket) -> list[SlaClock]:
     return list(db.session.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.id)))
 
 
-def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clocks: bool = False) -> HumanTask:
+def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clocks: bool = False,
+             customer: bool = True) -> HumanTask:
     """The task; with a ``viewer``, only if they may see its ticket (as get_ticket).
 
-    Read in one statement with its ticket and the ticket's customer (the access rule and the step ask for both),
-    the viewer's branches checked in that statement; ``to_run``: also with the ticket's workflow state, which
-    completing the task needs, and what the step reads of the ticket besides (its armed timers, promise clocks and
-    waiting tasks, answered for the transaction: one statement instead of four; its process version, kept per
-    process), and
-    ``clocks``: with the task's SLA clocks, which claiming and completing it stop."""
+    Read in one statement with its ticket and, with ``customer``, the ticket's customer (pages and the step show it;
+    the access rule reads it itself when the task alone does not let the viewer in), the viewer's branches checked
+    in that statement; ``to_run``: also with the ticket's workflow state, which completing the task needs, and what
+    the step reads of the ticket besides (its armed timers, promise clocks and waiting tasks, answered for the
+    transaction: one statement instead of four; its process version, kept per process), and ``clocks``: with the
+    task's SLA clocks, which claiming and completing it stop."""
     scope = branches.visible_ids(viewer) if viewer is not None else None
-    query = _task_query(to_run, clocks, scope is not None)
+    query = _task_query(to_run, clocks, customer, scope is not None)
     task = db.session.scalars(query, {"task_id": task_id, **branches.bound_ids(scope)}).unique().first()
     if task is None:
         raise NotFound(f"no task {task_id}")
@@ -448,11 +449,12 @@ def get_task(task_id: int, viewer: User | None = None, to_run: bool = False, clo
     return task
 
 
-@lru_cache(maxsize=8)
-def _task_query(to_run: bool, clocks: bool, scoped: bool):
+@lru_cache(maxsize=16)
+def _task_query(to_run: bool, clocks: bool, customer: bool, scoped: bool):
     """get_task's statement, built once per kind: the task id and the viewer's branch ids are its parameters."""
     ticket = contains_eager(HumanTask.ticket)
-    options = [ticket.joinedload(Ticket.customer)] + ([joinedload(HumanTask.sla_clocks)] if clocks else [])
+    options = [ticket.joinedload(Ticket.customer) if customer else ticket]
+    options += [joinedload(HumanTask.sla_clocks)] if clocks else []
     if to_run:
         options += [ticket.undefer(Ticket.workflow_state),
                     *(ticket.joinedload(rows) for rows in (Ticket.armed_timers, Ticket.promise_clocks,
@@ -486,14 +488,14 @@ def may_work(actor: User, task: HumanTask) -> bool:
 
 def _workable_task(actor: User, task_id: int, to_run: bool = False) -> HumanTask:
     """The task, if the actor may work it now: still active, the actor's role, not someone else's."""
-    task = get_task(task_id, actor, to_run, clocks=True)
+    task = get_task(task_id, actor, to_run, clocks=True, customer=to_run)  # a claim shows no customer
     _require_active(task)
     if not may_work(actor, task):
         raise Forbidden(f"task {task.id} belongs to the role {task.role!r}, which you do not have",
                         message_zh=f"任务 {task.id} 属于角色“{task.role}”，您没有该角色")
-    if task.assignee_id not in (None, actor.id):
-        raise Conflict(f"task {task.id} is claimed by {task.assignee.username}",
-                       message_zh=f"任务 {task.id} 已被 {task.assignee.username} 认领")
+    if task.assignee_id not in (None, actor.id):  # the holder's name from the kept copy: a 409 reads no user
+        holder = users.by_id(task.assignee_id).username
+        raise Conflict(f"task {task.id} is claimed by {holder}", message_zh=f"任务 {task.id} 已被 {holder} 认领")
     return task
 
 
@@ -506,15 +508,21 @@ def _claim_row(task: HumanTask) -> None:
     whole claim (holder, state, the due time the clocks left), so the commit has nothing more to write to the row."""
     values = {"assignee_id": task.assignee.id, "state": task.state, "claimed_at": task.claimed_at,
               "due_at": task.due_at, "sla_state": task.sla_state}
-    taken = db.session.execute(
-        update(HumanTask).where(HumanTask.id == task.id, HumanTask.assignee_id.is_(None),
-                                HumanTask.state == "open")
-        .values(**values).execution_options(synchronize_session=False))
+    taken = db.session.execute(_CLAIM_ROW, {"task_id": task.id, **{f"to_{name}": v for name, v in values.items()}})
     if taken.rowcount != 1:
         raise Conflict(f"task {task.id} was claimed by someone else at the same moment",
                        message_zh=f"任务 {task.id} 同时被他人认领")
     for name, value in {**values, "assignee": task.assignee}.items():
         set_committed_value(task, name, value)
+
+
+# A table statement, built once: the ORM's UPDATE of the class would also look for the row in the session and
+# build its statement again on every claim, work _claim_row does itself (set_committed_value).
+_CLAIM_ROW = (update(HumanTask.__table__)
+              .where(HumanTask.__table__.c.id == bindparam("task_id"), HumanTask.__table__.c.assignee_id.is_(None),
+                     HumanTask.__table__.c.state == "open")
+              .values({name: bindparam(f"to_{name}")
+                       for name in ("assignee_id", "state", "claimed_at", "due_at", "sla_state")}))
 
 
 def _take(task: HumanTask, user: User) -> None:
