@@ -19,6 +19,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import Engine, event
 
@@ -85,15 +86,17 @@ def forget(engine: Engine, tables: set[str] | frozenset[str]) -> None:
             del known[key]
 
 
-def written_tables(statement: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def written_tables(statement: str) -> frozenset[str]:
     """The watched tables a statement may write: none for a plain read. Conservative: a write statement that
-    names a watched table anywhere (a join, a CTE) counts as writing it."""
+    names a watched table anywhere (a join, a CTE) counts as writing it. Asked before every statement, of the
+    few texts the compiled statements have: each answer is kept."""
     head = statement.lstrip()[:10].upper()
     if head.startswith(_READS):
-        return set()
+        return frozenset()
     if head.startswith("WITH") and not any(word in statement.upper() for word in _WRITES):
-        return set()
-    return {table for table in TABLES if table in statement}
+        return frozenset()
+    return frozenset(table for table in TABLES if table in statement)
 
 
 @event.listens_for(Engine, "before_cursor_execute")

@@ -217,7 +217,8 @@ def _insert_objects(session: Session, objects: list) -> None:
     for table in sorted(by_table, key=_table_order().__getitem__):
         batch = by_table[table]
         rows = [_object_values(obj) for obj in batch]
-        ids = connection.execute(_insert_returning_id(table), rows).scalars().all()
+        # one row (a step's usual new task or clock) as a plain INSERT: a list would go through insertmanyvalues
+        ids = connection.execute(_insert_returning_id(table), rows[0] if len(rows) == 1 else rows).scalars().all()
         for obj, values, row_id in zip(batch, rows, ids, strict=True):
             state, stored = inspect(obj), {**values, "id": row_id}
             state.dict.update({key: stored[column.name] for column, key in _columns(state.mapper)})
