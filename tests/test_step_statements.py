@@ -16,7 +16,7 @@ from engine.db import db
 from engine.directory import users
 from engine.models import HumanTask, SlaClock, TicketEvent, Timer
 from engine.promises import clocks as promises
-from tests.statements import statements_of
+from tests.statements import statements_of, statements_sent
 from tests.web_data import colleague, open_task, red_ticket
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -71,6 +71,22 @@ def test_the_complete_answer_lists_what_the_step_left_waiting_as_the_database_ha
     assert [(t["id"], t["name"], t["state"]) for t in answer["open_tasks"]] == [(t.id, t.name, t.state)
                                                                                for t in waiting]
     assert answer["open_tasks"] and all(t["id"] is not None for t in answer["open_tasks"])
+
+
+@BOTH
+def test_a_claim_lost_to_a_colleague_reads_only_the_task_and_names_who_holds_it(web_client, token, backend):
+    colleague("agent", "agent2")
+    warm_up_id, task_id = open_task(red_ticket()).id, open_task(red_ticket()).id
+    holder, loser = ({"Authorization": f"Bearer {token(who)}"} for who in ("agent", "agent2"))
+    for claimed in (warm_up_id, task_id):
+        assert web_client.post(f"/api/v1/tasks/{claimed}/claim", headers=holder).status_code == 200
+    web_client.post(f"/api/v1/tasks/{warm_up_id}/claim", headers=loser)  # keeps the loser's and holder's users
+    db.session.remove()
+    with statements_sent() as sent:
+        lost = web_client.post(f"/api/v1/tasks/{task_id}/claim", headers=loser)
+    assert lost.status_code == 409
+    assert "agent" in lost.get_json()["error"]["message"] and "agent" in lost.get_json()["error"]["message_zh"]
+    assert len(sent) == 1 and "FROM human_tasks" in sent[0] and "customers" not in sent[0]
 
 
 @BOTH
