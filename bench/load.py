@@ -12,6 +12,9 @@ What it does, on PostgreSQL (``--database``, wiped first):
    measures each kind of request: the PostgreSQL rows it reads, per table (a window of 10 lists, then one of 10
    claims of tasks they showed, then one of 10 completes of the same tasks, each read 11 s after it ended), and
    the SQL statements it sends (the /metrics counter around each request, 5 rounds);
+   With ``--repeat N``, step 2 runs N times in turn (each server of each code once per turn; ``--tickets`` faults
+   per turn) and the comparisons below the first table use each figure's median over the runs: a shared machine's
+   speed drifts by a fifth within minutes, and a ratio of two single runs drifts with it;
 3. runs the same diagram in raw SpiffWorkflow in this process (bench/engine.py's raw lifecycle): steps/s;
 4. tops the open tasks up to ``--inbox-tasks`` (100,000; most of them an overdue backlog of other queues, due before
    any of the agent's) with SQL and times the first page of
@@ -71,6 +74,7 @@ Nothing is asserted on time; the run stops if a request gives an unexpected answ
     .venv/bin/python bench/load.py                                  # 2 workers, 16 clients, 30 s each
     .venv/bin/python bench/load.py --workers 4 --clients 32 --seconds 60 --inbox-tasks 0
     .venv/bin/python bench/load.py --baseline ../start --seconds 20 --inbox-tasks 0   # and 34e3ef4's code
+    .venv/bin/python bench/load.py --baseline ../start --seconds 20 --inbox-tasks 0 --repeat 3   # medians of 3
 """
 
 import common  # noqa: F401  (first: it puts the project root on the import path)  # isort: skip
@@ -83,6 +87,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -613,6 +618,12 @@ def rate(p: dict) -> float:
     return p["completions"] / p["window"]
 
 
+def medians(runs: list[dict]) -> dict[str, float]:
+    """The median of each figure the comparisons use, over the runs of one server of one code."""
+    return {"rate": statistics.median(rate(p) for p in runs),
+            **{key: statistics.median(p[key] for p in runs) for key in ("server_ms", "pg_ms", "rows")}}
+
+
 def alone_rows(p: dict, kind: str) -> dict[str, float]:
     """Rows read per request of one kind, one client alone, per table (the three columns added)."""
     return {name: sum(figures) for name, figures in p["alone_rows"][kind].items()}
@@ -643,19 +654,26 @@ def report(phases: list[dict], raw: float, args) -> None:
           " load: the machine's 1-minute load average at the end of the window, against its "
           f"{os.cpu_count()} cores)")
     codes = list(dict.fromkeys(p["code"] for p in phases))
+    kinds = list(dict.fromkeys(p["kind"] for p in phases))
+    typical = {(code, kind): medians([p for p in phases if p["code"] == code and p["kind"] == kind])
+               for code in codes for kind in kinds}
+    if args.repeat > 1:
+        print(f"\nmedian of {args.repeat} runs (the figures below compare these)")
+        print(table(["server", "completions/s", "server CPU ms", "PG CPU ms", "PG rows"],
+                    [[f"{code}, {kind}", f"{m['rate']:.1f}", f"{m['server_ms']:.1f}", f"{m['pg_ms']:.1f}",
+                      f"{m['rows']:.0f}"] for (code, kind), m in typical.items()]))
     for code in codes:
-        werkzeug, gunicorn = (p for p in phases if p["code"] == code)
-        if rate(werkzeug):
-            print(f"{code}: production server / Werkzeug: {rate(gunicorn) / rate(werkzeug):.2f}× the completions "
-                  "per second")
+        werkzeug, gunicorn = (typical[code, kind] for kind in kinds)
+        if werkzeug["rate"]:
+            print(f"{code}: production server / Werkzeug: {gunicorn['rate'] / werkzeug['rate']:.2f}× the "
+                  "completions per second")
     if len(codes) == 2:
         print(f"\n{codes[1]} / {codes[0]}, per server kind (below 1: fewer; server CPU and PG rows per completion)")
         ratio_rows = []
-        for kind in dict.fromkeys(p["kind"] for p in phases):
-            start, now = (next(p for p in phases if p["code"] == code and p["kind"] == kind) for code in codes)
+        for kind in kinds:
+            start, now = (typical[code, kind] for code in codes)
             ratio_rows.append([kind, *(f"{now[key] / start[key]:.2f}×" if start[key] else "-"
-                                       for key in ("server_ms", "rows")),
-                               f"{rate(now) / rate(start):.2f}×" if rate(start) else "-"])
+                                       for key in ("server_ms", "rows", "rate"))])
         print(table(["server", "server CPU", "PG rows", "completions/s"], ratio_rows))
     print(f"raw SpiffWorkflow, same diagram, this run: {raw:,.0f} steps/s")
     print()
@@ -698,14 +716,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--tickets", type=int, default=3000)
+    parser.add_argument("--tickets", type=int, default=3000, help="faults to work on per turn (--repeat)")
     parser.add_argument("--inbox-tasks", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=40, help="requests per inbox page")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="run each server of each code N times, in turn; ratios from the medians")
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="a checkout of an earlier commit, measured in the same run on a database of its own")
     args = parser.parse_args()
     expect(make_url(args.database).get_backend_name() == "postgresql", "--database is a PostgreSQL URL")
-    expect(0 < args.seconds <= 600 and 0 < args.clients <= 256, "a bounded run: --seconds 1-600, --clients 1-256")
+    expect(0 < args.seconds <= 600 and 0 < args.clients <= 256 and 0 < args.repeat <= 9,
+           "a bounded run: --seconds 1-600, --clients 1-256, --repeat 1-9")
     instance = Path(tempfile.mkdtemp(prefix="keydesk-load-"))
     codes = []
     if args.baseline:
@@ -724,14 +745,17 @@ def main() -> None:
         with live_server(code.database, instance / f"fill-{code.name}", None, command=code.gunicorn,
                          cwd=code.cwd) as (base, _):
             started = time.perf_counter()
-            fill(base, code.tokens[0], args.tickets)
-            print(f"{code.label}: started {args.tickets} faults over HTTP in {time.perf_counter() - started:.0f} s")
+            fill(base, code.tokens[0], args.tickets * args.repeat)
+            print(f"{code.label}: started {args.tickets * args.repeat} faults over HTTP in "
+                  f"{time.perf_counter() - started:.0f} s")
         analyze(code.database)
     phases = []
-    for kind in ("Werkzeug", f"gunicorn {args.workers} workers"):  # each server kind of both codes, in turn
-        for code in codes:
-            command = code.werkzeug if kind == "Werkzeug" else code.gunicorn
-            phases.append(phase(code, kind, command, instance / f"{code.name}-{kind.split()[0]}", args, pg))
+    for turn in range(1, args.repeat + 1):  # each server kind of both codes, in turn, `repeat` times
+        for kind in ("Werkzeug", f"gunicorn {args.workers} workers"):
+            for code in codes:
+                command = code.werkzeug if kind == "Werkzeug" else code.gunicorn
+                found = phase(code, kind, command, instance / f"{code.name}-{kind.split()[0]}-{turn}", args, pg)
+                phases.append({**found, "name": found["name"] + (f", run {turn}" if args.repeat > 1 else "")})
     raw = raw_steps_per_second()
     report(phases, raw, args)
     if args.inbox_tasks:
