@@ -13,8 +13,10 @@ What it does, on PostgreSQL (``--database``, wiped first):
    claims of tasks they showed, then one of 10 completes of the same tasks, each read 11 s after it ended), and
    the SQL statements it sends (the /metrics counter around each request, 5 rounds);
    With ``--repeat N``, step 2 runs N times in turn (each server of each code once per turn; ``--tickets`` faults
-   per turn) and the comparisons below the first table use each figure's median over the runs: a shared machine's
-   speed drifts by a fifth within minutes, and a ratio of two single runs drifts with it;
+   per turn, all started before the first turn) and the comparisons below the first table use each figure's median
+   over the runs: a shared machine's speed drifts by a fifth within minutes, and a ratio of two single runs drifts
+   with it. A code whose list reads every open task (the starting commit's) reads N times as many PG rows as in
+   one turn; compare PG rows of runs with the same --repeat;
 3. runs the same diagram in raw SpiffWorkflow in this process (bench/engine.py's raw lifecycle): steps/s;
 4. tops the open tasks up to ``--inbox-tasks`` (100,000; most of them an overdue backlog of other queues, due before
    any of the agent's) with SQL and times the first page of
