@@ -85,7 +85,9 @@ def test_a_claim_lost_to_a_colleague_reads_only_the_task_and_names_who_holds_it(
     with statements_sent() as sent:
         lost = web_client.post(f"/api/v1/tasks/{task_id}/claim", headers=loser)
     assert lost.status_code == 409
-    assert "agent" in lost.get_json()["error"]["message"] and "agent" in lost.get_json()["error"]["message_zh"]
+    error = lost.get_json()["error"]  # the holder, not the loser (whose name "agent2" also contains "agent")
+    assert error["message"] == f"task {task_id} is claimed by agent"
+    assert error["message_zh"] == f"任务 {task_id} 已被 agent 认领"
     assert len(sent) == 1 and "FROM human_tasks" in sent[0] and "customers" not in sent[0]
 
 
