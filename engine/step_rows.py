@@ -217,8 +217,11 @@ def _insert_objects(session: Session, objects: list) -> None:
     for table in sorted(by_table, key=_table_order().__getitem__):
         batch = by_table[table]
         rows = [_object_values(obj) for obj in batch]
-        # one row (a step's usual new task or clock) as a plain INSERT: a list would go through insertmanyvalues
-        ids = connection.execute(_insert_returning_id(table), rows[0] if len(rows) == 1 else rows).scalars().all()
+        if connection.dialect.name == "postgresql":  # the ids come in the rows' order: see _insert_json
+            ids = sorted(connection.execute(_insert_json(table), {"rows": [_json_values(row) for row in rows]})
+                         .scalars())
+        else:  # one row (a step's usual new task) as a plain INSERT: a list goes through insertmanyvalues
+            ids = connection.execute(_insert_returning_id(table), rows[0] if len(rows) == 1 else rows).scalars().all()
         for obj, values, row_id in zip(batch, rows, ids, strict=True):
             state, stored = inspect(obj), {**values, "id": row_id}
             state.dict.update({key: stored[column.name] for column, key in _columns(state.mapper)})
@@ -265,6 +268,21 @@ def _default(column):
 @lru_cache(maxsize=32)
 def _insert_returning_id(table: Table):
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+@lru_cache(maxsize=32)
+def _insert_json(table: Table):
+    """PostgreSQL: a table's new rows as one JSON array (parameter ``rows``) in one INSERT … SELECT … ORDER BY their
+    place in it, RETURNING id. The ids are drawn from the table's sequence in that order, so sorted they are the
+    rows' ids in order (what SQLAlchemy's insertmanyvalues relies on too). Its statement text and one parameter
+    stay the same however many rows: psycopg converts it once (it converts a statement of more than 50 parameters,
+    two clocks' insertmanyvalues, again on every execution), and SQLAlchemy renders no batch per execution."""
+    columns = tuple(column.name for column in table.columns if not column.primary_key)
+    records = func.json_populate_recordset(literal_column(f"NULL::{table.name}"), bindparam("rows", type_=JSON)
+                                           ).table_valued(*columns, with_ordinality="ordinality")
+    return (postgresql.insert(table)
+            .from_select(columns, select(*(records.c[name] for name in columns)).order_by(records.c.ordinality))
+            .returning(table.c.id))
 
 
 def _changed_values(row: Row) -> dict:

@@ -348,3 +348,20 @@ def test_a_new_task_shows_in_its_tickets_tasks_loaded_before_it_came_or_before_i
         assert task not in ticket.tasks
     db.session.commit()
     assert ticket.tasks == [*before, task] and stored(HumanTask, task.id, "ticket_id") == (ticket.id,)
+
+
+@BOTH
+def test_several_new_objects_of_a_table_each_get_the_id_of_their_own_row(app):
+    """On PostgreSQL a table's new rows go in one INSERT of a JSON array: each object must get its own row's id."""
+    ticket = red_ticket()
+    db.session.commit()
+    made = [new_clock_with_timer(ticket, open_task(ticket)) for _ in range(4)]
+    for n, (clock, timer) in enumerate(made):
+        clock.kind, clock.target_seconds = f"kind-{n}", 60 * (n + 1)
+        timer.due_at = ticket.created_at + timedelta(minutes=n + 1)
+    db.session.commit()
+    assert len({clock.id for clock, _ in made}) == len({timer.id for _, timer in made}) == 4
+    for n, (clock, timer) in enumerate(made):
+        assert stored(SlaClock, clock.id, "kind", "target_seconds") == (f"kind-{n}", 60 * (n + 1))
+        assert stored(Timer, timer.id, "sla_clock_id", "due_at") == (clock.id, ticket.created_at + timedelta(
+            minutes=n + 1))
