@@ -158,14 +158,12 @@ class _PartError(Exception):
 
 
 def _render(strict: bool, subject: str, body: str, context: dict, open_keys=()) -> tuple[str, str]:
-    """Both parts rendered in an evaluator process (engine.sandbox.text_templates), bounded in time and size."""
-    out = []
-    for part, source in zip(PARTS, (subject, body), strict=True):
-        try:
-            out.append(text_templates.render(part, source, context, strict, open_keys))
-        except text_templates.TemplateProblem as err:
-            raise _PartError(part, err.line, err.reason) from err
-    return " ".join(out[0].split()), out[1]  # a subject is one line
+    """Both parts rendered in one evaluator request (engine.sandbox.text_templates), bounded in time and size."""
+    try:
+        texts = text_templates.render({"subject": subject, "body": body}, context, strict, open_keys)
+    except text_templates.TemplateProblem as err:
+        raise _PartError(err.part, err.line, err.reason) from err
+    return " ".join(texts["subject"].split()), texts["body"]  # a subject is one line
 
 
 def _with_number(subject: str, body: str, ticket) -> tuple[str, str]:

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from engine.db import db
 from engine.errors import InvalidInput
 from engine.models import User
+from engine.sandbox import pool, rules, wire
 from notifications import templates
 from notifications.template_defaults import DEFAULTS, SAMPLE
 from notifications.templates import MessageTemplate
@@ -49,3 +50,45 @@ def test_a_saved_template_that_runs_away_on_real_data_falls_back_to_the_default(
 
     assert body.startswith(f"{SAMPLE['recipient']['name']},\n\n'{SAMPLE['task']['name']}'")
     assert DEFAULTS["task_assigned"]["en"][0].startswith("[{{ ticket.number }}]") and subject.startswith("[R-")
+
+
+def requests_sent(monkeypatch, refuse_body: bool = False) -> list[list[str]]:
+    """The parts of each request the pool gets (the real evaluator answers them); ``refuse_body``: a request with
+    the body is stopped at the time limit, as a template the guards miss would be."""
+    sent, real = [], pool.send
+
+    def send(request, *limits):
+        sent.append([part for part, _ in request["parts"]])
+        if refuse_body and "body" in sent[-1]:
+            raise wire.violation(f"{rules.TIME_LIMIT}: the evaluation ran longer than 2 s and was stopped", "超时")
+        return real(request, *limits)
+
+    monkeypatch.setattr(pool, "send", send)
+    return sent
+
+
+def test_a_message_is_one_evaluator_request_for_its_subject_and_body(app, monkeypatch):
+    sent = requests_sent(monkeypatch)
+
+    subject, body = templates.render("task_assigned", "en", SAMPLE)
+
+    assert sent == [["subject", "body"]]
+    assert SAMPLE["ticket"]["number"] in subject and f"'{SAMPLE['task']['name']}'" in body
+
+
+def test_a_part_cannot_change_what_the_next_part_of_its_message_sees(app):
+    rendered = templates.preview("task_assigned", "en", "{{ data.update({'cause': 'changed'}) }} subject",
+                                 "{{ data.cause }}")
+
+    assert rendered["body"] == SAMPLE["data"]["cause"]
+
+
+def test_a_message_stopped_at_the_time_limit_is_rendered_part_by_part_to_name_the_part(app, monkeypatch):
+    sent = requests_sent(monkeypatch, refuse_body=True)
+
+    with pytest.raises(InvalidInput) as caught:
+        templates.preview("task_assigned", "en", "{{ ticket.number }} subject", "body")
+
+    [problem] = caught.value.details
+    assert (problem["field"], problem["line"]) == ("body", None) and rules.TIME_LIMIT in problem["message"]
+    assert sent == [["subject", "body"], ["subject"], ["body"]]

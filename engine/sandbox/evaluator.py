@@ -9,7 +9,7 @@ goes over, and the pool ends it at the wall limit.
 
 One request is one whole evaluation: an expression or a script, the task data it sees, and its
 budgets; the answer is the expression's value, or the task data the script changed and deleted.
-A message template's part is rendered the same way (`engine.sandbox.text_templates`).
+A message's template parts are rendered the same way (`engine.sandbox.text_templates`).
 """
 
 import json
@@ -33,9 +33,7 @@ def handle(request: dict) -> dict:
         return {"problem": {"line": err.problem.line, "message": err.problem.message,
                             "message_zh": err.problem.message_zh}}
     except MemoryError:
-        return {"retire": True, "problem": {
-            "line": None, "message": "memory limit exceeded: the code needed more memory than an evaluation may use",
-            "message_zh": "超出内存限制：代码所需内存超过单次求值的上限"}}
+        return {"retire": True, "problem": dict(rules.MEMORY_PROBLEM)}
     except RecursionError:
         return {"problem": {"line": None, "message": "the values are nested too deeply to evaluate",
                             "message_zh": "数据嵌套过深，无法求值"}}

@@ -35,6 +35,8 @@ MAX_SIZE = 10_000_000  # items or characters that sized operations may build in 
 MAX_INT_BITS = 10_000  # about 3000 decimal digits
 MAX_ROUND_DIGITS = 100
 TIME_LIMIT = "time limit exceeded"
+MEMORY_PROBLEM = {"line": None, "message": "memory limit exceeded: the code needed more memory than an evaluation "
+                  "may use", "message_zh": "超出内存限制：代码所需内存超过单次求值的上限"}
 _HUGE_WIDTH = re.compile(r"[1-9]\d{4}")  # a width or precision of 10000 or more in a format spec
 
 

@@ -1,10 +1,10 @@
 """Message templates (Jinja2) rendered in an evaluator process, bounded like diagram code.
 
 An admin's template is code too: nested ``range(100000)`` loops or ``('a' * 400000000) | length`` would
-hang or bloat the process that renders it. Here each part of a message is one request to the pool
-(`render`); in the evaluator (`answer`) Jinja's sandbox refuses operators that would build a value
-over the output limit before they run, ``range`` counts its steps against a budget and a deadline,
-and the output stops at its limit; what still runs away meets the process's hard limits.
+hang or bloat the process that renders it. Here the parts of a message (subject and body) are one request to the
+pool (`render`); in the evaluator (`answer`) Jinja's sandbox refuses operators that would build a value
+over the output limit before they run, ``range`` counts its steps against a budget and a deadline shared by the
+parts, and each part's output stops at its limit; what still runs away meets the process's hard limits.
 """
 
 import time
@@ -23,31 +23,45 @@ MAX_SECONDS = 1.0
 
 
 class TemplateProblem(Exception):
-    """A template part that does not render, with its line when known."""
+    """A template part that does not render, with its line when known (and its part: None when the process was
+    stopped while it rendered several)."""
 
-    def __init__(self, line: int | None, reason: str):
+    def __init__(self, part: str | None, line: int | None, reason: str):
         super().__init__(reason)
-        self.line, self.reason = line, reason
+        self.part, self.line, self.reason = part, line, reason
 
 
-def render(part: str, source: str, context: dict, strict: bool, open_keys=()) -> str:
-    """`source` (the `part` of a message) rendered with `context` in an evaluator process.
+def render(parts: dict[str, str], context: dict, strict: bool, open_keys=()) -> dict[str, str]:
+    """Each part's source (``{"subject": ..., "body": ...}``) rendered with `context` in one evaluator request.
 
     `strict`: an unknown name is an error rather than empty. `open_keys`: paths of dicts in the context
-    that answer any key (the sample data of the check, where a process may put anything).
+    that answer any key (the sample data of the check, where a process may put anything). A request the pool
+    stopped (time or CPU) names no part: each part is then rendered alone, so that the problem names its own.
     """
+    try:
+        return _rendered(parts, context, strict, open_keys)
+    except TemplateProblem as problem:
+        if problem.part is not None or len(parts) == 1:
+            raise
+    return {part: _rendered({part: source}, context, strict, open_keys)[part] for part, source in parts.items()}
+
+
+def _rendered(parts: dict[str, str], context: dict, strict: bool, open_keys) -> dict[str, str]:
     context_chars = 3 * limits.max_state_bytes()  # the task data, its labels and the ticket's data: each bounded
-    request = {"mode": "template", "part": part, "source": source, "strict": strict, "open_keys": list(open_keys),
+    request = {"mode": "template", "parts": list(parts.items()), "strict": strict, "open_keys": list(open_keys),
                "cpu_seconds": MAX_SECONDS + 1, "data": wire.plain_data(context, context_chars)}
     try:
-        reply = pool.send(request, MAX_SECONDS + 1, 4 * MAX_OUTPUT[part] + len(source))
+        reply = pool.send(request, MAX_SECONDS + 1,
+                          sum(4 * MAX_OUTPUT[part] + len(source) for part, source in parts.items()))
     except rules.SandboxViolation as err:
-        raise TemplateProblem(None, err.problem.message) from None
+        raise TemplateProblem(next(iter(parts)) if len(parts) == 1 else None, None, err.problem.message) from None
     if "problem" in reply:
-        raise TemplateProblem(reply["problem"]["line"], reply["problem"]["message"])
-    if not isinstance(reply.get("text"), str):
-        raise pool.WorkerFailed("the evaluator answered no text")
-    return reply["text"]
+        problem = reply["problem"]
+        raise TemplateProblem(problem.get("part", next(iter(parts))), problem["line"], problem["message"])
+    texts = reply.get("texts")
+    if not isinstance(texts, dict) or set(texts) != set(parts) or not all(isinstance(t, str) for t in texts.values()):
+        raise pool.WorkerFailed("the evaluator answered no text for each part")
+    return texts
 
 
 # --- in the evaluator ---
@@ -83,42 +97,55 @@ def _compiled(strict: bool, part: str, source: str):
 
 
 def answer(request: dict) -> dict:
-    """Render one part in this (evaluator) process: its text, or the problem with its line."""
-    part = request["part"]
+    """Render the parts in this (evaluator) process: each one's text, or the first problem with its part and line.
+    Each part sees the context as sent (a template cannot change what the next one sees); the parts share one
+    deadline, as they share the request's time limit."""
+    bounded_range = _bounded_range(time.monotonic() + MAX_SECONDS)
+    texts = {}
+    for part, source in request["parts"]:
+        try:
+            texts[part] = _part(request["strict"], part, source, {**_context(request), "range": bounded_range})
+        except TemplateProblem as problem:
+            return {"problem": {"part": part, "line": problem.line, "message": problem.reason, "message_zh": ""}}
+        except MemoryError:  # the evaluator retires
+            return {"retire": True, "problem": {**rules.MEMORY_PROBLEM, "part": part}}
+    return {"texts": texts}
+
+
+def _context(request: dict) -> dict:
     context = wire.read(request["data"])
     for path in request["open_keys"]:
         holder = context
         for key in path[:-1]:
             holder = holder[key]
         holder[path[-1]] = _AnyKey(holder[path[-1]])
-    context["range"] = _bounded_range(time.monotonic() + MAX_SECONDS)
+    return context
+
+
+def _part(strict: bool, part: str, source: str, context: dict) -> str:
     try:
-        template = _compiled(request["strict"], part, request["source"])
+        template = _compiled(strict, part, source)
         chunks, size, output = [], 0, template.generate(context)
         for chunk in output:
             size += len(chunk)
             if size > MAX_OUTPUT[part]:
-                return _problem(_running_line(template, output),
-                                f"the {part} would be longer than {MAX_OUTPUT[part]:,} characters")
+                raise TemplateProblem(part, _running_line(template, output),
+                                      f"the {part} would be longer than {MAX_OUTPUT[part]:,} characters")
             chunks.append(chunk)
     except TemplateSyntaxError as err:
-        return _problem(err.lineno, err.message or str(err))
-    except MemoryError:
-        raise  # the evaluator retires
+        raise TemplateProblem(part, err.lineno, err.message or str(err)) from None
+    except (TemplateProblem, MemoryError):
+        raise
     except Exception as err:  # noqa: BLE001 - the sandbox's refusals, unknown names, errors in filters
         lines = [frame.lineno for frame in traceback.extract_tb(err.__traceback__) if frame.filename == part]
-        return _problem(lines[-1] if lines else None, f"{err.__class__.__name__}: {err}")
-    return {"text": "".join(chunks)}
+        raise TemplateProblem(part, lines[-1] if lines else None, f"{err.__class__.__name__}: {err}") from None
+    return "".join(chunks)
 
 
 def _running_line(template, output) -> int | None:
     """The template line whose output is being written (Jinja's generate yields from the compiled code)."""
     running = output.gi_yieldfrom
     return template.get_corresponding_lineno(running.gi_frame.f_lineno) if running and running.gi_frame else None
-
-
-def _problem(line: int | None, reason: str) -> dict:
-    return {"problem": {"line": line, "message": reason, "message_zh": ""}}
 
 
 def _bounded_range(deadline: float):
