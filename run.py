@@ -21,6 +21,8 @@ from engine.forms import files as form_files
 from engine.models import User
 from web import create_app, instance_path, production
 
+DEFAULT_THREADS = 4  # threads per gunicorn worker: half of them may hold live streams (web/production.py)
+
 
 def init_db(app) -> None:
     """Create or upgrade the schema to the newest migration."""
@@ -244,8 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--no-scheduler", action="store_true", help="web only; run `worker` processes instead")
     serve_cmd.add_argument("--workers", type=_at_least_one, default=None, metavar="N",
                            help="production: gunicorn with N web processes and no scheduler (run `worker`)")
-    serve_cmd.add_argument("--threads", type=_at_least_one, default=4, metavar="T",
-                           help="threads per web process with --workers (default 4)")
+    serve_cmd.add_argument("--threads", type=_at_least_one, default=DEFAULT_THREADS, metavar="T",
+                           help=f"threads per web process with --workers (default {DEFAULT_THREADS})")
     serve_cmd.add_argument("--demo", action="store_true", help="load the demo data when the database is new")
     commands.add_parser("worker", help="run the scheduler alone (timers, SLA clocks)")
     commands.add_parser("init-db", help="create or upgrade the database schema")

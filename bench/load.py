@@ -77,6 +77,7 @@ Nothing is asserted on time; the run stops if a request gives an unexpected answ
     .venv/bin/python bench/load.py --workers 4 --clients 32 --seconds 60 --inbox-tasks 0
     .venv/bin/python bench/load.py --baseline ../start --seconds 20 --inbox-tasks 0   # and 34e3ef4's code
     .venv/bin/python bench/load.py --baseline ../start --seconds 20 --inbox-tasks 0 --repeat 3   # medians of 3
+    .venv/bin/python bench/load.py --threads 1 --seconds 20 --inbox-tasks 0   # gunicorn workers of one thread
 """
 
 import common  # noqa: F401  (first: it puts the project root on the import path)  # isort: skip
@@ -211,18 +212,29 @@ class Code:
     metrics: bool  # serves /metrics: the SQL statements are counted
 
 
-def baseline_servers(checkout: Path, workers: int) -> tuple[Callable, Callable]:
+def baseline_servers(checkout: Path, workers: int, threads: int) -> tuple[Callable, Callable]:
     """An earlier checkout's Werkzeug server (`run.py serve --no-scheduler`), and gunicorn configured as today's
-    `run.py serve --workers N` does (web/production.py: gthread, 4 threads, an access log line per request) around
+    `run.py serve --workers N` does (web/production.py: gthread, --threads T, an access log line per request) around
     its create_app, which starts no scheduler. The schema must exist: prepare_baseline made it."""
     def werkzeug(port: int) -> list[str]:
         return [sys.executable, "run.py", "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port)]
 
     def gunicorn(port: int) -> list[str]:
         return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
-                "--threads", "4", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
+                "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
                 "--access-logformat", ACCESS_LOG_FORMAT, "--no-control-socket", "web:create_app()"]
     return werkzeug, gunicorn
+
+
+def production(args) -> Callable[[int], list[str]]:
+    """Today's `run.py serve --workers N --threads T`."""
+    serve = run_py_serve(args.workers)
+    return lambda port: serve(port) + ["--threads", str(args.threads)]
+
+
+def gunicorn_kind(args) -> str:
+    threads = "" if args.threads == run.DEFAULT_THREADS else f" × {args.threads} threads"
+    return f"gunicorn {args.workers} workers{threads}"
 
 
 def fill(base: str, token: str, tickets: int) -> None:
@@ -723,6 +735,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40, help="requests per inbox page")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="run each server of each code N times, in turn; ratios from the medians")
+    parser.add_argument("--threads", type=int, default=run.DEFAULT_THREADS,
+                        help=f"threads per gunicorn worker, both codes (run.py serve's default: {run.DEFAULT_THREADS})")
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="a checkout of an earlier commit, measured in the same run on a database of its own")
     args = parser.parse_args()
@@ -738,10 +752,10 @@ def main() -> None:
         url = url.set(database=f"{url.database}_base").render_as_string(hide_password=False)
         codes.append(Code(commit, f"{commit} (issue start)", args.baseline.resolve(), url,
                           prepare_baseline(args.baseline, url, instance / "setup_base", args.clients),
-                          *baseline_servers(args.baseline, args.workers), metrics=False))
+                          *baseline_servers(args.baseline, args.workers, args.threads), metrics=False))
     tokens = prepare(args.database, instance / "setup", args.clients)
     token = tokens[0]
-    codes.append(Code("now", "now", ROOT, args.database, tokens, run_py_serve(None), run_py_serve(args.workers), True))
+    codes.append(Code("now", "now", ROOT, args.database, tokens, run_py_serve(None), production(args), True))
     pg = create_engine(make_url(args.database).set(database="postgres"))
     for code in codes:
         with live_server(code.database, instance / f"fill-{code.name}", None, command=code.gunicorn,
@@ -753,7 +767,7 @@ def main() -> None:
         analyze(code.database)
     phases = []
     for turn in range(1, args.repeat + 1):  # each server kind of both codes, in turn, `repeat` times
-        for kind in ("Werkzeug", f"gunicorn {args.workers} workers"):
+        for kind in ("Werkzeug", gunicorn_kind(args)):
             for code in codes:
                 command = code.werkzeug if kind == "Werkzeug" else code.gunicorn
                 found = phase(code, kind, command, instance / f"{code.name}-{kind.split()[0]}-{turn}", args, pg)
