@@ -741,8 +741,8 @@ def main() -> None:
                         help="a checkout of an earlier commit, measured in the same run on a database of its own")
     args = parser.parse_args()
     expect(make_url(args.database).get_backend_name() == "postgresql", "--database is a PostgreSQL URL")
-    expect(0 < args.seconds <= 600 and 0 < args.clients <= 256 and 0 < args.repeat <= 9,
-           "a bounded run: --seconds 1-600, --clients 1-256, --repeat 1-9")
+    expect(0 < args.seconds <= 600 and 0 < args.clients <= 256 and 0 < args.repeat <= 9 and 0 < args.threads <= 64,
+           "a bounded run: --seconds 1-600, --clients 1-256, --repeat 1-9, --threads 1-64")
     instance = Path(tempfile.mkdtemp(prefix="keydesk-load-"))
     codes = []
     if args.baseline:

@@ -278,11 +278,17 @@ def _insert_json(table: Table):
     stay the same however many rows: psycopg converts it once (it converts a statement of more than 50 parameters,
     two clocks' insertmanyvalues, again on every execution), and SQLAlchemy renders no batch per execution."""
     columns = tuple(column.name for column in table.columns if not column.primary_key)
-    records = func.json_populate_recordset(literal_column(f"NULL::{table.name}"), bindparam("rows", type_=JSON)
-                                           ).table_valued(*columns, with_ordinality="ordinality")
+    records = _json_records(table, "rows", columns, with_ordinality="ordinality")
     return (postgresql.insert(table)
             .from_select(columns, select(*(records.c[name] for name in columns)).order_by(records.c.ordinality))
             .returning(table.c.id))
+
+
+def _json_records(table: Table, parameter: str, columns: tuple[str, ...], **options):
+    """The rows sent as one JSON array in ``parameter``, read as records of ``table``'s type: the ``columns`` given
+    (and ``options`` of table_valued, as with_ordinality)."""
+    return func.json_populate_recordset(literal_column(f"NULL::{table.name}"),
+                                        bindparam(parameter, type_=JSON)).table_valued(*columns, **options)
 
 
 def _changed_values(row: Row) -> dict:
@@ -305,8 +311,7 @@ def _one_statement(shapes: tuple[Shape, ...]):
     batch is an UPDATE … FROM its rows by id (no two batches change one row: a change is queued once per object)."""
     writes = []
     for n, (table, columns, key) in enumerate(shapes):
-        records = func.json_populate_recordset(literal_column(f"NULL::{table.name}"),
-                                               bindparam(f"rows_{n}", type_=JSON)).table_valued(*columns)
+        records = _json_records(table, f"rows_{n}", columns)
         if key == CHANGE:  # the ids again as an array: the planner walks the primary key, not the whole table
             ids = bindparam(f"ids_{n}", type_=postgresql.ARRAY(Integer))
             write = (update(table).where(table.c.id == any_(ids), table.c.id == records.c.id)
