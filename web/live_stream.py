@@ -27,6 +27,7 @@ from engine.models import User
 blueprint = Blueprint("live", __name__)
 RETRY_MS = 2000  # how soon the browser reconnects after a stream ends
 BUSY_RETRY = (5, 15)  # seconds a refused browser waits, at random so that they do not all come back at once
+STREAM_ENDPOINTS = ("live.page_stream", "api.live_events")  # the views that answer with a stream
 
 
 @blueprint.get("/live/events")
@@ -42,6 +43,11 @@ def page_stream():
         return busy(_plain(503, "Too many live streams on this server just now; the page tries again shortly.",
                             "此服务器当前实时连接过多，页面稍后会自动重试。"))
     return response
+
+
+def stream_paths(app: Flask) -> set[str]:
+    """The paths of the app's streams: a production worker serves them without a page turn (web/page_turns.py)."""
+    return {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint in STREAM_ENDPOINTS}
 
 
 def _plain(status: int, message: str, message_zh: str) -> Response:

@@ -32,6 +32,10 @@ REQUESTS = Counter("keydesk_http_requests", "HTTP requests by method, route and 
 DURATION = Histogram("keydesk_http_request_seconds", "HTTP request duration by method and route",
                      ["method", "route"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
+TURN_OVERRUNS = Counter("keydesk_http_turn_overruns",
+                        "Page requests that waited their turn in a web worker for the longest they may, then ran "
+                        "beside the one ahead (web/page_turns.py): many of them ask for more workers")
+
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("METRICS_TOKEN", os.environ.get("KEYDESK_METRICS_TOKEN", ""))

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
+from web.page_turns import PageTurns
+
 # Who asked, what, the answer, its size and how long it took in ms (%(M)s), then the browser.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
@@ -64,11 +66,24 @@ class Server(BaseApplication):
 
     def load(self):
         """The worker's app; unless KEYDESK_LIVE_STREAMS says otherwise, live streams may hold half its threads, so
-        the other half always serves pages (web/live_stream.py)."""
+        the other half always serves pages (web/live_stream.py). Its page requests take turns (web/page_turns.py)."""
         app = self.app_factory()
         if not os.environ.get("KEYDESK_LIVE_STREAMS"):
             app.config["LIVE_STREAMS"] = live_streams_for(self.threads)
+        from web import live_stream, metrics  # imported by the factory already, after prepare_metrics_dir: see above
+
+        app.wsgi_app = PageTurns(app.wsgi_app, page_requests_at_once(), live_stream.stream_paths(app),
+                                 metrics.TURN_OVERRUNS.inc)
         return app
+
+
+def page_requests_at_once() -> int:
+    """KEYDESK_PAGE_REQUESTS: how many page requests one worker runs at once (1 unless set; web/page_turns.py)."""
+    text = os.environ.get("KEYDESK_PAGE_REQUESTS") or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"KEYDESK_PAGE_REQUESTS must be a whole number of at least 1, not {text!r} "
+                         f"(KEYDESK_PAGE_REQUESTS 须为不小于 1 的整数)")
+    return int(text)
 
 
 def live_streams_for(threads: int) -> int:
