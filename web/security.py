@@ -44,6 +44,7 @@ def _add_headers(response):
     return response
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 UPLOAD_LIMITS: dict[str, int] = {}  # endpoints whose body may exceed MAX_CONTENT_LENGTH (imports), in bytes
 
 
@@ -53,8 +54,10 @@ def field_with_nul() -> str | None:
     here reads the body, so an endpoint's own body limit (UPLOAD_LIMITS) applies from here on."""
     if request.endpoint in UPLOAD_LIMITS:
         request.max_content_length = UPLOAD_LIMITS[request.endpoint]
-    values = [*request.args.items(multi=True), *request.form.items(multi=True),
-              *((name, upload.filename) for name, upload in request.files.items(multi=True))]
+    values = list(request.args.items(multi=True))
+    if request.mimetype in FORM_TYPES:  # the bodies Werkzeug parses into fields; others leave form and files empty
+        values += [*request.form.items(multi=True),
+                   *((name, upload.filename) for name, upload in request.files.items(multi=True))]
     field = next((name or "" for name, value in values if "\x00" in (name or "") + (value or "")), None)
     return None if field is None else field.replace("\x00", "\\0")
 
