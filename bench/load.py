@@ -44,6 +44,8 @@ Reading the figures
     SQL             statements the server sent (keydesk_sql_statements_total of /metrics) per completion; after
                     the window, one client alone also counts them per request kind (list, claim, complete).
                     "-" for a baseline without /metrics: nothing counts its statements.
+    turn overruns   a note names a server whose page requests waited their worker's turn the longest they may
+                    (web/page_turns.py, keydesk_http_turn_overruns_total) and ran beside the one ahead.
     PG rows         rows PostgreSQL read for this database (pg_stat_database tup_returned + tup_fetched) per
                     completion; it counts index entries and heap rows a statement visited, in the system catalogs
                     too. Read 11 s after the server went idle: backends flush their statistics late (STATS_FLUSH).
@@ -120,6 +122,7 @@ STATS_APP = "bench-load statistics"  # application_name of this script's connect
 REPORT = {"service": "leased_line", "description": "Link down at the port office"}
 ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "customer_answered": True}
 KINDS = ("list", "claim", "complete")
+SQL, OVERRUNS = "keydesk_sql_statements_total", "keydesk_http_turn_overruns_total"  # figures of /metrics
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -352,11 +355,19 @@ def group_cpu(pgid: int) -> dict[int, int]:
     return found
 
 
-def statements(base: str) -> float:
+def figures(base: str) -> dict[str, float]:
+    """The server's /metrics: each figure summed over its labels."""
     status, payload, _, _ = Client(base, SCRAPE_TOKEN).call("GET", "/metrics")
     expect(status == 200, f"/metrics answers: {status}")
-    return sum(s.value for family in text_string_to_metric_families(payload.decode()) for s in family.samples
-               if s.name == "keydesk_sql_statements_total")
+    found: dict[str, float] = defaultdict(float)
+    for family in text_string_to_metric_families(payload.decode()):
+        for sample in family.samples:
+            found[sample.name] += sample.value
+    return found
+
+
+def statements(base: str) -> float:
+    return figures(base)[SQL]
 
 
 def statements_per_request(base: str, token: str, rounds: int = 5) -> dict[str, float]:
@@ -491,16 +502,16 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
     """One server of one version of the code under load for the window: the figures of one row of the table."""
     database, tokens = make_url(code.database).database, code.tokens
     env = {"KEYDESK_METRICS_TOKEN": SCRAPE_TOKEN, "KEYDESK_CONFIG_CACHE_SECONDS": "120"}  # see "rows per request"
-    count = statements if code.metrics else lambda _base: None  # an earlier checkout may have no /metrics
+    count = figures if code.metrics else lambda _base: defaultdict(float)  # an earlier checkout may have no /metrics
     stats = create_engine(code.database, isolation_level="AUTOCOMMIT", connect_args={"application_name": STATS_APP})
     with live_server(code.database, instance, None, env=env, command=command, cwd=code.cwd) as (base, process):
         drive(base, tokens, 2, 2)  # warm up: imports, pools, caches
-        sql_before, db_before = count(base), database_counters(pg, database)
+        served_before, db_before = count(base), database_counters(pg, database)
         cpu_before, started = group_cpu(process.pid), time.monotonic()
         with BackendCPU(pg, database) as backends:
             result = drive(base, tokens, args.clients, args.seconds)
         window, cpu_after = time.monotonic() - started, group_cpu(process.pid)
-        db_after, sql_after = database_counters(pg, database), count(base)
+        db_after, served_after = database_counters(pg, database), count(base)
         alone_rows = rows_per_request(base, tokens[0], stats)
         alone = statements_per_request(base, tokens[0]) if code.metrics else None
     stats.dispose()
@@ -511,7 +522,8 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
     return {"name": f"{code.label}, {kind}", "code": code.label, "kind": kind, "window": window,
             "load": os.getloadavg()[0], **result,
             "server_ms": server_cpu / CLOCK_TICKS * 1000 / done, "pg_ms": pg_cpu / CLOCK_TICKS * 1000 / done,
-            "sql": (sql_after - sql_before) / done if code.metrics else None,
+            "sql": (served_after[SQL] - served_before[SQL]) / done if code.metrics else None,
+            "overruns": served_after[OVERRUNS] - served_before[OVERRUNS],
             "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone, "alone_rows": alone_rows,
             "backends": (backends.born(), db_after["sessions"] - db_before["sessions"])}
 
@@ -720,6 +732,10 @@ def report(phases: list[dict], raw: float, args) -> None:
         if seen < born:
             print(f"note: {p['name']}: PG CPU counts {seen} of the {born} backends born in the window; the others came "
                   "and went between two samples")
+        if p["overruns"]:
+            requests = sum(len(values) for values in p["latencies"].values())
+            print(f"note: {p['name']}: {p['overruns']:.0f} of its {requests} requests waited their worker's page "
+                  "turn the longest they may (web/page_turns.py) and ran beside the one ahead")
         if p["empty"]:
             print(f"note: {p['name']} found an empty list {p['empty']} times (start more --tickets)")
 
