@@ -2,10 +2,10 @@
 
 Why: CPython runs one thread of a process at a time (the GIL). Page requests that run at once in one worker only
 interleave, and each hand-over of the interpreter costs CPU; the waits on PostgreSQL are overlapped better by the
-other worker processes. Measured with bench/load.py (16 clients, 2 workers of 4 threads, PostgreSQL): about a tenth
-less server CPU per completion and a fifth more completions per second than four page requests at once, the same as
-workers of one thread, which could not hold live streams. A live stream spends its time waiting between reads of
-the live_events table (web/live_stream.py), so it runs beside the pages and is never held back by them.
+other worker processes. Measured with bench/load.py's load driver (16 clients, 2 workers of 4 threads, PostgreSQL):
+about a tenth less server CPU per completion and a fifth more completions per second than four page requests at
+once, the same as workers of one thread, which could not hold live streams. A live stream spends its time waiting
+between reads of the live_events table (web/live_stream.py), so it runs beside the pages and is never held back.
 
 A request that waited WAIT_SECONDS for its turn runs anyway, beside the one ahead: a slow export or import holds
 the others back at most that long. Each such request is counted (keydesk_http_turn_overruns in /metrics); a desk
