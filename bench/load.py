@@ -746,7 +746,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--tickets", type=int, default=3000, help="faults to work on per turn (--repeat)")
+    parser.add_argument("--tickets", type=int, default=10_000,  # both servers, 30 s each, at ~100 completions/s
+                        help="faults to work on per turn (--repeat)")
     parser.add_argument("--inbox-tasks", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=40, help="requests per inbox page")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
