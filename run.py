@@ -57,14 +57,20 @@ def serve(app, host: str, port: int, with_scheduler: bool = True, demo: bool = F
 
 
 def serve_production(host: str, port: int, workers: int, threads: int) -> int:
-    """gunicorn with `workers` processes of `threads` threads; the schema is upgraded once, before they fork."""
+    """gunicorn with `workers` processes of `threads` threads; the schema is upgraded once, before they fork. A wrong
+    KEYDESK_PAGE_REQUESTS is refused here, before anything starts, not in every worker as it boots."""
+    try:
+        page_requests = production.page_requests_at_once()
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 2
     production.prepare_metrics_dir(instance_path())
     app = create_app()
     init_db(app)
     with app.app_context():
         db.engine.dispose()  # the workers build their own pools: no connection may cross the fork
     print(f"KeyDesk on http://{host}:{port} with {workers} web workers; run `run.py worker` for the scheduler")
-    production.Server(create_app, host, port, workers, threads).run()
+    production.Server(create_app, host, port, workers, threads, page_requests).run()
     return 0
 
 

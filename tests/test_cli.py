@@ -10,7 +10,7 @@ from engine.db import db
 from engine.directory import users
 from engine.models import User
 from tests.bpmn_samples import RED_FAULT, RED_FAULT_DMN, simple
-from web import create_app
+from web import create_app, production
 
 
 @pytest.fixture
@@ -93,6 +93,18 @@ def test_serve_refuses_a_number_of_workers_below_one(env, capsys, workers):
         run.main(["serve", "--workers", workers])
     assert done.value.code == 2
     assert f"--workers: must be a whole number of 1 or more, not '{workers}'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "many"])
+def test_serve_refuses_a_wrong_number_of_page_requests_before_it_starts(env, monkeypatch, capsys, value):
+    monkeypatch.setenv("KEYDESK_PAGE_REQUESTS", value)
+    started = []
+    monkeypatch.setattr(production, "prepare_metrics_dir", lambda instance: started.append("metrics"))
+    monkeypatch.setattr(production, "Server", lambda *args: started.append("gunicorn"))
+    assert run.main(["serve", "--workers", "2"]) == 2
+    refusal = capsys.readouterr().err
+    assert f"KEYDESK_PAGE_REQUESTS must be a whole number of at least 1, not '{value}'" in refusal
+    assert "须为不小于 1 的整数" in refusal and started == []
 
 
 def test_import_dry_run_then_commit(env, capsys):

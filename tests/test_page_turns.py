@@ -5,6 +5,7 @@ its app, with the streams' paths."""
 import threading
 
 import pytest
+from flask import Flask
 from prometheus_client import REGISTRY
 
 from web import production
@@ -90,9 +91,12 @@ def test_a_live_stream_never_waits_for_a_turn(held):
 
 
 def test_the_production_worker_serves_pages_in_turns_and_its_streams_without(app, api):
-    served = production.Server(lambda: app, "127.0.0.1", 0, 1, 4).load()
+    served = production.Server(lambda: app, "127.0.0.1", 0, 1, 4, page_requests=1).load()
     turns = served.wsgi_app
     assert isinstance(turns, PageTurns) and turns.streams == {"/live/events", "/api/v1/events"}
+    assert turns.at_once == 1
+    three = production.Server(lambda: Flask(__name__), "127.0.0.1", 0, 1, 4, page_requests=3).load()
+    assert three.wsgi_app.at_once == 3
     before = REGISTRY.get_sample_value(OVERRUNS) or 0
     turns.wait = 0
     assert turns.turns.acquire()  # another request holds the worker's one turn

@@ -24,7 +24,7 @@ class PageTurns:
     def __init__(self, wsgi_app: Callable, at_once: int, streams: Iterable[str], overrun: Callable[[], None],
                  wait: float = WAIT_SECONDS):
         self.wsgi_app, self.streams, self.overrun, self.wait = wsgi_app, frozenset(streams), overrun, wait
-        self.turns = threading.BoundedSemaphore(at_once)
+        self.at_once, self.turns = at_once, threading.BoundedSemaphore(at_once)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO") in self.streams:

@@ -43,9 +43,9 @@ def _child_exit(_server, worker) -> None:
 class Server(BaseApplication):
     """gunicorn run from our own command line: `run.py serve --workers N` builds one app per worker."""
 
-    def __init__(self, app_factory, host: str, port: int, workers: int, threads: int):
+    def __init__(self, app_factory, host: str, port: int, workers: int, threads: int, page_requests: int = 1):
         self.app_factory = app_factory
-        self.threads = threads
+        self.threads, self.page_requests = threads, page_requests
         self.options = {
             "bind": f"{host}:{port}",
             "workers": workers,
@@ -72,7 +72,7 @@ class Server(BaseApplication):
             app.config["LIVE_STREAMS"] = live_streams_for(self.threads)
         from web import live_stream, metrics  # imported by the factory already, after prepare_metrics_dir: see above
 
-        app.wsgi_app = PageTurns(app.wsgi_app, page_requests_at_once(), live_stream.stream_paths(app),
+        app.wsgi_app = PageTurns(app.wsgi_app, self.page_requests, live_stream.stream_paths(app),
                                  metrics.TURN_OVERRUNS.inc)
         return app
 
