@@ -32,6 +32,9 @@ CONSEQUENCES = ("task_created", "task_cancelled", "closed", "priority_changed", 
                 "customer_not_notified", "account_manager_missing")
 
 
+_UNPUBLISHED = "keydesk_statements"  # Connection.info: statements sent since the connection left the pool
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _statement(conn, *_args) -> None:
     """Counted on the connection, and added to STATEMENTS when it goes back to the pool (_published): a
@@ -43,9 +46,6 @@ def _statement(conn, *_args) -> None:
 def _published(_dbapi_connection, record) -> None:
     if sent := record.info.pop(_UNPUBLISHED, 0):
         STATEMENTS.inc(sent)
-
-
-_UNPUBLISHED = "keydesk_statements"  # Connection.info: statements sent since the connection left the pool
 
 
 @event.listens_for(Session, "after_begin")

@@ -56,7 +56,8 @@ def test_a_page_request_waits_for_the_one_ahead_to_end(held):
     assert not held.began_with("/api/v1/tasks", 0.3)  # the turn is the slow request's
     held.go_on.set()
     assert held.began_with("/api/v1/tasks", 5)
-    first.join(5), second.join(5)
+    first.join(5)
+    second.join(5)
     assert overruns == []
 
 

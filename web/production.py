@@ -43,7 +43,7 @@ def _child_exit(_server, worker) -> None:
 class Server(BaseApplication):
     """gunicorn run from our own command line: `run.py serve --workers N` builds one app per worker."""
 
-    def __init__(self, app_factory, host: str, port: int, workers: int, threads: int, page_requests: int = 1):
+    def __init__(self, app_factory, host: str, port: int, workers: int, threads: int, page_requests: int):
         self.app_factory = app_factory
         self.threads, self.page_requests = threads, page_requests
         self.options = {
