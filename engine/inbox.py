@@ -73,13 +73,16 @@ def _tasks_query(states: tuple[str, ...], queues: int, by_role: bool, mine: bool
     the page's end, and so are the tasks the user holds of other roles (``ix_human_tasks_mine_due``): the page is
     the soonest of those few rows. One walk of the due-time order filtered by role would read every task of other
     roles due sooner, all open tasks when the user's queues are empty."""
-    parts = [HumanTask.role == bindparam(f"role_{i}") for i in range(queues)]  # the roles, filtered by ``role``
-    held = HumanTask.assignee_id == bindparam("user_id")
+    parts = [(_one_value(HumanTask.role, bindparam(f"role_{i}")), HumanTask.role)  # the roles, filtered by ``role``
+             for i in range(queues)]
+    held = _one_value(HumanTask.assignee_id, bindparam("user_id"))
     if by_role:
         held = and_(held, HumanTask.role == bindparam("role"))
-    parts.append(held if mine else and_(held, HumanTask.role.not_in(bindparam("roles", expanding=True))))
+    held = held if mine else and_(held, HumanTask.role.not_in(bindparam("roles", expanding=True)))
+    parts.append((held, HumanTask.assignee_id))
     window = {"type_": Integer, "literal_execute": True}  # the planner sees the page: the due-time indexes serve it
-    lines = _soonest_of([_part(part, states, scoped) for part in parts], bindparam("window", **window))
+    lines = _soonest_of([(_part(part, states, scoped), column) for part, column in parts],
+                        bindparam("window", **window))
     return (select(*(lines.c[column.key] for column in TASK_COLUMNS),
                    Bundle("ticket", *(lines.c[f"ticket__{column.key}"].label(column.key) for column in TICKET_COLUMNS)),
                    Bundle("assignee", lines.c.username))
@@ -96,10 +99,22 @@ def _part(condition, states: tuple[str, ...], scoped: bool):
 
 
 def _soonest_of(parts: list, window):
-    """The rows of ``parts`` (selects of the same columns, ``due_at`` among them), each read in due-time order up to
-    ``window`` rows, as one subquery for the caller to order and page: a part that filters on one role or person
-    walks that one's index."""
-    return union_all(*(select(part.order_by(*BY_DUE).limit(window).subquery()) for part in parts)).subquery("lines")
+    """The rows of ``parts``, each read in due-time order up to ``window`` rows, as one subquery for the caller to
+    order and page. A part is a select (the same columns for all, ``due_at`` among them) and the column it holds to
+    one value (``_one_value``): a role or a person, whose index it walks."""
+    return union_all(*(select(part.order_by(column, *BY_DUE).limit(window).subquery())
+                       for part, column in parts)).subquery("lines")
+
+
+def _one_value(column, value):
+    """``column = value`` for a part ordered by ``column`` first, so that only the column's own index serves it
+    (``ix_human_tasks_role_due``, ``ix_human_tasks_mine_due``).
+
+    Written as a range of one value: PostgreSQL folds an equality into a constant and drops the column from the
+    order, and may then walk ``ix_human_tasks_active_due`` (all open tasks in due order) and filter, when its
+    statistics expect a queue's tasks among every other row: they cannot see that a queue of half the open tasks is
+    due after the other half, and a page then reads all of those first."""
+    return column.between(value, value)
 
 
 def state_in(states: tuple[str, ...]):
@@ -200,9 +215,11 @@ def inbox(user: User, view: str = "mine", channel: str | None = None, process: s
     if sla:
         query = query.where(_sla_condition(sla, clock.now()))
     roles = sorted(user.role_names)
-    if view == "queues" and sort == "due" and len(roles) > 1:  # each queue from its role's index, then merged
-        lines = _soonest_of([query.where(HumanTask.role == role) for role in roles], limit)
+    if view == "queues" and sort == "due" and roles:  # each queue from its role's index, then merged
+        lines = _soonest_of([(query.where(_one_value(HumanTask.role, role)), HumanTask.role) for role in roles], limit)
         query = select(lines).order_by(lines.c.due_at.asc().nulls_last(), lines.c.task_id)
+    elif view == "mine" and sort == "due":  # from the person's index (_one_value)
+        query = query.order_by(HumanTask.assignee_id, *BY_DUE)
     else:
         query = query.order_by(*_order(sort))
     return [InboxRow(*row) for row in db.session.execute(query.limit(limit))]
@@ -232,7 +249,7 @@ def worklist(user, role, assignee_id):
 def _view_condition(user: User, view: str):
     active = state_in(ACTIVE_TASK_STATES)
     if view == "mine":
-        return and_(active, HumanTask.assignee_id == user.id)
+        return and_(active, _one_value(HumanTask.assignee_id, user.id))
     if view == "queues":
         return and_(state_in(("open",)), HumanTask.role.in_(user.role_names))
     return active if user.has_role(*TEAM_ROLES) else false()
