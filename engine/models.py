@@ -613,26 +613,23 @@ class TicketFact(db.Model):
         Index("ix_ticket_facts_closed", "closed_at", "status", "channel", "branch_id"),
     )
 
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
-    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    ticket_id: Mapped[int] = mapped_column(primary_key=True)
+    branch_id: Mapped[int | None]
     channel: Mapped[str] = mapped_column(String(8))
     process_key: Mapped[str] = mapped_column(String(128))
     complaint: Mapped[bool]
     status: Mapped[str] = mapped_column(String(16))
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    customer_id: Mapped[int | None]
     tier: Mapped[str | None] = mapped_column(String(4))
     industry: Mapped[str | None] = mapped_column(String(64))
-    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    manager_id: Mapped[int | None]
     fault_level: Mapped[int | None]
     satisfaction: Mapped[float | None]
     revisit_done: Mapped[bool | None]
     reopened: Mapped[bool | None]
     outcome: Mapped[str | None] = mapped_column(String(16))
-
-    ticket: Mapped[Ticket] = relationship()
-    manager: Mapped[User | None] = relationship()
 
 
 class TaskFact(db.Model):
@@ -646,21 +643,17 @@ class TaskFact(db.Model):
               "branch_id"),
     )
 
-    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"), primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    task_id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int]
+    branch_id: Mapped[int | None]
     process_key: Mapped[str] = mapped_column(String(128))
     step: Mapped[str] = mapped_column(String(128))
     name: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(32))
-    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    completed_by_id: Mapped[int | None]
     completed_at: Mapped[datetime]
     response_seconds: Mapped[int | None]  # from creation to claim
     duration_seconds: Mapped[int]  # from creation to completion
-
-    task: Mapped[HumanTask] = relationship()
-    ticket: Mapped[Ticket] = relationship()
-    completed_by: Mapped[User | None] = relationship()
 
 
 class SlaFact(db.Model):
@@ -676,23 +669,19 @@ class SlaFact(db.Model):
               "decided_at", "kind", "breached", "paused_seconds", "branch_id"),
     )
 
-    clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id"), primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    clock_id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int]
+    branch_id: Mapped[int | None]
     kind: Mapped[str] = mapped_column(String(12))
     channel: Mapped[str] = mapped_column(String(8))
     process_key: Mapped[str] = mapped_column(String(128))
     step: Mapped[str] = mapped_column(String(128))  # the task's element id; "ticket" for the ticket's own clock
     role: Mapped[str | None] = mapped_column(String(32))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    member_id: Mapped[int | None]
     tier: Mapped[str | None] = mapped_column(String(4))
     decided_at: Mapped[datetime]
     breached: Mapped[bool]
     paused_seconds: Mapped[int]  # the time the ticket waited on the customer before the outcome
-
-    clock: Mapped[SlaClock] = relationship()
-    ticket: Mapped[Ticket] = relationship()
-    member: Mapped[User | None] = relationship()
 
 
 class ImportBatch(db.Model):

@@ -49,7 +49,8 @@ def test_on_site_is_due_45_minutes_after_the_call_even_when_the_fault_was_accept
     assert promises(ticket)["on_site"][0] == "breached"
     breach = [e for e in tickets.history(ticket) if e.kind == "sla_breached" and e.data["clock"] == "on_site"]
     assert len(breach) == 1 and breach[0].task is None
-    fact = db.session.scalar(select(SlaFact).join(SlaClock).where(SlaClock.kind == "on_site"))
+    fact = db.session.scalar(select(SlaFact).join(SlaClock, SlaClock.id == SlaFact.clock_id)
+                             .where(SlaClock.kind == "on_site"))
     assert (fact.step, fact.breached) == ("dispatch_on_site", True)
     version = deployments.latest_version("red_fault")
     heat = {e["element_id"]: e for e in versions.heatmap(staff("supervisor"), "red_fault", version.version)["elements"]}

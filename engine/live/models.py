@@ -3,13 +3,12 @@ an hour."""
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Index, String
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 
 from engine.db import db
-from engine.models import HumanTask
 
 KINDS = ("queued", "assigned", "warning", "breach")
 
@@ -40,7 +39,10 @@ class LiveEvent(db.Model):
     ``txid`` orders the rows as their transactions became visible: on PostgreSQL the writing transaction's id (a
     reader takes only rows of transactions older than every one still running, so a row committed late is never
     passed over); on SQLite 0, where one writer at a time commits the ids in order (AUTOINCREMENT: an id is never
-    reused, not even once every row is purged)."""
+    reused, not even once every row is purged).
+
+    Like the report facts (engine/report_facts.py), it names its task and people by id without foreign keys: a
+    row written by the step that touched them, purged within the hour, needs no lookup of each to be checked."""
 
     __tablename__ = "live_events"
     __table_args__ = (Index("ix_live_events_position", "txid", "id"), {"sqlite_autoincrement": True})
@@ -48,9 +50,8 @@ class LiveEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     txid: Mapped[int] = mapped_column(BigInteger, default=current_txid())
     kind: Mapped[str] = mapped_column(String(16))
-    task_id: Mapped[int] = mapped_column(ForeignKey("human_tasks.id"))
+    task_id: Mapped[int]
     role: Mapped[str] = mapped_column(String(32))
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None]
+    actor_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(index=True)
-    task: Mapped[HumanTask] = relationship()
