@@ -65,7 +65,8 @@ def fill(cities: list[int], n_customers: int, n_tickets: int) -> None:
     db.session.execute(insert(HumanTask), [
         {"ticket_id": first + i, "spiff_task_id": f"bench-{i}", "element_id": "accept", "name": "Accept",
          "role": "agent", "state": "open", "priority": "normal", "created_at": now,
-         "due_at": now + timedelta(minutes=i % 997)} for i in range(n_tickets)])
+         "due_at": now + timedelta(minutes=i % 997), "ticket_number": f"B-{i:08d}", "ticket_title": f"Bench {i}",
+         "ticket_channel": "red", "ticket_branch_id": cities[i % len(cities)]} for i in range(n_tickets)])
     db.session.commit()
     db.session.execute(text("ANALYZE"))  # the planner's statistics, as autovacuum would have them by now
     db.session.commit()

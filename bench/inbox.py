@@ -31,6 +31,7 @@ from sqlalchemy import event, text
 from engine import inbox, tickets
 from engine.db import db
 from engine.directory import users
+from tests.web_data import copy_ticket_columns
 
 PAGES = (  # name, path, who asks (the API pages with a token)
     ("GET /api/v1/tasks (100 rows)", "/api/v1/tasks", "agent token"),
@@ -134,7 +135,7 @@ def fill_by_sql(target: int) -> None:
                CASE WHEN mine OR claimed THEN now() END
         FROM tasks, copies, people
         """), {"n": max(missing, MINE), "mine": MINE})
-    session.commit()
+    copy_ticket_columns()
     session.execute(text("ANALYZE"))
     session.commit()
 

@@ -555,12 +555,13 @@ def top_up_open_tasks(pg_url: str, target: int) -> int:
         open_now = conn.scalar(text("SELECT count(*) FROM human_tasks WHERE state IN ('open', 'claimed')"))
         conn.execute(text("""
             INSERT INTO human_tasks (ticket_id, spiff_task_id, element_id, name, role, state, priority, created_at,
-                                     due_at)
+                                     due_at, ticket_number, ticket_title, ticket_channel, ticket_branch_id)
             SELECT t.id, gen_random_uuid()::text, 'accept_fault', 'Accept the fault',
                    (ARRAY['agent', 'tech', 'billing', 'manager', 'engineer'])[i % 5 + 1], 'open', 'normal', now(),
                    CASE WHEN i % 10 = 0 THEN NULL
                         WHEN i % 5 = 0 THEN now() + (i % 5000) * interval '1 minute'
-                        ELSE now() - interval '1 day' + (i % 1000) * interval '1 minute' END
+                        ELSE now() - interval '1 day' + (i % 1000) * interval '1 minute' END,
+                   t.number, t.title, t.channel, t.branch_id
             FROM generate_series(1, :n) AS i
             JOIN tickets t ON t.id = (SELECT min(id) FROM tickets) + i % (SELECT count(*) FROM tickets)
             """), {"n": max(target - open_now, 0)})

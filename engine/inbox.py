@@ -44,16 +44,17 @@ BY_DUE = (HumanTask.due_at.asc().nulls_last(), HumanTask.id)  # the order of ix_
 TASK_COLUMNS = (HumanTask.id, HumanTask.ticket_id, HumanTask.name, HumanTask.element_id, HumanTask.role,
                 HumanTask.state, HumanTask.priority, HumanTask.sla_state, HumanTask.form_key, HumanTask.created_at,
                 HumanTask.due_at, HumanTask.claimed_at, HumanTask.completed_at)
-TICKET_COLUMNS = (Ticket.id, Ticket.number, Ticket.title, Ticket.channel, Ticket.branch_id)
+TICKET_COLUMNS = {"id": HumanTask.ticket_id, "number": HumanTask.ticket_number, "title": HumanTask.ticket_title,
+                  "channel": HumanTask.ticket_channel, "branch_id": HumanTask.ticket_branch_id}  # the task's copies
 
 
 def tasks_for(user: User, role: str | None = None, mine: bool = False, state: str | None = None,
               limit: int = 100, offset: int = 0) -> list[Row]:
     """Tasks of the user's roles plus those assigned to them, on tickets of their branches, soonest due first.
 
-    Read-only lines in one query: the task's columns, ``ticket`` (id, number, title, channel, branch_id) and
-    ``assignee`` (username) as attributes, as HumanTask has them, without loading ORM objects (a list of 100 spent
-    most of its time there)."""
+    Read-only lines in one query: the task's columns, ``ticket`` (id, number, title, channel, branch_id: the
+    task's copies, so the tickets are not read) and ``assignee`` (username) as attributes, as HumanTask has them,
+    without loading ORM objects (a list of 100 spent most of its time there)."""
     _check_choice("state", state, TASK_STATES)
     scope = branches.visible_ids(user)
     roles = [name for name in sorted(user.role_names) if role in (None, name)]
@@ -84,7 +85,7 @@ def _tasks_query(states: tuple[str, ...], queues: int, by_role: bool, mine: bool
     lines = _soonest_of([(_part(part, states, scoped), column) for part, column in parts],
                         bindparam("window", **window))
     return (select(*(lines.c[column.key] for column in TASK_COLUMNS),
-                   Bundle("ticket", *(lines.c[f"ticket__{column.key}"].label(column.key) for column in TICKET_COLUMNS)),
+                   Bundle("ticket", *(lines.c[f"ticket__{name}"].label(name) for name in TICKET_COLUMNS)),
                    Bundle("assignee", lines.c.username))
             .order_by(lines.c.due_at.asc().nulls_last(), lines.c.id)
             .limit(bindparam("limit", **window)).offset(bindparam("offset", **window)))
@@ -92,10 +93,10 @@ def _tasks_query(states: tuple[str, ...], queues: int, by_role: bool, mine: bool
 
 def _part(condition, states: tuple[str, ...], scoped: bool):
     """One part of the task list: its tasks, with their ticket's columns and assignee's name."""
-    query = (select(*TASK_COLUMNS, *(column.label(f"ticket__{column.key}") for column in TICKET_COLUMNS),
+    query = (select(*TASK_COLUMNS, *(column.label(f"ticket__{name}") for name, column in TICKET_COLUMNS.items()),
                     User.username)
-             .join(HumanTask.ticket).outerjoin(HumanTask.assignee).where(condition, state_in(states)))
-    return query.where(branches.within_bound(Ticket.branch_id)) if scoped else query
+             .outerjoin(HumanTask.assignee).where(condition, state_in(states)))
+    return query.where(branches.within_bound(HumanTask.ticket_branch_id)) if scoped else query
 
 
 def _soonest_of(parts: list, window):
@@ -230,8 +231,7 @@ def counts(user: User) -> dict[str, int]:
 
     Each count reads at most COUNT_CAP index entries, so a refresh costs the same at 100,000 open tasks.
     """
-    scope = (select(literal(1)).select_from(HumanTask).join(Ticket, HumanTask.ticket_id == Ticket.id)
-             .where(branches.visible(user, Ticket.branch_id)))
+    scope = select(literal(1)).select_from(HumanTask).where(branches.visible(user, HumanTask.ticket_branch_id))
     columns = {view: select(func.count()).select_from(scope.where(_view_condition(user, view))
                                                       .limit(COUNT_CAP).subquery()).scalar_subquery()
                for view in VIEWS if view != "team" or user.has_role(*TEAM_ROLES)}

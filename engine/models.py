@@ -406,6 +406,12 @@ class HumanTask(db.Model):
     claimed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The ticket's columns the task list shows and scopes by, copied when the task is created (a ticket never
+    # changes them): a page of the list reads the tasks alone (engine.inbox.tasks_for). Migration g_tasklist_0001.
+    ticket_number: Mapped[str | None] = mapped_column(String(32))
+    ticket_title: Mapped[str | None] = mapped_column(String(256))
+    ticket_channel: Mapped[str | None] = mapped_column(String(8))
+    ticket_branch_id: Mapped[int | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="tasks")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

@@ -152,3 +152,29 @@ def test_the_rows_a_step_derives_name_their_rows_without_foreign_keys_and_a_down
     downgrade(revision="e_inboxrole_0001")
     assert foreign_keys(DERIVED) == DERIVED
     assert autoincrement(backend)
+
+
+@BOTH
+def test_an_upgrade_copies_into_each_task_the_columns_of_its_ticket_the_task_list_shows(empty_database):
+    upgrade(revision="f_facts_0001")
+    opened = datetime(2026, 11, 16, 2, tzinfo=UTC)
+    rows = [
+        (User, {"id": 1, "username": "old", "display_name": "Old", "password_hash": "x", "created_at": opened}),
+        (Branch, {"id": 7, "code": "PD", "name": "Pudong", "level": "city", "active": True, "created_at": opened}),
+        (ProcessModel, {"id": 1, "key": "red_fault", "name": "Fault", "channel": "red", "created_at": opened}),
+        (ProcessVersion, {"id": 1, "model_id": 1, "version": 1, "bpmn_xml": "<x/>", "deployed_at": opened}),
+        (Ticket, {"id": 1, "number": "R-2026-000001", "channel": "red", "process_version_id": 1, "branch_id": 7,
+                  "title": "Line down", "status": "open", "creator_id": 1, "created_at": opened, "data": {}}),
+        (Ticket, {"id": 2, "number": "R-2026-000002", "channel": "red", "process_version_id": 1, "title": "No branch",
+                  "status": "open", "creator_id": 1, "created_at": opened, "data": {}}),
+    ]
+    rows += [(HumanTask, {"id": i, "ticket_id": i, "spiff_task_id": f"t{i}", "element_id": "accept",
+                          "name": "Accept", "role": "agent", "state": "open", "created_at": opened}) for i in (1, 2)]
+    for model, values in rows:
+        db.session.execute(insert(model), values)
+    db.session.commit()
+    upgrade()
+    copies = db.session.execute(select(HumanTask.id, HumanTask.ticket_number, HumanTask.ticket_title,
+                                       HumanTask.ticket_channel, HumanTask.ticket_branch_id).order_by(HumanTask.id))
+    assert [tuple(row) for row in copies] == [(1, "R-2026-000001", "Line down", "red", 7),
+                                              (2, "R-2026-000002", "No branch", "red", None)]

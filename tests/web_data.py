@@ -1,11 +1,11 @@
 """Tickets for the staff-page tests, started through the engine as the desk would."""
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine import tickets
 from engine.db import db
 from engine.directory import users
-from engine.models import Customer, Ticket
+from engine.models import Customer, HumanTask, Ticket
 
 
 def red_ticket(title: str = "Leased line down", customer_code: str = "G0001", by: str = "agent") -> Ticket:
@@ -23,4 +23,14 @@ def colleague(of: str = "agent", username: str = "agent2") -> None:
     """A second person with the same roles in the same branch as the demo user ``of``."""
     demo_user = users.by_username(of)
     users.create_user(username, "demo", sorted(demo_user.role_names), "Zhou Qi", branch=demo_user.branch)
+    db.session.commit()
+
+
+def copy_ticket_columns() -> None:
+    """Tasks written straight to the table (many at once, for tests and benchmarks at scale) get the columns of
+    their ticket that engine.tickets copies into a task it creates."""
+    of_ticket = lambda column: select(column).where(Ticket.id == HumanTask.ticket_id).scalar_subquery()  # noqa: E731
+    db.session.execute(update(HumanTask).where(HumanTask.ticket_number.is_(None))
+                       .values(ticket_number=of_ticket(Ticket.number), ticket_title=of_ticket(Ticket.title),
+                               ticket_channel=of_ticket(Ticket.channel), ticket_branch_id=of_ticket(Ticket.branch_id)))
     db.session.commit()
