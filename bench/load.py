@@ -52,8 +52,11 @@ Reading the figures
     rows per request
                     one client alone after the window: the rows each kind of request reads in the database's own
                     tables (pg_stat_all_tables and pg_stat_all_indexes, TOAST tables as "<table> (TOAST)"), so
-                    autovacuum's and this script's catalog reads stay out. Per table, for one completion (list +
-                    claim + complete), top tables first:
+                    autovacuum's and this script's catalog reads stay out; and, in the last column
+                    (completion_rows_alone), pg_stat_database's rows read per completion of 10 in a row, each one
+                    list, one claim and one complete: the PG rows column's counter without the retries of clients
+                    that lost a claim to another (a 409, then another list and claim). Per table, for one
+                    completion (list + claim + complete), top tables first:
         seq rows        rows sequential scans read (seq_tup_read);
         index entries   entries index scans read, all indexes of the table (idx_tup_read);
         heap fetches    table rows fetched through an index (idx_tup_fetch); an index-only scan fetches none.
@@ -455,6 +458,22 @@ def rows_per_request(base: str, token: str, engine, rounds: int = 10) -> dict[st
     return found
 
 
+def completion_rows_alone(base: str, token: str, pg, database: str, rounds: int = 10) -> float:
+    """One client alone: pg_stat_database's rows read (tup_returned + tup_fetched, the window's counter) per
+    completion, that is one list, one claim and one complete, over `rounds` completions in a row. Read from the
+    postgres database, so the statistics query's own catalog reads are not counted; autovacuum's would be."""
+    client = Client(base, token)
+    before = database_counters(pg, database)["rows"]
+    for _ in range(rounds):
+        status, payload, _, _ = client.call("GET", "/api/v1/tasks?limit=20")
+        expect(status == 200, f"list alone: {status}")
+        task_id = next(t["id"] for t in json.loads(payload)["tasks"] if t["state"] == "open")
+        for path, body in ((f"/api/v1/tasks/{task_id}/claim", None), (f"/api/v1/tasks/{task_id}/complete", ACCEPT)):
+            status, payload, _, _ = client.call("POST", path, body and {"data": body})
+            expect(status == 200, f"{path} alone: {status} {payload[:200]!r}")
+    return (database_counters(pg, database)["rows"] - before) / rounds
+
+
 # --- one load phase ------------------------------------------------------------------------------------------------
 
 def drive(base: str, tokens: list[str], clients: int, seconds: float) -> dict:
@@ -513,6 +532,7 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
         window, cpu_after = time.monotonic() - started, group_cpu(process.pid)
         db_after, served_after = database_counters(pg, database), count(base)
         alone_rows = rows_per_request(base, tokens[0], stats)
+        alone_db_rows = completion_rows_alone(base, tokens[0], pg, database)
         alone = statements_per_request(base, tokens[0]) if code.metrics else None
     stats.dispose()
     done = max(result["completions"], 1)
@@ -525,6 +545,7 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
             "sql": (served_after[SQL] - served_before[SQL]) / done if code.metrics else None,
             "overruns": served_after[OVERRUNS] - served_before[OVERRUNS],
             "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone, "alone_rows": alone_rows,
+            "alone_db_rows": alone_db_rows,
             "backends": (backends.born(), db_after["sessions"] - db_before["sessions"])}
 
 
@@ -718,10 +739,12 @@ def report(phases: list[dict], raw: float, args) -> None:
                  for p in phases if p["alone"]]))
     print("\nPostgreSQL rows per request, one client alone after the window (mean of 10 of each kind; rows of the "
           "database's own\ntables: sequential scan rows + index entries + heap fetches, pg_stat_all_tables and "
-          "pg_stat_all_indexes):")
-    print(table(["server", *KINDS, "completion"],
+          "pg_stat_all_indexes; last column: pg_stat_database's\nrows read, the PG rows column's counter, per "
+          "completion of 10 in a row, each a list, a claim and a complete):")
+    print(table(["server", *KINDS, "completion", "pg_stat_database"],
                 [[p["name"], *(f"{sum(alone_rows(p, kind).values()):.1f}" for kind in KINDS),
-                  f"{sum(sum(alone_rows(p, kind).values()) for kind in KINDS):.1f}"] for p in phases]))
+                  f"{sum(sum(alone_rows(p, kind).values()) for kind in KINDS):.1f}", f"{p['alone_db_rows']:.1f}"]
+                 for p in phases]))
     for p in phases:
         print(f"\n{p['name']}: PostgreSQL rows per table of one completion (list + claim + complete), one client "
               "alone")
