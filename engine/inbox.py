@@ -44,8 +44,8 @@ BY_DUE = (HumanTask.due_at.asc().nulls_last(), HumanTask.id)  # the order of ix_
 TASK_COLUMNS = (HumanTask.id, HumanTask.ticket_id, HumanTask.name, HumanTask.element_id, HumanTask.role,
                 HumanTask.state, HumanTask.priority, HumanTask.sla_state, HumanTask.form_key, HumanTask.created_at,
                 HumanTask.due_at, HumanTask.claimed_at, HumanTask.completed_at)
-TICKET_COLUMNS = {"id": HumanTask.ticket_id, "number": HumanTask.ticket_number, "title": HumanTask.ticket_title,
-                  "channel": HumanTask.ticket_channel, "branch_id": HumanTask.ticket_branch_id}  # the task's copies
+TICKET_COLUMNS = {"id": HumanTask.ticket_id,  # the ticket's columns a line shows, as the task's copies
+                  **{column: getattr(HumanTask, copy) for copy, column in HumanTask.TICKET_COPIES.items()}}
 
 
 def tasks_for(user: User, role: str | None = None, mine: bool = False, state: str | None = None,

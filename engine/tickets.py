@@ -642,8 +642,7 @@ def _new_task(ticket: Ticket, spiff_task) -> HumanTask:
                      name=runtime.title_of(spiff_task), name_zh=runtime.title_of(spiff_task, chinese=True),
                      role=runtime.role_of(spiff_task) or "supervisor",
                      priority=ticket.priority, form_key=props.get("form"), created_at=clock.now(),
-                     ticket_number=ticket.number, ticket_title=ticket.title, ticket_channel=ticket.channel,
-                     ticket_branch_id=ticket.branch_id)
+                     **{copy: getattr(ticket, column) for copy, column in HumanTask.TICKET_COPIES.items()})
     set_committed_value(task, "ticket", ticket)  # not task.ticket = ticket: see step_rows.add_object
     step_rows.add_object(task)
     owner = _owner(ticket, props.get("assignee"))

@@ -99,8 +99,7 @@ def test_the_list_shows_a_first_page_and_more_on_demand(staff, monkeypatch):
 def copies(task: HumanTask, n: int, **values) -> None:
     """n more tasks like `task` (same ticket), written straight to the table: only the counts read them."""
     row = {column: getattr(task, column) for column in ("ticket_id", "element_id", "name", "role", "state",
-                                                          "priority", "created_at", "due_at", "ticket_number",
-                                                          "ticket_title", "ticket_channel", "ticket_branch_id")}
+                                                          "priority", "created_at", "due_at", *HumanTask.TICKET_COPIES)}
     db.session.execute(insert(HumanTask), [{**row, **values, "spiff_task_id": str(uuid4())} for _ in range(n)])
     db.session.commit()
 

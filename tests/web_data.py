@@ -31,6 +31,6 @@ def copy_ticket_columns() -> None:
     their ticket that engine.tickets copies into a task it creates."""
     of_ticket = lambda column: select(column).where(Ticket.id == HumanTask.ticket_id).scalar_subquery()  # noqa: E731
     db.session.execute(update(HumanTask).where(HumanTask.ticket_number.is_(None))
-                       .values(ticket_number=of_ticket(Ticket.number), ticket_title=of_ticket(Ticket.title),
-                               ticket_channel=of_ticket(Ticket.channel), ticket_branch_id=of_ticket(Ticket.branch_id)))
+                       .values({copy: of_ticket(getattr(Ticket, column))
+                                for copy, column in HumanTask.TICKET_COPIES.items()}))
     db.session.commit()
