@@ -149,6 +149,21 @@ class Client:
         finally:
             connection.close()
 
+    def ok(self, kind: str, method: str, path: str, body: dict | None = None) -> bytes:
+        """The body of a request one client alone sends, which must succeed."""
+        status, payload, _, _ = self.call(method, path, body)
+        expect(status == 200, f"{kind} alone: {status} {payload[:200]!r}")
+        return payload
+
+
+def one_completion(request: Callable[..., bytes]) -> None:
+    """One list, then a claim and a complete of its first open task, each through ``request(kind, method, path,
+    body)`` (Client.ok, or a wrapper that measures it)."""
+    tasks = json.loads(request("list", "GET", "/api/v1/tasks?limit=20"))["tasks"]
+    task_id = next(t["id"] for t in tasks if t["state"] == "open")
+    request("claim", "POST", f"/api/v1/tasks/{task_id}/claim")
+    request("complete", "POST", f"/api/v1/tasks/{task_id}/complete", {"data": ACCEPT})
+
 
 # --- the database --------------------------------------------------------------------------------------------------
 
@@ -381,16 +396,12 @@ def statements_per_request(base: str, token: str, rounds: int = 5) -> dict[str, 
 
     def counted(kind: str, method: str, path: str, body: dict | None = None) -> bytes:
         start = statements(base)
-        status, payload, _, _ = client.call(method, path, body)
-        expect(status == 200, f"{kind} alone: {status} {payload[:200]!r}")
+        payload = client.ok(kind, method, path, body)
         found[kind].append(statements(base) - start - scrape)
         return payload
 
     for _ in range(rounds):
-        tasks = json.loads(counted("list", "GET", "/api/v1/tasks?limit=20"))["tasks"]
-        task_id = next(t["id"] for t in tasks if t["state"] == "open")
-        counted("claim", "POST", f"/api/v1/tasks/{task_id}/claim")
-        counted("complete", "POST", f"/api/v1/tasks/{task_id}/complete", {"data": ACCEPT})
+        one_completion(counted)
     return {kind: sum(values) / len(values) for kind, values in found.items()}
 
 
@@ -421,13 +432,8 @@ def rows_per_request(base: str, token: str, engine, rounds: int = 10) -> dict[st
     {kind: {table: (seq rows, index entries, heap fetches)}}. Statistics come late (STATS_FLUSH), so each kind is
     a window of its own: `rounds` lists, then claims of open tasks those lists showed, then completes of the same
     tasks (none is left claimed); the counters before and after each window, divided by its requests."""
-    client = Client(base, token)
+    request = Client(base, token).ok
     shown: list[int] = []
-
-    def request(kind: str, method: str, path: str, body: dict | None = None) -> bytes:
-        status, payload, _, _ = client.call(method, path, body)
-        expect(status == 200, f"{kind} alone: {status} {payload[:200]!r}")
-        return payload
 
     def lists() -> int:
         for _ in range(rounds):
@@ -465,12 +471,7 @@ def completion_rows_alone(base: str, token: str, pg, database: str, rounds: int 
     client = Client(base, token)
     before = database_counters(pg, database)["rows"]
     for _ in range(rounds):
-        status, payload, _, _ = client.call("GET", "/api/v1/tasks?limit=20")
-        expect(status == 200, f"list alone: {status}")
-        task_id = next(t["id"] for t in json.loads(payload)["tasks"] if t["state"] == "open")
-        for path, body in ((f"/api/v1/tasks/{task_id}/claim", None), (f"/api/v1/tasks/{task_id}/complete", ACCEPT)):
-            status, payload, _, _ = client.call("POST", path, body and {"data": body})
-            expect(status == 200, f"{path} alone: {status} {payload[:200]!r}")
+        one_completion(client.ok)
     return (database_counters(pg, database)["rows"] - before) / rounds
 
 
