@@ -10,6 +10,7 @@ from sqlalchemy import insert, inspect, select, text
 
 from engine.db import db
 from engine.models import (
+    TICKET_FILLFACTOR,
     Branch,
     Customer,
     HumanTask,
@@ -178,3 +179,21 @@ def test_an_upgrade_copies_into_each_task_the_columns_of_its_ticket_the_task_lis
                                        HumanTask.ticket_channel, HumanTask.ticket_branch_id).order_by(HumanTask.id))
     assert [tuple(row) for row in copies] == [(1, "R-2026-000001", "Line down", "red", 7),
                                               (2, "R-2026-000002", "No branch", "red", None)]
+
+
+def storage_options(table: str) -> list[str] | None:
+    return db.session.scalar(text("SELECT reloptions FROM pg_class WHERE relname = :t"), {"t": table})
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_tickets_leave_room_on_their_pages_for_a_step_s_update_and_a_downgrade_gives_it_back(empty_database):
+    """A step updates its ticket; with room on the page PostgreSQL keeps the new version there without new index
+    entries (a HOT update; bench/load.py prints the share). Built by migrations or by the models alike."""
+    upgrade()
+    assert storage_options("tickets") == [f"fillfactor={TICKET_FILLFACTOR}"]
+    downgrade(revision="g_tasklist_0001")
+    assert storage_options("tickets") is None
+    db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.session.commit()
+    db.create_all()
+    assert storage_options("tickets") == [f"fillfactor={TICKET_FILLFACTOR}"]
