@@ -2,8 +2,9 @@
 (and, with --baseline, an earlier commit's two servers in the same run).
 
 What it does, on PostgreSQL (``--database``, wiped first):
-1. fills the database: the demo data, then ``--tickets`` red-channel faults started over HTTP, each waiting on
-   the agent's "Accept the fault";
+1. fills the database: the demo data, ``--staff`` colleagues (300: a desk's directory, not the demo's dozen people;
+   add_staff), then ``--tickets`` red-channel faults started over HTTP, each waiting on the agent's "Accept the
+   fault";
 2. for each server in turn, the *before* one (``run.py serve --no-scheduler``: Werkzeug, one process) and the
    production one (``run.py serve --workers N``: gunicorn), drives ``--clients`` concurrent HTTP clients
    over loopback for ``--seconds``, each signed in as an agent of its own (colleagues of the demo agent).
@@ -56,7 +57,8 @@ Reading the figures
                     (completion_rows_alone), pg_stat_database's rows read per completion of 10 in a row, each one
                     list, one claim and one complete: the PG rows column's counter without the retries of clients
                     that lost a claim to another (a 409, then another list and claim). Per table, for one
-                    completion (list + claim + complete), top tables first:
+                    completion (list + claim + complete) alone, and per completion in the loaded window (its
+                    rows read in each table over its completions: retries included), top tables under load first:
         seq rows        rows sequential scans read (seq_tup_read);
         index entries   entries index scans read, all indexes of the table (idx_tup_read);
         heap fetches    table rows fetched through an index (idx_tup_fetch); an index-only scan fetches none.
@@ -65,6 +67,8 @@ Reading the figures
                     production default of 10 s: the 11-s waits of these one-client measurements would otherwise
                     find them gone before every batch and count the re-reads (a few statements per worker per
                     10 s in production) as the cost of each request.
+    HOT             per table, the share of the rows updated in the loaded window that PostgreSQL wrote on their own
+                    page (a HOT update: no new entry in the table's indexes, no dead one for the next reader).
     raw steps/s     SpiffWorkflow alone: one step = running one manual task and the engine steps after it.
     ratio           raw steps/s divided by completions/s: how many times slower a step is behind HTTP.
     load            the machine's 1-minute load average when the window closed: above the number of cores,
@@ -109,7 +113,7 @@ from pathlib import Path  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import MetaData, Table, create_engine, event, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import run  # noqa: E402
@@ -256,6 +260,26 @@ def production(args) -> Callable[[int], list[str]]:
 def gunicorn_kind(args) -> str:
     threads = "" if args.threads == run.DEFAULT_THREADS else f" × {args.threads} threads"
     return f"gunicorn {args.workers} workers{threads}"
+
+
+def add_staff(url: str, count: int, template: str = "billing") -> None:
+    """`count` colleagues of the demo's `template` user (same roles, branch and password; the user tables as that
+    code's own schema has them, so an earlier checkout's database too): the directory of a desk rather than the
+    demo's dozen people. The billing role plays no part in a red fault, so the workload stays the same; what
+    changes is the size of `users`, and with it how PostgreSQL checks the foreign keys to it (one page: a
+    sequential scan up to the person; several: an index lookup)."""
+    engine = create_engine(url)
+    tables = MetaData()
+    people, roles = (Table(name, tables, autoload_with=engine) for name in ("users", "user_roles"))
+    with engine.begin() as conn:
+        model = conn.execute(select(people).where(people.c.username == template)).mappings().one()
+        its_roles = conn.execute(select(roles).where(roles.c.user_id == model["id"])).mappings().all()
+        copies = [{**{key: value for key, value in model.items() if key != "id"}, "username": f"staff{n}",
+                   "display_name": f"Staff {n}", "email": None, "phone": None} for n in range(1, count + 1)]
+        ids = conn.execute(insert(people).returning(people.c.id), copies).scalars().all() if copies else []
+        if ids:
+            conn.execute(insert(roles), [{**row, "user_id": user_id} for user_id in ids for row in its_roles])
+    engine.dispose()
 
 
 def fill(base: str, token: str, tickets: int) -> None:
@@ -419,9 +443,17 @@ WHERE c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::r
 ROW_COLUMNS = ("seq rows", "index entries", "heap fetches")
 
 
+def updates(engine) -> dict[str, tuple[int, int]]:
+    """Per table of the database's own, rows updated and those of them updated on their page (HOT: no new index
+    entry), as table_rows reads its counters."""
+    with engine.connect() as conn:
+        return {name: (updated, hot) for name, updated, hot in conn.execute(text(
+            "SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"))}
+
+
 def table_rows(engine) -> dict[str, tuple[int, int, int]]:
-    """TABLE_ROWS of the database `engine` is connected to, after STATS_FLUSH (the server idle)."""
-    time.sleep(STATS_FLUSH)
+    """TABLE_ROWS of the database `engine` is connected to; the server idle for STATS_FLUSH before, or its latest
+    statistics are missing."""
     with engine.connect() as conn:
         return {name: (seq or 0, int(entries), fetched or 0)
                 for name, seq, entries, fetched in conn.execute(text(TABLE_ROWS))}
@@ -454,14 +486,21 @@ def rows_per_request(base: str, token: str, engine, rounds: int = 10) -> dict[st
             request("complete", "POST", f"/api/v1/tasks/{task_id}/complete", {"data": ACCEPT})
         return len(shown)
 
+    time.sleep(STATS_FLUSH)
     found, before = {}, table_rows(engine)
     for kind, window in zip(KINDS, (lists, claims, completes), strict=True):
         done = window()
+        time.sleep(STATS_FLUSH)
         after = table_rows(engine)
-        found[kind] = {name: tuple((a - b) / done for a, b in zip(now, before.get(name, (0, 0, 0)), strict=True))
-                       for name, now in after.items()}
+        found[kind] = rows_between(before, after, done)
         before = after
     return found
+
+
+def rows_between(before: dict[str, tuple], after: dict[str, tuple], requests: int) -> dict[str, tuple]:
+    """Per table, what TABLE_ROWS counted between two readings, per request."""
+    return {name: tuple((a - b) / requests for a, b in zip(now, before.get(name, (0, 0, 0)), strict=True))
+            for name, now in after.items()}
 
 
 def completion_rows_alone(base: str, token: str, pg, database: str, rounds: int = 10) -> float:
@@ -525,13 +564,16 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
     count = figures if code.metrics else lambda _base: defaultdict(float)  # an earlier checkout may have no /metrics
     stats = create_engine(code.database, isolation_level="AUTOCOMMIT", connect_args={"application_name": STATS_APP})
     with live_server(code.database, instance, None, env=env, command=command, cwd=code.cwd) as (base, process):
-        drive(base, tokens, 2, 2)  # warm up: imports, pools, caches
+        drive(base, tokens, args.clients, 2)  # warm up: imports, every client's connection and cached sign-in
         served_before, db_before = count(base), database_counters(pg, database)
+        tables_before, updates_before = table_rows(stats), updates(stats)  # database_counters waited for them
         cpu_before, started = group_cpu(process.pid), time.monotonic()
         with BackendCPU(pg, database) as backends:
             result = drive(base, tokens, args.clients, args.seconds)
         window, cpu_after = time.monotonic() - started, group_cpu(process.pid)
-        db_after, served_after = database_counters(pg, database), count(base)
+        db_after = database_counters(pg, database)
+        tables_after, updates_after = table_rows(stats), updates(stats)  # before the scrape: not the window's
+        served_after = count(base)
         alone_rows = rows_per_request(base, tokens[0], stats)
         alone_db_rows = completion_rows_alone(base, tokens[0], pg, database)
         alone = statements_per_request(base, tokens[0]) if code.metrics else None
@@ -547,6 +589,9 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
             "overruns": served_after[OVERRUNS] - served_before[OVERRUNS],
             "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone, "alone_rows": alone_rows,
             "alone_db_rows": alone_db_rows,
+            "load_rows": rows_between(tables_before, tables_after, done),
+            "updates": {name: tuple(a - b for a, b in zip(now, updates_before.get(name, (0, 0)), strict=True))
+                        for name, now in updates_after.items()},
             "backends": (backends.born(), db_after["sessions"] - db_before["sessions"])}
 
 
@@ -678,13 +723,17 @@ def alone_rows(p: dict, kind: str) -> dict[str, float]:
     return {name: sum(figures) for name, figures in p["alone_rows"][kind].items()}
 
 
-def completion_rows(p: dict) -> list[tuple[str, list[float]]]:
-    """Per table, the rows of one list, one claim and one complete added up, the tables that read most first."""
+def completion_rows(p: dict) -> list[tuple[str, list[float], tuple]]:
+    """Per table, the rows of one list, one claim and one complete alone added up, and the rows per completion under
+    load (TABLE_ROWS' three columns each), the tables that read most under load first."""
     per_table: dict[str, list[float]] = defaultdict(lambda: [0.0] * len(ROW_COLUMNS))
     for kind in KINDS:
         for name, figures in p["alone_rows"][kind].items():
             per_table[name] = [total + figure for total, figure in zip(per_table[name], figures, strict=True)]
-    return sorted((item for item in per_table.items() if sum(item[1]) >= 0.05), key=lambda item: -sum(item[1]))
+    loaded = p["load_rows"]
+    found = [(name, figures, loaded.get(name, (0, 0, 0))) for name, figures in per_table.items()]
+    return sorted((item for item in found if sum(item[1]) + sum(item[2]) >= 0.05),
+                  key=lambda item: (-sum(item[2]), -sum(item[1])))
 
 
 def report(phases: list[dict], raw: float, args) -> None:
@@ -748,10 +797,16 @@ def report(phases: list[dict], raw: float, args) -> None:
                  for p in phases]))
     for p in phases:
         print(f"\n{p['name']}: PostgreSQL rows per table of one completion (list + claim + complete), one client "
-              "alone")
-        print(table(["table", *ROW_COLUMNS, "rows"],
-                    [[name, *(f"{x:.1f}" for x in figures), f"{sum(figures):.1f}"]
-                     for name, figures in completion_rows(p)]))
+              "alone, and per completion under load (the window's rows, the retries after a 409 among them)")
+        print(table(["table", *ROW_COLUMNS, "rows", "under load: seq rows", "under load: rows"],
+                    [[name, *(f"{x:.1f}" for x in figures), f"{sum(figures):.1f}", f"{loaded[0]:.1f}",
+                      f"{sum(loaded):.1f}"]
+                     for name, figures, loaded in completion_rows(p)]))
+    print("\nrows updated on their page (HOT: no new index entry) in the loaded window, of all rows updated:")
+    for p in phases:
+        shares = [f"{name} {hot / updated:.0%} of {updated:,}" for name, (updated, hot)
+                  in sorted(p["updates"].items(), key=lambda item: -item[1][0]) if updated]
+        print(f"{p['name']}: {', '.join(shares[:5])}")
     for p in phases:
         seen, born = p["backends"]
         if seen < born:
@@ -774,6 +829,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000,  # both servers, 30 s each, at ~100 completions/s
                         help="faults to work on per turn (--repeat)")
     parser.add_argument("--inbox-tasks", type=int, default=100_000)
+    parser.add_argument("--staff", type=int, default=300,
+                        help="colleagues added to the directory (add_staff); 0: the demo's people and the agents alone")
     parser.add_argument("--rounds", type=int, default=40, help="requests per inbox page")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="run each server of each code N times, in turn; ratios from the medians")
@@ -783,8 +840,9 @@ def main() -> None:
                         help="a checkout of an earlier commit, measured in the same run on a database of its own")
     args = parser.parse_args()
     expect(make_url(args.database).get_backend_name() == "postgresql", "--database is a PostgreSQL URL")
-    expect(0 < args.seconds <= 600 and 0 < args.clients <= 256 and 0 < args.repeat <= 9 and 0 < args.threads <= 64,
-           "a bounded run: --seconds 1-600, --clients 1-256, --repeat 1-9, --threads 1-64")
+    expect(0 < args.seconds <= 600 and 0 < args.clients <= 256 and 0 < args.repeat <= 9 and 0 < args.threads <= 64
+           and 0 <= args.staff <= 100_000,
+           "a bounded run: --seconds 1-600, --clients 1-256, --repeat 1-9, --threads 1-64, --staff 0-100000")
     instance = Path(tempfile.mkdtemp(prefix="keydesk-load-"))
     codes = []
     if args.baseline:
@@ -800,6 +858,7 @@ def main() -> None:
     codes.append(Code("now", "now", ROOT, args.database, tokens, run_py_serve(None), production(args), True))
     pg = create_engine(make_url(args.database).set(database="postgres"))
     for code in codes:
+        add_staff(code.database, args.staff)
         with live_server(code.database, instance / f"fill-{code.name}", None, command=code.gunicorn,
                          cwd=code.cwd) as (base, _):
             started = time.perf_counter()
