@@ -268,6 +268,8 @@ def add_staff(url: str, count: int, template: str = "billing") -> None:
     demo's dozen people. The billing role plays no part in a red fault, so the workload stays the same; what
     changes is the size of `users`, and with it how PostgreSQL checks the foreign keys to it (one page: a
     sequential scan up to the person; several: an index lookup)."""
+    if not count:
+        return
     engine = create_engine(url)
     tables = MetaData()
     people, roles = (Table(name, tables, autoload_with=engine) for name in ("users", "user_roles"))
@@ -276,9 +278,8 @@ def add_staff(url: str, count: int, template: str = "billing") -> None:
         its_roles = conn.execute(select(roles).where(roles.c.user_id == model["id"])).mappings().all()
         copies = [{**{key: value for key, value in model.items() if key != "id"}, "username": f"staff{n}",
                    "display_name": f"Staff {n}", "email": None, "phone": None} for n in range(1, count + 1)]
-        ids = conn.execute(insert(people).returning(people.c.id), copies).scalars().all() if copies else []
-        if ids:
-            conn.execute(insert(roles), [{**row, "user_id": user_id} for user_id in ids for row in its_roles])
+        ids = conn.execute(insert(people).returning(people.c.id), copies).scalars().all()
+        conn.execute(insert(roles), [{**row, "user_id": user_id} for user_id in ids for row in its_roles])
     engine.dispose()
 
 
