@@ -493,14 +493,14 @@ def rows_per_request(base: str, token: str, engine, rounds: int = 10) -> dict[st
         done = window()
         time.sleep(STATS_FLUSH)
         after = table_rows(engine)
-        found[kind] = rows_between(before, after, done)
+        found[kind] = counted_between(before, after, done)
         before = after
     return found
 
 
-def rows_between(before: dict[str, tuple], after: dict[str, tuple], requests: int) -> dict[str, tuple]:
-    """Per table, what TABLE_ROWS counted between two readings, per request."""
-    return {name: tuple((a - b) / requests for a, b in zip(now, before.get(name, (0, 0, 0)), strict=True))
+def counted_between(before: dict[str, tuple], after: dict[str, tuple], requests: int = 1) -> dict[str, tuple]:
+    """Per table, what its counters (table_rows', updates') counted between two readings, per request."""
+    return {name: tuple((a - b) / requests for a, b in zip(now, before.get(name, (0,) * len(now)), strict=True))
             for name, now in after.items()}
 
 
@@ -590,9 +590,8 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
             "overruns": served_after[OVERRUNS] - served_before[OVERRUNS],
             "rows": (db_after["rows"] - db_before["rows"]) / done, "alone": alone, "alone_rows": alone_rows,
             "alone_db_rows": alone_db_rows,
-            "load_rows": rows_between(tables_before, tables_after, done),
-            "updates": {name: tuple(a - b for a, b in zip(now, updates_before.get(name, (0, 0)), strict=True))
-                        for name, now in updates_after.items()},
+            "load_rows": counted_between(tables_before, tables_after, done),
+            "updates": counted_between(updates_before, updates_after),
             "backends": (backends.born(), db_after["sessions"] - db_before["sessions"])}
 
 
@@ -805,7 +804,7 @@ def report(phases: list[dict], raw: float, args) -> None:
                      for name, figures, loaded in completion_rows(p)]))
     print("\nrows updated on their page (HOT: no new index entry) in the loaded window, of all rows updated:")
     for p in phases:
-        shares = [f"{name} {hot / updated:.0%} of {updated:,}" for name, (updated, hot)
+        shares = [f"{name} {hot / updated:.0%} of {updated:,.0f}" for name, (updated, hot)
                   in sorted(p["updates"].items(), key=lambda item: -item[1][0]) if updated]
         print(f"{p['name']}: {', '.join(shares[:5])}")
     for p in phases:
