@@ -420,12 +420,11 @@ class HumanTask(db.Model):
     ticket_title: Mapped[str | None] = mapped_column(String(256))
     ticket_channel: Mapped[str | None] = mapped_column(String(8))
     ticket_branch_id: Mapped[int | None]
-
-    ticket: Mapped[Ticket] = relationship(back_populates="tasks")
-
     # the task's column -> the ticket's column it copies (above)
     TICKET_COPIES = {"ticket_number": "number", "ticket_title": "title", "ticket_channel": "channel",
                      "ticket_branch_id": "branch_id"}
+
+    ticket: Mapped[Ticket] = relationship(back_populates="tasks")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     # the task's clocks as stored (a step reads them with the task: engine.tickets.get_task)
     sla_clocks: Mapped[list["SlaClock"]] = relationship(viewonly=True, order_by="SlaClock.id")

@@ -29,8 +29,9 @@ def colleague(of: str = "agent", username: str = "agent2") -> None:
 def copy_ticket_columns() -> None:
     """Tasks written straight to the table (many at once, for tests and benchmarks at scale) get the columns of
     their ticket that engine.tickets copies into a task it creates."""
-    of_ticket = lambda column: select(column).where(Ticket.id == HumanTask.ticket_id).scalar_subquery()  # noqa: E731
+    def of_ticket(column: str):
+        return select(getattr(Ticket, column)).where(Ticket.id == HumanTask.ticket_id).scalar_subquery()
+
     db.session.execute(update(HumanTask).where(HumanTask.ticket_number.is_(None))
-                       .values({copy: of_ticket(getattr(Ticket, column))
-                                for copy, column in HumanTask.TICKET_COPIES.items()}))
+                       .values({copy: of_ticket(column) for copy, column in HumanTask.TICKET_COPIES.items()}))
     db.session.commit()
