@@ -15,9 +15,13 @@ written with the rows by the object's id; it writes the object's values at that 
 sets later the ordinary way ends the same in both writes (an attribute expired meanwhile writes the change).
 
 The step's new tasks, clocks and timers (``add_object``) are ORM objects the step keeps working with; they are
-inserted first, one INSERT … RETURNING id per table, and taken into the session as stored. The ticket's own changes
-go in one versioned UPDATE (``write_versioned``). What is left flagged as changed with nothing left to write is
-marked clean, so a step's commit usually runs no unit of work at all.
+stored with the rows and taken into the session as stored. The ticket's own changes go in one versioned UPDATE
+(``write_versioned``). On PostgreSQL the new objects' ids are drawn from their sequences first (one statement), and
+the objects, the rows, the changes and the versioned UPDATE are then one statement: a step's commit sends two
+(one without new objects); PostgreSQL checks the foreign keys among them at the statement's end. Elsewhere the
+objects are inserted first, one INSERT … RETURNING id per table, and the versioned UPDATE is its own statement.
+What is left flagged as changed with nothing left to write is marked clean, so a step's commit usually runs no unit
+of work at all.
 """
 
 from dataclasses import dataclass
@@ -37,6 +41,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,6 +57,7 @@ _WRITTEN = "keydesk_step_rows_written"  # session.info: [Row] written in this tr
 
 CHANGE = "change"  # a Row's key that makes it an UPDATE of the stored row with its id
 INSERT = "insert"  # a Row's key that makes it a new ORM object, inserted before the rows (add_object)
+VERSIONED = "versioned"  # a Row's key that makes it write_versioned's UPDATE by id and version (PostgreSQL)
 
 
 @dataclass
@@ -104,8 +110,11 @@ def change(obj, **values) -> None:
 def write_versioned(session: Session) -> None:
     """Write the changed columns of each stored object whose mapper keeps a version (a ticket's lock_version) in one
     UPDATE by id and version that moves the version by one, as the unit of work would, without its bookkeeping for
-    the step's one ticket. The object then holds what it wrote; a version moved meanwhile (another step on the same
-    ticket committed first) raises StaleDataError, as the unit of work does."""
+    the step's one ticket: on PostgreSQL queued, to go with the step's rows in their statement, elsewhere at once.
+    The object then holds what it wrote; a version moved meanwhile (another step on the same ticket committed
+    first) raises StaleDataError, as the unit of work does (on PostgreSQL when the rows are written: at the commit,
+    whose rollback expires what the object holds)."""
+    connection = session.connection()  # the connection's: the session would flush first
     for state in [inspect(obj) for obj in session.dirty]:
         if state.mapper.version_id_col is None:
             continue
@@ -113,16 +122,24 @@ def write_versioned(session: Session) -> None:
                    if key in state.mapper.column_attrs and key in state.dict}
         if not changed:
             continue
-        version_key = state.mapper.version_id_col.key
-        version = state.dict[version_key]
-        written = session.connection().execute(  # the connection's: the session would flush first
-            _versioned_update(state.mapper, tuple(sorted(changed))),
-            {**changed, "row_id": state.identity[0], "read_version": version, version_key: version + 1})
-        if written.rowcount != 1:
-            raise StaleDataError(f"{state.mapper.local_table.name} {state.identity[0]} changed since it was read "
-                                 f"(version {version})")
-        for key, value in {**changed, version_key: version + 1}.items():
+        version_column = state.mapper.version_id_col
+        version = state.dict[version_column.key]
+        if connection.dialect.name == "postgresql":
+            values = {state.mapper.column_attrs[key].columns[0].name: value for key, value in changed.items()}
+            session.info.setdefault(_QUEUED, []).append(Row(state.mapper.local_table, {
+                **values, "id": state.identity[0], version_column.name: version}, VERSIONED))
+        else:
+            written = connection.execute(
+                _versioned_update(state.mapper, tuple(sorted(changed))),
+                {**changed, "row_id": state.identity[0], "read_version": version, version_column.key: version + 1})
+            _check_versions(state.mapper.local_table, [state.identity[0]], written.rowcount)
+        for key, value in {**changed, version_column.key: version + 1}.items():
             set_committed_value(state.obj(), key, value)
+
+
+def _check_versions(table: Table, ids: list[int], written: int) -> None:
+    if written != len(ids):
+        raise StaleDataError(f"{table.name} {', '.join(map(str, ids))} changed since it was read")
 
 
 @lru_cache(maxsize=64)
@@ -138,7 +155,7 @@ def pending(model, session: Session | None = None) -> list[dict]:
     """The rows of ``model`` this transaction queued or wrote, as given: what the step added so far."""
     info = (session or db.session).info
     return [row.values for row in info.get(_WRITTEN, []) + info.get(_QUEUED, [])
-            if row.table is model.__table__ and row.key not in (CHANGE, INSERT)]
+            if row.table is model.__table__ and row.key not in (CHANGE, INSERT, VERSIONED)]
 
 
 def add_object(obj) -> None:
@@ -171,40 +188,86 @@ def held(model) -> list:
 
 
 def _write(session: Session) -> None:
-    """Write the queued rows in the order they were queued: on PostgreSQL in one statement, elsewhere one
-    statement per table (and set of columns)."""
+    """Write the queued rows: on PostgreSQL in one statement (after the one that draws the new objects' ids), elsewhere
+    the new objects first, then one statement per table (and set of columns)."""
     queued = session.info.pop(_QUEUED, None)
     if not queued:
         return
-    _insert_objects(session, [row.changed for row in queued if row.key == INSERT])
-    queued = [row for row in queued if row.key != INSERT]
-    if queued:
-        _write_rows(session, queued)
+    objects = [row.changed for row in queued if row.key == INSERT]
+    rows = [row for row in queued if row.key != INSERT]
+    if session.connection().dialect.name == "postgresql":
+        _write_in_one_statement(session, objects, rows)
+    else:
+        _insert_objects(session, objects)
+        if rows:
+            _write_each_table(session, rows)
+    session.info.setdefault(_WRITTEN, []).extend(rows)
 
 
-def _write_rows(session: Session, queued: list[Row]) -> None:
+def _batches(rows: list[Row]) -> dict[Shape, list[dict]]:
+    """The rows' values grouped by what makes one write: table, columns and key."""
     batches: dict[Shape, list[dict]] = {}
-    for row in queued:
+    for row in rows:
         if row.changed is not None:
             values = {"id": inspect(row.changed).identity[0], **_changed_values(row)}
         else:
             values = {column: _id(value) for column, value in row.values.items()}
         batches.setdefault((row.table, tuple(values), row.key), []).append(values)
+    return batches
+
+
+def _write_in_one_statement(session: Session, objects: list, rows: list[Row]) -> None:
+    """PostgreSQL: the new objects get their ids, then they, the rows, the changes and the versioned UPDATEs go in
+    one statement, which answers how many rows each versioned UPDATE found at the version it read."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        parameters = {}
-        for n, ((_table, _columns, key), rows) in enumerate(batches.items()):
-            parameters[f"rows_{n}"] = [_json_values(values) for values in rows]
-            if key == CHANGE:
-                parameters[f"ids_{n}"] = [values["id"] for values in rows]
-        connection.execute(_one_statement(tuple(batches)), parameters)
-    else:
-        for shape, rows in batches.items():
-            if shape[2] == CHANGE:
-                rows = [{"changed_id": values["id"], **{k: v for k, v in values.items() if k != "id"}}
-                        for values in rows]
-            connection.execute(_sqlite_statement(shape), rows)
-    session.info.setdefault(_WRITTEN, []).extend(queued)
+    new = _with_new_ids(connection, objects)
+    batches = _batches([Row(obj.__table__, values) for obj, values in new] + rows)
+    parameters = {}
+    for n, ((_table, _columns, key), values) in enumerate(batches.items()):
+        parameters[f"rows_{n}"] = [_json_values(row) for row in values]
+        if key in (CHANGE, VERSIONED):
+            parameters[f"ids_{n}"] = [row["id"] for row in values]
+    written = connection.execute(_one_statement(tuple(batches)), parameters).one()
+    versioned = [(table, values) for (table, _columns, key), values in batches.items() if key == VERSIONED]
+    for (table, values), count in zip(versioned, written, strict=False):
+        _check_versions(table, [row["id"] for row in values], count)
+    _take_in(session, new)
+
+
+def _with_new_ids(connection, objects: list) -> list[tuple[object, dict]]:
+    """PostgreSQL: each new object with the values it is stored with, its id drawn from its table's sequence (one
+    statement for all tables), a table's objects after those of the tables they refer to, whose ids they name."""
+    by_table: dict[Table, list] = {}
+    for obj in objects:
+        by_table.setdefault(obj.__table__, []).append(obj)
+    tables = tuple(sorted(by_table, key=_table_order().__getitem__))
+    if not tables:
+        return []
+    drawn: dict[int, list[int]] = {}
+    for place, row_id in connection.execute(_next_ids(tables), {f"count_{n}": len(by_table[table])
+                                                                  for n, table in enumerate(tables)}):
+        drawn.setdefault(place, []).append(row_id)
+    for n, table in enumerate(tables):
+        for obj, row_id in zip(by_table[table], drawn[n], strict=True):
+            inspect(obj).dict["id"] = row_id  # what the objects referring to it name
+    return [(obj, {**_object_values(obj), "id": obj.id}) for table in tables for obj in by_table[table]]
+
+
+@lru_cache(maxsize=32)
+def _next_ids(tables: tuple[Table, ...]):
+    """PostgreSQL: (place of the table, id) rows, parameter count_<place> ids from each table's sequence."""
+    draws = [select(literal(n).label("place"), func.nextval(func.pg_get_serial_sequence(table.name, "id")))
+             .select_from(func.generate_series(1, bindparam(f"count_{n}", type_=Integer)))
+             for n, table in enumerate(tables)]
+    return draws[0] if len(draws) == 1 else union_all(*draws)
+
+
+def _write_each_table(session: Session, rows: list[Row]) -> None:
+    connection = session.connection()
+    for shape, values in _batches(rows).items():
+        if shape[2] == CHANGE:
+            values = [{"changed_id": row["id"], **{k: v for k, v in row.items() if k != "id"}} for row in values]
+        connection.execute(_sqlite_statement(shape), values)
 
 
 def _insert_objects(session: Session, objects: list) -> None:
@@ -214,20 +277,25 @@ def _insert_objects(session: Session, objects: list) -> None:
     for obj in objects:
         by_table.setdefault(obj.__table__, []).append(obj)
     connection = session.connection()
+    stored = []
     for table in sorted(by_table, key=_table_order().__getitem__):
         batch = by_table[table]
-        rows = [_object_values(obj) for obj in batch]
-        if connection.dialect.name == "postgresql":  # the ids come in the rows' order: see _insert_json
-            ids = sorted(connection.execute(_insert_json(table), {"rows": [_json_values(row) for row in rows]})
-                         .scalars())
-        else:  # one row (a step's usual new task) as a plain INSERT: a list goes through insertmanyvalues
-            ids = connection.execute(_insert_returning_id(table), rows[0] if len(rows) == 1 else rows).scalars().all()
-        for obj, values, row_id in zip(batch, rows, ids, strict=True):
-            state, stored = inspect(obj), {**values, "id": row_id}
-            state.dict.update({key: stored[column.name] for column, key in _columns(state.mapper)})
-    for obj in objects:  # all stored before any is added: adding one cascades to those it refers to (a clock's
-        make_transient_to_detached(obj)  # task), which would be inserted again if still new
-    for obj in objects:
+        rows = [_object_values(obj) for obj in batch]  # one row (a step's usual new task) as a plain INSERT: a list
+        ids = connection.execute(_insert_returning_id(table), rows[0] if len(rows) == 1 else rows).scalars().all()
+        for obj, values, row_id in zip(batch, rows, ids, strict=True):  # goes through insertmanyvalues
+            inspect(obj).dict["id"] = row_id
+            stored.append((obj, {**values, "id": row_id}))
+    _take_in(session, stored)
+
+
+def _take_in(session: Session, stored: list[tuple[object, dict]]) -> None:
+    """The stored objects, each holding every column it was written with, into the session as stored."""
+    for obj, values in stored:
+        state = inspect(obj)
+        state.dict.update({key: values[column.name] for column, key in _columns(state.mapper)})
+    for obj, _values in stored:  # all stored before any is added: adding one cascades to those it refers to (a
+        make_transient_to_detached(obj)  # clock's task), which would be inserted again if still new
+    for obj, _values in stored:
         session.add(obj)  # stored already: in the session with nothing to write
         _show_in_collections(obj)  # also in the collections loaded since it was queued
 
@@ -270,20 +338,6 @@ def _insert_returning_id(table: Table):
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
 
 
-@lru_cache(maxsize=32)
-def _insert_json(table: Table):
-    """PostgreSQL: a table's new rows as one JSON array (parameter ``rows``) in one INSERT … SELECT … ORDER BY their
-    place in it, RETURNING id. The ids are drawn from the table's sequence in that order, so sorted they are the
-    rows' ids in order (what SQLAlchemy's insertmanyvalues relies on too). Its statement text and one parameter
-    stay the same however many rows: psycopg converts it once (it converts a statement of more than 50 parameters,
-    two clocks' insertmanyvalues, again on every execution), and SQLAlchemy renders no batch per execution."""
-    columns = tuple(column.name for column in table.columns if not column.primary_key)
-    records = _json_records(table, "rows", columns, with_ordinality="ordinality")
-    return (postgresql.insert(table)
-            .from_select(columns, select(*(records.c[name] for name in columns)).order_by(records.c.ordinality))
-            .returning(table.c.id))
-
-
 def _json_records(table: Table, parameter: str, columns: tuple[str, ...], **options):
     """The rows sent as one JSON array in ``parameter``, read as records of ``table``'s type: the ``columns`` given
     (and ``options`` of table_valued, as with_ordinality)."""
@@ -308,11 +362,14 @@ def _one_statement(shapes: tuple[Shape, ...]):
     """PostgreSQL: every batch as an INSERT … SELECT from its rows sent as one JSON array (parameter rows_<n>), each
     in a CTE of one statement; an upsert's batch ends ON CONFLICT (key) DO UPDATE. Built once per set of shapes and
     compiled once, like any other statement; columns left out get their defaults as in a plain INSERT. A change's
-    batch is an UPDATE … FROM its rows by id (no two batches change one row: a change is queued once per object)."""
-    writes = []
+    batch is an UPDATE … FROM its rows by id (no two batches change one row: a change is queued once per object, a
+    versioned UPDATE once per ticket, and tickets take no change). A versioned batch updates only the rows still at
+    the version it carries and moves them on by one; the statement answers, per versioned batch, how many it
+    updated."""
+    writes, counts = [], []
     for n, (table, columns, key) in enumerate(shapes):
         records = _json_records(table, f"rows_{n}", columns)
-        if key == CHANGE:  # the ids again as an array: the planner walks the primary key, not the whole table
+        if key in (CHANGE, VERSIONED):  # the ids again as an array: the planner walks the primary key, not the table
             ids = bindparam(f"ids_{n}", type_=postgresql.ARRAY(Integer))
             write = (update(table).where(table.c.id == any_(ids), table.c.id == records.c.id)
                      .values({name: records.c[name] for name in columns if name != "id"}))
@@ -320,8 +377,20 @@ def _one_statement(shapes: tuple[Shape, ...]):
             write = _on_conflict(postgresql.insert(table).from_select(columns, select(*(records.c[name]
                                                                                         for name in columns))),
                                  columns, key)
-        writes.append(write.cte(f"rows_{n}"))
-    return select(literal(1)).add_cte(*writes)
+        if key == VERSIONED:
+            version = records.c[_version_column(table).name]
+            write = write.where(table.c[version.name] == version).values({version.name: version + 1})
+            counts.append(select(func.count()).select_from(write.returning(table.c.id).cte(f"rows_{n}"))
+                          .scalar_subquery())
+        else:
+            writes.append(write.cte(f"rows_{n}"))
+    return select(*(counts or [literal(1)])).add_cte(*writes)
+
+
+@lru_cache(maxsize=8)
+def _version_column(table: Table):
+    """The column that keeps the version of a versioned table's rows (a ticket's lock_version)."""
+    return next(mapper.version_id_col for mapper in db.Model.registry.mappers if mapper.local_table is table)
 
 
 @lru_cache(maxsize=256)

@@ -175,10 +175,13 @@ def test_postgres_takes_every_row_and_change_of_a_step_in_one_statement(api):
         event.remove(db.engine, "before_cursor_execute", listener)
     assert answer.status_code == 200
     writes = [sql for sql in sent if "INSERT INTO ticket_events" in sql]
-    assert len(writes) == 1 and all(f"INSERT INTO {table}" in writes[0]
-                                    for table in ("task_facts", "live_events", "ticket_facts"))
-    assert all(f"UPDATE {table}" in writes[0] for table in ("human_tasks", "sla_clocks", "timers"))
-    assert not [sql for sql in sent if sql.startswith(("UPDATE human_tasks", "UPDATE sla_clocks", "UPDATE timers"))]
+    assert len(writes) == 1 and all(f"INSERT INTO {table}" in writes[0] for table in (
+        "task_facts", "live_events", "ticket_facts", "human_tasks", "sla_clocks", "timers"))  # the new task's too
+    assert all(f"UPDATE {table}" in writes[0] for table in ("human_tasks", "sla_clocks", "timers", "tickets"))
+    assert not [sql for sql in sent if sql.startswith(("UPDATE", "INSERT INTO human_tasks", "INSERT INTO sla_clocks",
+                                                       "INSERT INTO timers"))]
+    [draw] = [sql for sql in sent if "nextval" in sql]  # the new rows' ids, before the statement that names them
+    assert sent.index(draw) < sent.index(writes[0])
     assert stored(HumanTask, task_id, "state") == ("completed",)
     assert db.session.scalar(select(func.count()).select_from(TaskFact).where(TaskFact.task_id == task_id)) == 1
     assert db.session.scalar(select(func.min(LiveEvent.txid))) > 0  # the writing transaction's id, by default
@@ -210,7 +213,8 @@ def test_postgres_changes_rows_through_their_primary_key_not_a_scan_of_the_table
 
 
 @BOTH
-def test_a_step_writes_its_tickets_changed_columns_in_one_update_that_moves_its_version(app, fake_clock):
+def test_a_step_writes_its_tickets_changed_columns_in_one_update_that_moves_its_version(app, fake_clock, backend):
+    """On PostgreSQL the UPDATE goes with the step's rows (its history line among them) in their one statement."""
     task_id = open_task(red_ticket()).id
     db.session.commit()
     db.session.expire_all()
@@ -221,8 +225,9 @@ def test_a_step_writes_its_tickets_changed_columns_in_one_update_that_moves_its_
         task = tickets.claim(users.by_username("agent"), task_id)
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
-    ticket_writes = [sql for sql in sent if sql.upper().startswith("UPDATE TICKETS")]
+    ticket_writes = [sql for sql in sent if "UPDATE TICKETS" in sql.upper()]
     assert len(ticket_writes) == 1 and "lock_version" in ticket_writes[0]
+    assert ("INSERT INTO ticket_events" in ticket_writes[0]) == (backend == "postgres")
     assert stored(Ticket, task.ticket.id, "updated_at", "lock_version") == (fake_clock.now(), 2)
     assert (task.ticket.lock_version, task.ticket.updated_at) == (2, fake_clock.now())  # as written, no read back
     assert not db.session.dirty
@@ -247,6 +252,33 @@ def test_a_step_whose_ticket_another_step_changed_meanwhile_gets_a_conflict_and_
         tickets.claim(users.by_username("agent"), task_id)
     assert (stored(HumanTask, task_id, "state", "assignee_id"),
             db.session.scalar(select(func.count(TicketEvent.id)))) == before
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_completion_whose_ticket_moved_meanwhile_stores_none_of_its_new_task_clocks_or_lines(app, monkeypatch):
+    """On PostgreSQL the version is checked by the statement that also stores the step's new objects: a lost race
+    leaves none of them (the SQLite path checks it before anything is stored: the test above)."""
+    agent = users.by_username("agent")
+    ticket_id = open_task(red_ticket()).ticket_id
+    task_id = tickets.claim(agent, open_task(db.session.get(Ticket, ticket_id)).id).id
+
+    def stored_of_the_ticket():
+        return tuple(db.session.scalar(select(func.count()).select_from(model).where(model.ticket_id == ticket_id))
+                     for model in (HumanTask, SlaClock, Timer, TicketEvent))
+
+    before = stored_of_the_ticket()
+    sync = tickets._sync
+
+    def another_step_commits_first(ticket, *args):  # after the step read the ticket, before it writes it
+        with db.engine.begin() as other:
+            other.execute(text("UPDATE tickets SET lock_version = lock_version + 1 WHERE id = :id"), {"id": ticket.id})
+        sync(ticket, *args)
+
+    monkeypatch.setattr(tickets, "_sync", another_step_commits_first)
+    with pytest.raises(Conflict, match="same moment"):
+        tickets.complete(agent, task_id, {"impact": "outage", "impact_details": "All", "customer_answered": True})
+    assert stored_of_the_ticket() == before and stored(HumanTask, task_id, "state") == ("claimed",)
 
 
 def new_clock_with_timer(ticket: Ticket, task: HumanTask | None) -> tuple[SlaClock, Timer]:

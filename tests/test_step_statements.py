@@ -27,9 +27,11 @@ ACCEPT = {"impact": "outage", "impact_details": "All branches offline", "custome
 # ticket's armed timers, promise clocks and waiting tasks; the token's user, the branch tree, the SLA policies, the
 # templates, the on-duty roster and the process version are kept per process (engine.config_cache); the history
 # lines, facts, the ticket's fact upsert, live events and the changed states of the completed task, its met clocks
-# and their cancelled timers go in one statement on PostgreSQL (engine.step_rows), one per table on SQLite. Before
-# issue 17's second pass: 3, 8 and 29; before its third: 2, 5 and 21; before its fourth: 1, 4 and 11.
-MOST = {"postgres": {"list": 1, "claim": 4, "complete": 7}, "sqlite": {"list": 1, "claim": 4, "complete": 18}}
+# and their cancelled timers go in one statement on PostgreSQL (engine.step_rows), one per table on SQLite; on
+# PostgreSQL the step's new task, clocks and timers and its ticket's versioned UPDATE go in that statement too, after
+# one that draws the new rows' ids. Before issue 17's second pass: 3, 8 and 29; before its third: 2, 5 and 21;
+# before its fourth: 1, 4 and 11; before its twelfth (PostgreSQL): 1, 4 and 7.
+MOST = {"postgres": {"list": 1, "claim": 3, "complete": 4}, "sqlite": {"list": 1, "claim": 4, "complete": 18}}
 
 
 
