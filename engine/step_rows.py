@@ -32,6 +32,7 @@ from sqlalchemy import (
     JSON,
     Integer,
     Table,
+    and_,
     any_,
     bindparam,
     event,
@@ -110,10 +111,11 @@ def change(obj, **values) -> None:
 def write_versioned(session: Session) -> None:
     """Write the changed columns of each stored object whose mapper keeps a version (a ticket's lock_version) in one
     UPDATE by id and version that moves the version by one, as the unit of work would, without its bookkeeping for
-    the step's one ticket: on PostgreSQL queued, to go with the step's rows in their statement, elsewhere at once.
-    The object then holds what it wrote; a version moved meanwhile (another step on the same ticket committed
-    first) raises StaleDataError, as the unit of work does (on PostgreSQL when the rows are written: at the commit,
-    whose rollback expires what the object holds)."""
+    the step's one ticket: on PostgreSQL queued, to go with the step's rows in their statement (which writes none
+    of them unless the version is as read), elsewhere, or when the unit of work has more to write to the object (a
+    relationship set: a migrated ticket's version), at once. The object then holds what it wrote; a version moved
+    meanwhile (another step on the same ticket committed first) raises StaleDataError, as the unit of work does (on
+    PostgreSQL when the rows are written: at the commit, whose rollback expires what the object holds)."""
     connection = session.connection()  # the connection's: the session would flush first
     for state in [inspect(obj) for obj in session.dirty]:
         if state.mapper.version_id_col is None:
@@ -124,7 +126,7 @@ def write_versioned(session: Session) -> None:
             continue
         version_column = state.mapper.version_id_col
         version = state.dict[version_column.key]
-        if connection.dialect.name == "postgresql":
+        if connection.dialect.name == "postgresql" and state.committed_state.keys() == changed.keys():
             values = {state.mapper.column_attrs[key].columns[0].name: value for key, value in changed.items()}
             session.info.setdefault(_QUEUED, []).append(Row(state.mapper.local_table, {
                 **values, "id": state.identity[0], version_column.name: version}, VERSIONED))
@@ -224,9 +226,11 @@ def _write_in_one_statement(session: Session, objects: list, rows: list[Row]) ->
     batches = _batches([Row(obj.__table__, values) for obj, values in new] + rows)
     parameters = {}
     for n, ((_table, _columns, key), values) in enumerate(batches.items()):
-        parameters[f"rows_{n}"] = [_json_values(row) for row in values]
+        parameters[f"rows_{n}"] = [json_values(row) for row in values]
         if key in (CHANGE, VERSIONED):
             parameters[f"ids_{n}"] = [row["id"] for row in values]
+        if key == VERSIONED:
+            parameters[f"found_{n}"] = len(values)
     written = connection.execute(_one_statement(tuple(batches)), parameters).one()
     versioned = [(table, values) for (table, _columns, key), values in batches.items() if key == VERSIONED]
     for (table, values), count in zip(versioned, written, strict=False):
@@ -338,7 +342,7 @@ def _insert_returning_id(table: Table):
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
 
 
-def _json_records(table: Table, parameter: str, columns: tuple[str, ...], **options):
+def json_records(table: Table, parameter: str, columns: tuple[str, ...], **options):
     """The rows sent as one JSON array in ``parameter``, read as records of ``table``'s type: the ``columns`` given
     (and ``options`` of table_valued, as with_ordinality)."""
     return func.json_populate_recordset(literal_column(f"NULL::{table.name}"),
@@ -363,28 +367,47 @@ def _one_statement(shapes: tuple[Shape, ...]):
     in a CTE of one statement; an upsert's batch ends ON CONFLICT (key) DO UPDATE. Built once per set of shapes and
     compiled once, like any other statement; columns left out get their defaults as in a plain INSERT. A change's
     batch is an UPDATE … FROM its rows by id (no two batches change one row: a change is queued once per object, a
-    versioned UPDATE once per ticket, and tickets take no change). A versioned batch updates only the rows still at
-    the version it carries and moves them on by one; the statement answers, per versioned batch, how many it
-    updated."""
-    writes, counts = [], []
-    for n, (table, columns, key) in enumerate(shapes):
-        records = _json_records(table, f"rows_{n}", columns)
-        if key in (CHANGE, VERSIONED):  # the ids again as an array: the planner walks the primary key, not the table
-            ids = bindparam(f"ids_{n}", type_=postgresql.ARRAY(Integer))
-            write = (update(table).where(table.c.id == any_(ids), table.c.id == records.c.id)
-                     .values({name: records.c[name] for name in columns if name != "id"}))
-        else:
-            write = _on_conflict(postgresql.insert(table).from_select(columns, select(*(records.c[name]
-                                                                                        for name in columns))),
-                                 columns, key)
-        if key == VERSIONED:
-            version = records.c[_version_column(table).name]
-            write = write.where(table.c[version.name] == version).values({version.name: version + 1})
-            counts.append(select(func.count()).select_from(write.returning(table.c.id).cte(f"rows_{n}"))
-                          .scalar_subquery())
-        else:
-            writes.append(write.cte(f"rows_{n}"))
-    return select(*(counts or [literal(1)])).add_cte(*writes)
+    versioned UPDATE once per ticket, and tickets take no change).
+
+    A versioned batch updates only the rows still at the version it carries (parameter found_<n>: how many) and
+    moves them on by one. Every other write waits for it and writes nothing unless it found them all: a step that
+    lost the race to another one on its ticket writes nothing (not its facts either, which would collide with the
+    winner's); the statement answers, per versioned batch, how many rows it updated."""
+    counts = [_versioned_count(n, table, columns) for n, (table, columns, key) in enumerate(shapes) if key == VERSIONED]
+    found = and_(*(count == bindparam(f"found_{n}") for n, count in counts)) if counts else None
+    writes = [_write_batch(n, table, columns, key, found) for n, (table, columns, key) in enumerate(shapes)
+              if key != VERSIONED]
+    return select(*([count for _n, count in counts] or [literal(1)])).add_cte(*writes)
+
+
+def _versioned_count(n: int, table: Table, columns: tuple[str, ...]) -> tuple[int, object]:
+    """A versioned batch's UPDATE by id and version, as how many rows it updated."""
+    records = json_records(table, f"rows_{n}", columns)
+    version = records.c[_version_column(table).name]
+    write = (_update_by_id(n, table, columns, records).where(table.c[version.name] == version)
+             .values({version.name: version + 1}).returning(table.c.id).cte(f"rows_{n}"))
+    return n, select(func.count()).select_from(write).scalar_subquery()
+
+
+def _write_batch(n: int, table: Table, columns: tuple[str, ...], key: str | None, found):
+    """A batch of rows, a change or an upsert, as a CTE; none of it written unless ``found`` holds."""
+    records = json_records(table, f"rows_{n}", columns)
+    if key == CHANGE:
+        write = _update_by_id(n, table, columns, records)
+        write = write if found is None else write.where(found)
+    else:
+        rows = select(*(records.c[name] for name in columns))
+        rows = rows if found is None else rows.where(found)
+        write = _on_conflict(postgresql.insert(table).from_select(columns, rows), columns, key)
+    return write.cte(f"rows_{n}")
+
+
+def _update_by_id(n: int, table: Table, columns: tuple[str, ...], records):
+    """UPDATE … FROM the batch's records by id; the ids again as an array (parameter ids_<n>): the planner walks the
+    primary key, not the whole table."""
+    ids = bindparam(f"ids_{n}", type_=postgresql.ARRAY(Integer))
+    return (update(table).where(table.c.id == any_(ids), table.c.id == records.c.id)
+            .values({name: records.c[name] for name in columns if name != "id"}))
 
 
 @lru_cache(maxsize=8)
@@ -409,7 +432,7 @@ def _on_conflict(writes, columns: tuple[str, ...], key: str | None):
                                                                     for column in columns if column != key})
 
 
-def _json_values(values: dict) -> dict:
+def json_values(values: dict) -> dict:
     """A row as JSON carries it to json_populate_recordset: times in ISO 8601 with their zone (UTC)."""
     return {column: value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
             for column, value in values.items()}
