@@ -6,12 +6,13 @@ row, however many workers or retries produce it.
 """
 
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import ForeignKey, Index, String, Text, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from engine import clock
+from engine import clock, step_rows
 from engine.db import db
 from engine.models import ImmutableRecordError, Ticket, User
 from notifications.templates import MessageTemplate
@@ -106,16 +107,29 @@ def enqueue_all(rows: list[dict], ticket=None) -> list:
     if ticket is not None and ticket.id is None:
         return _with_new_ticket(rows, ticket)
     values = [{**message, "ticket_id": ticket.id if ticket else None} for message in rows]
-    statement = _INSERT_NEW[db.session.get_bind().dialect.name]
-    return sorted(db.session.execute(statement, values), key=lambda message: message.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        queued = db.session.execute(_insert_json(tuple(values[0])),
+                                    {"rows": [step_rows.json_values(message) for message in values]})
+    else:
+        queued = db.session.execute(_INSERT_SQLITE, values)
+    return sorted(queued, key=lambda message: message.id)
 
 
-def _insert_new(dialect):
+def _skip_queued(insert):
     table = OutboxMessage.__table__
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(*table.c)
+    return insert.on_conflict_do_nothing(index_elements=[table.c.dedupe_key]).returning(*table.c)
 
 
-_INSERT_NEW = {"postgresql": _insert_new(postgresql), "sqlite": _insert_new(sqlite)}
+_INSERT_SQLITE = _skip_queued(sqlite.insert(OutboxMessage.__table__))
+
+
+@lru_cache(maxsize=4)
+def _insert_json(columns: tuple[str, ...]):
+    """PostgreSQL: the messages as one JSON array: the same statement text and one parameter however many they are,
+    where an executemany renders its batch on every execution."""
+    records = step_rows.json_records(OutboxMessage.__table__, "rows", columns)
+    return _skip_queued(postgresql.insert(OutboxMessage.__table__)
+                        .from_select(columns, select(*(records.c[name] for name in columns))))
 
 
 def _with_new_ticket(rows: list[dict], ticket: Ticket) -> list[OutboxMessage]:
