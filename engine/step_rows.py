@@ -233,7 +233,7 @@ def _write_in_one_statement(session: Session, objects: list, rows: list[Row]) ->
             parameters[f"found_{n}"] = len(values)
     written = connection.execute(_one_statement(tuple(batches)), parameters).one()
     versioned = [(table, values) for (table, _columns, key), values in batches.items() if key == VERSIONED]
-    for (table, values), count in zip(versioned, written, strict=False):
+    for (table, values), count in zip(versioned, written if versioned else (), strict=True):
         _check_versions(table, [row["id"] for row in values], count)
     _take_in(session, new)
 
@@ -284,9 +284,10 @@ def _insert_objects(session: Session, objects: list) -> None:
     stored = []
     for table in sorted(by_table, key=_table_order().__getitem__):
         batch = by_table[table]
-        rows = [_object_values(obj) for obj in batch]  # one row (a step's usual new task) as a plain INSERT: a list
+        rows = [_object_values(obj) for obj in batch]
+        # one row (a step's usual new task) as a plain INSERT: a list goes through insertmanyvalues
         ids = connection.execute(_insert_returning_id(table), rows[0] if len(rows) == 1 else rows).scalars().all()
-        for obj, values, row_id in zip(batch, rows, ids, strict=True):  # goes through insertmanyvalues
+        for obj, values, row_id in zip(batch, rows, ids, strict=True):
             inspect(obj).dict["id"] = row_id
             stored.append((obj, {**values, "id": row_id}))
     _take_in(session, stored)
