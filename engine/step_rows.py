@@ -32,9 +32,11 @@ from sqlalchemy import (
     JSON,
     Integer,
     Table,
+    Text,
     and_,
     any_,
     bindparam,
+    cast,
     event,
     func,
     insert,
@@ -46,6 +48,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.orm import MANYTOONE, ORMExecuteState, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -248,8 +251,10 @@ def _with_new_ids(connection, objects: list) -> list[tuple[object, dict]]:
     if not tables:
         return []
     drawn: dict[int, list[int]] = {}
-    for place, row_id in connection.execute(_next_ids(tables), {f"count_{n}": len(by_table[table])
-                                                                  for n, table in enumerate(tables)}):
+    parameters = {}
+    for n, table in enumerate(tables):
+        parameters |= {f"sequence_{n}": _sequence(connection, table), f"count_{n}": len(by_table[table])}
+    for place, row_id in connection.execute(_next_ids(len(tables)), parameters):
         drawn.setdefault(place, []).append(row_id)
     for n, table in enumerate(tables):
         for obj, row_id in zip(by_table[table], drawn[n], strict=True):
@@ -257,13 +262,23 @@ def _with_new_ids(connection, objects: list) -> list[tuple[object, dict]]:
     return [(obj, {**_object_values(obj), "id": obj.id}) for table in tables for obj in by_table[table]]
 
 
-@lru_cache(maxsize=32)
-def _next_ids(tables: tuple[Table, ...]):
-    """PostgreSQL: (place of the table, id) rows, parameter count_<place> ids from each table's sequence."""
-    draws = [select(literal(n).label("place"), func.nextval(func.pg_get_serial_sequence(table.name, "id")))
-             .select_from(func.generate_series(1, bindparam(f"count_{n}", type_=Integer)))
-             for n, table in enumerate(tables)]
+@lru_cache(maxsize=8)
+def _next_ids(tables: int):
+    """PostgreSQL: (place, id) rows, count_<place> ids from the sequence named sequence_<place>, for each place."""
+    draws = [select(literal(n).label("place"), func.nextval(cast(bindparam(f"sequence_{n}", type_=Text), REGCLASS)))
+             .select_from(func.generate_series(1, bindparam(f"count_{n}", type_=Integer))) for n in range(tables)]
     return draws[0] if len(draws) == 1 else union_all(*draws)
+
+
+_SEQUENCES: dict[str, str] = {}  # table name: the sequence that draws its ids
+
+
+def _sequence(connection, table: Table) -> str:
+    """The sequence that draws the table's ids, asked once per process: PostgreSQL answers it from its catalogs,
+    reading rows of pg_depend each time, where a sequence's name cast to regclass comes from its catalog cache."""
+    if table.name not in _SEQUENCES:
+        _SEQUENCES[table.name] = connection.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
+    return _SEQUENCES[table.name]
 
 
 def _write_each_table(session: Session, rows: list[Row]) -> None:
