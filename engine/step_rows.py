@@ -60,7 +60,7 @@ _WRITTEN = "keydesk_step_rows_written"  # session.info: [Row] written in this tr
 
 
 CHANGE = "change"  # a Row's key that makes it an UPDATE of the stored row with its id
-INSERT = "insert"  # a Row's key that makes it a new ORM object, inserted before the rows (add_object)
+INSERT = "insert"  # a Row's key that makes it a new ORM object (add_object), stored with the rows or before them
 VERSIONED = "versioned"  # a Row's key that makes it write_versioned's UPDATE by id and version (PostgreSQL)
 
 
@@ -244,22 +244,19 @@ def _write_in_one_statement(session: Session, objects: list, rows: list[Row]) ->
 def _with_new_ids(connection, objects: list) -> list[tuple[object, dict]]:
     """PostgreSQL: each new object with the values it is stored with, its id drawn from its table's sequence (one
     statement for all tables), a table's objects after those of the tables they refer to, whose ids they name."""
-    by_table: dict[Table, list] = {}
-    for obj in objects:
-        by_table.setdefault(obj.__table__, []).append(obj)
-    tables = tuple(sorted(by_table, key=_table_order().__getitem__))
-    if not tables:
+    by_table = _by_table(objects)
+    if not by_table:
         return []
     drawn: dict[int, list[int]] = {}
     parameters = {}
-    for n, table in enumerate(tables):
-        parameters |= {f"sequence_{n}": _sequence(connection, table), f"count_{n}": len(by_table[table])}
-    for place, row_id in connection.execute(_next_ids(len(tables)), parameters):
+    for n, (table, batch) in enumerate(by_table):
+        parameters |= {f"sequence_{n}": _sequence(connection, table), f"count_{n}": len(batch)}
+    for place, row_id in connection.execute(_next_ids(len(by_table)), parameters):
         drawn.setdefault(place, []).append(row_id)
-    for n, table in enumerate(tables):
-        for obj, row_id in zip(by_table[table], drawn[n], strict=True):
+    for n, (_table, batch) in enumerate(by_table):
+        for obj, row_id in zip(batch, drawn[n], strict=True):
             inspect(obj).dict["id"] = row_id  # what the objects referring to it name
-    return [(obj, {**_object_values(obj), "id": obj.id}) for table in tables for obj in by_table[table]]
+    return [(obj, {**_object_values(obj), "id": obj.id}) for _table, batch in by_table for obj in batch]
 
 
 @lru_cache(maxsize=8)
@@ -292,13 +289,9 @@ def _write_each_table(session: Session, rows: list[Row]) -> None:
 def _insert_objects(session: Session, objects: list) -> None:
     """Insert add_object's objects, one INSERT … RETURNING id per table, a table after those it refers to; then
     take them into the session as stored, each holding every column it was written with."""
-    by_table: dict[Table, list] = {}
-    for obj in objects:
-        by_table.setdefault(obj.__table__, []).append(obj)
     connection = session.connection()
     stored = []
-    for table in sorted(by_table, key=_table_order().__getitem__):
-        batch = by_table[table]
+    for table, batch in _by_table(objects):
         rows = [_object_values(obj) for obj in batch]
         # one row (a step's usual new task) as a plain INSERT: a list goes through insertmanyvalues
         ids = connection.execute(_insert_returning_id(table), rows[0] if len(rows) == 1 else rows).scalars().all()
@@ -318,6 +311,14 @@ def _take_in(session: Session, stored: list[tuple[object, dict]]) -> None:
     for obj, _values in stored:
         session.add(obj)  # stored already: in the session with nothing to write
         _show_in_collections(obj)  # also in the collections loaded since it was queued
+
+
+def _by_table(objects: list) -> list[tuple[Table, list]]:
+    """The objects by table, a table after those it refers to."""
+    by_table: dict[Table, list] = {}
+    for obj in objects:
+        by_table.setdefault(obj.__table__, []).append(obj)
+    return sorted(by_table.items(), key=lambda item: _table_order()[item[0]])
 
 
 @lru_cache(maxsize=1)
@@ -358,11 +359,10 @@ def _insert_returning_id(table: Table):
     return insert(table).returning(table.c.id, sort_by_parameter_order=True)
 
 
-def json_records(table: Table, parameter: str, columns: tuple[str, ...], **options):
-    """The rows sent as one JSON array in ``parameter``, read as records of ``table``'s type: the ``columns`` given
-    (and ``options`` of table_valued, as with_ordinality)."""
+def json_records(table: Table, parameter: str, columns: tuple[str, ...]):
+    """The rows sent as one JSON array in ``parameter``, read as records of ``table``'s type: the ``columns`` given."""
     return func.json_populate_recordset(literal_column(f"NULL::{table.name}"),
-                                        bindparam(parameter, type_=JSON)).table_valued(*columns, **options)
+                                        bindparam(parameter, type_=JSON)).table_valued(*columns)
 
 
 def _changed_values(row: Row) -> dict:
