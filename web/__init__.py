@@ -10,10 +10,12 @@ from flask_babel import lazy_gettext
 from flask_login import LoginManager
 from flask_migrate import Migrate
 
+from engine import json_text
 from engine.db import db
 from engine.directory import users
 from engine.models import User
 from web import path_ids
+from web.json_answers import JSONAnswers
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = ROOT / "engine" / "migrations"
@@ -56,7 +58,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         LDAP_GROUP_ROLES=json.loads(os.environ.get("KEYDESK_LDAP_GROUP_ROLES") or "{}"),
     )
     app.config.update(overrides or {})
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _pool(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.json = JSONAnswers(app)
     app.json.sort_keys = False
     app.url_map.converters["int"] = path_ids.DatabaseId
     db.init_app(app)
@@ -105,6 +108,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return users.by_id(int(user_id))
+
+
+def _engine_options(uri: str) -> dict:
+    """The database's connection pool, and its JSON columns and parameters written by orjson (engine.json_text)."""
+    return {**_pool(uri), "json_serializer": json_text.dumps}
 
 
 def _pool(uri: str) -> dict:
