@@ -14,6 +14,7 @@ if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
 elif str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import importlib.util  # noqa: E402
 import pstats  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
@@ -28,6 +29,15 @@ from web import create_app  # noqa: E402
 
 class CheckFailed(RuntimeError):
     """The benchmark did not do what it was meant to: its figures would mean nothing."""
+
+
+def sibling(name: str):
+    """Another benchmark of bench/ as a module (bench/ is not on the import path: bench/engine.py would shadow the
+    engine package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def expect(condition: bool, what: str) -> None:

@@ -27,10 +27,9 @@ answer. Each callgrind run takes a few minutes (valgrind runs the code some 50 t
 """
 
 import common  # noqa: F401  (first: it puts the project root on the import path)  # isort: skip
-from common import ROOT, expect, table  # isort: skip
+from common import ROOT, expect, sibling, table  # isort: skip
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
@@ -40,16 +39,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-
-def _bench_module(name: str):
-    """A sibling benchmark as a module (bench/ is not on the import path: bench/engine.py would shadow engine)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-load = _bench_module("load")  # its database preparation, report and accept form
+load = sibling("load")  # its database preparation, report and accept form
 
 WARM_UP = 20
 COLUMNS = ("instructions", "statements", "user_ms", "system_ms")

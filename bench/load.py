@@ -90,11 +90,10 @@ Nothing is asserted on time; the run stops if a request gives an unexpected answ
 """
 
 import common  # noqa: F401  (first: it puts the project root on the import path)  # isort: skip
-from common import ROOT, expect, pct, table  # isort: skip
+from common import ROOT, expect, pct, sibling, table  # isort: skip
 
 import argparse  # noqa: E402
 import http.client  # noqa: E402
-import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
@@ -599,9 +598,7 @@ def phase(code: Code, kind: str, command: Callable[[int], list[str]], instance: 
 
 def raw_steps_per_second(seconds: float = 5) -> float:
     """bench/engine.py's raw lifecycle of the same diagram, repeated for `seconds`: 7 steps each."""
-    spec = importlib.util.spec_from_file_location("bench_engine", ROOT / "bench" / "engine.py")
-    bench_engine = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench_engine)
+    bench_engine = sibling("engine")
     specs = bench_engine.raw_specs()
     bench_engine.raw_lifecycle(specs, [])  # warm up
     laps: list[float] = []
