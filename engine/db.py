@@ -8,6 +8,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import JSON, DateTime, Engine, MetaData, event, inspect
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, registry
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -130,3 +131,20 @@ def stored_copy(cls: type, values: dict, **related):
         set_committed_value(instance, key, value)
     make_transient_to_detached(instance)
     return instance
+
+
+def attached_copy(cls: type, values: dict, **related):
+    """The row's object in this session without a statement: the session's own when it holds the row with nothing
+    expired, else a ``stored_copy`` added to the session, or merged when the session holds the row or one of the
+    ``related`` objects already (add refuses a second object of a row; merge takes the one held). add is a
+    quarter cheaper than merge, and every request takes in its user and a step its process version."""
+    session = db.session()
+    present = session.identity_map.get(identity_key(cls, values["id"]))
+    if present is not None and not inspect(present).expired_attributes:
+        return present
+    copy = stored_copy(cls, values, **related)
+    held = [one for value in related.values() for one in (value if isinstance(value, list) else (value,))]
+    if present is not None or any(inspect(one).key in session.identity_map for one in held):
+        return session.merge(copy, load=False)
+    session.add(copy)
+    return copy

@@ -14,7 +14,7 @@ from engine.bundles import contents, decisions, order
 from engine.bundles.contents import Bundle
 from engine.checks import bundle as bundle_check
 from engine.checks import dataflow, structure
-from engine.db import columns_of, db, stored_copy
+from engine.db import attached_copy, columns_of, db, stored_copy
 from engine.diagrams import NS, Problem
 from engine.directory import permissions, roles
 from engine.errors import Conflict, InvalidDiagram, NotFound
@@ -260,8 +260,7 @@ def attached_version(version_id: int) -> ProcessVersion:
     on first use. Its forms alone were several KB read and parsed per step. The caller holds it (a ticket's
     ``process_version``): the session keeps only the objects someone holds."""
     kept = config_cache.cached(("version", version_id), VERSION_TABLES, lambda: _version_copy(version_id))
-    model = stored_copy(ProcessModel, kept.model)
-    return db.session.merge(stored_copy(ProcessVersion, kept.columns, model=model), load=False)
+    return attached_copy(ProcessVersion, kept.columns, model=stored_copy(ProcessModel, kept.model))
 
 
 def _version_copy(version_id: int) -> VersionCopy:

@@ -8,7 +8,21 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import DDL, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, and_, event, false, text, true
+from sqlalchemy import (
+    DDL,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    event,
+    false,
+    or_,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from engine import clock
@@ -365,8 +379,10 @@ class Ticket(db.Model):
         primaryjoin="and_(Timer.ticket_id == Ticket.id, Timer.state == 'armed')", viewonly=True)
     promise_clocks: Mapped[list["SlaClock"]] = relationship(
         primaryjoin="and_(SlaClock.ticket_id == Ticket.id, SlaClock.until.is_not(None))", viewonly=True)
+    # (its states as "=" terms: an IN list is a parameter SQLAlchemy writes into the statement's text on every run)
     waiting_tasks: Mapped[list["HumanTask"]] = relationship(
-        primaryjoin=lambda: and_(HumanTask.ticket_id == Ticket.id, HumanTask.state.in_(ACTIVE_TASK_STATES)),
+        primaryjoin=lambda: and_(HumanTask.ticket_id == Ticket.id, or_(*(HumanTask.state == state
+                                                                        for state in ACTIVE_TASK_STATES))),
         viewonly=True, order_by="HumanTask.id")
 
 
