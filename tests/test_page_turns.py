@@ -2,6 +2,7 @@
 longest it may, then runs and is counted; live streams never wait; the production server puts the turns around
 its app, with the streams' paths."""
 
+import gc
 import threading
 
 import pytest
@@ -91,7 +92,14 @@ def test_a_live_stream_never_waits_for_a_turn(held):
     assert not stream.is_alive() and overruns == []
 
 
-def test_the_production_worker_serves_pages_in_turns_and_its_streams_without(app, api):
+@pytest.fixture
+def unfrozen():
+    """A test that builds a production worker's app puts the test process's objects back under collection after."""
+    yield
+    gc.unfreeze()
+
+
+def test_the_production_worker_serves_pages_in_turns_and_its_streams_without(app, api, unfrozen):
     served = production.Server(lambda: app, "127.0.0.1", 0, 1, 4, page_requests=1).load()
     turns = served.wsgi_app
     assert isinstance(turns, PageTurns) and turns.streams == {"/live/events", "/api/v1/events"}
@@ -106,6 +114,12 @@ def test_the_production_worker_serves_pages_in_turns_and_its_streams_without(app
     turns.turns.release()
     assert api("get", "/tasks", "agent").status_code == 200
     assert REGISTRY.get_sample_value(OVERRUNS) == before + 1
+
+
+def test_a_production_worker_leaves_what_it_built_at_start_out_of_the_collectors_passes(unfrozen):
+    gc.unfreeze()
+    production.Server(lambda: Flask(__name__), "127.0.0.1", 0, 1, 4, page_requests=1).load()
+    assert gc.get_freeze_count() > 0
 
 
 @pytest.mark.parametrize(("value", "at_once"), [(None, 1), ("", 1), ("1", 1), ("3", 3)])
