@@ -3,7 +3,10 @@ today's code and, with --baseline, an earlier checkout's, in one run: a CPU figu
 machine.
 
 bench/load.py's server CPU per completion moves by a fifth within minutes on a shared machine, and its ratio of
-two codes with it. An instruction count does not: run twice, the figures agree to a fraction of a percent.
+two codes with it. An instruction count hardly moves: two counts on copies of one database agree to a fraction of a
+percent, whatever else the machine does; counts on databases prepared apart (another run, another hour) differ by
+up to 3 %: compare codes within one run, as this benchmark does, and measure a smaller change on copies of one
+database (CREATE DATABASE … TEMPLATE).
 
 What it does, for each code, on PostgreSQL (``--database``; the baseline's database is that name + ``_base``):
 1. a database of its own, made by that code (bench/load.py's prepare or prepare_baseline: the demo data, the demo
