@@ -17,4 +17,5 @@ def dumps(value, default=None, options: int = 0) -> str:
     try:
         return orjson.dumps(value, default=default, option=_OPTIONS | options).decode()
     except orjson.JSONEncodeError:
-        return json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"),
+                          sort_keys=bool(options & orjson.OPT_SORT_KEYS))

@@ -5,6 +5,7 @@ import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import orjson
 import pytest
 from sqlalchemy import select
 
@@ -25,6 +26,11 @@ def test_what_it_writes_reads_back_as_the_standard_library_wrote_it():
 
 def test_it_writes_chinese_as_it_is_and_without_spaces():
     assert json_text.dumps({"name": "专线", "n": [1, 2]}) == '{"name":"专线","n":[1,2]}'
+
+
+def test_sorted_keys_stay_sorted_where_the_standard_library_writes_the_text():
+    assert json_text.dumps({"b": BEYOND_64_BITS, "a": 1}, options=orjson.OPT_SORT_KEYS) == \
+        f'{{"a":1,"b":{BEYOND_64_BITS}}}'
 
 
 def test_what_json_has_no_type_for_is_still_refused():
